@@ -1,0 +1,137 @@
+//! Server configuration: one typed struct built once from flags and environment
+//! and passed down; secrets are wrapped so they cannot be printed by accident.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use secrecy::SecretString;
+
+/// Flags (and their environment variables) shared by the commands that open the
+/// database or serve.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// Database URL: `sqlite://path?mode=rwc` (default, embedded) or `postgres://…`.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://data/rastro.db?mode=rwc")]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(long, global = true, env = "RASTRO_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Secret that signs access tokens (at least 32 characters). With SQLite a
+    /// random one is created beside the database file when unset; with PostgreSQL
+    /// it is required, so every process shares it.
+    #[arg(long, global = true, env = "RASTRO_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Public base URL of the portal, used in links sent to customers.
+    #[arg(long, global = true, env = "RASTRO_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_base_url: String,
+    /// Access-token lifetime in minutes.
+    #[arg(long, global = true, env = "RASTRO_TOKEN_TTL_MINUTES", default_value_t = 60)]
+    pub token_ttl_minutes: u64,
+    /// Directory with casbin `model.conf` and `policy.csv`; the copies compiled
+    /// from `policies/` are used when unset.
+    #[arg(long, global = true, env = "RASTRO_POLICY_DIR")]
+    pub policy_dir: Option<PathBuf>,
+    /// Maximum database connections in the pool.
+    #[arg(long, global = true, env = "RASTRO_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+}
+
+/// Safety limits of the GraphQL endpoint.
+#[derive(Debug, Clone)]
+pub struct GraphqlLimits {
+    /// Maximum selection depth.
+    pub depth: usize,
+    /// Maximum complexity (fields, with list multipliers).
+    pub complexity: usize,
+    /// Maximum aliased fields in one document.
+    pub aliases: usize,
+    /// Maximum operations in one batched request.
+    pub batch: usize,
+    /// Maximum request body size, bytes.
+    pub body_bytes: usize,
+    /// Time a WebSocket may stay open without a successful `connection_init`.
+    pub ws_init_timeout: Duration,
+}
+
+impl Default for GraphqlLimits {
+    fn default() -> Self {
+        GraphqlLimits {
+            depth: 12,
+            complexity: 2_000,
+            aliases: 30,
+            batch: 10,
+            body_bytes: 256 * 1024,
+            ws_init_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The resolved configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// Database URL.
+    pub database_url: String,
+    /// Listen address (port 0 picks a free one).
+    pub bind: SocketAddr,
+    /// Token signing secret.
+    pub jwt_secret: SecretString,
+    /// Public base URL, without a trailing slash.
+    pub public_base_url: String,
+    /// Access-token lifetime.
+    pub token_ttl: Duration,
+    /// Policy directory, if not the embedded policy.
+    pub policy_dir: Option<PathBuf>,
+    /// Pool size.
+    pub db_max_connections: u32,
+    /// GraphQL limits.
+    pub limits: GraphqlLimits,
+}
+
+impl Config {
+    /// Resolves flags into a configuration, creating the SQLite token secret on
+    /// first use.
+    pub async fn from_args(args: &ServerArgs) -> anyhow::Result<Self> {
+        let jwt_secret = match &args.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => default_secret(&args.database_url).await?,
+        };
+        if jwt_secret.len() < 32 {
+            anyhow::bail!("RASTRO_JWT_SECRET must be at least 32 characters");
+        }
+        Ok(Config {
+            database_url: args.database_url.clone(),
+            bind: args.bind,
+            jwt_secret: SecretString::from(jwt_secret),
+            public_base_url: args.public_base_url.trim_end_matches('/').to_owned(),
+            token_ttl: Duration::from_secs(args.token_ttl_minutes.max(1) * 60),
+            policy_dir: args.policy_dir.clone(),
+            db_max_connections: args.db_max_connections.max(1),
+            limits: GraphqlLimits::default(),
+        })
+    }
+}
+
+/// For SQLite, a random secret kept in `jwt-secret` beside the database file so
+/// tokens survive restarts.
+async fn default_secret(database_url: &str) -> anyhow::Result<String> {
+    let Some(path) = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:")) else {
+        anyhow::bail!("RASTRO_JWT_SECRET is required with PostgreSQL, so that every process signs alike");
+    };
+    let db_path = PathBuf::from(path.split('?').next().unwrap_or(path));
+    let dir = db_path.parent().map(PathBuf::from).unwrap_or_default();
+    let secret_path = dir.join("jwt-secret");
+    if let Ok(existing) = tokio::fs::read_to_string(&secret_path).await {
+        return Ok(existing.trim().to_owned());
+    }
+    if !dir.as_os_str().is_empty() {
+        tokio::fs::create_dir_all(&dir).await.with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let secret = domain::tokens::random_token(48);
+    tokio::fs::write(&secret_path, &secret).await.with_context(|| format!("writing {}", secret_path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tokio::fs::set_permissions(&secret_path, std::fs::Permissions::from_mode(0o600)).await?;
+    }
+    Ok(secret)
+}

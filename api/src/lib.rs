@@ -1,0 +1,21 @@
+//! The transport layer of Rastro and the `rastro` server.
+//!
+//! # Layout
+//! - [`config`]: the typed configuration, from flags and environment.
+//! - [`startup`]: [`startup::Application`] binds, migrates and serves; tests and
+//!   `main` start the server the same way.
+//! - [`routes`]: axum handlers: GraphQL over HTTP and WebSocket, GraphiQL,
+//!   `/healthz`, `/metrics`.
+//! - [`graphql`]: the schema: thin resolvers that authenticate, call the domain and
+//!   map types; the safety limits; error codes.
+//! - [`telemetry`]: tracing and Prometheus metrics.
+//!
+//! No SQL and no access rules live here: those are in `domain`.
+
+pub mod cli;
+pub mod config;
+pub mod graphql;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,137 @@
+//! GraphQL over HTTP: `POST /graphql` (JSON only), `GET /graphql` (queries only),
+//! and GraphiQL.
+//!
+//! The body is read here, under axum's body limit, instead of by
+//! async-graphql-axum's extractor, which reads whatever it is sent.
+
+use async_graphql::{
+    http::GraphiQLSource,
+    parser::types::OperationType,
+    BatchRequest, BatchResponse, Request,
+};
+use axum::{
+    body::Bytes,
+    extract::{RawQuery, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{Html, IntoResponse, Response},
+    Json,
+};
+use domain::{Actor, DomainError};
+
+use crate::{
+    graphql::error::{code, ensure_code, error_body},
+    state::AppState,
+};
+
+fn refuse(status: StatusCode, message: &str, code: &str) -> Response {
+    (status, Json(error_body(message, code))).into_response()
+}
+
+/// Only `application/json` bodies are accepted: a browser can send
+/// `text/plain` or form bodies cross-site without a CORS preflight, so accepting
+/// them would allow cross-site request forgery.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v == "application/graphql-response+json")
+}
+
+/// The actor behind the request's bearer token; anonymous without one.
+async fn actor_from_headers(state: &AppState, headers: &HeaderMap) -> Result<Actor, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Actor::anonymous());
+    };
+    let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+    let refused = || {
+        let mut response = refuse(StatusCode::UNAUTHORIZED, "invalid or expired access token", code::UNAUTHENTICATED);
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        response
+    };
+    let Some(token) = token else {
+        return Err(refused());
+    };
+    match domain::auth::authenticate(&state.ctx, token).await {
+        Ok(actor) => Ok(actor),
+        Err(DomainError::Unexpected(err)) => {
+            tracing::error!(error = ?err, "authenticating request");
+            Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error", code::INTERNAL))
+        }
+        Err(_) => Err(refused()),
+    }
+}
+
+fn respond(mut response: BatchResponse) -> Response {
+    match &mut response {
+        BatchResponse::Single(single) => single.errors.iter_mut().for_each(ensure_code),
+        BatchResponse::Batch(all) => all.iter_mut().flat_map(|r| r.errors.iter_mut()).for_each(ensure_code),
+    }
+    Json(response).into_response()
+}
+
+/// `POST /graphql`: one operation or a batch, as JSON.
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if !is_json(&headers) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "GraphQL requests must be sent with Content-Type: application/json",
+            code::VALIDATION,
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => return refuse(StatusCode::BAD_REQUEST, &format!("invalid GraphQL request: {err}"), code::VALIDATION),
+    };
+    if let BatchRequest::Batch(operations) = &batch {
+        let limit = state.config.limits.batch;
+        if operations.is_empty() || operations.len() > limit {
+            let message = format!("a batch must hold 1 to {limit} operations");
+            return refuse(StatusCode::BAD_REQUEST, &message, code::VALIDATION);
+        }
+    }
+    let actor = match actor_from_headers(&state, &headers).await {
+        Ok(actor) => actor,
+        Err(response) => return response,
+    };
+    respond(state.schema.execute_batch(batch.data(actor)).await)
+}
+
+/// The type of the operation a GET request would run, if the document parses.
+fn operation_type(request: &Request) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let mut operations = document.operations.iter();
+    match &request.operation_name {
+        Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, op)| op.node.ty),
+        None => operations.next().map(|(_, op)| op.node.ty),
+    }
+}
+
+/// `GET /graphql?query=…`: queries only; mutations and subscriptions get 405, since
+/// GET requests must not change anything.
+pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let request = match async_graphql::http::parse_query_string(raw.as_deref().unwrap_or_default()) {
+        Ok(request) => request,
+        Err(err) => return refuse(StatusCode::BAD_REQUEST, &format!("invalid GraphQL request: {err}"), code::VALIDATION),
+    };
+    if matches!(operation_type(&request), Some(OperationType::Mutation | OperationType::Subscription)) {
+        let mut response = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations and subscriptions cannot be sent with GET; use POST (or the WebSocket endpoint)",
+            code::VALIDATION,
+        );
+        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
+    }
+    let actor = match actor_from_headers(&state, &headers).await {
+        Ok(actor) => actor,
+        Err(response) => return response,
+    };
+    respond(BatchResponse::Single(state.schema.execute(request.data(actor)).await))
+}
+
+/// `GET /graphiql`: the in-browser IDE.
+pub async fn graphiql() -> impl IntoResponse {
+    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").title("Rastro GraphiQL").finish())
+}

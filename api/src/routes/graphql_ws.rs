@@ -1,0 +1,98 @@
+//! GraphQL over WebSocket (`graphql-transport-ws`, and the legacy
+//! `graphql-ws`) at `/graphql/ws`.
+//!
+//! The client authenticates in the `connection_init` payload with
+//! `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`). A socket that
+//! has not completed `connection_init` within the configured time is closed with
+//! 4408, as the protocol prescribes.
+
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+
+use async_graphql::Data;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::{
+    extract::{
+        ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
+        State,
+    },
+    response::Response,
+};
+use futures::{channel::mpsc, SinkExt, StreamExt};
+
+use crate::{graphql::error::to_gql, state::AppState};
+
+/// Small read buffer: axum's default (128 KiB, zero-filled per read) costs far more
+/// memory and CPU per subscriber than a GraphQL client ever needs (DESIGN.md).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Largest message a client may send.
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
+pub async fn upgrade(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+    upgrade
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve(state, socket, protocol))
+}
+
+fn bearer_from_payload(payload: &serde_json::Value) -> Option<String> {
+    let field = |name: &str| payload.get(name).and_then(|v| v.as_str());
+    field("authorization")
+        .or_else(|| field("Authorization"))
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v))
+        .or_else(|| field("token"))
+        .map(|v| v.trim().to_owned())
+}
+
+async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
+    state.metrics.ws_connections.inc();
+    let (mut to_client, from_client) = socket.split();
+    // GraphQL writes into a channel we forward, so we can still write a close
+    // frame of our own when the init deadline passes.
+    let (outgoing, mut outgoing_rx) = mpsc::channel::<Message>(16);
+    let initialised = Arc::new(AtomicBool::new(false));
+    let init_flag = initialised.clone();
+    let ctx = state.ctx.clone();
+    let graphql = GraphQLWebSocket::new_with_pair(outgoing, from_client, state.schema.clone(), protocol)
+        .on_connection_init(move |payload| async move {
+            let token = bearer_from_payload(&payload).ok_or_else(|| async_graphql::Error::new("missing access token"))?;
+            let actor = domain::auth::authenticate(&ctx, &token).await.map_err(to_gql)?;
+            init_flag.store(true, Ordering::SeqCst);
+            let mut data = Data::default();
+            data.insert(actor);
+            Ok(data)
+        })
+        .serve();
+    let task = tokio::spawn(graphql);
+    let deadline = tokio::time::sleep(state.config.limits.ws_init_timeout);
+    tokio::pin!(deadline);
+    let mut checked = false;
+    loop {
+        tokio::select! {
+            message = outgoing_rx.next() => match message {
+                Some(message) => {
+                    if to_client.send(message).await.is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            () = &mut deadline, if !checked => {
+                checked = true;
+                if !initialised.load(Ordering::SeqCst) {
+                    task.abort();
+                    let frame = CloseFrame { code: 4408, reason: "Connection initialisation timeout".into() };
+                    let _ = to_client.send(Message::Close(Some(frame))).await;
+                    break;
+                }
+            }
+        }
+    }
+    task.abort();
+    let _ = to_client.close().await;
+    state.metrics.ws_connections.dec();
+}

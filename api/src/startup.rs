@@ -1,0 +1,97 @@
+//! Building and running the server, the same way for `main` and for tests.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::{config::Config, graphql, routes, state::AppState, telemetry::Metrics};
+
+/// A bound, ready-to-serve server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// The domain context for a configuration and an open database.
+pub async fn domain_ctx(config: &Config, db: DatabaseConnection) -> anyhow::Result<domain::Ctx> {
+    let authz = match &config.policy_dir {
+        Some(dir) => domain::Authorizer::from_dir(dir).await.with_context(|| format!("loading policies from {}", dir.display()))?,
+        None => domain::Authorizer::embedded().await.context("loading embedded policies")?,
+    };
+    let tokens = domain::tokens::TokenKeys::new(&config.jwt_secret, config.token_ttl);
+    Ok(domain::Ctx { db, authz, tokens })
+}
+
+/// Opens the configured database and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let db = domain::db::connect(&config.database_url, config.db_max_connections)
+        .await
+        .context("opening the database")?;
+    domain::db::migrate(&db).await.context("migrating the database")?;
+    Ok(db)
+}
+
+impl Application {
+    /// Opens and migrates the database, builds the schema and binds the address.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = open_database(&config).await?;
+        Self::with_database(config, db).await
+    }
+
+    /// Like [`Application::build`] with an already open, migrated database.
+    pub async fn with_database(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let ctx = domain_ctx(&config, db).await?;
+        let schema = graphql::builder(&config.limits).data(ctx.clone()).finish();
+        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+        let state = AppState { ctx, schema, metrics: Arc::new(Metrics::new()?), config: Arc::new(config) };
+        Ok(Application { listener, state })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// The shared state (domain context, schema, config).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let router = routes::router(self.state);
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "listening for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "listening for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,18 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use crate::{config::Config, graphql::RastroSchema, telemetry::Metrics};
+
+/// Shared, cheaply cloned application state.
+#[derive(Clone)]
+pub struct AppState {
+    /// Domain context: database, authorizer, token keys.
+    pub ctx: domain::Ctx,
+    /// The executable GraphQL schema.
+    pub schema: RastroSchema,
+    /// Prometheus metrics of this server.
+    pub metrics: Arc<Metrics>,
+    /// The configuration the server started with.
+    pub config: Arc<Config>,
+}

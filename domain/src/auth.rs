@@ -1,0 +1,212 @@
+//! Logging in, turning an access token back into an [`Actor`], and changing
+//! passwords.
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{company, login_throttle, user, UserRole};
+use sea_orm::{
+    sea_query::OnConflict, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    TransactionTrait,
+};
+
+use crate::{audit, password, Action, Actor, Ctx, DomainError, DomainResult};
+
+/// Failed attempts allowed before an account key is slowed down.
+pub const FREE_ATTEMPTS: i32 = 5;
+/// Longest lock after repeated failures.
+pub const MAX_LOCK_SECS: i64 = 15 * 60;
+/// Failures older than this are forgotten.
+pub const FAILURE_MEMORY_SECS: i64 = 15 * 60;
+
+/// What a client presents to log in.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The account's e-mail (any case).
+    pub email: String,
+    /// The password.
+    pub password: String,
+    /// The company identifier; `None` for platform admins.
+    pub company: Option<String>,
+}
+
+/// A successful login.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The signed access token (`Authorization: Bearer …`).
+    pub access_token: String,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
+    /// The logged-in user.
+    pub user: user::Model,
+}
+
+/// Checks credentials and issues an access token.
+///
+/// An unknown e-mail, unknown company and wrong password all give
+/// [`DomainError::InvalidCredentials`] after the same argon2 work. Failures are
+/// counted per account key (company + e-mail) in the database, so spreading
+/// attempts over addresses or server processes does not help; past
+/// [`FREE_ATTEMPTS`] each failure locks the key for twice as long as the last.
+pub async fn login(ctx: &Ctx, actor: &Actor, credentials: Credentials) -> DomainResult<Session> {
+    ctx.authz.check(actor, Action::Login)?;
+    let email = credentials.email.trim().to_lowercase();
+    let company_key = credentials.company.as_deref().map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty());
+    let account_key = format!("{}|{}", company_key.as_deref().unwrap_or(""), email);
+    let now = Utc::now();
+
+    let throttle = login_throttle::Entity::find_by_id(account_key.clone()).one(&ctx.db).await?;
+    if let Some(locked_until) = throttle.as_ref().and_then(|t| t.locked_until) {
+        if locked_until > now {
+            let retry_after_secs = u64::try_from((locked_until - now).num_seconds().max(1)).unwrap_or(1);
+            return Err(DomainError::RateLimited { retry_after_secs });
+        }
+    }
+
+    let found = find_login_account(ctx, company_key.as_deref(), &email).await?;
+    let hash = found.as_ref().map_or(password::dummy_hash(), |(u, _)| u.password_hash.as_str()).to_owned();
+    let matches = verify_password(credentials.password, hash).await?;
+
+    let Some((user, company)) = found.filter(|_| matches) else {
+        record_failure(ctx, &account_key, throttle, now).await?;
+        return Err(DomainError::InvalidCredentials);
+    };
+    if !user.active || company.as_ref().is_some_and(|c| !c.active) {
+        return Err(DomainError::AccountDeactivated);
+    }
+
+    login_throttle::Entity::delete_by_id(account_key).exec(&ctx.db).await?;
+    let (access_token, exp) = ctx.tokens.issue(user.id, user.token_version, now)?;
+    let mut active = user.into_active_model();
+    active.last_login_at = Set(Some(now));
+    let user = active.update(&ctx.db).await?;
+    Ok(Session { access_token, expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now), user })
+}
+
+async fn find_login_account(
+    ctx: &Ctx,
+    company: Option<&str>,
+    email: &str,
+) -> DomainResult<Option<(user::Model, Option<company::Model>)>> {
+    Ok(match company {
+        Some(identifier) => user::Entity::find()
+            .find_also_related(company::Entity)
+            .filter(user::Column::Email.eq(email))
+            .filter(company::Column::Identifier.eq(identifier))
+            .one(&ctx.db)
+            .await?
+            .filter(|(u, _)| u.role != UserRole::Admin),
+        None => user::Entity::find()
+            .filter(user::Column::Email.eq(email))
+            .filter(user::Column::Role.eq(UserRole::Admin))
+            .filter(user::Column::CompanyId.is_null())
+            .one(&ctx.db)
+            .await?
+            .map(|u| (u, None)),
+    })
+}
+
+async fn record_failure(
+    ctx: &Ctx,
+    account_key: &str,
+    previous: Option<login_throttle::Model>,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let recent = previous.filter(|t| (now - t.updated_at).num_seconds() < FAILURE_MEMORY_SECS);
+    let failures = recent.map_or(0, |t| t.failures) + 1;
+    let locked_until = (failures >= FREE_ATTEMPTS).then(|| {
+        let exponent = u32::try_from(failures - FREE_ATTEMPTS).unwrap_or(0).min(16);
+        now + Duration::seconds((1_i64 << exponent).min(MAX_LOCK_SECS))
+    });
+    let row = login_throttle::ActiveModel {
+        account_key: Set(account_key.to_owned()),
+        failures: Set(failures),
+        locked_until: Set(locked_until),
+        updated_at: Set(now),
+    };
+    login_throttle::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(login_throttle::Column::AccountKey)
+                .update_columns([
+                    login_throttle::Column::Failures,
+                    login_throttle::Column::LockedUntil,
+                    login_throttle::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(&ctx.db)
+        .await?;
+    tracing::info!(failures, "failed login");
+    Ok(())
+}
+
+/// Turns a bearer token into the actor behind it.
+///
+/// Besides the signature and expiry, the account is read on every call: a
+/// deactivated user, a deactivated company or a token issued before the last
+/// password change ([`user::Model::token_version`]) is refused at once.
+pub async fn authenticate(ctx: &Ctx, bearer: &str) -> DomainResult<Actor> {
+    let claims = ctx.tokens.verify(bearer).ok_or(DomainError::Unauthenticated)?;
+    let user_id: i32 = claims.sub.parse().map_err(|_| DomainError::Unauthenticated)?;
+    let (user, company) = user::Entity::find_by_id(user_id)
+        .find_also_related(company::Entity)
+        .one(&ctx.db)
+        .await?
+        .ok_or(DomainError::Unauthenticated)?;
+    let company_active = company.as_ref().is_none_or(|c| c.active);
+    if !user.active || !company_active || user.token_version != claims.ver {
+        return Err(DomainError::Unauthenticated);
+    }
+    Actor::user(user.role, user.id, user.company_id, &user.email, user.must_change_password)
+        .ok_or(DomainError::Unauthenticated)
+}
+
+/// The actor's own account.
+pub async fn me(ctx: &Ctx, actor: &Actor) -> DomainResult<user::Model> {
+    ctx.authz.check(actor, Action::ReadOwnAccount)?;
+    let id = actor.user_id().ok_or(DomainError::Forbidden)?;
+    user::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(DomainError::Unauthenticated)
+}
+
+/// Changes the actor's password after checking the current one, clears the
+/// temporary-password flag and invalidates every older token. Returns a fresh
+/// session so the client can continue.
+pub async fn change_password(ctx: &Ctx, actor: &Actor, current: &str, new: &str) -> DomainResult<Session> {
+    ctx.authz.check(actor, Action::ChangeOwnPassword)?;
+    let id = actor.user_id().ok_or(DomainError::Forbidden)?;
+    let user = user::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(DomainError::Unauthenticated)?;
+    if !verify_password(current.to_owned(), user.password_hash.clone()).await? {
+        return Err(DomainError::validation("currentPassword", "is not the current password"));
+    }
+    password::check_policy("newPassword", new)?;
+    if new == current {
+        return Err(DomainError::validation("newPassword", "must differ from the current password"));
+    }
+    let hash = hash_password(new.to_owned()).await?;
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let version = user.token_version + 1;
+    let company_id = user.company_id;
+    let mut active = user.into_active_model();
+    active.password_hash = Set(hash);
+    active.must_change_password = Set(false);
+    active.token_version = Set(version);
+    active.updated_at = Set(now);
+    let user = active.update(&txn).await?;
+    audit::record(&txn, actor, company_id, "user.change_password", "user", user.id, None).await?;
+    txn.commit().await?;
+    let (access_token, exp) = ctx.tokens.issue(user.id, user.token_version, now)?;
+    Ok(Session { access_token, expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now), user })
+}
+
+/// Verifies a password off the async runtime (argon2 is deliberately slow).
+async fn verify_password(password: String, hash: String) -> DomainResult<bool> {
+    Ok(tokio::task::spawn_blocking(move || password::verify(&password, &hash))
+        .await
+        .map_err(|e| anyhow::anyhow!("password check panicked: {e}"))?)
+}
+
+/// Hashes a password off the async runtime (argon2 is deliberately slow).
+pub(crate) async fn hash_password(password: String) -> DomainResult<String> {
+    Ok(tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(|e| anyhow::anyhow!("password hashing panicked: {e}"))??)
+}

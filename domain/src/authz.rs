@@ -1,0 +1,138 @@
+//! Role → action decisions with casbin, from `policies/model.conf` and
+//! `policies/policy.csv`. Row-level scoping is not casbin's job: see
+//! [`crate::actor::Scope`].
+
+use std::{path::Path, sync::Arc};
+
+use casbin::{CoreApi, DefaultModel, Enforcer, StringAdapter};
+
+use crate::{actor::ActorKind, Actor, DomainError, DomainResult};
+
+const EMBEDDED_MODEL: &str = include_str!("../../policies/model.conf");
+const EMBEDDED_POLICY: &str = include_str!("../../policies/policy.csv");
+
+/// Every action a transport can ask for, as casbin (object, action) pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Log in.
+    Login,
+    /// Read one's own account (`me`).
+    ReadOwnAccount,
+    /// Change one's own password.
+    ChangeOwnPassword,
+    /// Create a company.
+    CreateCompany,
+    /// List companies.
+    ListCompanies,
+    /// Read one company.
+    ReadCompany,
+    /// Deactivate or re-activate a company.
+    DeactivateCompany,
+    /// Issue a new integration token.
+    RotateIntegrationToken,
+    /// Create a user of a company.
+    CreateCompanyUser,
+    /// List a company's users.
+    ListCompanyUsers,
+    /// Deactivate or re-activate a company user or customer.
+    DeactivateUser,
+}
+
+impl Action {
+    /// The (object, action) pair in the policy file.
+    pub fn as_policy(self) -> (&'static str, &'static str) {
+        match self {
+            Action::Login => ("session", "create"),
+            Action::ReadOwnAccount => ("account", "read"),
+            Action::ChangeOwnPassword => ("account", "change_password"),
+            Action::CreateCompany => ("company", "create"),
+            Action::ListCompanies => ("company", "list"),
+            Action::ReadCompany => ("company", "read"),
+            Action::DeactivateCompany => ("company", "deactivate"),
+            Action::RotateIntegrationToken => ("company", "rotate_token"),
+            Action::CreateCompanyUser => ("company_user", "create"),
+            Action::ListCompanyUsers => ("company_user", "list"),
+            Action::DeactivateUser => ("company_user", "deactivate"),
+        }
+    }
+}
+
+/// The loaded policy. Cheap to clone; the policy is read-only at run time.
+#[derive(Clone)]
+pub struct Authorizer {
+    enforcer: Arc<Enforcer>,
+}
+
+impl Authorizer {
+    /// The policy compiled into the binary from `policies/`.
+    pub async fn embedded() -> anyhow::Result<Self> {
+        Self::from_strings(EMBEDDED_MODEL, EMBEDDED_POLICY).await
+    }
+
+    /// A policy read from a directory holding `model.conf` and `policy.csv`.
+    pub async fn from_dir(dir: &Path) -> anyhow::Result<Self> {
+        let model = tokio::fs::read_to_string(dir.join("model.conf")).await?;
+        let policy = tokio::fs::read_to_string(dir.join("policy.csv")).await?;
+        Self::from_strings(&model, &policy).await
+    }
+
+    async fn from_strings(model: &str, policy: &str) -> anyhow::Result<Self> {
+        let model = DefaultModel::from_str(model).await?;
+        // casbin's CSV reader does not skip comments or blank lines.
+        let policy: String = policy
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let enforcer = Enforcer::new(model, StringAdapter::new(policy)).await?;
+        Ok(Authorizer { enforcer: Arc::new(enforcer) })
+    }
+
+    /// Whether the policy lets `role` take `action`.
+    pub fn allows(&self, role: &str, action: Action) -> bool {
+        let (obj, act) = action.as_policy();
+        // An enforcement error means a broken model; deny.
+        self.enforcer.enforce((role, obj, act)).unwrap_or(false)
+    }
+
+    /// Checks that `actor` may take `action`, with the error a client should see.
+    pub fn check(&self, actor: &Actor, action: Action) -> DomainResult<()> {
+        if let ActorKind::System { .. } = actor.kind() {
+            return Ok(());
+        }
+        if actor.must_change_password() && action != Action::ChangeOwnPassword {
+            return Err(DomainError::PasswordChangeRequired);
+        }
+        if self.allows(actor.role_name(), action) {
+            return Ok(());
+        }
+        match actor.kind() {
+            ActorKind::Anonymous => Err(DomainError::Unauthenticated),
+            _ => Err(DomainError::Forbidden),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn embedded_policy_loads_and_separates_roles() -> anyhow::Result<()> {
+        let authz = Authorizer::embedded().await?;
+        assert!(authz.allows("admin", Action::CreateCompany));
+        assert!(!authz.allows("company", Action::CreateCompany));
+        assert!(!authz.allows("customer", Action::ReadCompany));
+        assert!(authz.allows("customer", Action::ChangeOwnPassword));
+        assert!(!authz.allows("anonymous", Action::ReadOwnAccount));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_system_actor_is_always_allowed() -> anyhow::Result<()> {
+        let authz = Authorizer::embedded().await?;
+        assert!(authz.check(&Actor::system("test"), Action::CreateCompany).is_ok());
+        Ok(())
+    }
+}

@@ -1,0 +1,190 @@
+//! Companies (tenants): creation by platform support, activation, integration
+//! tokens.
+
+use chrono::Utc;
+use entities::company;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::{
+    actor::Scope,
+    audit,
+    cnpj::Cnpj,
+    error::is_unique_violation,
+    page::{Page, PageRequest},
+    tokens, validate, Action, Actor, Ctx, DomainError, DomainResult,
+};
+
+/// Prefix of integration tokens, so leaked tokens are recognisable by scanners.
+pub const TOKEN_PREFIX: &str = "rst_";
+
+/// Input of [`create`], as received.
+#[derive(Debug, Clone)]
+pub struct NewCompany {
+    /// Unique identifier (slug).
+    pub identifier: String,
+    /// Contact e-mail.
+    pub email: String,
+    /// Contact phone.
+    pub phone: String,
+    /// CNPJ, numeric or alphanumeric, with or without punctuation.
+    pub cnpj: String,
+}
+
+/// A company with its integration token in clear, returned only by
+/// [`create`] and [`rotate_integration_token`].
+#[derive(Debug, Clone)]
+pub struct CompanyWithToken {
+    /// The stored company.
+    pub company: company::Model,
+    /// The only time the token is ever shown.
+    pub integration_token: String,
+}
+
+struct ValidCompany {
+    identifier: String,
+    email: String,
+    phone: String,
+    cnpj: Cnpj,
+}
+
+impl TryFrom<NewCompany> for ValidCompany {
+    type Error = DomainError;
+
+    fn try_from(input: NewCompany) -> Result<Self, Self::Error> {
+        Ok(ValidCompany {
+            identifier: validate::identifier("identifier", &input.identifier)?,
+            email: validate::email("email", &input.email)?,
+            phone: validate::phone("phone", &input.phone)?,
+            cnpj: Cnpj::parse(&input.cnpj)?,
+        })
+    }
+}
+
+fn new_token() -> (String, String, String) {
+    let token = format!("{TOKEN_PREFIX}{}", tokens::random_token(32));
+    let hash = tokens::token_hash(&token);
+    let prefix = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
+    (token, hash, prefix)
+}
+
+/// Creates a company and issues its first integration token.
+pub async fn create(ctx: &Ctx, actor: &Actor, input: NewCompany) -> DomainResult<CompanyWithToken> {
+    ctx.authz.check(actor, Action::CreateCompany)?;
+    let valid = ValidCompany::try_from(input)?;
+    let (token, hash, prefix) = new_token();
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let taken = company::Entity::find().filter(company::Column::Identifier.eq(&valid.identifier)).count(&txn).await?;
+    if taken > 0 {
+        return Err(DomainError::Conflict(format!("a company with identifier {} already exists", valid.identifier)));
+    }
+    let inserted = company::ActiveModel {
+        identifier: Set(valid.identifier),
+        email: Set(valid.email),
+        phone: Set(valid.phone),
+        cnpj: Set(valid.cnpj.as_str().to_owned()),
+        integration_token_hash: Set(hash),
+        integration_token_prefix: Set(prefix),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let company = match inserted {
+        Ok(company) => company,
+        Err(err) if is_unique_violation(&err) => {
+            return Err(DomainError::Conflict("a company with this identifier already exists".into()))
+        }
+        Err(err) => return Err(err.into()),
+    };
+    audit::record(&txn, actor, Some(company.id), "company.create", "company", company.id, Some(json!({"identifier": company.identifier}))).await?;
+    txn.commit().await?;
+    Ok(CompanyWithToken { company, integration_token: token })
+}
+
+/// One company, if the actor may see it. Another tenant's company looks exactly
+/// like one that does not exist.
+pub async fn get(ctx: &Ctx, actor: &Actor, id: i32) -> DomainResult<company::Model> {
+    ctx.authz.check(actor, Action::ReadCompany)?;
+    find_visible(ctx, actor, id).await
+}
+
+async fn find_visible(ctx: &Ctx, actor: &Actor, id: i32) -> DomainResult<company::Model> {
+    if !actor.sees_company(id) {
+        return Err(DomainError::not_found("company", id));
+    }
+    company::Entity::find_by_id(id).one(&ctx.db).await?.ok_or_else(|| DomainError::not_found("company", id))
+}
+
+/// Companies the actor may see, by id.
+pub async fn list(ctx: &Ctx, actor: &Actor, page: PageRequest) -> DomainResult<Page<company::Model>> {
+    ctx.authz.check(actor, Action::ListCompanies)?;
+    let mut query = company::Entity::find();
+    match actor.scope() {
+        Scope::All => {}
+        Scope::Company(id) | Scope::Customer { company_id: id, .. } => {
+            query = query.filter(company::Column::Id.eq(id));
+        }
+        Scope::Nothing => return Ok(Page { items: vec![], has_next_page: false, total_count: 0 }),
+    }
+    let total_count = query.clone().count(&ctx.db).await?;
+    if let Some(after) = page.after {
+        query = query.filter(company::Column::Id.gt(after));
+    }
+    let mut items = query.order_by_asc(company::Column::Id).limit(page.first + 1).all(&ctx.db).await?;
+    let has_next_page = items.len() as u64 > page.first;
+    items.truncate(page.first as usize);
+    Ok(Page { items, has_next_page, total_count })
+}
+
+/// Activates or deactivates a company. While inactive, none of its users can log
+/// in and their tokens stop working; its integration token is refused too.
+pub async fn set_active(ctx: &Ctx, actor: &Actor, id: i32, active: bool) -> DomainResult<company::Model> {
+    ctx.authz.check(actor, Action::DeactivateCompany)?;
+    let company = find_visible(ctx, actor, id).await?;
+    let txn = ctx.db.begin().await?;
+    let mut model = company.into_active_model();
+    model.active = Set(active);
+    model.updated_at = Set(Utc::now());
+    let company = model.update(&txn).await?;
+    let action = if active { "company.activate" } else { "company.deactivate" };
+    audit::record(&txn, actor, Some(id), action, "company", id, None).await?;
+    txn.commit().await?;
+    Ok(company)
+}
+
+/// Issues a new integration token; the old one stops working at once.
+pub async fn rotate_integration_token(ctx: &Ctx, actor: &Actor, id: i32) -> DomainResult<CompanyWithToken> {
+    ctx.authz.check(actor, Action::RotateIntegrationToken)?;
+    let company = find_visible(ctx, actor, id).await?;
+    let (token, hash, prefix) = new_token();
+    let txn = ctx.db.begin().await?;
+    let mut model = company.into_active_model();
+    model.integration_token_hash = Set(hash);
+    model.integration_token_prefix = Set(prefix);
+    model.updated_at = Set(Utc::now());
+    let company = model.update(&txn).await?;
+    audit::record(&txn, actor, Some(id), "company.rotate_token", "company", id, None).await?;
+    txn.commit().await?;
+    Ok(CompanyWithToken { company, integration_token: token })
+}
+
+/// The integration actor of the active company owning `token`.
+pub async fn authenticate_integration(ctx: &Ctx, token: &str) -> DomainResult<Actor> {
+    if !token.starts_with(TOKEN_PREFIX) {
+        return Err(DomainError::Unauthenticated);
+    }
+    company::Entity::find()
+        .filter(company::Column::IntegrationTokenHash.eq(tokens::token_hash(token)))
+        .filter(company::Column::Active.eq(true))
+        .one(&ctx.db)
+        .await?
+        .map(|c| Actor::integration(c.id))
+        .ok_or(DomainError::Unauthenticated)
+}

@@ -1,0 +1,50 @@
+//! Opening the database with the settings each backend needs, and migrating it.
+
+use std::{str::FromStr, time::Duration};
+
+use migration::MigratorTrait;
+use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+/// Opens a pool for a `sqlite:` or `postgres:` URL.
+///
+/// SQLite is opened in WAL mode (readers never block the writer), with foreign
+/// keys enforced, a 5 s busy timeout so concurrent writers wait instead of
+/// failing, and `synchronous = FULL` so a committed transaction survives power
+/// loss. The file and its directory are created when missing.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    if url.starts_with("sqlite:") {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .synchronous(SqliteSynchronous::Full);
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                tokio::fs::create_dir_all(dir).await?;
+            }
+        }
+        let pool = SqlitePoolOptions::new().max_connections(max_connections).connect_with(options).await?;
+        Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+    } else {
+        anyhow::bail!("unsupported DATABASE_URL scheme (use sqlite: or postgres:)")
+    }
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    migration::Migrator::up(db, None).await?;
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! Rastro's business rules, free of any web framework.
+//!
+//! # Layout
+//! - [`Ctx`]: what every domain call needs (database, authorizer, token keys),
+//!   built once at startup and passed in; no global state.
+//! - [`Actor`]: who is asking. Every service function takes one; tenant scoping
+//!   is derived from it in one place ([`actor::Scope`]).
+//! - [`authz`]: casbin decides which actions a role may take (`policies/`).
+//! - services: [`auth`] (login, tokens), [`companies`], [`users`].
+//! - value types that parse and validate input: [`cnpj`], [`validate`],
+//!   [`password`].
+//! - [`error::DomainError`]: the typed errors the transports map to API codes.
+//! - [`db`]: opening SQLite/PostgreSQL with the right settings, and migrating.
+//! - [`demo`]: demo data for `rastro demo`.
+
+pub mod actor;
+pub mod audit;
+pub mod auth;
+pub mod authz;
+pub mod cnpj;
+pub mod companies;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod page;
+pub mod password;
+pub mod tokens;
+pub mod users;
+pub mod validate;
+
+pub use actor::Actor;
+pub use authz::{Action, Authorizer};
+pub use error::{DomainError, DomainResult};
+
+use sea_orm::DatabaseConnection;
+
+/// Everything a domain call needs besides the actor and its input.
+#[derive(Clone)]
+pub struct Ctx {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// The casbin enforcer for role → action decisions.
+    pub authz: Authorizer,
+    /// Access-token signing keys and lifetime.
+    pub tokens: tokens::TokenKeys,
+}

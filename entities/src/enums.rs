@@ -1,0 +1,134 @@
+//! Closed sets stored as short strings, readable in the database and stable across
+//! SQLite and PostgreSQL.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Who a user is to the platform; see the role table in DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum UserRole {
+    /// Platform support: manages companies and their users.
+    #[sea_orm(string_value = "admin")]
+    Admin,
+    /// A tenant's staff: everything inside its own company.
+    #[sea_orm(string_value = "company")]
+    Company,
+    /// An end customer: reads its own orders.
+    #[sea_orm(string_value = "customer")]
+    Customer,
+}
+
+impl UserRole {
+    /// The subject name used in the casbin policy.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Admin => "admin",
+            UserRole::Company => "company",
+            UserRole::Customer => "customer",
+        }
+    }
+}
+
+/// The one canonical order status every source is mapped onto (DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+pub enum OrderStatus {
+    /// Known to the platform, not yet approved.
+    #[sea_orm(string_value = "RECEIVED")]
+    Received,
+    /// Payment or order confirmed.
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    /// Being produced.
+    #[sea_orm(string_value = "IN_PRODUCTION")]
+    InProduction,
+    /// Fiscal invoice issued.
+    #[sea_orm(string_value = "INVOICED")]
+    Invoiced,
+    /// Being picked and prepared; tracking started.
+    #[sea_orm(string_value = "IN_SEPARATION")]
+    InSeparation,
+    /// Shipped, on its way.
+    #[sea_orm(string_value = "IN_TRANSIT")]
+    InTransit,
+    /// Delivery difficulty; will be retried.
+    #[sea_orm(string_value = "DELIVERY_FAILED")]
+    DeliveryFailed,
+    /// Delivered.
+    #[sea_orm(string_value = "DELIVERED")]
+    Delivered,
+    /// Cancelled before fulfilment (final).
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+    /// Closed after a refund (final).
+    #[sea_orm(string_value = "REFUNDED")]
+    Refunded,
+    /// Frozen; release returns it to the status it had.
+    #[sea_orm(string_value = "ON_HOLD")]
+    OnHold,
+}
+
+impl OrderStatus {
+    /// The wire and database name, e.g. `IN_TRANSIT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Received => "RECEIVED",
+            OrderStatus::Approved => "APPROVED",
+            OrderStatus::InProduction => "IN_PRODUCTION",
+            OrderStatus::Invoiced => "INVOICED",
+            OrderStatus::InSeparation => "IN_SEPARATION",
+            OrderStatus::InTransit => "IN_TRANSIT",
+            OrderStatus::DeliveryFailed => "DELIVERY_FAILED",
+            OrderStatus::Delivered => "DELIVERED",
+            OrderStatus::Cancelled => "CANCELLED",
+            OrderStatus::Refunded => "REFUNDED",
+            OrderStatus::OnHold => "ON_HOLD",
+        }
+    }
+}
+
+/// What a locality is used for in logistics (TOTVS R2 `logisticRole`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(12))")]
+pub enum LogisticRole {
+    /// Goods leave from here.
+    #[sea_orm(string_value = "ORIGIN")]
+    Origin,
+    /// Goods are delivered here.
+    #[sea_orm(string_value = "DESTINATION")]
+    Destination,
+    /// Both origin and destination.
+    #[sea_orm(string_value = "BOTH")]
+    Both,
+}
+
+/// Incoterm of a transport order (R2: 0=FOB, 1=CIF, 2=FOBT, 3=OP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum Incoterm {
+    /// Free on board.
+    #[sea_orm(string_value = "FOB")]
+    Fob,
+    /// Cost, insurance and freight.
+    #[sea_orm(string_value = "CIF")]
+    Cif,
+    /// FOB with transport.
+    #[sea_orm(string_value = "FOBT")]
+    Fobt,
+    /// Other / operator.
+    #[sea_orm(string_value = "OP")]
+    Op,
+}
+
+/// Whether an order key–value pair is a classification or a free attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum AttributeKind {
+    /// A classification (type → value), used for grouping and filtering.
+    #[sea_orm(string_value = "CLASSIFICATION")]
+    Classification,
+    /// A free attribute.
+    #[sea_orm(string_value = "ATTRIBUTE")]
+    Attribute,
+}

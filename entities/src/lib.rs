@@ -1,0 +1,21 @@
+//! SeaORM entities: Rastro's data model and nothing else.
+//!
+//! # Layout
+//! - [`enums`]: the closed sets stored as strings (roles, order status, …), shared by
+//!   every layer so no one compares status strings by hand.
+//! - one module per table. Money is stored as integer cents; times are UTC.
+//!
+//! Business rules live in the `domain` crate; this crate only says what is stored.
+
+pub mod audit_log;
+pub mod company;
+pub mod enums;
+pub mod locality;
+pub mod login_throttle;
+pub mod order;
+pub mod order_attribute;
+pub mod order_item;
+pub mod order_status_history;
+pub mod user;
+
+pub use enums::{AttributeKind, Incoterm, LogisticRole, OrderStatus, UserRole};

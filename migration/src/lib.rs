@@ -1,0 +1,18 @@
+//! Rastro's schema migrations: one set that runs on SQLite and PostgreSQL.
+//!
+//! Each later feature adds its own migration file; released migrations are never
+//! edited.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}
