@@ -56,7 +56,7 @@ pub struct GraphqlLimits {
 impl Default for GraphqlLimits {
     fn default() -> Self {
         GraphqlLimits {
-            depth: 12,
+            depth: 16,
             complexity: 2_000,
             aliases: 30,
             batch: 10,

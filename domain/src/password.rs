@@ -22,7 +22,7 @@ pub fn check_policy(field: &str, password: &str) -> Result<(), DomainError> {
         Some(format!("must have at most {MAX_LENGTH} characters"))
     } else if !password.chars().any(char::is_alphabetic) || !password.chars().any(|c| c.is_ascii_digit()) {
         Some("must contain letters and digits".to_owned())
-    } else if password.chars().all(|c| Some(c) == password.chars().next()) {
+    } else if password.chars().all(|c| password.starts_with(c)) {
         Some("must not repeat a single character".to_owned())
     } else {
         None

@@ -1,1 +1,212 @@
+//! Black-box test support: [`TestApp`] starts the real server on an ephemeral
+//! port against a fresh database and talks HTTP to it.
+//!
+//! Every test gets its own database: a temporary SQLite file, or, when
+//! `TEST_DATABASE_URL` points at PostgreSQL, a new database created on that
+//! server (named `rastro_t_…`, so CI can drop leftovers).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use api::{
+    config::{Config, GraphqlLimits},
+    startup::Application,
+};
+use rand::Rng;
+use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+pub mod ws;
+
+/// Password used for accounts the helpers create.
+pub const PASSWORD: &str = "Test-password-2026";
+
+/// A running server and a client for it.
+pub struct TestApp {
+    /// Address the server listens on.
+    pub addr: SocketAddr,
+    /// `http://addr`.
+    pub base: String,
+    /// The server's database, for assertions on what was stored.
+    pub db: DatabaseConnection,
+    /// The server's domain context, for setting up what the API cannot (admins).
+    pub ctx: domain::Ctx,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    temp_dir: Option<PathBuf>,
+}
+
+/// Whether this run targets PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+}
+
+async fn fresh_database_url() -> (String, Option<PathBuf>) {
+    let suffix: u64 = rand::thread_rng().gen();
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => {
+            use sqlx::Connection;
+            let name = format!("rastro_t_{suffix:x}");
+            let mut admin = sqlx::PgConnection::connect(&url).await.expect("connect to TEST_DATABASE_URL");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
+            let (base, _) = url.rsplit_once('/').expect("TEST_DATABASE_URL ends with /database");
+            (format!("{base}/{name}"), None)
+        }
+        _ => {
+            let dir = std::env::temp_dir().join(format!("rastro-test-{suffix:x}"));
+            std::fs::create_dir_all(&dir).expect("create temp dir");
+            (format!("sqlite://{}/rastro.db?mode=rwc", dir.display()), Some(dir))
+        }
+    }
+}
+
+/// The configuration tests run with; `tweak` adjusts it.
+pub fn test_config(database_url: String) -> Config {
+    Config {
+        database_url,
+        bind: "127.0.0.1:0".parse().expect("address"),
+        jwt_secret: SecretString::from("test-secret-".repeat(4)),
+        public_base_url: "http://rastro.test".into(),
+        token_ttl: Duration::from_secs(600),
+        policy_dir: None,
+        db_max_connections: 5,
+        limits: GraphqlLimits { ws_init_timeout: Duration::from_millis(500), ..GraphqlLimits::default() },
+    }
+}
+
+impl TestApp {
+    /// Starts a server on a fresh database.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server on a fresh database with an adjusted configuration.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let (url, temp_dir) = fresh_database_url().await;
+        let mut config = test_config(url);
+        tweak(&mut config);
+        let app = Application::build(config).await.expect("build application");
+        let addr = app.local_addr().expect("local addr");
+        let ctx = app.state().ctx.clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            db: ctx.db.clone(),
+            ctx,
+            http: reqwest::Client::new(),
+            temp_dir,
+        }
+    }
+
+    /// POSTs a GraphQL operation and returns the JSON body (HTTP status must be 200).
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql_raw(token, &json!({ "query": query, "variables": variables })).await;
+        assert_eq!(status, 200, "unexpected HTTP status, body: {body}");
+        body
+    }
+
+    /// POSTs any JSON body to `/graphql`; returns status and JSON body.
+    pub async fn gql_raw(&self, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}/graphql", self.base)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("send");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Logs in and returns the whole `login` result or the error body.
+    pub async fn login_body(&self, email: &str, password: &str, company: Option<&str>) -> Value {
+        self.gql(
+            None,
+            "mutation($e: String!, $p: String!, $c: String) { login(email: $e, password: $p, company: $c) { accessToken user { id role mustChangePassword companyId } } }",
+            json!({ "e": email, "p": password, "c": company }),
+        )
+        .await
+    }
+
+    /// Logs in and returns the access token.
+    pub async fn login(&self, email: &str, password: &str, company: Option<&str>) -> String {
+        let body = self.login_body(email, password, company).await;
+        body["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("login failed: {body}")).to_owned()
+    }
+
+    /// Creates a platform admin (through the domain, as `rastro create-admin` does)
+    /// and returns its token.
+    pub async fn admin(&self) -> String {
+        let email = format!("admin{}@rastro.test", rand::thread_rng().gen::<u32>());
+        domain::users::create_admin(&self.ctx, &domain::Actor::system("test"), &email, PASSWORD).await.expect("create admin");
+        self.login(&email, PASSWORD, None).await
+    }
+
+    /// Creates a company through the API; returns its id and integration token.
+    pub async fn create_company(&self, admin: &str, identifier: &str) -> (String, String) {
+        let body = self
+            .gql(
+                Some(admin),
+                "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { company { id } integrationToken } }",
+                json!({ "i": { "identifier": identifier, "email": format!("contact@{identifier}.test"), "phone": "+55 11 3333-4444", "cnpj": "11.222.333/0001-81" } }),
+            )
+            .await;
+        let created = &body["data"]["createCompany"];
+        assert!(created.is_object(), "createCompany failed: {body}");
+        (created["company"]["id"].as_str().unwrap().to_owned(), created["integrationToken"].as_str().unwrap().to_owned())
+    }
+
+    /// Creates a company user through the API, logs in with the temporary
+    /// password, changes it to [`PASSWORD`], and returns a usable token and the id.
+    pub async fn company_user(&self, admin: &str, company_id: &str, identifier: &str, email: &str) -> (String, String) {
+        let body = self
+            .gql(
+                Some(admin),
+                "mutation($i: CreateCompanyUserInput!) { createCompanyUser(input: $i) { user { id } temporaryPassword } }",
+                json!({ "i": { "companyId": company_id, "email": email, "name": "Staff" } }),
+            )
+            .await;
+        let temporary = body["data"]["createCompanyUser"]["temporaryPassword"].as_str().unwrap_or_else(|| panic!("{body}"));
+        let id = body["data"]["createCompanyUser"]["user"]["id"].as_str().unwrap().to_owned();
+        let token = self.login(email, temporary, Some(identifier)).await;
+        let changed = self
+            .gql(
+                Some(&token),
+                "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }",
+                json!({ "c": temporary, "n": PASSWORD }),
+            )
+            .await;
+        let token = changed["data"]["changePassword"]["accessToken"].as_str().unwrap_or_else(|| panic!("{changed}"));
+        (token.to_owned(), id)
+    }
+
+    /// Creates a customer account (first access arrives with the notifications
+    /// work; until then customers are created through the domain) and logs in.
+    pub async fn customer(&self, company_id: &str, identifier: &str, email: &str) -> String {
+        let company_id: i32 = company_id.parse().expect("numeric id");
+        domain::users::create_customer(&self.ctx, &domain::Actor::system("test"), company_id, email, "Customer", PASSWORD)
+            .await
+            .expect("create customer");
+        self.login(email, PASSWORD, Some(identifier)).await
+    }
+
+    /// A GET request to a path; returns status and body text.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("send");
+        (response.status().as_u16(), response.text().await.unwrap_or_default())
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.temp_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}

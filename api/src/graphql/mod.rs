@@ -20,12 +20,12 @@ pub type RastroSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// The schema with its safety limits, before per-server data is attached.
 pub fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(32)
         .limit_directives(8)
-        .extension(limits::AliasLimit(limits.aliases))
+        .extension(limits::DocumentLimits { aliases: limits.aliases, depth: limits.depth })
 }
 
 /// The SDL the server serves: what `rastro export-schema` prints and what

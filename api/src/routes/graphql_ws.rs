@@ -4,7 +4,7 @@
 //! The client authenticates in the `connection_init` payload with
 //! `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`). A socket that
 //! has not completed `connection_init` within the configured time is closed with
-//! 4408, as the protocol prescribes.
+//! 4408, and one whose token is refused with 4403, as the protocol prescribes.
 
 use std::sync::{
     atomic::{AtomicBool, Ordering},
@@ -55,12 +55,17 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
     // frame of our own when the init deadline passes.
     let (outgoing, mut outgoing_rx) = mpsc::channel::<Message>(16);
     let initialised = Arc::new(AtomicBool::new(false));
-    let init_flag = initialised.clone();
+    let refused = Arc::new(AtomicBool::new(false));
+    let (init_flag, refused_flag) = (initialised.clone(), refused.clone());
     let ctx = state.ctx.clone();
     let graphql = GraphQLWebSocket::new_with_pair(outgoing, from_client, state.schema.clone(), protocol)
         .on_connection_init(move |payload| async move {
-            let token = bearer_from_payload(&payload).ok_or_else(|| async_graphql::Error::new("missing access token"))?;
-            let actor = domain::auth::authenticate(&ctx, &token).await.map_err(to_gql)?;
+            let token = bearer_from_payload(&payload);
+            let authenticated = match token {
+                Some(token) => domain::auth::authenticate(&ctx, &token).await.map_err(to_gql),
+                None => Err(async_graphql::Error::new("missing access token")),
+            };
+            let actor = authenticated.inspect_err(|_| refused_flag.store(true, Ordering::SeqCst))?;
             init_flag.store(true, Ordering::SeqCst);
             let mut data = Data::default();
             data.insert(actor);
@@ -75,6 +80,14 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
         tokio::select! {
             message = outgoing_rx.next() => match message {
                 Some(message) => {
+                    // async-graphql closes a refused init with 1002; the protocol
+                    // says 4403 Forbidden.
+                    let message = match message {
+                        Message::Close(_) if refused.load(Ordering::SeqCst) => {
+                            Message::Close(Some(CloseFrame { code: 4403, reason: "Forbidden".into() }))
+                        }
+                        other => other,
+                    };
                     if to_client.send(message).await.is_err() {
                         break;
                     }

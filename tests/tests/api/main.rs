@@ -1,0 +1,13 @@
+//! Black-box tests of the running server. Each test starts its own server on a
+//! fresh database (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod companies;
+mod demo;
+mod health;
+mod limits;
+mod matrix;
+mod schema;
+mod websocket;

@@ -1,0 +1,184 @@
+//! Every operation × every role × own/other company, with the expected outcome.
+//! A company user or customer asking for another company's object must get the
+//! same answer as for an id that does not exist, and never the data.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::{json, Value};
+use tests::{error_code, TestApp};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Role {
+    Anonymous,
+    Admin,
+    Company,
+    Customer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Target {
+    Own,
+    Other,
+    Missing,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    Ok,
+    Code(&'static str),
+}
+
+use Expect::{Code, Ok};
+
+const UNAUTH: Expect = Code("UNAUTHENTICATED");
+const FORBID: Expect = Code("FORBIDDEN");
+const NOPE: Expect = Code("NOT_FOUND");
+
+/// (operation, [anonymous, admin, company, customer]) for own / other / missing.
+/// "Missing" is an id that exists nowhere: a tenant-bound role must see the same
+/// answer for another company's object as for it.
+const TABLE: &[(&str, Target, [Expect; 4])] = &[
+    ("me", Target::Own, [UNAUTH, Ok, Ok, Ok]),
+    ("company", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
+    ("company", Target::Other, [UNAUTH, Ok, NOPE, FORBID]),
+    ("company", Target::Missing, [UNAUTH, NOPE, NOPE, FORBID]),
+    ("companies", Target::Own, [UNAUTH, Ok, FORBID, FORBID]),
+    ("companyUsers", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
+    ("companyUsers", Target::Other, [UNAUTH, Ok, NOPE, FORBID]),
+    ("companyUsers", Target::Missing, [UNAUTH, NOPE, NOPE, FORBID]),
+    ("createCompany", Target::Own, [UNAUTH, Ok, FORBID, FORBID]),
+    ("rotateIntegrationToken", Target::Own, [UNAUTH, Ok, FORBID, FORBID]),
+    ("rotateIntegrationToken", Target::Other, [UNAUTH, Ok, FORBID, FORBID]),
+    ("deactivateCompany", Target::Own, [UNAUTH, Ok, FORBID, FORBID]),
+    ("deactivateCompany", Target::Other, [UNAUTH, Ok, FORBID, FORBID]),
+    ("activateCompany", Target::Other, [UNAUTH, Ok, FORBID, FORBID]),
+    ("createCompanyUser", Target::Own, [UNAUTH, Ok, FORBID, FORBID]),
+    ("createCompanyUser", Target::Other, [UNAUTH, Ok, FORBID, FORBID]),
+    ("deactivateUser", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
+    ("deactivateUser", Target::Other, [UNAUTH, Ok, NOPE, FORBID]),
+    ("deactivateUser", Target::Missing, [UNAUTH, NOPE, NOPE, FORBID]),
+    ("activateUser", Target::Other, [UNAUTH, Ok, NOPE, FORBID]),
+];
+
+struct World {
+    app: TestApp,
+    admin: String,
+    company_token: String,
+    customer_token: String,
+    own_company: String,
+    other_company: String,
+    own_staff: String,
+    other_staff: String,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn operation(world: &World, name: &str, target: Target) -> (String, Value) {
+    let company = match target {
+        Target::Own => world.own_company.clone(),
+        Target::Other => world.other_company.clone(),
+        Target::Missing => "999999".into(),
+    };
+    let user = match target {
+        Target::Own => world.own_staff.clone(),
+        Target::Other => world.other_staff.clone(),
+        Target::Missing => "999999".into(),
+    };
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let (query, vars) = match name {
+        "me" => ("{ me { id email } }", json!({})),
+        "company" => ("query($id: ID!) { company(id: $id) { id identifier email } }", json!({ "id": company })),
+        "companies" => ("{ companies { totalCount edges { node { id identifier } } } }", json!({})),
+        "companyUsers" => ("query($id: ID!) { companyUsers(companyId: $id) { id email } }", json!({ "id": company })),
+        "createCompany" => (
+            "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { company { id } integrationToken } }",
+            json!({ "i": { "identifier": format!("matrix-{n}"), "email": "m@example.test", "phone": "+55 11 3333-4444", "cnpj": "11222333000181" } }),
+        ),
+        "rotateIntegrationToken" => {
+            ("mutation($id: ID!) { rotateIntegrationToken(companyId: $id) { integrationToken } }", json!({ "id": company }))
+        }
+        "deactivateCompany" => ("mutation($id: ID!) { deactivateCompany(id: $id) { id active } }", json!({ "id": company })),
+        "activateCompany" => ("mutation($id: ID!) { activateCompany(id: $id) { id active } }", json!({ "id": company })),
+        "createCompanyUser" => (
+            "mutation($i: CreateCompanyUserInput!) { createCompanyUser(input: $i) { user { id } temporaryPassword } }",
+            json!({ "i": { "companyId": company, "email": format!("matrix{n}@example.test"), "name": "M" } }),
+        ),
+        "deactivateUser" => ("mutation($id: ID!) { deactivateUser(id: $id) { id active } }", json!({ "id": user })),
+        "activateUser" => ("mutation($id: ID!) { activateUser(id: $id) { id active } }", json!({ "id": user })),
+        other => panic!("unknown operation {other}"),
+    };
+    (query.to_owned(), vars)
+}
+
+/// Puts back what a successful destructive operation changed.
+async fn restore(world: &World) {
+    for company in [&world.own_company, &world.other_company] {
+        world.app.gql(Some(&world.admin), "mutation($id: ID!) { activateCompany(id: $id) { id } }", json!({ "id": company })).await;
+    }
+    for user in [&world.own_staff, &world.other_staff] {
+        world.app.gql(Some(&world.admin), "mutation($id: ID!) { activateUser(id: $id) { id } }", json!({ "id": user })).await;
+    }
+}
+
+#[tokio::test]
+async fn every_operation_by_every_role_on_own_and_other_company() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (own_company, _) = app.create_company(&admin, "own").await;
+    let (other_company, _) = app.create_company(&admin, "other").await;
+    let (company_token, _) = app.company_user(&admin, &own_company, "own", "staff@own.test").await;
+    let (_, own_staff) = app.company_user(&admin, &own_company, "own", "second@own.test").await;
+    let (_, other_staff) = app.company_user(&admin, &other_company, "other", "staff@other.test").await;
+    let customer_token = app.customer(&own_company, "own", "customer@own.test").await;
+    let world = World { app, admin, company_token, customer_token, own_company, other_company, own_staff, other_staff };
+
+    let mut failures = Vec::new();
+    for (name, target, expectations) in TABLE {
+        for (role, expected) in [Role::Anonymous, Role::Admin, Role::Company, Role::Customer].into_iter().zip(expectations) {
+            let token = match role {
+                Role::Anonymous => None,
+                Role::Admin => Some(world.admin.as_str()),
+                Role::Company => Some(world.company_token.as_str()),
+                Role::Customer => Some(world.customer_token.as_str()),
+            };
+            let (query, vars) = operation(&world, name, *target);
+            let body = world.app.gql(token, &query, vars).await;
+            let got = match error_code(&body) {
+                None if body["data"].is_object() => Ok,
+                None => Code("NO DATA"),
+                Some(code) => {
+                    // Whatever the error, no data leaks with it.
+                    if !body["data"].is_null() {
+                        failures.push(format!("{role:?} {name} {target:?}: data returned with an error: {body}"));
+                    }
+                    Code(match code {
+                        "UNAUTHENTICATED" => "UNAUTHENTICATED",
+                        "FORBIDDEN" => "FORBIDDEN",
+                        "NOT_FOUND" => "NOT_FOUND",
+                        _ => "OTHER",
+                    })
+                }
+            };
+            if got != *expected {
+                failures.push(format!("{role:?} {name} {target:?}: expected {expected:?}, got {got:?}: {body}"));
+            }
+            restore(&world).await;
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn another_companys_object_looks_exactly_like_a_missing_one() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (own, _) = app.create_company(&admin, "own").await;
+    let (other, _) = app.create_company(&admin, "other").await;
+    let (token, _) = app.company_user(&admin, &own, "own", "staff@own.test").await;
+    let query = "query($id: ID!) { company(id: $id) { id identifier } }";
+    let existing = app.gql(Some(&token), query, json!({ "id": other })).await;
+    let missing = app.gql(Some(&token), query, json!({ "id": "999999" })).await;
+    let shape = |body: &Value, id: &str| body.to_string().replace(id, "ID");
+    assert_eq!(shape(&existing, &other), shape(&missing, "999999"));
+    assert!(!existing.to_string().contains("other"), "{existing}");
+}
