@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// Rastro: order tracking platform server.
-#[derive(Debug, clap::Parser)]
+#[derive(clap::Parser)]
 #[command(name = "rastro", version, about)]
 pub struct Cli {
     #[command(subcommand)]
@@ -19,7 +19,7 @@ pub struct Cli {
     server: ServerArgs,
 }
 
-#[derive(Debug, clap::Subcommand)]
+#[derive(clap::Subcommand)]
 enum Command {
     /// Migrate the database and serve (the default).
     Serve,

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 /// Flags (and their environment variables) shared by the commands that open the
 /// database or serve.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct ServerArgs {
     /// Database URL: `sqlite://path?mode=rwc` (default, embedded) or `postgres://…`.
     #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://data/rastro.db?mode=rwc")]
@@ -51,6 +51,9 @@ pub struct GraphqlLimits {
     pub body_bytes: usize,
     /// Time a WebSocket may stay open without a successful `connection_init`.
     pub ws_init_timeout: Duration,
+    /// How often an open WebSocket's token is checked again, so a socket stops
+    /// when its token expires or its account or company is deactivated.
+    pub ws_recheck: Duration,
 }
 
 impl Default for GraphqlLimits {
@@ -62,6 +65,7 @@ impl Default for GraphqlLimits {
             batch: 10,
             body_bytes: 256 * 1024,
             ws_init_timeout: Duration::from_secs(10),
+            ws_recheck: Duration::from_secs(30),
         }
     }
 }

@@ -21,7 +21,10 @@ pub async fn domain_ctx(config: &Config, db: DatabaseConnection) -> anyhow::Resu
         None => domain::Authorizer::embedded().await.context("loading embedded policies")?,
     };
     let tokens = domain::tokens::TokenKeys::new(&config.jwt_secret, config.token_ttl);
-    Ok(domain::Ctx { db, authz, tokens })
+    let events = domain::events::EventBus::for_database(&db).await.context("listening for order events")?;
+    // Computed once here, off the async runtime, instead of on the first login.
+    tokio::task::spawn_blocking(domain::password::dummy_hash).await?;
+    Ok(domain::Ctx { db, authz, tokens, events })
 }
 
 /// Opens the configured database and applies pending migrations.
@@ -41,11 +44,13 @@ impl Application {
     }
 
     /// Like [`Application::build`] with an already open, migrated database.
-    pub async fn with_database(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+    pub async fn with_database(config: Config, mut db: DatabaseConnection) -> anyhow::Result<Self> {
+        let metrics = Arc::new(Metrics::new()?);
+        metrics.observe_database(&mut db);
         let ctx = domain_ctx(&config, db).await?;
         let schema = graphql::builder(&config.limits).data(ctx.clone()).finish();
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
-        let state = AppState { ctx, schema, metrics: Arc::new(Metrics::new()?), config: Arc::new(config) };
+        let state = AppState { ctx, schema, metrics, config: Arc::new(config) };
         Ok(Application { listener, state })
     }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entities::{company, login_throttle, user, UserRole};
 use sea_orm::{
-    sea_query::OnConflict, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    sea_query::{Expr, OnConflict}, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
     TransactionTrait,
 };
 
@@ -12,13 +12,15 @@ use crate::{audit, password, Action, Actor, Ctx, DomainError, DomainResult};
 
 /// Failed attempts allowed before an account key is slowed down.
 pub const FREE_ATTEMPTS: i32 = 5;
+/// Lock after the [`FREE_ATTEMPTS`]th failure; doubles with each further one.
+pub const BASE_LOCK_SECS: i64 = 2;
 /// Longest lock after repeated failures.
 pub const MAX_LOCK_SECS: i64 = 15 * 60;
 /// Failures older than this are forgotten.
 pub const FAILURE_MEMORY_SECS: i64 = 15 * 60;
 
-/// What a client presents to log in.
-#[derive(Debug, Clone)]
+/// What a client presents to log in. `Debug` leaves the password out.
+#[derive(Clone)]
 pub struct Credentials {
     /// The account's e-mail (any case).
     pub email: String,
@@ -26,6 +28,12 @@ pub struct Credentials {
     pub password: String,
     /// The company identifier; `None` for platform admins.
     pub company: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("email", &self.email).field("company", &self.company).finish_non_exhaustive()
+    }
 }
 
 /// A successful login.
@@ -42,43 +50,99 @@ pub struct Session {
 /// Checks credentials and issues an access token.
 ///
 /// An unknown e-mail, unknown company and wrong password all give
-/// [`DomainError::InvalidCredentials`] after the same argon2 work. Failures are
-/// counted per account key (company + e-mail) in the database, so spreading
-/// attempts over addresses or server processes does not help; past
-/// [`FREE_ATTEMPTS`] each failure locks the key for twice as long as the last.
+/// [`DomainError::InvalidCredentials`] after the same argon2 work. Attempts are
+/// counted per account key (company + e-mail) in the database *before* the
+/// password is checked, so neither parallel requests nor several server
+/// processes get extra guesses; from the [`FREE_ATTEMPTS`]th failure on, each
+/// one locks the key for twice as long as the last. A success clears the count.
 pub async fn login(ctx: &Ctx, actor: &Actor, credentials: Credentials) -> DomainResult<Session> {
     ctx.authz.check(actor, Action::Login)?;
     let email = credentials.email.trim().to_lowercase();
     let company_key = credentials.company.as_deref().map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty());
+    if email.len() > 254 || company_key.as_ref().is_some_and(|c| c.len() > 60) {
+        verify_password(credentials.password, password::dummy_hash().to_owned()).await?;
+        return Err(DomainError::InvalidCredentials);
+    }
     let account_key = format!("{}|{}", company_key.as_deref().unwrap_or(""), email);
     let now = Utc::now();
-
-    let throttle = login_throttle::Entity::find_by_id(account_key.clone()).one(&ctx.db).await?;
-    if let Some(locked_until) = throttle.as_ref().and_then(|t| t.locked_until) {
-        if locked_until > now {
-            let retry_after_secs = u64::try_from((locked_until - now).num_seconds().max(1)).unwrap_or(1);
-            return Err(DomainError::RateLimited { retry_after_secs });
-        }
-    }
+    reserve_attempt(ctx, &account_key, now).await?;
 
     let found = find_login_account(ctx, company_key.as_deref(), &email).await?;
     let hash = found.as_ref().map_or(password::dummy_hash(), |(u, _)| u.password_hash.as_str()).to_owned();
     let matches = verify_password(credentials.password, hash).await?;
-
     let Some((user, company)) = found.filter(|_| matches) else {
-        record_failure(ctx, &account_key, throttle, now).await?;
+        tracing::info!("failed login");
         return Err(DomainError::InvalidCredentials);
     };
+    login_throttle::Entity::delete_by_id(account_key).exec(&ctx.db).await?;
     if !user.active || company.as_ref().is_some_and(|c| !c.active) {
         return Err(DomainError::AccountDeactivated);
     }
-
-    login_throttle::Entity::delete_by_id(account_key).exec(&ctx.db).await?;
     let (access_token, exp) = ctx.tokens.issue(user.id, user.token_version, now)?;
     let mut active = user.into_active_model();
     active.last_login_at = Set(Some(now));
     let user = active.update(&ctx.db).await?;
     Ok(Session { access_token, expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now), user })
+}
+
+/// How long the `failures`th consecutive failure locks an account key.
+fn lock_after(failures: i32) -> Option<Duration> {
+    (failures >= FREE_ATTEMPTS).then(|| {
+        let exponent = u32::try_from(failures - FREE_ATTEMPTS).unwrap_or(0).min(16);
+        Duration::seconds((BASE_LOCK_SECS << exponent).min(MAX_LOCK_SECS))
+    })
+}
+
+/// Counts an attempt for `account_key`, refusing while the key is locked. The
+/// count is changed with a compare-and-set on its previous value, so of several
+/// concurrent attempts only one passes per count.
+async fn reserve_attempt(ctx: &Ctx, account_key: &str, now: DateTime<Utc>) -> DomainResult<()> {
+    let busy = DomainError::RateLimited { retry_after_secs: 1 };
+    match login_throttle::Entity::find_by_id(account_key.to_owned()).one(&ctx.db).await? {
+        None => {
+            // Forget keys nobody has tried for a day, so junk keys do not pile up.
+            login_throttle::Entity::delete_many()
+                .filter(login_throttle::Column::UpdatedAt.lt(now - Duration::days(1)))
+                .exec(&ctx.db)
+                .await?;
+            let row = login_throttle::ActiveModel {
+                account_key: Set(account_key.to_owned()),
+                failures: Set(1),
+                locked_until: Set(lock_after(1).map(|d| now + d)),
+                updated_at: Set(now),
+            };
+            let inserted = login_throttle::Entity::insert(row)
+                .on_conflict(OnConflict::column(login_throttle::Column::AccountKey).do_nothing().to_owned())
+                .exec_without_returning(&ctx.db)
+                .await?;
+            if inserted == 1 {
+                Ok(())
+            } else {
+                Err(busy)
+            }
+        }
+        Some(row) => {
+            if let Some(locked_until) = row.locked_until.filter(|l| *l > now) {
+                let retry_after_secs = u64::try_from((locked_until - now).num_seconds().max(1)).unwrap_or(1);
+                return Err(DomainError::RateLimited { retry_after_secs });
+            }
+            let remembered = if (now - row.updated_at).num_seconds() < FAILURE_MEMORY_SECS { row.failures } else { 0 };
+            let failures = remembered + 1;
+            let updated = login_throttle::Entity::update_many()
+                .col_expr(login_throttle::Column::Failures, Expr::value(failures))
+                .col_expr(login_throttle::Column::LockedUntil, Expr::value(lock_after(failures).map(|d| now + d)))
+                .col_expr(login_throttle::Column::UpdatedAt, Expr::value(now))
+                .filter(login_throttle::Column::AccountKey.eq(account_key))
+                .filter(login_throttle::Column::Failures.eq(row.failures))
+                .exec(&ctx.db)
+                .await?;
+            if updated.rows_affected == 1 {
+                Ok(())
+            } else {
+                Err(busy)
+            }
+        }
+    }
 }
 
 async fn find_login_account(
@@ -102,40 +166,6 @@ async fn find_login_account(
             .await?
             .map(|u| (u, None)),
     })
-}
-
-async fn record_failure(
-    ctx: &Ctx,
-    account_key: &str,
-    previous: Option<login_throttle::Model>,
-    now: DateTime<Utc>,
-) -> DomainResult<()> {
-    let recent = previous.filter(|t| (now - t.updated_at).num_seconds() < FAILURE_MEMORY_SECS);
-    let failures = recent.map_or(0, |t| t.failures) + 1;
-    let locked_until = (failures >= FREE_ATTEMPTS).then(|| {
-        let exponent = u32::try_from(failures - FREE_ATTEMPTS).unwrap_or(0).min(16);
-        now + Duration::seconds((1_i64 << exponent).min(MAX_LOCK_SECS))
-    });
-    let row = login_throttle::ActiveModel {
-        account_key: Set(account_key.to_owned()),
-        failures: Set(failures),
-        locked_until: Set(locked_until),
-        updated_at: Set(now),
-    };
-    login_throttle::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(login_throttle::Column::AccountKey)
-                .update_columns([
-                    login_throttle::Column::Failures,
-                    login_throttle::Column::LockedUntil,
-                    login_throttle::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec(&ctx.db)
-        .await?;
-    tracing::info!(failures, "failed login");
-    Ok(())
 }
 
 /// Turns a bearer token into the actor behind it.
@@ -183,15 +213,22 @@ pub async fn change_password(ctx: &Ctx, actor: &Actor, current: &str, new: &str)
     let hash = hash_password(new.to_owned()).await?;
     let now = Utc::now();
     let txn = ctx.db.begin().await?;
-    let version = user.token_version + 1;
-    let company_id = user.company_id;
-    let mut active = user.into_active_model();
-    active.password_hash = Set(hash);
-    active.must_change_password = Set(false);
-    active.token_version = Set(version);
-    active.updated_at = Set(now);
-    let user = active.update(&txn).await?;
-    audit::record(&txn, actor, company_id, "user.change_password", "user", user.id, None).await?;
+    // Compare-and-set on the token version: of two concurrent changes only one
+    // wins, so no token of the loser stays valid.
+    let changed = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::MustChangePassword, Expr::value(false))
+        .col_expr(user::Column::TokenVersion, Expr::value(user.token_version + 1))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user.id))
+        .filter(user::Column::TokenVersion.eq(user.token_version))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(DomainError::Conflict("the password was changed concurrently; log in again".into()));
+    }
+    audit::record(&txn, actor, user.company_id, "user.change_password", "user", user.id, None).await?;
+    let user = user::Entity::find_by_id(user.id).one(&txn).await?.ok_or(DomainError::Unauthenticated)?;
     txn.commit().await?;
     let (access_token, exp) = ctx.tokens.issue(user.id, user.token_version, now)?;
     Ok(Session { access_token, expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now), user })

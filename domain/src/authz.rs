@@ -36,6 +36,16 @@ pub enum Action {
     ListCompanyUsers,
     /// Deactivate or re-activate a company user or customer.
     DeactivateUser,
+    /// Read localities.
+    ReadLocalities,
+    /// Create or change localities.
+    WriteLocalities,
+    /// Read orders, their history and tracking; subscribe to their changes.
+    ReadOrders,
+    /// Create orders and move them through their lifecycle.
+    WriteOrders,
+    /// Export orders as CSV or XML.
+    ExportOrders,
 }
 
 impl Action {
@@ -53,6 +63,11 @@ impl Action {
             Action::CreateCompanyUser => ("company_user", "create"),
             Action::ListCompanyUsers => ("company_user", "list"),
             Action::DeactivateUser => ("company_user", "deactivate"),
+            Action::ReadLocalities => ("locality", "read"),
+            Action::WriteLocalities => ("locality", "write"),
+            Action::ReadOrders => ("order", "read"),
+            Action::WriteOrders => ("order", "write"),
+            Action::ExportOrders => ("order", "export"),
         }
     }
 }

@@ -2,8 +2,9 @@
 //! tokens.
 
 use chrono::Utc;
-use entities::company;
+use entities::{company, user};
 use sea_orm::{
+    sea_query::Expr,
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Set, TransactionTrait,
 };
@@ -153,6 +154,15 @@ pub async fn set_active(ctx: &Ctx, actor: &Actor, id: i32, active: bool) -> Doma
     model.active = Set(active);
     model.updated_at = Set(Utc::now());
     let company = model.update(&txn).await?;
+    if !active {
+        // Retire every token of the company's users, so re-activation does not
+        // revive them.
+        user::Entity::update_many()
+            .col_expr(user::Column::TokenVersion, Expr::col(user::Column::TokenVersion).add(1))
+            .filter(user::Column::CompanyId.eq(id))
+            .exec(&txn)
+            .await?;
+    }
     let action = if active { "company.activate" } else { "company.deactivate" };
     audit::record(&txn, actor, Some(id), action, "company", id, None).await?;
     txn.commit().await?;

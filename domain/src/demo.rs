@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use entities::{
-    locality, order, order_attribute, order_item, order_status_history, user, AttributeKind, Incoterm, LogisticRole,
+    locality, order, order_attribute, order_item, order_status_history, refund, shipment, user, AttributeKind, Incoterm, LogisticRole,
     OrderStatus, UserRole,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
@@ -12,7 +12,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use crate::{
     auth::hash_password,
     companies::{self, NewCompany},
-    users, Actor, Ctx, DomainResult,
+    users, Actor, Ctx, DomainError, DomainResult,
 };
 
 /// A login printed for the person trying the demo.
@@ -92,6 +92,14 @@ pub async fn load(ctx: &Ctx) -> DomainResult<bool> {
         .await?
         > 0;
     if admin_exists {
+        // The last step of a load is the second company's orders; without them an
+        // earlier load was interrupted and the data is incomplete.
+        let complete = order::Entity::find().count(&ctx.db).await? >= (ORDERS_PER_COMPANY * COMPANIES.len()) as u64;
+        if !complete {
+            return Err(DomainError::Conflict(
+                "the demo data of an interrupted load is incomplete; remove the database (./data) and run again".into(),
+            ));
+        }
         return Ok(false);
     }
     users::create_admin(ctx, &system, ADMIN.email, ADMIN.password).await?;
@@ -224,6 +232,8 @@ async fn load_orders(ctx: &Ctx, company_id: i32, spec: &DemoCompany, seed: u64) 
     let mut items = Vec::new();
     let mut history = Vec::new();
     let mut attributes = Vec::new();
+    let mut shipments = Vec::new();
+    let mut refunds = Vec::new();
     for n in 0..ORDERS_PER_COMPANY {
         let status = STATUSES[n % STATUSES.len()];
         let path = path_to(status);
@@ -283,6 +293,31 @@ async fn load_orders(ctx: &Ctx, company_id: i32, spec: &DemoCompany, seed: u64) 
             value: Set(if n % 2 == 0 { "e-commerce" } else { "b2b" }.into()),
             ..Default::default()
         });
+        if let Some(step_index) = path.iter().position(|s| *s == OrderStatus::InTransit) {
+            let carrier = ["Correios", "Jadlog", "Total Express"][n % 3];
+            shipments.push(shipment::ActiveModel {
+                order_id: Set(order.id),
+                company_id: Set(company_id),
+                carrier: Set(carrier.into()),
+                title: Set(Some(format!("{carrier} expresso"))),
+                tracking_number: Set(format!("BR{:09}XX", 100_000 + n)),
+                tracking_url: Set(Some(format!("https://rastreio.example/{}", 100_000 + n))),
+                shipped_at: Set(created_at + step * i32::try_from(step_index).unwrap_or(0)),
+                created_at: Set(created_at + step * i32::try_from(step_index).unwrap_or(0)),
+                ..Default::default()
+            });
+        }
+        if status == OrderStatus::Refunded {
+            refunds.push(refund::ActiveModel {
+                order_id: Set(order.id),
+                company_id: Set(company_id),
+                amount_cents: Set(total),
+                comment: Set(Some("Devolução a pedido do cliente".into())),
+                actor_user_id: Set(None),
+                created_at: Set(last_at),
+                ..Default::default()
+            });
+        }
         let mut previous = None;
         for (i, to) in path.iter().enumerate() {
             history.push(order_status_history::ActiveModel {
@@ -311,6 +346,12 @@ async fn load_orders(ctx: &Ctx, company_id: i32, spec: &DemoCompany, seed: u64) 
     }
     for chunk in attributes.chunks(500) {
         order_attribute::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+    }
+    for chunk in shipments.chunks(500) {
+        shipment::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+    }
+    for chunk in refunds.chunks(500) {
+        refund::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
     }
     txn.commit().await?;
     Ok(())

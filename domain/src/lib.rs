@@ -6,7 +6,8 @@
 //! - [`Actor`]: who is asking. Every service function takes one; tenant scoping
 //!   is derived from it in one place ([`actor::Scope`]).
 //! - [`authz`]: casbin decides which actions a role may take (`policies/`).
-//! - services: [`auth`] (login, tokens), [`companies`], [`users`].
+//! - services: [`auth`] (login, tokens), [`companies`], [`users`], [`localities`],
+//!   [`orders`]; the [`status`] machine; [`events`] for live subscribers.
 //! - value types that parse and validate input: [`cnpj`], [`validate`],
 //!   [`password`].
 //! - [`error::DomainError`]: the typed errors the transports map to API codes.
@@ -22,8 +23,12 @@ pub mod companies;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
+pub mod localities;
+pub mod orders;
 pub mod page;
 pub mod password;
+pub mod status;
 pub mod tokens;
 pub mod users;
 pub mod validate;
@@ -43,4 +48,6 @@ pub struct Ctx {
     pub authz: Authorizer,
     /// Access-token signing keys and lifetime.
     pub tokens: tokens::TokenKeys,
+    /// Order events for live subscribers.
+    pub events: events::EventBus,
 }

@@ -173,8 +173,11 @@ pub async fn set_active(ctx: &Ctx, actor: &Actor, user_id: i32, active: bool) ->
     }
     let company_id = user.company_id;
     let txn = ctx.db.begin().await?;
+    let version = user.token_version + i32::from(!active);
     let mut model: user::ActiveModel = user.into();
     model.active = Set(active);
+    // Deactivation retires every token, so re-activation does not revive them.
+    model.token_version = Set(version);
     model.updated_at = Set(Utc::now());
     let user = model.update(&txn).await?;
     let action = if active { "user.activate" } else { "user.deactivate" };

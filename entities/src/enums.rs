@@ -86,6 +86,11 @@ impl OrderStatus {
             OrderStatus::OnHold => "ON_HOLD",
         }
     }
+
+    /// The status named `name` (`IN_TRANSIT`), if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        <Self as sea_orm::Iterable>::iter().find(|s| s.as_str() == name)
+    }
 }
 
 /// What a locality is used for in logistics (TOTVS R2 `logisticRole`).

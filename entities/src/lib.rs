@@ -16,6 +16,8 @@ pub mod order;
 pub mod order_attribute;
 pub mod order_item;
 pub mod order_status_history;
+pub mod refund;
+pub mod shipment;
 pub mod user;
 
 pub use enums::{AttributeKind, Incoterm, LogisticRole, OrderStatus, UserRole};

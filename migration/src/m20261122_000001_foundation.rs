@@ -243,8 +243,6 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // NULLs are distinct in unique indexes on both databases, so admins (no
-        // company) are kept unique by the domain layer.
         m.create_index(
             Index::create()
                 .name("ux_users_company_email")
@@ -256,6 +254,12 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(Index::create().name("ix_users_email").table(Users::Table).col(Users::Email).to_owned())
+            .await?;
+        // NULLs are distinct in the index above, so admins (no company) get a
+        // partial unique index of their own; the syntax is the same on SQLite and
+        // PostgreSQL.
+        m.get_connection()
+            .execute_unprepared("CREATE UNIQUE INDEX ux_users_admin_email ON users (email) WHERE company_id IS NULL")
             .await?;
 
         m.create_table(

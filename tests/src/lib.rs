@@ -72,7 +72,11 @@ pub fn test_config(database_url: String) -> Config {
         token_ttl: Duration::from_secs(600),
         policy_dir: None,
         db_max_connections: 5,
-        limits: GraphqlLimits { ws_init_timeout: Duration::from_millis(500), ..GraphqlLimits::default() },
+        limits: GraphqlLimits {
+            ws_init_timeout: Duration::from_millis(500),
+            ws_recheck: Duration::from_millis(200),
+            ..GraphqlLimits::default()
+        },
     }
 }
 

@@ -22,9 +22,10 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
 }
 
-/// Converts a domain error into a GraphQL error with its code.
-pub fn to_gql(err: DomainError) -> async_graphql::Error {
-    let (code, reason) = match &err {
+/// The stable code (and finer reason) of a domain error: the one mapping every
+/// transport uses.
+pub fn classify(err: &DomainError) -> (&'static str, Option<&'static str>) {
+    match err {
         DomainError::Unauthenticated | DomainError::InvalidCredentials => (code::UNAUTHENTICATED, None),
         DomainError::AccountDeactivated => (code::UNAUTHENTICATED, Some("ACCOUNT_DEACTIVATED")),
         DomainError::Forbidden => (code::FORBIDDEN, None),
@@ -33,12 +34,39 @@ pub fn to_gql(err: DomainError) -> async_graphql::Error {
         DomainError::Validation { .. } | DomainError::InvalidTransition { .. } => (code::VALIDATION, None),
         DomainError::Conflict(_) => (code::CONFLICT, None),
         DomainError::RateLimited { .. } => (code::RATE_LIMITED, None),
+        DomainError::Unexpected(_) => (code::INTERNAL, None),
+    }
+}
+
+/// The HTTP status for a domain error, for plain HTTP endpoints (exports).
+pub fn http_status(err: &DomainError) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    match classify(err).0 {
+        code::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        code::FORBIDDEN => StatusCode::FORBIDDEN,
+        code::NOT_FOUND => StatusCode::NOT_FOUND,
+        code::VALIDATION => StatusCode::BAD_REQUEST,
+        code::CONFLICT => StatusCode::CONFLICT,
+        code::RATE_LIMITED => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The client-facing message: internal details are logged here, never sent.
+pub fn client_message(err: &DomainError) -> String {
+    match err {
         DomainError::Unexpected(inner) => {
             tracing::error!(error = ?inner, "internal error");
-            return async_graphql::Error::new("internal error").extend_with(|_, e| e.set("code", code::INTERNAL));
+            "internal error".to_owned()
         }
-    };
-    let message = err.to_string();
+        other => other.to_string(),
+    }
+}
+
+/// Converts a domain error into a GraphQL error with its code.
+pub fn to_gql(err: DomainError) -> async_graphql::Error {
+    let (code, reason) = classify(&err);
+    let message = client_message(&err);
     async_graphql::Error::new(message).extend_with(|_, e| {
         e.set("code", code);
         if let Some(reason) = reason {

@@ -31,7 +31,8 @@ struct DocumentLimitsExtension {
     depth: usize,
 }
 
-#[derive(Default)]
+/// Deepest level and aliases of a selection set.
+#[derive(Default, Clone, Copy)]
 struct Measure {
     aliases: usize,
     depth: usize,
@@ -39,33 +40,47 @@ struct Measure {
 
 struct Walker<'a> {
     fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
-    /// Fragments on the current path; a cycle is left for validation to report.
+    /// Each fragment measured once (relative to where it is spread), so a
+    /// fragment spread many times costs no more than once: no exponential blow-up.
+    memo: HashMap<&'a Name, Measure>,
+    /// Fragments being measured; a cycle is left for validation to report.
     path: Vec<&'a Name>,
 }
 
 impl<'a> Walker<'a> {
-    fn walk(&mut self, set: &'a SelectionSet, level: usize, measure: &mut Measure) {
+    fn measure(&mut self, set: &'a SelectionSet) -> Measure {
+        let mut total = Measure::default();
         for item in &set.items {
-            match &item.node {
+            let inner = match &item.node {
                 Selection::Field(field) => {
-                    measure.aliases += usize::from(field.node.alias.is_some());
-                    measure.depth = measure.depth.max(level + 1);
-                    self.walk(&field.node.selection_set.node, level + 1, measure);
-                }
-                Selection::InlineFragment(fragment) => self.walk(&fragment.node.selection_set.node, level, measure),
-                Selection::FragmentSpread(spread) => {
-                    let name = &spread.node.fragment_name.node;
-                    if self.path.contains(&name) {
-                        continue;
-                    }
-                    if let Some(fragment) = self.fragments.get(name) {
-                        self.path.push(name);
-                        self.walk(&fragment.node.selection_set.node, level, measure);
-                        self.path.pop();
+                    let below = self.measure(&field.node.selection_set.node);
+                    Measure {
+                        aliases: below.aliases + usize::from(field.node.alias.is_some()),
+                        depth: below.depth + 1,
                     }
                 }
-            }
+                Selection::InlineFragment(fragment) => self.measure(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(spread) => self.fragment(&spread.node.fragment_name.node),
+            };
+            total.aliases = total.aliases.saturating_add(inner.aliases);
+            total.depth = total.depth.max(inner.depth);
         }
+        total
+    }
+
+    fn fragment(&mut self, name: &'a Name) -> Measure {
+        if let Some(known) = self.memo.get(name) {
+            return *known;
+        }
+        let Some(definition) = self.fragments.get(name) else { return Measure::default() };
+        if self.path.contains(&name) {
+            return Measure::default();
+        }
+        self.path.push(name);
+        let measured = self.measure(&definition.node.selection_set.node);
+        self.path.pop();
+        self.memo.insert(name, measured);
+        measured
     }
 }
 
@@ -79,10 +94,14 @@ impl Extension for DocumentLimitsExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
+        let mut walker = Walker { fragments: &document.fragments, memo: HashMap::new(), path: Vec::new() };
+        // Aliases count over all operations (a document is sent whole), depth is
+        // the deepest of any.
         let mut measure = Measure::default();
-        let mut walker = Walker { fragments: &document.fragments, path: Vec::new() };
         for (_, operation) in document.operations.iter() {
-            walker.walk(&operation.node.selection_set.node, 0, &mut measure);
+            let one = walker.measure(&operation.node.selection_set.node);
+            measure.aliases = measure.aliases.saturating_add(one.aliases);
+            measure.depth = measure.depth.max(one.depth);
         }
         if measure.aliases > self.aliases {
             return Err(ServerError::new(format!("too many aliases (limit {})", self.aliases), None));

@@ -3,24 +3,34 @@
 
 pub mod error;
 pub mod limits;
+pub mod loaders;
 mod mutation;
+mod orders;
 mod query;
 pub mod request;
+pub mod scalars;
 mod types;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 use crate::config::GraphqlLimits;
 
-pub use mutation::MutationRoot;
-pub use query::QueryRoot;
+pub use orders::SubscriptionRoot;
+
+/// Root of all queries.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(query::AccountQuery, orders::OrderQuery, orders::LocalityQuery);
+
+/// Root of all mutations.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(mutation::AccountMutation, orders::OrderMutation, orders::LocalityMutation);
 
 /// The executable schema type.
-pub type RastroSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type RastroSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema with its safety limits, before per-server data is attached.
-pub fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+pub fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(32)

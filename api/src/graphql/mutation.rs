@@ -9,9 +9,9 @@ use super::{
     types::{Company, CompanyWithToken, CreatedUser, Session, User},
 };
 
-/// Root of all mutations.
+/// Account and company mutations.
 #[derive(Default)]
-pub struct MutationRoot;
+pub struct AccountMutation;
 
 /// A new company.
 #[derive(InputObject)]
@@ -40,7 +40,7 @@ pub struct CreateCompanyUserInput {
 }
 
 #[Object]
-impl MutationRoot {
+impl AccountMutation {
     /// Logs in. `company` is the company identifier; omit it for platform admins.
     async fn login(
         &self,

@@ -9,15 +9,15 @@ use super::{
     types::{Company, CountFields, User},
 };
 
-/// Root of all queries.
+/// Account and company queries.
 #[derive(Default)]
-pub struct QueryRoot;
+pub struct AccountQuery;
 
 /// A page of companies.
 pub type CompanyConnection = Connection<String, Company, CountFields>;
 
 #[Object]
-impl QueryRoot {
+impl AccountQuery {
     /// The logged-in account.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         let (domain, actor) = parts(ctx)?;

@@ -19,11 +19,14 @@ use axum::{
 use domain::{Actor, DomainError};
 
 use crate::{
-    graphql::error::{code, ensure_code, error_body},
+    graphql::{
+        error::{code, ensure_code, error_body},
+        loaders::Loaders,
+    },
     state::AppState,
 };
 
-fn refuse(status: StatusCode, message: &str, code: &str) -> Response {
+pub(crate) fn refuse(status: StatusCode, message: &str, code: &str) -> Response {
     (status, Json(error_body(message, code))).into_response()
 }
 
@@ -40,7 +43,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// The actor behind the request's bearer token; anonymous without one.
-async fn actor_from_headers(state: &AppState, headers: &HeaderMap) -> Result<Actor, Response> {
+pub(crate) async fn actor_from_headers(state: &AppState, headers: &HeaderMap) -> Result<Actor, Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Actor::anonymous());
     };
@@ -95,7 +98,8 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(actor) => actor,
         Err(response) => return response,
     };
-    respond(state.schema.execute_batch(batch.data(actor)).await)
+    let loaders = std::sync::Arc::new(Loaders::new(&state.ctx, &actor));
+    respond(state.schema.execute_batch(batch.data(actor).data(loaders)).await)
 }
 
 /// The type of the operation a GET request would run, if the document parses.
@@ -128,7 +132,8 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw
         Ok(actor) => actor,
         Err(response) => return response,
     };
-    respond(BatchResponse::Single(state.schema.execute(request.data(actor)).await))
+    let loaders = std::sync::Arc::new(Loaders::new(&state.ctx, &actor));
+    respond(BatchResponse::Single(state.schema.execute(request.data(actor).data(loaders)).await))
 }
 
 /// `GET /graphiql`: the in-browser IDE.

@@ -5,6 +5,9 @@
 //! `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`). A socket that
 //! has not completed `connection_init` within the configured time is closed with
 //! 4408, and one whose token is refused with 4403, as the protocol prescribes.
+//! The token is checked again periodically: when it expires, or the account or
+//! its company is deactivated or changes its password, the socket is closed with
+//! 4403.
 
 use std::sync::{
     atomic::{AtomicBool, Ordering},
@@ -22,7 +25,10 @@ use axum::{
 };
 use futures::{channel::mpsc, SinkExt, StreamExt};
 
-use crate::{graphql::error::to_gql, state::AppState};
+use crate::{
+    graphql::{error::to_gql, loaders::Loaders},
+    state::AppState,
+};
 
 /// Small read buffer: axum's default (128 KiB, zero-filled per read) costs far more
 /// memory and CPU per subscriber than a GraphQL client ever needs (DESIGN.md).
@@ -57,17 +63,23 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
     let initialised = Arc::new(AtomicBool::new(false));
     let refused = Arc::new(AtomicBool::new(false));
     let (init_flag, refused_flag) = (initialised.clone(), refused.clone());
+    let accepted_token = Arc::new(std::sync::Mutex::new(None::<String>));
+    let token_slot = accepted_token.clone();
     let ctx = state.ctx.clone();
     let graphql = GraphQLWebSocket::new_with_pair(outgoing, from_client, state.schema.clone(), protocol)
         .on_connection_init(move |payload| async move {
             let token = bearer_from_payload(&payload);
-            let authenticated = match token {
-                Some(token) => domain::auth::authenticate(&ctx, &token).await.map_err(to_gql),
+            let authenticated = match &token {
+                Some(token) => domain::auth::authenticate(&ctx, token).await.map_err(to_gql),
                 None => Err(async_graphql::Error::new("missing access token")),
             };
             let actor = authenticated.inspect_err(|_| refused_flag.store(true, Ordering::SeqCst))?;
+            if let (Ok(mut slot), Some(token)) = (token_slot.lock(), token) {
+                *slot = Some(token);
+            }
             init_flag.store(true, Ordering::SeqCst);
             let mut data = Data::default();
+            data.insert(std::sync::Arc::new(Loaders::new(&ctx, &actor)));
             data.insert(actor);
             Ok(data)
         })
@@ -76,6 +88,8 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
     let deadline = tokio::time::sleep(state.config.limits.ws_init_timeout);
     tokio::pin!(deadline);
     let mut checked = false;
+    let mut recheck = tokio::time::interval(state.config.limits.ws_recheck);
+    recheck.reset();
     loop {
         tokio::select! {
             message = outgoing_rx.next() => match message {
@@ -101,6 +115,19 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
                     let frame = CloseFrame { code: 4408, reason: "Connection initialisation timeout".into() };
                     let _ = to_client.send(Message::Close(Some(frame))).await;
                     break;
+                }
+            }
+            _ = recheck.tick() => {
+                let token = accepted_token.lock().ok().and_then(|slot| slot.clone());
+                let Some(token) = token else { continue };
+                match domain::auth::authenticate(&state.ctx, &token).await {
+                    Ok(_) | Err(domain::DomainError::Unexpected(_)) => {}
+                    Err(_) => {
+                        task.abort();
+                        let frame = CloseFrame { code: 4403, reason: "Forbidden".into() };
+                        let _ = to_client.send(Message::Close(Some(frame))).await;
+                        break;
+                    }
                 }
             }
         }

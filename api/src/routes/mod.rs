@@ -1,5 +1,6 @@
 //! HTTP routes.
 
+pub mod exports;
 pub mod graphql_http;
 pub mod graphql_ws;
 pub mod health;
@@ -20,6 +21,8 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route("/graphql/ws", get(graphql_ws::upgrade))
         .route("/graphiql", get(graphql_http::graphiql))
+        .route("/exports/orders.csv", get(exports::orders_csv))
+        .route("/exports/orders.xml", get(exports::orders_xml))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -110,13 +110,54 @@ fn operation(world: &World, name: &str, target: Target) -> (String, Value) {
     (query.to_owned(), vars)
 }
 
-/// Puts back what a successful destructive operation changed.
-async fn restore(world: &World) {
+/// Puts back what a successful destructive operation changed. Deactivation
+/// retires tokens, so the tenant-bound roles log in again.
+async fn restore(world: &mut World) {
     for company in [&world.own_company, &world.other_company] {
         world.app.gql(Some(&world.admin), "mutation($id: ID!) { activateCompany(id: $id) { id } }", json!({ "id": company })).await;
     }
     for user in [&world.own_staff, &world.other_staff] {
         world.app.gql(Some(&world.admin), "mutation($id: ID!) { activateUser(id: $id) { id } }", json!({ "id": user })).await;
+    }
+    world.company_token = world.app.login("staff@own.test", tests::PASSWORD, Some("own")).await;
+    world.customer_token = world.app.login("customer@own.test", tests::PASSWORD, Some("own")).await;
+}
+
+/// What the admin sees of an operation's target: company active flag and token
+/// prefix, and the target user's active flag.
+async fn target_state(world: &World, target: Target) -> Value {
+    let (company, user) = match target {
+        Target::Own => (&world.own_company, &world.own_staff),
+        Target::Other => (&world.other_company, &world.other_staff),
+        Target::Missing => return Value::Null,
+    };
+    let body = world
+        .app
+        .gql(
+            Some(&world.admin),
+            "query($id: ID!) { company(id: $id) { active integrationTokenPrefix } companyUsers(companyId: $id) { id active } }",
+            json!({ "id": company }),
+        )
+        .await;
+    let user_active = body["data"]["companyUsers"].as_array().unwrap().iter().find(|u| u["id"] == json!(user)).unwrap()["active"].clone();
+    json!({ "company": body["data"]["company"], "user": user_active })
+}
+
+/// Activation is only observable on an inactive target: deactivate it first.
+async fn prepare(world: &World, name: &str, target: Target) {
+    let (company, user) = match target {
+        Target::Own => (&world.own_company, &world.own_staff),
+        Target::Other => (&world.other_company, &world.other_staff),
+        Target::Missing => return,
+    };
+    match name {
+        "activateCompany" => {
+            world.app.gql(Some(&world.admin), "mutation($id: ID!) { deactivateCompany(id: $id) { id } }", json!({ "id": company })).await;
+        }
+        "activateUser" => {
+            world.app.gql(Some(&world.admin), "mutation($id: ID!) { deactivateUser(id: $id) { id } }", json!({ "id": user })).await;
+        }
+        _ => {}
     }
 }
 
@@ -130,7 +171,7 @@ async fn every_operation_by_every_role_on_own_and_other_company() {
     let (_, own_staff) = app.company_user(&admin, &own_company, "own", "second@own.test").await;
     let (_, other_staff) = app.company_user(&admin, &other_company, "other", "staff@other.test").await;
     let customer_token = app.customer(&own_company, "own", "customer@own.test").await;
-    let world = World { app, admin, company_token, customer_token, own_company, other_company, own_staff, other_staff };
+    let mut world = World { app, admin, company_token, customer_token, own_company, other_company, own_staff, other_staff };
 
     let mut failures = Vec::new();
     for (name, target, expectations) in TABLE {
@@ -141,8 +182,11 @@ async fn every_operation_by_every_role_on_own_and_other_company() {
                 Role::Company => Some(world.company_token.as_str()),
                 Role::Customer => Some(world.customer_token.as_str()),
             };
+            let token = token.map(str::to_owned);
+            prepare(&world, name, *target).await;
+            let before = target_state(&world, *target).await;
             let (query, vars) = operation(&world, name, *target);
-            let body = world.app.gql(token, &query, vars).await;
+            let body = world.app.gql(token.as_deref(), &query, vars).await;
             let got = match error_code(&body) {
                 None if body["data"].is_object() => Ok,
                 None => Code("NO DATA"),
@@ -162,7 +206,11 @@ async fn every_operation_by_every_role_on_own_and_other_company() {
             if got != *expected {
                 failures.push(format!("{role:?} {name} {target:?}: expected {expected:?}, got {got:?}: {body}"));
             }
-            restore(&world).await;
+            // A refused operation changed nothing.
+            if got != Ok && target_state(&world, *target).await != before {
+                failures.push(format!("{role:?} {name} {target:?}: refused, yet the target changed"));
+            }
+            restore(&mut world).await;
         }
     }
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));

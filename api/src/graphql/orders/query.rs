@@ -1,0 +1,67 @@
+//! Order queries.
+
+use async_graphql::{
+    connection::{Connection, Edge},
+    Context, Object, ID,
+};
+use domain::orders;
+
+use super::{
+    inputs::{OrderFilterInput, OrderSortInput},
+    types::Order,
+};
+use crate::graphql::{
+    error::GqlResultExt,
+    request::{parse_id, parts},
+    types::CountFields,
+};
+
+/// Order queries.
+#[derive(Default)]
+pub struct OrderQuery;
+
+/// A page of orders.
+pub type OrderConnection = Connection<String, Order, CountFields>;
+
+#[Object]
+impl OrderQuery {
+    /// Orders the caller may see: a company's staff their company's, a customer
+    /// its own, admins all. Filtered, sorted, in pages of up to 100.
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "Cursor of the last row of the previous page.")] after: Option<String>,
+        #[graphql(default)] filter: OrderFilterInput,
+        #[graphql(default)] sort: OrderSortInput,
+    ) -> async_graphql::Result<OrderConnection> {
+        let (domain, actor) = parts(ctx)?;
+        let filter = filter.into_domain()?;
+        let sort: orders::OrderSort = sort.into();
+        let first = u64::try_from(first).unwrap_or(0);
+        let page = orders::list(domain, actor, &filter, sort, first, after.as_deref()).await.gql()?;
+        let mut connection =
+            Connection::with_additional_fields(after.is_some(), page.has_next_page, CountFields { total_count: page.total_count });
+        connection.edges.extend(page.items.into_iter().map(|o| Edge::new(orders::cursor_of(&o, sort.field), Order::from(o))));
+        Ok(connection)
+    }
+
+    /// One order.
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Order> {
+        let (domain, actor) = parts(ctx)?;
+        let id = parse_id("order", &id)?;
+        orders::get(domain, actor, id).await.gql().map(Order::from)
+    }
+
+    /// One order by the company's own id. Admins also give the company.
+    async fn order_by_source_id(
+        &self,
+        ctx: &Context<'_>,
+        source_id: String,
+        company_id: Option<ID>,
+    ) -> async_graphql::Result<Order> {
+        let (domain, actor) = parts(ctx)?;
+        let company = company_id.as_ref().map(|id| parse_id("company", id)).transpose()?;
+        orders::by_source_id(domain, actor, &source_id, company).await.gql().map(Order::from)
+    }
+}

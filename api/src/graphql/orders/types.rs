@@ -1,0 +1,496 @@
+//! GraphQL types of orders, localities and their parts.
+
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entities::{locality, order, order_item, order_status_history, refund, shipment, AttributeKind};
+
+use crate::graphql::{loaders::Loaders, scalars::Money};
+
+/// The canonical order status.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entities::OrderStatus")]
+pub enum OrderStatus {
+    /// Known to the platform, not yet approved.
+    Received,
+    /// Payment or order confirmed.
+    Approved,
+    /// Being produced.
+    InProduction,
+    /// Fiscal invoice issued.
+    Invoiced,
+    /// Being picked and prepared; tracking started.
+    InSeparation,
+    /// Shipped, on its way.
+    InTransit,
+    /// Delivery difficulty; will be retried.
+    DeliveryFailed,
+    /// Delivered.
+    Delivered,
+    /// Cancelled before fulfilment (final).
+    Cancelled,
+    /// Closed after a refund (final).
+    Refunded,
+    /// Frozen; release returns it to the status it had.
+    OnHold,
+}
+
+/// What a locality is used for.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entities::LogisticRole")]
+pub enum LogisticRole {
+    /// Goods leave from here.
+    Origin,
+    /// Goods are delivered here.
+    Destination,
+    /// Both.
+    Both,
+}
+
+/// Incoterm of a transport order.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entities::Incoterm")]
+pub enum Incoterm {
+    /// Free on board.
+    Fob,
+    /// Cost, insurance and freight.
+    Cif,
+    /// FOB with transport.
+    Fobt,
+    /// Other / operator.
+    Op,
+}
+
+/// A postal address.
+#[derive(SimpleObject)]
+pub struct Address {
+    /// Street.
+    pub street: Option<String>,
+    /// Number.
+    pub number: Option<String>,
+    /// Complement.
+    pub complement: Option<String>,
+    /// District.
+    pub district: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State (two letters).
+    pub state: Option<String>,
+    /// Country (two letters).
+    pub country: Option<String>,
+    /// Postal code.
+    pub zip_code: Option<String>,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+}
+
+/// The person responsible for a locality: the customer who follows its orders.
+#[derive(SimpleObject)]
+pub struct Responsible {
+    /// Name.
+    pub name: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+}
+
+/// A place goods leave from or are delivered to.
+pub struct Locality(pub locality::Model);
+
+#[Object]
+impl Locality {
+    /// Locality id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The company's own id for it.
+    async fn source_id(&self) -> &str {
+        &self.0.source_id
+    }
+    /// Name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Origin, destination or both.
+    async fn logistic_role(&self) -> LogisticRole {
+        self.0.logistic_role.into()
+    }
+    /// Address and coordinates.
+    async fn address(&self) -> Address {
+        let l = &self.0;
+        Address {
+            street: l.street.clone(),
+            number: l.number.clone(),
+            complement: l.complement.clone(),
+            district: l.district.clone(),
+            city: l.city.clone(),
+            state: l.state.clone(),
+            country: l.country.clone(),
+            zip_code: l.zip_code.clone(),
+            latitude: l.latitude,
+            longitude: l.longitude,
+        }
+    }
+    /// The responsible person, if set.
+    async fn responsible(&self) -> Option<Responsible> {
+        let l = &self.0;
+        (l.responsible_email.is_some() || l.responsible_name.is_some()).then(|| Responsible {
+            name: l.responsible_name.clone(),
+            email: l.responsible_email.clone(),
+            phone: l.responsible_phone.clone(),
+        })
+    }
+    /// Last change.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// One line of an order.
+#[derive(SimpleObject)]
+pub struct OrderItem {
+    /// Item id.
+    pub id: ID,
+    /// The line's id at the source.
+    pub source_id: String,
+    /// SKU / product id.
+    pub product_id: String,
+    /// Product name.
+    pub name: String,
+    /// Quantity.
+    pub quantity: f64,
+    /// Unit price.
+    pub unit_price: Money,
+    /// Quantity × unit price.
+    pub total: Money,
+    /// Height, metres.
+    pub height: Option<f64>,
+    /// Length, metres.
+    pub length: Option<f64>,
+    /// Width, metres.
+    pub width: Option<f64>,
+    /// Weight, kilograms.
+    pub weight: Option<f64>,
+    /// Origin locality id.
+    pub origin_locality_id: Option<ID>,
+}
+
+impl From<order_item::Model> for OrderItem {
+    fn from(i: order_item::Model) -> Self {
+        OrderItem {
+            id: ID(i.id.to_string()),
+            total: Money((i.quantity * i.unit_price_cents as f64).round() as i64),
+            source_id: i.source_id,
+            product_id: i.product_id,
+            name: i.name,
+            quantity: i.quantity,
+            unit_price: Money(i.unit_price_cents),
+            height: i.height,
+            length: i.length,
+            width: i.width,
+            weight: i.weight,
+            origin_locality_id: i.origin_locality_id.map(|id| ID(id.to_string())),
+        }
+    }
+}
+
+/// A key–value classification or attribute.
+#[derive(SimpleObject)]
+pub struct KeyValue {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: String,
+}
+
+/// One entry of an order's history: a status change, a comment, or an event
+/// from another system recorded but not applied (stale or repeated).
+#[derive(SimpleObject)]
+pub struct HistoryEntry {
+    /// Entry id.
+    pub id: ID,
+    /// Status before (none for the creation entry).
+    pub from_status: Option<OrderStatus>,
+    /// Status after (equal to `fromStatus` for comments).
+    pub to_status: OrderStatus,
+    /// Comment.
+    pub comment: Option<String>,
+    /// Whether the customer was to be e-mailed.
+    pub notify_customer: bool,
+    /// Whether the customer sees this entry.
+    pub visible_to_customer: bool,
+    /// `manual` or the integration's name.
+    pub source: String,
+    /// The source's event id.
+    pub event_id: Option<String>,
+    /// False when the event was stale or a repeat and changed nothing.
+    pub applied: bool,
+    /// Why it was not applied.
+    pub skip_reason: Option<String>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// When the platform recorded it.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<order_status_history::Model> for HistoryEntry {
+    fn from(h: order_status_history::Model) -> Self {
+        HistoryEntry {
+            id: ID(h.id.to_string()),
+            from_status: h.from_status.map(Into::into),
+            to_status: h.to_status.into(),
+            comment: h.comment,
+            notify_customer: h.notify_customer,
+            visible_to_customer: h.visible_to_customer,
+            source: h.source,
+            event_id: h.event_id,
+            applied: h.applied,
+            skip_reason: h.skip_reason,
+            occurred_at: h.occurred_at,
+            recorded_at: h.recorded_at,
+        }
+    }
+}
+
+/// A shipment with its tracking code.
+#[derive(SimpleObject)]
+pub struct Shipment {
+    /// Shipment id.
+    pub id: ID,
+    /// Delivery method / carrier service.
+    pub carrier: String,
+    /// Carrier's display name.
+    pub title: Option<String>,
+    /// Tracking number.
+    pub tracking_number: String,
+    /// Tracking page.
+    pub tracking_url: Option<String>,
+    /// When it left.
+    pub shipped_at: DateTime<Utc>,
+}
+
+impl From<shipment::Model> for Shipment {
+    fn from(s: shipment::Model) -> Self {
+        Shipment {
+            id: ID(s.id.to_string()),
+            carrier: s.carrier,
+            title: s.title,
+            tracking_number: s.tracking_number,
+            tracking_url: s.tracking_url,
+            shipped_at: s.shipped_at,
+        }
+    }
+}
+
+/// A refund.
+#[derive(SimpleObject)]
+pub struct Refund {
+    /// Refund id.
+    pub id: ID,
+    /// Amount refunded.
+    pub amount: Money,
+    /// Comment.
+    pub comment: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<refund::Model> for Refund {
+    fn from(r: refund::Model) -> Self {
+        Refund { id: ID(r.id.to_string()), amount: Money(r.amount_cents), comment: r.comment, created_at: r.created_at }
+    }
+}
+
+/// The fiscal invoice of an order.
+#[derive(SimpleObject)]
+pub struct Invoice {
+    /// Number.
+    pub number: String,
+    /// NF-e access key.
+    pub key: Option<String>,
+    /// Series.
+    pub series: Option<String>,
+    /// Value.
+    pub value: Option<Money>,
+    /// When issued.
+    pub issued_at: Option<DateTime<Utc>>,
+    /// Link to the document.
+    pub url: Option<String>,
+}
+
+/// An order. Nested lists are loaded in batches for a whole page.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Order {
+    /// Order id.
+    pub id: ID,
+    /// The company's own order id.
+    pub source_id: String,
+    /// Order code / number.
+    pub code: String,
+    /// The company.
+    pub company_id: ID,
+    /// Current status.
+    pub status: OrderStatus,
+    /// While on hold, the status a release returns to.
+    pub status_before_hold: Option<OrderStatus>,
+    /// Customer name.
+    pub customer_name: Option<String>,
+    /// 0..10, higher first.
+    pub priority: i32,
+    /// Incoterm.
+    pub incoterm: Option<Incoterm>,
+    /// Order total.
+    pub total: Money,
+    /// Amount refunded.
+    pub refunded: Money,
+    /// Free text.
+    pub reference: Option<String>,
+    /// Free text.
+    pub observations: Option<String>,
+    /// Pickup window start.
+    pub pickup_start: Option<DateTime<Utc>>,
+    /// Pickup window end.
+    pub pickup_end: Option<DateTime<Utc>>,
+    /// Delivery window start.
+    pub delivery_start: Option<DateTime<Utc>>,
+    /// Delivery window end.
+    pub delivery_end: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub model: order::Model,
+}
+
+impl From<order::Model> for Order {
+    fn from(o: order::Model) -> Self {
+        Order {
+            id: ID(o.id.to_string()),
+            source_id: o.source_id.clone(),
+            code: o.code.clone(),
+            company_id: ID(o.company_id.to_string()),
+            status: o.status.into(),
+            status_before_hold: o.status_before_hold.map(Into::into),
+            customer_name: o.customer_name.clone(),
+            priority: o.priority,
+            incoterm: o.incoterm.map(Into::into),
+            total: Money(o.total_cents),
+            refunded: Money(o.refunded_cents),
+            reference: o.reference.clone(),
+            observations: o.observations.clone(),
+            pickup_start: o.pickup_start,
+            pickup_end: o.pickup_end,
+            delivery_start: o.delivery_start,
+            delivery_end: o.delivery_end,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            model: o,
+        }
+    }
+}
+
+fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
+    Ok(ctx.data::<std::sync::Arc<Loaders>>()?.as_ref())
+}
+
+#[ComplexObject]
+impl Order {
+    /// The destination locality.
+    async fn destination(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Locality>> {
+        let Some(id) = self.model.destination_locality_id else { return Ok(None) };
+        Ok(loaders(ctx)?.localities.load_one(id).await?.map(Locality))
+    }
+
+    /// The alternative delivery address, when there is no destination locality.
+    async fn address(&self) -> Option<Address> {
+        let o = &self.model;
+        let any = [&o.address_street, &o.address_city, &o.address_zip_code].iter().any(|v| v.is_some());
+        any.then(|| Address {
+            street: o.address_street.clone(),
+            number: o.address_number.clone(),
+            complement: o.address_complement.clone(),
+            district: o.address_district.clone(),
+            city: o.address_city.clone(),
+            state: o.address_state.clone(),
+            country: o.address_country.clone(),
+            zip_code: o.address_zip_code.clone(),
+            latitude: o.address_latitude,
+            longitude: o.address_longitude,
+        })
+    }
+
+    /// The fiscal invoice, once issued.
+    async fn invoice(&self) -> Option<Invoice> {
+        let o = &self.model;
+        o.invoice_number.as_ref().map(|number| Invoice {
+            number: number.clone(),
+            key: o.invoice_key.clone(),
+            series: o.invoice_series.clone(),
+            value: o.invoice_value_cents.map(Money),
+            issued_at: o.invoice_issued_at,
+            url: o.invoice_url.clone(),
+        })
+    }
+
+    /// The lines.
+    async fn items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderItem>> {
+        let rows = loaders(ctx)?.items.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(OrderItem::from).collect())
+    }
+
+    /// Classifications.
+    async fn classifications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<KeyValue>> {
+        self.pairs(ctx, AttributeKind::Classification).await
+    }
+
+    /// Attributes.
+    async fn attributes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<KeyValue>> {
+        self.pairs(ctx, AttributeKind::Attribute).await
+    }
+
+    /// The history, oldest first. Customers see only entries visible to them.
+    async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<HistoryEntry>> {
+        let rows = loaders(ctx)?.history.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(HistoryEntry::from).collect())
+    }
+
+    /// Shipments with tracking codes.
+    async fn shipments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Shipment>> {
+        let rows = loaders(ctx)?.shipments.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Shipment::from).collect())
+    }
+
+    /// Refunds.
+    async fn refunds(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Refund>> {
+        let rows = loaders(ctx)?.refunds.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Refund::from).collect())
+    }
+}
+
+impl Order {
+    async fn pairs(&self, ctx: &Context<'_>, kind: AttributeKind) -> async_graphql::Result<Vec<KeyValue>> {
+        let rows = loaders(ctx)?.attributes.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().filter(|r| r.kind == kind).map(|r| KeyValue { key: r.key, value: r.value }).collect())
+    }
+}
+
+/// The result of a lifecycle mutation.
+#[derive(SimpleObject)]
+pub struct StatusChangeResult {
+    /// The order after the change.
+    pub order: Order,
+    /// The history entry written.
+    pub entry: HistoryEntry,
+    /// False when the event was stale or a repeat: recorded, not applied.
+    pub applied: bool,
+}
+
+impl From<domain::orders::StatusOutcome> for StatusChangeResult {
+    fn from(o: domain::orders::StatusOutcome) -> Self {
+        StatusChangeResult { order: o.order.into(), entry: o.entry.into(), applied: o.applied }
+    }
+}

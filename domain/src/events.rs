@@ -1,0 +1,176 @@
+//! Order status events for live subscribers.
+//!
+//! On SQLite the bus is in-process: events are broadcast after the transaction
+//! commits. On PostgreSQL, several `rastro` processes share one database, so an
+//! event is sent with `pg_notify` *inside* the transaction (PostgreSQL delivers
+//! it only on commit, never for a rolled-back change) and every process —
+//! including the sender — receives it through `LISTEN` and broadcasts it to its
+//! own subscribers.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use entities::OrderStatus;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::{actor::Scope, Actor, DomainResult};
+
+/// The PostgreSQL channel events travel on.
+pub const CHANNEL: &str = "rastro_order_events";
+/// Events a slow subscriber may fall behind before it skips ahead.
+const BUFFER: usize = 1024;
+/// Comments are cut to this many characters in events, keeping the payload far
+/// under PostgreSQL's 8000-byte NOTIFY limit; the full text is in the history.
+const MAX_COMMENT_CHARS: usize = 1000;
+
+/// A status change (or skipped event) of one order, with what subscribers show.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OrderStatusEvent {
+    /// The order.
+    pub order_id: i32,
+    /// Its company.
+    pub company_id: i32,
+    /// E-mail of the destination's responsible person: the customer who may see it.
+    pub responsible_email: Option<String>,
+    /// Order code.
+    pub order_code: String,
+    /// The company's order id.
+    pub order_source_id: String,
+    /// Customer name on the order.
+    pub customer_name: Option<String>,
+    /// Order total in cents.
+    pub total_cents: i64,
+    /// The history entry.
+    pub history_id: i32,
+    /// Status before.
+    pub from: Option<OrderStatus>,
+    /// Status after.
+    pub to: OrderStatus,
+    /// Comment (possibly shortened).
+    pub comment: Option<String>,
+    /// Whether customers may see the entry.
+    pub visible_to_customer: bool,
+    /// Whether the customer is to be e-mailed.
+    pub notify_customer: bool,
+    /// `manual` or the adapter's name.
+    pub source: String,
+    /// When it happened at the source.
+    pub occurred_at: DateTime<Utc>,
+    /// When the platform recorded it.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl OrderStatusEvent {
+    /// Whether `actor` may receive this event: admins everything, company users
+    /// their company, customers their own orders' visible entries.
+    pub fn visible_to(&self, actor: &Actor) -> bool {
+        match actor.scope() {
+            Scope::All => true,
+            Scope::Company(company_id) => company_id == self.company_id,
+            Scope::Customer { company_id, email, .. } => {
+                company_id == self.company_id
+                    && self.visible_to_customer
+                    && self.responsible_email.as_deref() == Some(email.as_str())
+            }
+            Scope::Nothing => false,
+        }
+    }
+
+    fn shortened(mut self) -> Self {
+        if let Some(comment) = &self.comment {
+            if comment.chars().count() > MAX_COMMENT_CHARS {
+                self.comment = Some(comment.chars().take(MAX_COMMENT_CHARS).collect());
+            }
+        }
+        self
+    }
+}
+
+/// Fan-out of order events to this process's subscribers.
+#[derive(Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<Arc<OrderStatusEvent>>,
+    cross_process: bool,
+}
+
+/// Events staged in a transaction, published by [`Staged::after_commit`].
+#[must_use = "call after_commit once the transaction has committed"]
+pub struct Staged {
+    bus: EventBus,
+    events: Vec<OrderStatusEvent>,
+}
+
+impl Staged {
+    /// Publishes in-process events; on PostgreSQL the commit already did.
+    pub fn after_commit(self) {
+        if !self.bus.cross_process {
+            for event in self.events {
+                // No receivers is fine: nobody is watching.
+                let _ = self.bus.sender.send(Arc::new(event));
+            }
+        }
+    }
+}
+
+impl EventBus {
+    /// An in-process bus (SQLite, or tests).
+    pub fn local() -> Self {
+        EventBus { sender: broadcast::channel(BUFFER).0, cross_process: false }
+    }
+
+    /// The bus for `db`: cross-process through LISTEN/NOTIFY on PostgreSQL,
+    /// in-process otherwise.
+    pub async fn for_database(db: &DatabaseConnection) -> anyhow::Result<Self> {
+        if db.get_database_backend() != DatabaseBackend::Postgres {
+            return Ok(Self::local());
+        }
+        let pool = db.get_postgres_connection_pool().clone();
+        let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+        listener.listen(CHANNEL).await?;
+        let bus = EventBus { sender: broadcast::channel(BUFFER).0, cross_process: true };
+        let sender = bus.sender.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(notification) => match serde_json::from_str::<OrderStatusEvent>(notification.payload()) {
+                        Ok(event) => {
+                            let _ = sender.send(Arc::new(event));
+                        }
+                        Err(err) => tracing::warn!(error = %err, "ignoring malformed order event"),
+                    },
+                    Err(err) => {
+                        // PgListener reconnects on the next recv; wait a moment so a
+                        // database outage does not spin.
+                        tracing::warn!(error = %err, "order event listener error");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(bus)
+    }
+
+    /// A receiver of every event published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<OrderStatusEvent>> {
+        self.sender.subscribe()
+    }
+
+    /// Stages `events` inside the transaction `txn` of the change they describe.
+    pub async fn stage(&self, txn: &impl ConnectionTrait, events: Vec<OrderStatusEvent>) -> DomainResult<Staged> {
+        let events: Vec<_> = events.into_iter().map(OrderStatusEvent::shortened).collect();
+        if self.cross_process {
+            for event in &events {
+                let payload = serde_json::to_string(event).map_err(anyhow::Error::from)?;
+                txn.execute(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    [CHANNEL.into(), payload.into()],
+                ))
+                .await?;
+            }
+        }
+        Ok(Staged { bus: self.clone(), events })
+    }
+}

@@ -1,0 +1,302 @@
+//! Localities: where goods leave from and are delivered to, and the responsible
+//! person of each, who is the customer following the orders delivered there.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use entities::{locality, LogisticRole};
+use sea_orm::{
+    sea_query::OnConflict, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use crate::{
+    actor::Scope,
+    audit,
+    error::is_unique_violation,
+    page::{Page, PageRequest},
+    validate, Action, Actor, Ctx, DomainError, DomainResult,
+};
+
+/// Most localities one bulk call may carry.
+pub const MAX_BULK: usize = 500;
+
+/// The person responsible for a locality.
+#[derive(Debug, Clone, Default)]
+pub struct Responsible {
+    /// Name.
+    pub name: String,
+    /// E-mail: the customer account that follows this locality's orders.
+    pub email: String,
+    /// Phone.
+    pub phone: Option<String>,
+}
+
+/// A locality as a client sends it (create, update and bulk upsert alike).
+#[derive(Debug, Clone)]
+pub struct LocalityInput {
+    /// The company's own id; unique per company.
+    pub source_id: String,
+    /// Name.
+    pub name: String,
+    /// Origin, destination or both.
+    pub logistic_role: LogisticRole,
+    /// Street.
+    pub street: Option<String>,
+    /// Number.
+    pub number: Option<String>,
+    /// Complement.
+    pub complement: Option<String>,
+    /// District.
+    pub district: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State (two letters).
+    pub state: Option<String>,
+    /// Country (two letters).
+    pub country: Option<String>,
+    /// Postal code.
+    pub zip_code: Option<String>,
+    /// Latitude, −90..90; with longitude or not at all.
+    pub latitude: Option<f64>,
+    /// Longitude, −180..180; with latitude or not at all.
+    pub longitude: Option<f64>,
+    /// The responsible person.
+    pub responsible: Option<Responsible>,
+}
+
+/// Parses a two-letter code (state, country), upper-cased.
+fn two_letters(field: &str, value: Option<String>) -> Result<Option<String>, DomainError> {
+    match value.map(|v| v.trim().to_uppercase()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.len() == 2 && v.chars().all(|c| c.is_ascii_uppercase()) => Ok(Some(v)),
+        Some(_) => Err(DomainError::validation(field, "must be a two-letter code")),
+    }
+}
+
+/// Checks a latitude/longitude pair.
+pub fn coordinates(prefix: &str, latitude: Option<f64>, longitude: Option<f64>) -> Result<(), DomainError> {
+    match (latitude, longitude) {
+        (None, None) => Ok(()),
+        (Some(lat), Some(lon)) => {
+            if !(-90.0..=90.0).contains(&lat) || !lat.is_finite() {
+                return Err(DomainError::validation(format!("{prefix}latitude"), "must be between -90 and 90"));
+            }
+            if !(-180.0..=180.0).contains(&lon) || !lon.is_finite() {
+                return Err(DomainError::validation(format!("{prefix}longitude"), "must be between -180 and 180"));
+            }
+            Ok(())
+        }
+        (Some(_), None) => Err(DomainError::validation(format!("{prefix}longitude"), "is required with latitude")),
+        (None, Some(_)) => Err(DomainError::validation(format!("{prefix}latitude"), "is required with longitude")),
+    }
+}
+
+/// Validates `input` into an active model for `company_id`; `prefix` names the
+/// input in errors (e.g. `localities[3].`).
+fn validated(prefix: &str, company_id: i32, input: LocalityInput) -> Result<locality::ActiveModel, DomainError> {
+    let f = |name: &str| format!("{prefix}{name}");
+    let opt = |name: &str, value: Option<String>, max| validate::optional_text(&f(name), value.as_deref(), max);
+    coordinates(prefix, input.latitude, input.longitude)?;
+    let responsible = match input.responsible {
+        None => None,
+        Some(r) => Some((
+            validate::text(&f("responsible.name"), &r.name, 200)?,
+            validate::email(&f("responsible.email"), &r.email)?,
+            r.phone.as_deref().map(|p| validate::phone(&f("responsible.phone"), p)).transpose()?,
+        )),
+    };
+    let now = Utc::now();
+    Ok(locality::ActiveModel {
+        company_id: Set(company_id),
+        source_id: Set(validate::text(&f("sourceId"), &input.source_id, 30)?),
+        name: Set(validate::text(&f("name"), &input.name, 200)?),
+        logistic_role: Set(input.logistic_role),
+        street: Set(opt("street", input.street, 200)?),
+        number: Set(opt("number", input.number, 30)?),
+        complement: Set(opt("complement", input.complement, 30)?),
+        district: Set(opt("district", input.district, 50)?),
+        city: Set(opt("city", input.city, 50)?),
+        state: Set(two_letters(&f("state"), input.state)?),
+        country: Set(two_letters(&f("country"), input.country)?),
+        zip_code: Set(opt("zipCode", input.zip_code, 10)?),
+        latitude: Set(input.latitude),
+        longitude: Set(input.longitude),
+        responsible_name: Set(responsible.as_ref().map(|r| r.0.clone())),
+        responsible_email: Set(responsible.as_ref().map(|r| r.1.clone())),
+        responsible_phone: Set(responsible.and_then(|r| r.2)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+}
+
+/// The company a writing actor acts for.
+fn writing_company(actor: &Actor) -> DomainResult<i32> {
+    actor.company_id().ok_or(DomainError::Forbidden)
+}
+
+/// Creates a locality.
+pub async fn create(ctx: &Ctx, actor: &Actor, input: LocalityInput) -> DomainResult<locality::Model> {
+    ctx.authz.check(actor, Action::WriteLocalities)?;
+    let company_id = writing_company(actor)?;
+    let model = validated("", company_id, input)?;
+    let txn = ctx.db.begin().await?;
+    let created = model.insert(&txn).await.map_err(|e| duplicate_source(e))?;
+    audit::record(&txn, actor, Some(company_id), "locality.create", "locality", created.id, None).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+fn duplicate_source(err: sea_orm::DbErr) -> DomainError {
+    if is_unique_violation(&err) {
+        DomainError::Conflict("a locality with this sourceId already exists in the company".into())
+    } else {
+        err.into()
+    }
+}
+
+/// Replaces every field of a locality of the actor's company.
+pub async fn update(ctx: &Ctx, actor: &Actor, id: i32, input: LocalityInput) -> DomainResult<locality::Model> {
+    ctx.authz.check(actor, Action::WriteLocalities)?;
+    let company_id = writing_company(actor)?;
+    let existing = locality::Entity::find_by_id(id)
+        .filter(locality::Column::CompanyId.eq(company_id))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("locality", id))?;
+    let mut model = validated("", company_id, input)?;
+    model.id = Set(existing.id);
+    model.created_at = Set(existing.created_at);
+    let txn = ctx.db.begin().await?;
+    let updated = model.update(&txn).await.map_err(duplicate_source)?;
+    audit::record(&txn, actor, Some(company_id), "locality.update", "locality", id, None).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Creates or updates many localities by `sourceId`, all or nothing. Errors name
+/// the offending entry (`localities[3].latitude`).
+pub async fn upsert_many(ctx: &Ctx, actor: &Actor, inputs: Vec<LocalityInput>) -> DomainResult<Vec<locality::Model>> {
+    ctx.authz.check(actor, Action::WriteLocalities)?;
+    let company_id = writing_company(actor)?;
+    if inputs.is_empty() || inputs.len() > MAX_BULK {
+        return Err(DomainError::validation("localities", format!("must hold 1 to {MAX_BULK} localities")));
+    }
+    let mut seen = HashSet::new();
+    let mut models = Vec::with_capacity(inputs.len());
+    for (n, input) in inputs.into_iter().enumerate() {
+        let prefix = format!("localities[{n}].");
+        if !seen.insert(input.source_id.trim().to_owned()) {
+            return Err(DomainError::validation(format!("{prefix}sourceId"), "appears twice in this call"));
+        }
+        models.push(validated(&prefix, company_id, input)?);
+    }
+    let source_ids: Vec<String> = seen.into_iter().collect();
+    let txn = ctx.db.begin().await?;
+    // Bounded chunks keep each statement under the databases' parameter limits.
+    for chunk in models.chunks(100) {
+        locality::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([locality::Column::CompanyId, locality::Column::SourceId])
+                    .update_columns([
+                        locality::Column::Name,
+                        locality::Column::LogisticRole,
+                        locality::Column::Street,
+                        locality::Column::Number,
+                        locality::Column::Complement,
+                        locality::Column::District,
+                        locality::Column::City,
+                        locality::Column::State,
+                        locality::Column::Country,
+                        locality::Column::ZipCode,
+                        locality::Column::Latitude,
+                        locality::Column::Longitude,
+                        locality::Column::ResponsibleName,
+                        locality::Column::ResponsibleEmail,
+                        locality::Column::ResponsiblePhone,
+                        locality::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    let stored = locality::Entity::find()
+        .filter(locality::Column::CompanyId.eq(company_id))
+        .filter(locality::Column::SourceId.is_in(source_ids))
+        .order_by_asc(locality::Column::Id)
+        .all(&txn)
+        .await?;
+    audit::record(&txn, actor, Some(company_id), "locality.bulk_upsert", "locality", stored.len(), None).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// One locality of the actor's company.
+pub async fn get(ctx: &Ctx, actor: &Actor, id: i32) -> DomainResult<locality::Model> {
+    ctx.authz.check(actor, Action::ReadLocalities)?;
+    let found = locality::Entity::find_by_id(id).one(&ctx.db).await?;
+    found.filter(|l| actor.sees_company(l.company_id)).ok_or_else(|| DomainError::not_found("locality", id))
+}
+
+/// Localities of the actor's company, optionally matching `search` in source id,
+/// name, city or responsible e-mail.
+pub async fn list(ctx: &Ctx, actor: &Actor, page: PageRequest, search: Option<&str>) -> DomainResult<Page<locality::Model>> {
+    ctx.authz.check(actor, Action::ReadLocalities)?;
+    let mut query = locality::Entity::find();
+    match actor.scope() {
+        Scope::All => {}
+        Scope::Company(c) | Scope::Customer { company_id: c, .. } => query = query.filter(locality::Column::CompanyId.eq(c)),
+        Scope::Nothing => return Ok(Page { items: vec![], has_next_page: false, total_count: 0 }),
+    }
+    if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", term.to_lowercase());
+        let lower = |col: locality::Column| sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(sea_orm::sea_query::Expr::col(col)));
+        query = query.filter(
+            Condition::any()
+                .add(lower(locality::Column::SourceId).like(pattern.clone()))
+                .add(lower(locality::Column::Name).like(pattern.clone()))
+                .add(lower(locality::Column::City).like(pattern.clone()))
+                .add(locality::Column::ResponsibleEmail.like(pattern)),
+        );
+    }
+    let total_count = query.clone().count(&ctx.db).await?;
+    if let Some(after) = page.after {
+        query = query.filter(locality::Column::Id.gt(after));
+    }
+    let mut items = query.order_by_asc(locality::Column::Id).limit(page.first + 1).all(&ctx.db).await?;
+    let has_next_page = items.len() as u64 > page.first;
+    items.truncate(page.first as usize);
+    Ok(Page { items, has_next_page, total_count })
+}
+
+/// Localities by id for showing them on visible orders (batch loader); only
+/// those of companies the actor sees.
+pub async fn by_ids(db: &impl ConnectionTrait, actor: &Actor, ids: &[i32]) -> DomainResult<HashMap<i32, locality::Model>> {
+    let rows = locality::Entity::find().filter(locality::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().filter(|l| actor.sees_company(l.company_id)).map(|l| (l.id, l)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinates_must_be_in_range_and_come_in_pairs() {
+        assert!(coordinates("", Some(-23.5), Some(-46.6)).is_ok());
+        assert!(coordinates("", None, None).is_ok());
+        assert!(coordinates("", Some(90.1), Some(0.0)).is_err());
+        assert!(coordinates("", Some(0.0), Some(-180.5)).is_err());
+        assert!(coordinates("", Some(1.0), None).is_err());
+        assert!(coordinates("", None, Some(1.0)).is_err());
+        assert!(coordinates("", Some(f64::NAN), Some(1.0)).is_err());
+    }
+
+    #[test]
+    fn two_letter_codes_are_upper_cased() {
+        assert_eq!(two_letters("s", Some(" sp ".into())).ok().flatten().as_deref(), Some("SP"));
+        assert!(two_letters("s", Some("São".into())).is_err());
+        assert_eq!(two_letters("s", Some(" ".into())).ok().flatten(), None);
+    }
+}

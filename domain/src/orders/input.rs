@@ -1,0 +1,394 @@
+//! Order input as received, and its validation into rows.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use entities::{order, order_attribute, order_item, AttributeKind, Incoterm, OrderStatus};
+use sea_orm::Set;
+
+use crate::{localities::coordinates, validate, DomainError};
+
+/// An alternative delivery address (instead of a destination locality).
+#[derive(Debug, Clone, Default)]
+pub struct Address {
+    /// Street.
+    pub street: Option<String>,
+    /// Number.
+    pub number: Option<String>,
+    /// Complement.
+    pub complement: Option<String>,
+    /// District.
+    pub district: Option<String>,
+    /// City (required without a zip code).
+    pub city: Option<String>,
+    /// State, two letters (required without a zip code).
+    pub state: Option<String>,
+    /// Country, two letters.
+    pub country: Option<String>,
+    /// Zip code (required without city and state).
+    pub zip_code: Option<String>,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+}
+
+/// One order line.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    /// The line's id at the source; unique within the order.
+    pub source_id: String,
+    /// SKU / product id.
+    pub product_id: String,
+    /// Product name.
+    pub name: String,
+    /// Quantity, > 0.
+    pub quantity: f64,
+    /// Unit price in cents, ≥ 0.
+    pub unit_price_cents: i64,
+    /// Height, metres.
+    pub height: Option<f64>,
+    /// Length, metres.
+    pub length: Option<f64>,
+    /// Width, metres.
+    pub width: Option<f64>,
+    /// Weight, kilograms.
+    pub weight: Option<f64>,
+    /// Where the line ships from (a locality with role origin or both).
+    pub origin_locality_id: Option<i32>,
+}
+
+/// A new order.
+#[derive(Debug, Clone, Default)]
+pub struct NewOrder {
+    /// The company's order id; unique per company.
+    pub source_id: String,
+    /// Human-facing code / number.
+    pub code: String,
+    /// Starting status (default `RECEIVED`; an invoiced import starts at `INVOICED`).
+    pub status: Option<OrderStatus>,
+    /// Customer name.
+    pub customer_name: Option<String>,
+    /// Destination locality (role destination or both).
+    pub destination_locality_id: Option<i32>,
+    /// Alternative address, when there is no destination locality.
+    pub address: Option<Address>,
+    /// Pickup window start.
+    pub pickup_start: Option<DateTime<Utc>>,
+    /// Pickup window end.
+    pub pickup_end: Option<DateTime<Utc>>,
+    /// Delivery window start.
+    pub delivery_start: Option<DateTime<Utc>>,
+    /// Delivery window end.
+    pub delivery_end: Option<DateTime<Utc>>,
+    /// 0..=10, higher first (default 0).
+    pub priority: Option<i32>,
+    /// Incoterm.
+    pub incoterm: Option<Incoterm>,
+    /// Free text.
+    pub reference: Option<String>,
+    /// Free text.
+    pub observations: Option<String>,
+    /// Lines; at least one.
+    pub items: Vec<NewItem>,
+    /// Classifications (key → value).
+    pub classifications: Vec<(String, String)>,
+    /// Attributes (key → value).
+    pub attributes: Vec<(String, String)>,
+}
+
+/// Changes to an order; `None` leaves a field as it is. Items, classifications
+/// and attributes are replaced as a whole when given.
+#[derive(Debug, Clone, Default)]
+pub struct OrderPatch {
+    /// Code.
+    pub code: Option<String>,
+    /// Customer name.
+    pub customer_name: Option<String>,
+    /// Destination locality.
+    pub destination_locality_id: Option<i32>,
+    /// Alternative address.
+    pub address: Option<Address>,
+    /// Pickup window start.
+    pub pickup_start: Option<DateTime<Utc>>,
+    /// Pickup window end.
+    pub pickup_end: Option<DateTime<Utc>>,
+    /// Delivery window start.
+    pub delivery_start: Option<DateTime<Utc>>,
+    /// Delivery window end.
+    pub delivery_end: Option<DateTime<Utc>>,
+    /// Priority.
+    pub priority: Option<i32>,
+    /// Incoterm.
+    pub incoterm: Option<Incoterm>,
+    /// Reference.
+    pub reference: Option<String>,
+    /// Observations.
+    pub observations: Option<String>,
+    /// New lines.
+    pub items: Option<Vec<NewItem>>,
+    /// New classifications.
+    pub classifications: Option<Vec<(String, String)>>,
+    /// New attributes.
+    pub attributes: Option<Vec<(String, String)>>,
+}
+
+/// A fiscal invoice.
+#[derive(Debug, Clone)]
+pub struct Invoice {
+    /// Number.
+    pub number: String,
+    /// NF-e access key (44 digits).
+    pub key: Option<String>,
+    /// Series.
+    pub series: Option<String>,
+    /// Value in cents (default: the order total).
+    pub value_cents: Option<i64>,
+    /// When it was issued (default: now).
+    pub issued_at: Option<DateTime<Utc>>,
+    /// Link to the document.
+    pub url: Option<String>,
+}
+
+/// A shipment with its tracking code.
+#[derive(Debug, Clone)]
+pub struct Shipment {
+    /// Delivery method / carrier service.
+    pub carrier: String,
+    /// Carrier's display name.
+    pub title: Option<String>,
+    /// Tracking number.
+    pub tracking_number: String,
+    /// Tracking page.
+    pub tracking_url: Option<String>,
+    /// When it left (default: now).
+    pub shipped_at: Option<DateTime<Utc>>,
+}
+
+/// Checks the pickup/delivery windows (TOTVS R2 rules).
+pub(crate) fn check_windows(
+    pickup_start: Option<DateTime<Utc>>,
+    pickup_end: Option<DateTime<Utc>>,
+    delivery_start: Option<DateTime<Utc>>,
+    delivery_end: Option<DateTime<Utc>>,
+) -> Result<(), DomainError> {
+    let bad = |field: &str, message: &str| Err(DomainError::validation(field, message));
+    if let (Some(ps), Some(pe)) = (pickup_start, pickup_end) {
+        if ps >= pe {
+            return bad("pickupEnd", "must be after pickupStart");
+        }
+    }
+    if let (Some(ps), Some(de)) = (pickup_start, delivery_end) {
+        if ps >= de {
+            return bad("deliveryEnd", "must be after pickupStart");
+        }
+    }
+    if let (Some(pe), Some(de)) = (pickup_end, delivery_end) {
+        if pe > de {
+            return bad("pickupEnd", "must not be after deliveryEnd");
+        }
+    }
+    if let (Some(ds), Some(de)) = (delivery_start, delivery_end) {
+        if ds > de {
+            return bad("deliveryStart", "must not be after deliveryEnd");
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_priority(priority: Option<i32>) -> Result<i32, DomainError> {
+    match priority.unwrap_or(0) {
+        p @ 0..=10 => Ok(p),
+        _ => Err(DomainError::validation("priority", "must be between 0 and 10")),
+    }
+}
+
+/// Validates an alternative address into the order's address columns.
+pub(crate) fn apply_address(model: &mut order::ActiveModel, address: Option<Address>) -> Result<(), DomainError> {
+    let a = address.unwrap_or_default();
+    let f = |name: &str| format!("address.{name}");
+    let opt = |name: &str, value: &Option<String>, max| validate::optional_text(&f(name), value.as_deref(), max);
+    let two = |name: &str, value: &Option<String>| -> Result<Option<String>, DomainError> {
+        match value.as_deref().map(|v| v.trim().to_uppercase()).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) if v.len() == 2 && v.chars().all(|c| c.is_ascii_uppercase()) => Ok(Some(v)),
+            Some(_) => Err(DomainError::validation(f(name), "must be a two-letter code")),
+        }
+    };
+    coordinates("address.", a.latitude, a.longitude)?;
+    model.address_street = Set(opt("street", &a.street, 200)?);
+    model.address_number = Set(opt("number", &a.number, 30)?);
+    model.address_complement = Set(opt("complement", &a.complement, 30)?);
+    model.address_district = Set(opt("district", &a.district, 50)?);
+    model.address_city = Set(opt("city", &a.city, 50)?);
+    model.address_state = Set(two("state", &a.state)?);
+    model.address_country = Set(two("country", &a.country)?);
+    model.address_zip_code = Set(opt("zipCode", &a.zip_code, 10)?);
+    model.address_latitude = Set(a.latitude);
+    model.address_longitude = Set(a.longitude);
+    Ok(())
+}
+
+/// Whether an address has enough to deliver to: zip code, or city and state.
+pub(crate) fn address_is_complete(a: &Address) -> bool {
+    let has = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    has(&a.zip_code) || (has(&a.city) && has(&a.state))
+}
+
+/// Validates the lines; returns rows without `order_id` and the total in cents.
+pub(crate) fn validate_items(items: Vec<NewItem>) -> Result<(Vec<order_item::ActiveModel>, i64), DomainError> {
+    if items.is_empty() {
+        return Err(DomainError::validation("items", "an order needs at least one item"));
+    }
+    let mut seen = HashSet::new();
+    let mut total: i64 = 0;
+    let mut rows = Vec::with_capacity(items.len());
+    for (n, item) in items.into_iter().enumerate() {
+        let f = |name: &str| format!("items[{n}].{name}");
+        let source_id = validate::text(&f("sourceId"), &item.source_id, 30)?;
+        if !seen.insert(source_id.clone()) {
+            return Err(DomainError::validation(f("sourceId"), "repeats another item of this order"));
+        }
+        if !(item.quantity.is_finite() && item.quantity > 0.0) {
+            return Err(DomainError::validation(f("quantity"), "must be greater than zero"));
+        }
+        if item.unit_price_cents < 0 {
+            return Err(DomainError::validation(f("unitPrice"), "must not be negative"));
+        }
+        for (name, value) in [("height", item.height), ("length", item.length), ("width", item.width), ("weight", item.weight)] {
+            if value.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
+                return Err(DomainError::validation(f(name), "must be greater than zero"));
+            }
+        }
+        let line = (item.quantity * item.unit_price_cents as f64).round();
+        if !line.is_finite() || line > 1e15 {
+            return Err(DomainError::validation(f("quantity"), "line total is too large"));
+        }
+        total = total.saturating_add(line as i64);
+        rows.push(order_item::ActiveModel {
+            source_id: Set(source_id),
+            product_id: Set(validate::text(&f("productId"), &item.product_id, 30)?),
+            name: Set(validate::text(&f("name"), &item.name, 200)?),
+            quantity: Set(item.quantity),
+            unit_price_cents: Set(item.unit_price_cents),
+            height: Set(item.height),
+            length: Set(item.length),
+            width: Set(item.width),
+            weight: Set(item.weight),
+            origin_locality_id: Set(item.origin_locality_id),
+            ..Default::default()
+        });
+    }
+    Ok((rows, total))
+}
+
+/// Validates classifications and attributes into rows without `order_id`.
+pub(crate) fn validate_pairs(
+    classifications: Vec<(String, String)>,
+    attributes: Vec<(String, String)>,
+) -> Result<Vec<order_attribute::ActiveModel>, DomainError> {
+    let mut rows = Vec::new();
+    for (kind, field, pairs) in [
+        (AttributeKind::Classification, "classifications", classifications),
+        (AttributeKind::Attribute, "attributes", attributes),
+    ] {
+        let mut seen = HashSet::new();
+        for (n, (key, value)) in pairs.into_iter().enumerate() {
+            let key = validate::text(&format!("{field}[{n}].key"), &key, 60)?;
+            if !seen.insert(key.clone()) {
+                return Err(DomainError::validation(format!("{field}[{n}].key"), "appears twice"));
+            }
+            let value = validate::text(&format!("{field}[{n}].value"), &value, 500)?;
+            rows.push(order_attribute::ActiveModel { kind: Set(kind), key: Set(key), value: Set(value), ..Default::default() });
+        }
+    }
+    Ok(rows)
+}
+
+/// Validates an invoice.
+pub(crate) fn validate_invoice(invoice: &Invoice) -> Result<(), DomainError> {
+    validate::text("invoice.number", &invoice.number, 30)?;
+    if let Some(key) = &invoice.key {
+        if key.len() != 44 || !key.chars().all(|c| c.is_ascii_digit()) {
+            return Err(DomainError::validation("invoice.key", "must be the 44-digit NF-e access key"));
+        }
+    }
+    validate::optional_text("invoice.series", invoice.series.as_deref(), 10)?;
+    validate::optional_text("invoice.url", invoice.url.as_deref(), 500)?;
+    if invoice.value_cents.is_some_and(|v| v < 0) {
+        return Err(DomainError::validation("invoice.value", "must not be negative"));
+    }
+    Ok(())
+}
+
+/// Validates a shipment.
+pub(crate) fn validate_shipment(shipment: &Shipment) -> Result<(), DomainError> {
+    validate::text("shipment.carrier", &shipment.carrier, 100)?;
+    validate::optional_text("shipment.title", shipment.title.as_deref(), 100)?;
+    validate::text("shipment.trackingNumber", &shipment.tracking_number, 100)?;
+    if let Some(url) = shipment.tracking_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        validate::text("shipment.trackingUrl", url, 500)?;
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(DomainError::validation("shipment.trackingUrl", "must be an http(s) URL"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    fn item(source_id: &str) -> NewItem {
+        NewItem {
+            source_id: source_id.into(),
+            product_id: "SKU-1".into(),
+            name: "Chair".into(),
+            quantity: 2.0,
+            unit_price_cents: 1_050,
+            height: None,
+            length: None,
+            width: None,
+            weight: Some(1.0),
+            origin_locality_id: None,
+        }
+    }
+
+    #[test]
+    fn windows_follow_the_r2_rules() {
+        let t = Utc::now();
+        let h = Duration::hours(1);
+        assert!(check_windows(Some(t), Some(t + h), Some(t + h), Some(t + h * 2)).is_ok());
+        assert!(check_windows(Some(t), Some(t), None, None).is_err(), "pickup end must be after start");
+        assert!(check_windows(Some(t + h), None, None, Some(t)).is_err(), "pickup start before delivery end");
+        assert!(check_windows(None, Some(t + h * 3), None, Some(t + h)).is_err(), "pickup end after delivery end");
+        assert!(check_windows(None, None, Some(t + h), Some(t)).is_err(), "delivery start after delivery end");
+    }
+
+    #[test]
+    fn items_are_checked_and_totalled() {
+        let (rows, total) = validate_items(vec![item("1"), item("2")]).unwrap_or_default();
+        assert_eq!((rows.len(), total), (2, 4_200));
+        assert!(validate_items(vec![]).is_err());
+        assert!(validate_items(vec![item("1"), item("1")]).is_err());
+        assert!(validate_items(vec![NewItem { quantity: 0.0, ..item("1") }]).is_err());
+        assert!(validate_items(vec![NewItem { unit_price_cents: -1, ..item("1") }]).is_err());
+        assert!(validate_items(vec![NewItem { weight: Some(-2.0), ..item("1") }]).is_err());
+    }
+
+    #[test]
+    fn priority_is_zero_to_ten() {
+        assert_eq!(check_priority(None).ok(), Some(0));
+        assert!(check_priority(Some(11)).is_err());
+        assert!(check_priority(Some(-1)).is_err());
+    }
+
+    #[test]
+    fn an_invoice_key_has_44_digits() {
+        let invoice = Invoice { number: "1".into(), key: Some("1".repeat(44)), series: None, value_cents: None, issued_at: None, url: None };
+        assert!(validate_invoice(&invoice).is_ok());
+        assert!(validate_invoice(&Invoice { key: Some("12".into()), ..invoice.clone() }).is_err());
+    }
+}

@@ -1,0 +1,324 @@
+//! Moving orders through their lifecycle. Every command runs in one
+//! transaction: lock the order, check the move with the status machine, apply
+//! side effects (invoice, shipment, refund), append one history entry, stage the
+//! subscriber event; then commit and publish.
+
+use chrono::{DateTime, Utc};
+use entities::{locality, order, order_status_history, refund, shipment, OrderStatus};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
+
+use super::input::{validate_invoice, validate_shipment, Invoice, Shipment};
+use crate::{actor::Scope, events::OrderStatusEvent, status, validate, Action, Actor, Ctx, DomainError, DomainResult};
+
+/// What accompanies a change: the history entry's text and flags, and, for
+/// events from other systems, when it happened and its id for de-duplication.
+#[derive(Debug, Clone)]
+pub struct EventMeta {
+    /// Comment for the history.
+    pub comment: Option<String>,
+    /// Whether the customer should be e-mailed.
+    pub notify_customer: bool,
+    /// Whether the customer sees the entry.
+    pub visible_to_customer: bool,
+    /// When it happened at the source (default: now). Older than the order's
+    /// last change means stale: recorded, not applied.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// The source's event id; a repeat is recorded, not applied.
+    pub event_id: Option<String>,
+    /// `manual` or the adapter's name.
+    pub source: String,
+}
+
+impl Default for EventMeta {
+    fn default() -> Self {
+        EventMeta {
+            comment: None,
+            notify_customer: false,
+            visible_to_customer: true,
+            occurred_at: None,
+            event_id: None,
+            source: "manual".into(),
+        }
+    }
+}
+
+/// The result of a lifecycle command.
+#[derive(Debug, Clone)]
+pub struct StatusOutcome {
+    /// The order after the command.
+    pub order: order::Model,
+    /// The history entry written.
+    pub entry: order_status_history::Model,
+    /// False when the event was stale or a repeat and was only recorded.
+    pub applied: bool,
+}
+
+enum Command {
+    Move(OrderStatus),
+    Hold,
+    Release,
+    Invoice(Invoice),
+    Ship(Shipment),
+    Refund(i64),
+    Comment,
+}
+
+/// Locks the order row for the rest of the transaction and loads it, if the
+/// actor may change it. The lock is a no-op `UPDATE`, which takes the row lock
+/// on PostgreSQL and the write lock on SQLite *before* the read, so two
+/// concurrent commands on one order run one after the other instead of one
+/// failing to upgrade its lock.
+pub(crate) async fn lock_for_write(txn: &DatabaseTransaction, actor: &Actor, order_id: i32) -> DomainResult<order::Model> {
+    let company = match actor.scope() {
+        Scope::All => None,
+        Scope::Company(company_id) => Some(company_id),
+        Scope::Customer { .. } | Scope::Nothing => return Err(DomainError::Forbidden),
+    };
+    let mut lock = order::Entity::update_many()
+        .col_expr(order::Column::Id, Expr::col(order::Column::Id).into())
+        .filter(order::Column::Id.eq(order_id));
+    if let Some(company_id) = company {
+        lock = lock.filter(order::Column::CompanyId.eq(company_id));
+    }
+    if lock.exec(txn).await?.rows_affected == 0 {
+        return Err(DomainError::not_found("order", order_id));
+    }
+    order::Entity::find_by_id(order_id).one(txn).await?.ok_or_else(|| DomainError::not_found("order", order_id))
+}
+
+/// The subscriber event for a history entry.
+pub(crate) async fn event_for(
+    db: &impl ConnectionTrait,
+    order: &order::Model,
+    entry: &order_status_history::Model,
+) -> DomainResult<OrderStatusEvent> {
+    let responsible_email = match order.destination_locality_id {
+        Some(id) => locality::Entity::find_by_id(id).one(db).await?.and_then(|l| l.responsible_email),
+        None => None,
+    };
+    Ok(OrderStatusEvent {
+        order_id: order.id,
+        company_id: order.company_id,
+        responsible_email,
+        order_code: order.code.clone(),
+        order_source_id: order.source_id.clone(),
+        customer_name: order.customer_name.clone(),
+        total_cents: order.total_cents,
+        history_id: entry.id,
+        from: entry.from_status,
+        to: entry.to_status,
+        comment: entry.comment.clone(),
+        visible_to_customer: entry.visible_to_customer,
+        notify_customer: entry.notify_customer,
+        source: entry.source.clone(),
+        occurred_at: entry.occurred_at,
+        recorded_at: entry.recorded_at,
+    })
+}
+
+/// Why an event is recorded without being applied, if it is stale or a repeat.
+async fn skip_reason(txn: &DatabaseTransaction, order: &order::Model, meta: &EventMeta) -> DomainResult<Option<String>> {
+    if let Some(event_id) = &meta.event_id {
+        let seen = order_status_history::Entity::find()
+            .filter(order_status_history::Column::OrderId.eq(order.id))
+            .filter(order_status_history::Column::EventId.eq(event_id.as_str()))
+            .filter(order_status_history::Column::Applied.eq(true))
+            .count(txn)
+            .await?;
+        if seen > 0 {
+            return Ok(Some(format!("duplicate event {event_id}")));
+        }
+    }
+    if let (Some(occurred), Some(last)) = (meta.occurred_at, order.last_event_at) {
+        if occurred < last {
+            return Ok(Some(format!("stale event: it happened at {occurred}, before the order's last change at {last}")));
+        }
+    }
+    Ok(None)
+}
+
+async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    ctx.authz.check(actor, Action::WriteOrders)?;
+    let comment = validate::optional_text("comment", meta.comment.as_deref(), 5_000)?;
+    if let Some(event_id) = &meta.event_id {
+        validate::text("eventId", event_id, 100)?;
+    }
+    match &command {
+        Command::Invoice(invoice) => validate_invoice(invoice)?,
+        Command::Ship(shipment) => validate_shipment(shipment)?,
+        Command::Refund(amount) if *amount <= 0 => return Err(DomainError::validation("amount", "must be greater than zero")),
+        Command::Move(_) | Command::Hold | Command::Release | Command::Refund(_) | Command::Comment => {}
+    }
+    let now = Utc::now();
+    let occurred_at = meta.occurred_at.unwrap_or(now);
+    if occurred_at > now + chrono::Duration::minutes(5) {
+        return Err(DomainError::validation("occurredAt", "is in the future"));
+    }
+    let txn = ctx.db.begin().await?;
+    let order = lock_for_write(&txn, actor, order_id).await?;
+    let from = order.status;
+
+    let history = |to: OrderStatus, applied: bool, skip: Option<String>| order_status_history::ActiveModel {
+        order_id: Set(order.id),
+        company_id: Set(order.company_id),
+        from_status: Set(Some(from)),
+        to_status: Set(to),
+        comment: Set(comment.clone()),
+        notify_customer: Set(meta.notify_customer),
+        visible_to_customer: Set(meta.visible_to_customer),
+        source: Set(meta.source.clone()),
+        actor_user_id: Set(actor.user_id()),
+        event_id: Set(meta.event_id.clone()),
+        applied: Set(applied),
+        skip_reason: Set(skip),
+        occurred_at: Set(occurred_at),
+        recorded_at: Set(now),
+        ..Default::default()
+    };
+
+    let target = match &command {
+        Command::Move(to) => Some(*to),
+        Command::Hold => Some(OrderStatus::OnHold),
+        Command::Release => match (from, order.status_before_hold) {
+            (OrderStatus::OnHold, Some(before)) => Some(before),
+            _ => return Err(DomainError::validation("orderId", format!("the order is {}, not on hold", from.as_str()))),
+        },
+        Command::Invoice(_) => {
+            if status::is_final(from) || from == OrderStatus::OnHold {
+                return Err(DomainError::InvalidTransition { from, to: OrderStatus::Invoiced });
+            }
+            status::allowed(from, OrderStatus::Invoiced, None).then_some(OrderStatus::Invoiced)
+        }
+        Command::Ship(_) => (from != OrderStatus::InTransit).then_some(OrderStatus::InTransit),
+        Command::Refund(_) => Some(OrderStatus::Refunded),
+        Command::Comment => None,
+    };
+
+    if let Some(reason) = skip_reason(&txn, &order, &meta).await? {
+        let entry = history(target.unwrap_or(from), false, Some(reason)).insert(&txn).await?;
+        txn.commit().await?;
+        return Ok(StatusOutcome { order, entry, applied: false });
+    }
+    if let Some(to) = target {
+        status::check(from, to, order.status_before_hold)?;
+    }
+
+    let mut model = order.clone().into_active_model();
+    match command {
+        Command::Invoice(invoice) => {
+            model.invoice_number = Set(Some(invoice.number.trim().to_owned()));
+            model.invoice_key = Set(invoice.key);
+            model.invoice_series = Set(invoice.series);
+            model.invoice_value_cents = Set(Some(invoice.value_cents.unwrap_or(order.total_cents)));
+            model.invoice_issued_at = Set(Some(invoice.issued_at.unwrap_or(now)));
+            model.invoice_url = Set(invoice.url);
+        }
+        Command::Ship(s) => {
+            shipment::ActiveModel {
+                order_id: Set(order.id),
+                company_id: Set(order.company_id),
+                carrier: Set(s.carrier.trim().to_owned()),
+                title: Set(s.title),
+                tracking_number: Set(s.tracking_number.trim().to_owned()),
+                tracking_url: Set(s.tracking_url.filter(|u| !u.trim().is_empty())),
+                shipped_at: Set(s.shipped_at.unwrap_or(occurred_at)),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        Command::Refund(amount) => {
+            let refundable = order.total_cents - order.refunded_cents;
+            if amount > refundable {
+                return Err(DomainError::validation("amount", format!("must not exceed the refundable {refundable} cents")));
+            }
+            refund::ActiveModel {
+                order_id: Set(order.id),
+                company_id: Set(order.company_id),
+                amount_cents: Set(amount),
+                comment: Set(comment.clone()),
+                actor_user_id: Set(actor.user_id()),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            model.refunded_cents = Set(order.refunded_cents + amount);
+        }
+        Command::Move(_) | Command::Hold | Command::Release | Command::Comment => {}
+    }
+    if let Some(to) = target {
+        model.status = Set(to);
+        model.status_before_hold = Set(if to == OrderStatus::OnHold { Some(from) } else { None });
+    }
+    model.last_event_at = Set(Some(order.last_event_at.map_or(occurred_at, |last| last.max(occurred_at))));
+    model.updated_at = Set(now);
+    let order = model.update(&txn).await?;
+    let entry = history(target.unwrap_or(from), true, None).insert(&txn).await?;
+    let events = match target {
+        Some(_) => vec![event_for(&txn, &order, &entry).await?],
+        None => vec![],
+    };
+    let staged = ctx.events.stage(&txn, events).await?;
+    txn.commit().await?;
+    staged.after_commit();
+    Ok(StatusOutcome { order, entry, applied: true })
+}
+
+/// Moves an order to `to` (any status the machine allows).
+pub async fn change_status(ctx: &Ctx, actor: &Actor, order_id: i32, to: OrderStatus, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    let command = match to {
+        OrderStatus::OnHold => Command::Hold,
+        other => Command::Move(other),
+    };
+    execute(ctx, actor, order_id, command, meta).await
+}
+
+/// Freezes an order; [`release`] returns it to the status it had.
+pub async fn hold(ctx: &Ctx, actor: &Actor, order_id: i32, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    execute(ctx, actor, order_id, Command::Hold, meta).await
+}
+
+/// Returns a held order to the status it had before the hold.
+pub async fn release(ctx: &Ctx, actor: &Actor, order_id: i32, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    execute(ctx, actor, order_id, Command::Release, meta).await
+}
+
+/// Cancels an order (only before it is in transit).
+pub async fn cancel(ctx: &Ctx, actor: &Actor, order_id: i32, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    execute(ctx, actor, order_id, Command::Move(OrderStatus::Cancelled), meta).await
+}
+
+/// Records the fiscal invoice and moves the order to `INVOICED` when that is a
+/// step forward (an order already further on keeps its status).
+pub async fn invoice(ctx: &Ctx, actor: &Actor, order_id: i32, invoice: Invoice, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    execute(ctx, actor, order_id, Command::Invoice(invoice), meta).await
+}
+
+/// Adds a shipment with its tracking code and moves the order to `IN_TRANSIT`
+/// (unless it already is).
+pub async fn add_shipment(ctx: &Ctx, actor: &Actor, order_id: i32, shipment: Shipment, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    execute(ctx, actor, order_id, Command::Ship(shipment), meta).await
+}
+
+/// Marks an order delivered.
+pub async fn mark_delivered(ctx: &Ctx, actor: &Actor, order_id: i32, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    execute(ctx, actor, order_id, Command::Move(OrderStatus::Delivered), meta).await
+}
+
+/// Refunds `amount_cents` and closes the order as `REFUNDED`.
+pub async fn refund(ctx: &Ctx, actor: &Actor, order_id: i32, amount_cents: i64, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    execute(ctx, actor, order_id, Command::Refund(amount_cents), meta).await
+}
+
+/// Adds a comment to the history without changing the status.
+pub async fn add_comment(ctx: &Ctx, actor: &Actor, order_id: i32, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    if meta.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        return Err(DomainError::validation("comment", "must not be empty"));
+    }
+    execute(ctx, actor, order_id, Command::Comment, meta).await
+}

@@ -1,0 +1,64 @@
+//! Orders: creation, the lifecycle (through the [`crate::status`] machine),
+//! queries with filters and keyset pagination, batch loaders and exports.
+//!
+//! Every read goes through [`visible_orders`], the one place that decides which
+//! orders an actor sees; every write locks the order row inside the transaction
+//! that changes it and appends its history entry in the same transaction.
+
+mod create;
+mod export;
+mod input;
+mod lifecycle;
+mod query;
+
+pub use create::{create, update};
+pub use export::{export_batches, ExportRow, EXPORT_BATCH};
+pub use input::{Address, Invoice, NewItem, NewOrder, OrderPatch, Shipment};
+pub use lifecycle::{
+    add_comment, add_shipment, cancel, change_status, hold, invoice, mark_delivered, refund, release, EventMeta,
+    StatusOutcome,
+};
+pub use query::{
+    attributes_for, by_source_id, cursor_of, get, history_for, items_for, list, refunds_for, shipments_for, OrderFilter, OrderSort,
+    OrderSortField,
+};
+
+use entities::{locality, order};
+use sea_orm::{
+    sea_query::{Expr, Query, SelectStatement},
+    ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select,
+};
+
+use crate::{actor::Scope, Actor};
+
+/// The orders `actor` may see, or `None` when it may see none.
+///
+/// Company users and integrations see their company's orders; customers see the
+/// orders of their company whose destination locality has them (by e-mail) as
+/// responsible person; admins and the system see all.
+pub fn visible_orders(actor: &Actor) -> Option<Select<order::Entity>> {
+    let query = order::Entity::find();
+    match actor.scope() {
+        Scope::All => Some(query),
+        Scope::Company(company_id) => Some(query.filter(order::Column::CompanyId.eq(company_id))),
+        Scope::Customer { company_id, email, .. } => {
+            let owned: SelectStatement = Query::select()
+                .column(locality::Column::Id)
+                .from(locality::Entity)
+                .and_where(Expr::col(locality::Column::CompanyId).eq(company_id))
+                .and_where(Expr::col(locality::Column::ResponsibleEmail).eq(email))
+                .to_owned();
+            Some(
+                query
+                    .filter(order::Column::CompanyId.eq(company_id))
+                    .filter(order::Column::DestinationLocalityId.in_subquery(owned)),
+            )
+        }
+        Scope::Nothing => None,
+    }
+}
+
+/// `SELECT id FROM orders WHERE <visible to actor>`, for scoping child rows.
+pub(crate) fn visible_order_ids(actor: &Actor) -> Option<SelectStatement> {
+    visible_orders(actor).map(|q| q.select_only().column(order::Column::Id).into_query())
+}

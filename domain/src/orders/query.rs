@@ -1,0 +1,335 @@
+//! Reading orders: filtered, sorted keyset pages, single lookups, and the batch
+//! loaders behind GraphQL's DataLoaders. Each loader answers for many orders in
+//! one statement, scoped to what the actor may see.
+
+use std::collections::HashMap;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Utc};
+use entities::{order, order_attribute, order_item, order_status_history, refund, shipment, OrderStatus};
+use sea_orm::{
+    sea_query::{Expr, Func, LikeExpr, Query, SimpleExpr},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{visible_order_ids, visible_orders};
+use crate::{
+    actor::Scope,
+    page::{Page, MAX_PAGE},
+    Action, Actor, Ctx, DomainError, DomainResult,
+};
+
+/// Filters of the order list (the back office's: number, product, date,
+/// customer, status, value, locality).
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Part of the order code or source id.
+    pub code: Option<String>,
+    /// Part of a product name or SKU of any item.
+    pub product: Option<String>,
+    /// Created at or after.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_to: Option<DateTime<Utc>>,
+    /// Part of the customer name.
+    pub customer_name: Option<String>,
+    /// Any of these statuses.
+    pub statuses: Vec<OrderStatus>,
+    /// Total at least (cents).
+    pub min_total_cents: Option<i64>,
+    /// Total at most (cents).
+    pub max_total_cents: Option<i64>,
+    /// Destination locality.
+    pub locality_id: Option<i32>,
+    /// One company (admins).
+    pub company_id: Option<i32>,
+}
+
+/// What the order list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum OrderSortField {
+    /// Creation time (default).
+    #[default]
+    CreatedAt,
+    /// Last change.
+    UpdatedAt,
+    /// Order total.
+    Total,
+    /// Order code.
+    Code,
+    /// Priority.
+    Priority,
+}
+
+/// Sort order of the list; ties are broken by id in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderSort {
+    /// Field.
+    pub field: OrderSortField,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl Default for OrderSort {
+    fn default() -> Self {
+        OrderSort { field: OrderSortField::CreatedAt, descending: true }
+    }
+}
+
+/// The position after which a page starts: sort field, its value, and the id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Cursor {
+    f: OrderSortField,
+    v: CursorValue,
+    id: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum CursorValue {
+    Int(i64),
+    Text(String),
+}
+
+impl OrderSortField {
+    fn column(self) -> order::Column {
+        match self {
+            OrderSortField::CreatedAt => order::Column::CreatedAt,
+            OrderSortField::UpdatedAt => order::Column::UpdatedAt,
+            OrderSortField::Total => order::Column::TotalCents,
+            OrderSortField::Code => order::Column::Code,
+            OrderSortField::Priority => order::Column::Priority,
+        }
+    }
+
+    fn value_of(self, o: &order::Model) -> CursorValue {
+        match self {
+            OrderSortField::CreatedAt => CursorValue::Text(o.created_at.to_rfc3339()),
+            OrderSortField::UpdatedAt => CursorValue::Text(o.updated_at.to_rfc3339()),
+            OrderSortField::Total => CursorValue::Int(o.total_cents),
+            OrderSortField::Code => CursorValue::Text(o.code.clone()),
+            OrderSortField::Priority => CursorValue::Int(i64::from(o.priority)),
+        }
+    }
+
+    fn bind(self, value: &CursorValue) -> Option<sea_orm::Value> {
+        match (self, value) {
+            (OrderSortField::CreatedAt | OrderSortField::UpdatedAt, CursorValue::Text(t)) => {
+                DateTime::parse_from_rfc3339(t).ok().map(|d| d.with_timezone(&Utc).into())
+            }
+            (OrderSortField::Code, CursorValue::Text(t)) => Some(t.clone().into()),
+            (OrderSortField::Total, CursorValue::Int(n)) => Some((*n).into()),
+            (OrderSortField::Priority, CursorValue::Int(n)) => i32::try_from(*n).ok().map(Into::into),
+            _ => None,
+        }
+    }
+}
+
+/// The cursor of `order` in a list sorted by `field`.
+pub fn cursor_of(order: &order::Model, field: OrderSortField) -> String {
+    let cursor = Cursor { f: field, v: field.value_of(order), id: order.id };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
+}
+
+fn decode_cursor(raw: &str, sort: OrderSort) -> DomainResult<(sea_orm::Value, i32)> {
+    let bad = || DomainError::validation("after", "is not a cursor of this list and sort order");
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if cursor.f != sort.field {
+        return Err(bad());
+    }
+    let value = sort.field.bind(&cursor.v).ok_or_else(bad)?;
+    Ok((value, cursor.id))
+}
+
+/// `LOWER(col) LIKE '%term%'`, with the user's `%` and `_` taken literally.
+fn contains(col: impl sea_orm::sea_query::IntoColumnRef, term: &str) -> SimpleExpr {
+    let escaped = term.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
+fn apply_filter(mut query: Select<order::Entity>, filter: &OrderFilter) -> Select<order::Entity> {
+    let text = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+    if let Some(code) = text(&filter.code) {
+        query = query.filter(
+            Condition::any().add(contains(order::Column::Code, &code)).add(contains(order::Column::SourceId, &code)),
+        );
+    }
+    if let Some(product) = text(&filter.product) {
+        let matching = Query::select()
+            .column(order_item::Column::OrderId)
+            .from(order_item::Entity)
+            .cond_where(
+                Condition::any()
+                    .add(contains(order_item::Column::Name, &product))
+                    .add(contains(order_item::Column::ProductId, &product)),
+            )
+            .to_owned();
+        query = query.filter(order::Column::Id.in_subquery(matching));
+    }
+    if let Some(name) = text(&filter.customer_name) {
+        query = query.filter(contains(order::Column::CustomerName, &name));
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(order::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = filter.created_to {
+        query = query.filter(order::Column::CreatedAt.lt(to));
+    }
+    if !filter.statuses.is_empty() {
+        query = query.filter(order::Column::Status.is_in(filter.statuses.iter().copied()));
+    }
+    if let Some(min) = filter.min_total_cents {
+        query = query.filter(order::Column::TotalCents.gte(min));
+    }
+    if let Some(max) = filter.max_total_cents {
+        query = query.filter(order::Column::TotalCents.lte(max));
+    }
+    if let Some(locality) = filter.locality_id {
+        query = query.filter(order::Column::DestinationLocalityId.eq(locality));
+    }
+    if let Some(company) = filter.company_id {
+        query = query.filter(order::Column::CompanyId.eq(company));
+    }
+    query
+}
+
+/// The filtered orders the actor may see, or `None`.
+pub(crate) fn filtered(actor: &Actor, filter: &OrderFilter) -> Option<Select<order::Entity>> {
+    visible_orders(actor).map(|q| apply_filter(q, filter))
+}
+
+/// A page of the orders the actor may see, with the total count.
+pub async fn list(
+    ctx: &Ctx,
+    actor: &Actor,
+    filter: &OrderFilter,
+    sort: OrderSort,
+    first: u64,
+    after: Option<&str>,
+) -> DomainResult<Page<order::Model>> {
+    ctx.authz.check(actor, Action::ReadOrders)?;
+    if first == 0 || first > MAX_PAGE {
+        return Err(DomainError::validation("first", format!("must be between 1 and {MAX_PAGE}")));
+    }
+    if let (Some(min), Some(max)) = (filter.min_total_cents, filter.max_total_cents) {
+        if min > max {
+            return Err(DomainError::validation("filter.maxTotal", "must not be below minTotal"));
+        }
+    }
+    let Some(query) = filtered(actor, filter) else {
+        return Ok(Page { items: vec![], has_next_page: false, total_count: 0 });
+    };
+    let total_count = query.clone().count(&ctx.db).await?;
+    let column = sort.field.column();
+    let mut page_query = query;
+    if let Some(raw) = after {
+        let (value, id) = decode_cursor(raw, sort)?;
+        let (beyond, id_beyond) = if sort.descending {
+            (Expr::col(column).lt(value.clone()), Expr::col(order::Column::Id).lt(id))
+        } else {
+            (Expr::col(column).gt(value.clone()), Expr::col(order::Column::Id).gt(id))
+        };
+        page_query = page_query.filter(
+            Condition::any().add(beyond).add(Condition::all().add(Expr::col(column).eq(value)).add(id_beyond)),
+        );
+    }
+    let direction = if sort.descending { Order::Desc } else { Order::Asc };
+    let mut items = page_query
+        .order_by(column, direction.clone())
+        .order_by(order::Column::Id, direction)
+        .limit(first + 1)
+        .all(&ctx.db)
+        .await?;
+    let has_next_page = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(Page { items, has_next_page, total_count })
+}
+
+/// One order the actor may see; another tenant's looks like a missing one.
+pub async fn get(ctx: &Ctx, actor: &Actor, order_id: i32) -> DomainResult<order::Model> {
+    ctx.authz.check(actor, Action::ReadOrders)?;
+    let query = visible_orders(actor).ok_or_else(|| DomainError::not_found("order", order_id))?;
+    query.filter(order::Column::Id.eq(order_id)).one(&ctx.db).await?.ok_or_else(|| DomainError::not_found("order", order_id))
+}
+
+/// An order by the company's own id (`sourceId`). Admins name the company.
+pub async fn by_source_id(ctx: &Ctx, actor: &Actor, source_id: &str, company_id: Option<i32>) -> DomainResult<order::Model> {
+    ctx.authz.check(actor, Action::ReadOrders)?;
+    let company = match (actor.scope(), company_id) {
+        (Scope::All, Some(c)) => c,
+        (Scope::All, None) => return Err(DomainError::validation("companyId", "is required for admins")),
+        (Scope::Company(c) | Scope::Customer { company_id: c, .. }, _) => c,
+        (Scope::Nothing, _) => return Err(DomainError::not_found("order", source_id)),
+    };
+    let query = visible_orders(actor).ok_or_else(|| DomainError::not_found("order", source_id))?;
+    query
+        .filter(order::Column::CompanyId.eq(company))
+        .filter(order::Column::SourceId.eq(source_id))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("order", source_id))
+}
+
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i32) -> HashMap<i32, Vec<T>> {
+    let mut map: HashMap<i32, Vec<T>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row)).or_default().push(row);
+    }
+    map
+}
+
+macro_rules! children_loader {
+    ($(#[$doc:meta])* $name:ident, $entity:ident, $order_col:expr, $sort_col:expr) => {
+        $(#[$doc])*
+        pub async fn $name(db: &impl ConnectionTrait, actor: &Actor, order_ids: &[i32]) -> DomainResult<HashMap<i32, Vec<$entity::Model>>> {
+            let Some(visible) = visible_order_ids(actor) else { return Ok(HashMap::new()) };
+            let rows = $entity::Entity::find()
+                .filter($order_col.is_in(order_ids.iter().copied()))
+                .filter($order_col.in_subquery(visible))
+                .order_by_asc($sort_col)
+                .all(db)
+                .await?;
+            Ok(group(rows, |r| r.order_id))
+        }
+    };
+}
+
+children_loader!(
+    /// Items of many orders, by order id.
+    items_for, order_item, order_item::Column::OrderId, order_item::Column::Id
+);
+children_loader!(
+    /// Shipments of many orders, by order id.
+    shipments_for, shipment, shipment::Column::OrderId, shipment::Column::Id
+);
+children_loader!(
+    /// Classifications and attributes of many orders, by order id.
+    attributes_for, order_attribute, order_attribute::Column::OrderId, order_attribute::Column::Id
+);
+children_loader!(
+    /// Refunds of many orders, by order id.
+    refunds_for, refund, refund::Column::OrderId, refund::Column::Id
+);
+
+/// History of many orders, oldest first. Customers see only entries marked
+/// visible to them, and never skipped events.
+pub async fn history_for(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    order_ids: &[i32],
+) -> DomainResult<HashMap<i32, Vec<order_status_history::Model>>> {
+    let Some(visible) = visible_order_ids(actor) else { return Ok(HashMap::new()) };
+    let mut query = order_status_history::Entity::find()
+        .filter(order_status_history::Column::OrderId.is_in(order_ids.iter().copied()))
+        .filter(order_status_history::Column::OrderId.in_subquery(visible));
+    if let Scope::Customer { .. } = actor.scope() {
+        query = query
+            .filter(order_status_history::Column::VisibleToCustomer.eq(true))
+            .filter(order_status_history::Column::Applied.eq(true));
+    }
+    let rows = query.order_by_asc(order_status_history::Column::Id).all(db).await?;
+    Ok(group(rows, |r| r.order_id))
+}
