@@ -64,6 +64,7 @@ impl Metrics {
     pub fn observe_database(self: &Arc<Self>, db: &mut sea_orm::DatabaseConnection) {
         let metrics = Arc::clone(self);
         db.set_metric_callback(move |info| {
+            tracing::trace!(target: "rastro::sql", sql = %info.statement.sql, elapsed_us = info.elapsed.as_micros(), "statement");
             let outcome = if info.failed { "error" } else { "ok" };
             metrics.db_statements.with_label_values(&[outcome]).inc();
             metrics.db_duration.observe(info.elapsed.as_secs_f64());

@@ -18,6 +18,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
+pub mod process;
 pub mod ws;
 
 /// Password used for accounts the helpers create.
@@ -35,6 +36,8 @@ pub struct TestApp {
     pub ctx: domain::Ctx,
     /// HTTP client.
     pub http: reqwest::Client,
+    /// The database URL the server uses.
+    pub database_url: String,
     temp_dir: Option<PathBuf>,
 }
 
@@ -89,7 +92,7 @@ impl TestApp {
     /// Starts a server on a fresh database with an adjusted configuration.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let (url, temp_dir) = fresh_database_url().await;
-        let mut config = test_config(url);
+        let mut config = test_config(url.clone());
         tweak(&mut config);
         let app = Application::build(config).await.expect("build application");
         let addr = app.local_addr().expect("local addr");
@@ -101,6 +104,7 @@ impl TestApp {
             db: ctx.db.clone(),
             ctx,
             http: reqwest::Client::new(),
+            database_url: url,
             temp_dir,
         }
     }
@@ -195,6 +199,51 @@ impl TestApp {
         self.login(email, PASSWORD, Some(identifier)).await
     }
 
+    /// Creates a locality through the API and returns its id. `responsible` is
+    /// the e-mail of its responsible person (the customer who follows it).
+    pub async fn create_locality(&self, token: &str, source_id: &str, role: &str, responsible: Option<&str>) -> String {
+        let responsible = responsible.map(|email| json!({ "name": "Responsible", "email": email }));
+        let body = self
+            .gql(
+                Some(token),
+                "mutation($i: LocalityInput!) { createLocality(input: $i) { id } }",
+                json!({ "i": { "sourceId": source_id, "name": format!("Locality {source_id}"), "logisticRole": role,
+                    "address": { "city": "São Paulo", "state": "SP", "latitude": -23.5, "longitude": -46.6 }, "responsible": responsible } }),
+            )
+            .await;
+        body["data"]["createLocality"]["id"].as_str().unwrap_or_else(|| panic!("createLocality failed: {body}")).to_owned()
+    }
+
+    /// Creates an order with two items through the API; returns its id.
+    pub async fn create_order(&self, token: &str, source_id: &str, destination: &str, status: Option<&str>) -> String {
+        let body = self
+            .gql(
+                Some(token),
+                "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+                json!({ "i": {
+                    "sourceId": source_id, "code": format!("#{source_id}"), "destinationLocalityId": destination,
+                    "status": status, "customerName": "Maria Souza",
+                    "items": [
+                        { "sourceId": "1", "productId": "SKU-CHAIR", "name": "Office chair", "quantity": 2, "unitPrice": "459.90" },
+                        { "sourceId": "2", "productId": "SKU-DESK", "name": "Desk", "quantity": 1, "unitPrice": "1299.00" }
+                    ],
+                    "classifications": [{ "key": "channel", "value": "web" }]
+                } }),
+            )
+            .await;
+        body["data"]["createOrder"]["id"].as_str().unwrap_or_else(|| panic!("createOrder failed: {body}")).to_owned()
+    }
+
+    /// `rastro_db_statements_total` as the server reports it on `/metrics`.
+    pub async fn statements_run(&self) -> u64 {
+        let (_, metrics) = self.get("/metrics").await;
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("rastro_db_statements_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    }
+
     /// A GET request to a path; returns status and body text.
     pub async fn get(&self, path: &str) -> (u16, String) {
         let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("send");
@@ -207,6 +256,39 @@ impl Drop for TestApp {
         if let Some(dir) = &self.temp_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+    }
+}
+
+/// A company with a staff login, an origin and a destination locality.
+pub struct Tenant {
+    /// Company id.
+    pub id: String,
+    /// Company identifier.
+    pub identifier: String,
+    /// A staff member's token.
+    pub staff: String,
+    /// An origin locality.
+    pub origin: String,
+    /// A destination locality whose responsible person is `customer@<identifier>.test`.
+    pub destination: String,
+}
+
+impl Tenant {
+    /// The e-mail of the destination's responsible person.
+    pub fn customer_email(&self) -> String {
+        format!("customer@{}.test", self.identifier)
+    }
+}
+
+impl TestApp {
+    /// Creates a company with a staff login and two localities.
+    pub async fn tenant(&self, admin: &str, identifier: &str) -> Tenant {
+        let (id, _) = self.create_company(admin, identifier).await;
+        let (staff, _) = self.company_user(admin, &id, identifier, &format!("staff@{identifier}.test")).await;
+        let origin = self.create_locality(&staff, "CD-1", "ORIGIN", None).await;
+        let customer = format!("customer@{identifier}.test");
+        let destination = self.create_locality(&staff, "STORE-1", "DESTINATION", Some(&customer)).await;
+        Tenant { id, identifier: identifier.to_owned(), staff, origin, destination }
     }
 }
 

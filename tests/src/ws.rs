@@ -47,6 +47,26 @@ impl WsClient {
         self.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
     }
 
+    /// Starts a subscription and makes sure the server has taken it: a ping sent
+    /// after it is answered, and the subscription's stream is set up in the same
+    /// pass over the socket's messages.
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } })).await;
+        self.send(json!({ "type": "ping" })).await;
+        loop {
+            match self.next(Duration::from_secs(5)).await {
+                WsEvent::Json(message) if message["type"] == "pong" => break,
+                WsEvent::Json(message) if message["type"] == "error" || message["type"] == "next" => {
+                    panic!("unexpected message while subscribing: {message}")
+                }
+                WsEvent::Json(_) => continue,
+                other => panic!("socket ended while subscribing: {other:?}"),
+            }
+        }
+        // Let the resolver subscribe to the event bus before changes are made.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+
     /// The next protocol message or close, waiting at most `wait`.
     pub async fn next(&mut self, wait: Duration) -> WsEvent {
         loop {

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use domain::{orders, Actor, Ctx};
 use entities::{locality, order_attribute, order_item, order_status_history, refund, shipment};
 
@@ -25,7 +25,13 @@ macro_rules! order_children {
             type Error = async_graphql::Error;
 
             async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-                $function(&self.ctx.db, &self.actor, keys).await.map_err(to_gql)
+                let mut found = $function(&self.ctx.db, &self.actor, keys).await.map_err(to_gql)?;
+                // An order without rows gets an empty list, so the cache knows it
+                // too and never asks again.
+                for key in keys {
+                    found.entry(*key).or_default();
+                }
+                Ok(found)
             }
         }
     };
@@ -46,31 +52,52 @@ impl Loader<i32> for Batch<locality::Model> {
     }
 }
 
-/// The loaders of one request.
+type Cached<T> = DataLoader<Batch<T>, HashMapCache>;
+
+/// The loaders of one request. They cache what they load, for this request
+/// only, so a page can be primed with one statement per kind
+/// ([`Loaders::prime_orders`]) and every order's fields then read the cache.
 pub struct Loaders {
     /// Items by order id.
-    pub items: DataLoader<Batch<order_item::Model>>,
+    pub items: Cached<order_item::Model>,
     /// History by order id.
-    pub history: DataLoader<Batch<order_status_history::Model>>,
+    pub history: Cached<order_status_history::Model>,
     /// Shipments by order id.
-    pub shipments: DataLoader<Batch<shipment::Model>>,
+    pub shipments: Cached<shipment::Model>,
     /// Classifications and attributes by order id.
-    pub attributes: DataLoader<Batch<order_attribute::Model>>,
+    pub attributes: Cached<order_attribute::Model>,
     /// Refunds by order id.
-    pub refunds: DataLoader<Batch<refund::Model>>,
+    pub refunds: Cached<refund::Model>,
     /// Localities by id.
-    pub localities: DataLoader<Batch<locality::Model>>,
+    pub localities: Cached<locality::Model>,
+}
+
+/// Which nested order fields a query asks for.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Wanted {
+    /// `items`.
+    pub items: bool,
+    /// `history`.
+    pub history: bool,
+    /// `shipments`.
+    pub shipments: bool,
+    /// `classifications` or `attributes`.
+    pub attributes: bool,
+    /// `refunds`.
+    pub refunds: bool,
+    /// `destination`.
+    pub destination: bool,
 }
 
 impl Loaders {
     /// Fresh loaders for one caller.
     pub fn new(ctx: &Ctx, actor: &Actor) -> Self {
-        fn loader<T>(ctx: &Ctx, actor: &Actor) -> DataLoader<Batch<T>>
+        fn loader<T>(ctx: &Ctx, actor: &Actor) -> Cached<T>
         where
             Batch<T>: Loader<i32>,
         {
             let batch = Batch { ctx: ctx.clone(), actor: actor.clone(), kind: std::marker::PhantomData };
-            DataLoader::new(batch, tokio::spawn)
+            DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default())
         }
         Loaders {
             items: loader(ctx, actor),
@@ -80,5 +107,38 @@ impl Loaders {
             refunds: loader(ctx, actor),
             localities: loader(ctx, actor),
         }
+    }
+}
+
+impl Loaders {
+    /// Loads what `wanted` names for a whole page of orders at once (one
+    /// statement per kind, run concurrently), so resolving each order's fields
+    /// afterwards only reads the cache. Without this the batches would depend on
+    /// timing: large lists are resolved in several passes, and a batch can leave
+    /// before the last pass adds its keys.
+    pub async fn prime_orders(&self, orders: &[entities::order::Model], wanted: Wanted) -> async_graphql::Result<()> {
+        let ids: Vec<i32> = orders.iter().map(|o| o.id).collect();
+        let destinations: Vec<i32> = orders.iter().filter_map(|o| o.destination_locality_id).collect();
+        let ids = &ids;
+        let (items, history, shipments, attributes, refunds, localities) = tokio::join!(
+            async { if wanted.items { self.items.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
+            async { if wanted.history { self.history.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
+            async { if wanted.shipments { self.shipments.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
+            async { if wanted.attributes { self.attributes.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
+            async { if wanted.refunds { self.refunds.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
+            async {
+                if wanted.destination && !destinations.is_empty() {
+                    self.localities.load_many(destinations.iter().copied()).await.map(drop)
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        items?;
+        history?;
+        shipments?;
+        attributes?;
+        refunds?;
+        localities
     }
 }

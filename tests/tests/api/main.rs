@@ -9,5 +9,8 @@ mod demo;
 mod health;
 mod limits;
 mod matrix;
+mod orders_lifecycle;
+mod orders_query;
 mod schema;
+mod subscriptions;
 mod websocket;

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::graphql::{
     error::GqlResultExt,
+    loaders::{Loaders, Wanted},
     request::{parse_id, parts},
     types::CountFields,
 };
@@ -32,14 +33,24 @@ impl OrderQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 1 to 100.", default = 20)] first: i32,
         #[graphql(desc = "Cursor of the last row of the previous page.")] after: Option<String>,
-        #[graphql(default)] filter: OrderFilterInput,
-        #[graphql(default)] sort: OrderSortInput,
+        filter: Option<OrderFilterInput>,
+        sort: Option<OrderSortInput>,
     ) -> async_graphql::Result<OrderConnection> {
         let (domain, actor) = parts(ctx)?;
-        let filter = filter.into_domain()?;
-        let sort: orders::OrderSort = sort.into();
+        let filter = filter.unwrap_or_default().into_domain()?;
+        let sort: orders::OrderSort = sort.unwrap_or_default().into();
         let first = u64::try_from(first).unwrap_or(0);
         let page = orders::list(domain, actor, &filter, sort, first, after.as_deref()).await.gql()?;
+        let node = ctx.look_ahead().field("edges").field("node");
+        let wanted = Wanted {
+            items: node.field("items").exists(),
+            history: node.field("history").exists(),
+            shipments: node.field("shipments").exists(),
+            attributes: node.field("classifications").exists() || node.field("attributes").exists(),
+            refunds: node.field("refunds").exists(),
+            destination: node.field("destination").exists(),
+        };
+        ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(&page.items, wanted).await?;
         let mut connection =
             Connection::with_additional_fields(after.is_some(), page.has_next_page, CountFields { total_count: page.total_count });
         connection.edges.extend(page.items.into_iter().map(|o| Edge::new(orders::cursor_of(&o, sort.field), Order::from(o))));

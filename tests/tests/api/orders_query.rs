@@ -1,0 +1,179 @@
+//! Listing orders: filters, sorting, pages, customer scoping, and a constant
+//! number of SQL statements for a nested page.
+
+use serde_json::{json, Value};
+use tests::{error_code, TestApp};
+
+const LIST: &str = "query($first: Int!, $after: String, $f: OrderFilterInput, $s: OrderSortInput) {
+  orders(first: $first, after: $after, filter: $f, sort: $s) { totalCount pageInfo { hasNextPage endCursor } edges { node { sourceId status total } } } }";
+
+fn source_ids(body: &Value) -> Vec<String> {
+    body["data"]["orders"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|e| e["node"]["sourceId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn filters_sorting_and_cursor_pages_work_together() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    for n in 1..=7 {
+        let status = if n % 2 == 0 { "INVOICED" } else { "APPROVED" };
+        app.create_order(&t.staff, &format!("ACME-{n}"), &t.destination, Some(status)).await;
+    }
+    let special = app
+        .gql(
+            Some(&t.staff),
+            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+            json!({ "i": { "sourceId": "SPECIAL-1", "code": "#SPECIAL", "customerName": "João Lima", "destinationLocalityId": t.destination,
+                "items": [{ "sourceId": "1", "productId": "SKU-LAMP", "name": "Luminária LED", "quantity": 1, "unitPrice": "89.90" }] } }),
+        )
+        .await;
+    assert!(special["data"]["createOrder"]["id"].is_string(), "{special}");
+
+    let all = app.gql(Some(&t.staff), LIST, json!({ "first": 100 })).await;
+    assert_eq!(all["data"]["orders"]["totalCount"], 8);
+    let by = |f: Value| app.gql(Some(&t.staff), LIST, json!({ "first": 100, "f": f }));
+    assert_eq!(source_ids(&by(json!({ "code": "special" })).await), ["SPECIAL-1"]);
+    assert_eq!(source_ids(&by(json!({ "product": "lumin" })).await), ["SPECIAL-1"]);
+    assert_eq!(source_ids(&by(json!({ "product": "sku-lamp" })).await), ["SPECIAL-1"]);
+    assert_eq!(source_ids(&by(json!({ "customerName": "joão" })).await), ["SPECIAL-1"]);
+    assert_eq!(by(json!({ "statuses": ["INVOICED"] })).await["data"]["orders"]["totalCount"], 3);
+    assert_eq!(source_ids(&by(json!({ "maxTotal": "100" })).await), ["SPECIAL-1"]);
+    assert_eq!(by(json!({ "minTotal": "100.00", "statuses": ["APPROVED"] })).await["data"]["orders"]["totalCount"], 4);
+    assert_eq!(by(json!({ "localityId": t.origin })).await["data"]["orders"]["totalCount"], 0);
+    assert_eq!(by(json!({ "createdFrom": "2000-01-01T00:00:00Z", "createdTo": "2000-01-02T00:00:00Z" })).await["data"]["orders"]["totalCount"], 0);
+    // A literal % is not a wildcard.
+    assert_eq!(by(json!({ "code": "%" })).await["data"]["orders"]["totalCount"], 0);
+    let bad_range = by(json!({ "minTotal": "10", "maxTotal": "5" })).await;
+    assert_eq!(error_code(&bad_range), Some("VALIDATION"));
+
+    // Walk all pages sorted by total ascending: every order once, in order.
+    let sort = json!({ "field": "TOTAL", "direction": "ASC" });
+    let (mut seen, mut totals, mut after) = (Vec::new(), Vec::new(), Value::Null);
+    loop {
+        let page = app.gql(Some(&t.staff), LIST, json!({ "first": 3, "after": after, "s": sort })).await;
+        let orders = &page["data"]["orders"];
+        for edge in orders["edges"].as_array().unwrap() {
+            seen.push(edge["node"]["sourceId"].as_str().unwrap().to_owned());
+            totals.push(edge["node"]["total"].as_str().unwrap().parse::<f64>().unwrap());
+        }
+        if orders["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = orders["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen.len(), 8);
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 8, "no order twice");
+    assert!(totals.windows(2).all(|w| w[0] <= w[1]), "{totals:?}");
+
+    // A cursor from another sort order is refused.
+    let page = app.gql(Some(&t.staff), LIST, json!({ "first": 3, "s": sort })).await;
+    let cursor = page["data"]["orders"]["pageInfo"]["endCursor"].clone();
+    let mixed = app.gql(Some(&t.staff), LIST, json!({ "first": 3, "after": cursor, "s": { "field": "CODE" } })).await;
+    assert_eq!(error_code(&mixed), Some("VALIDATION"));
+    let too_many = app.gql(Some(&t.staff), LIST, json!({ "first": 101 })).await;
+    assert_eq!(error_code(&too_many), Some("VALIDATION"));
+
+    let by_source = app.gql(Some(&t.staff), "{ orderBySourceId(sourceId: \"SPECIAL-1\") { code } }", json!({})).await;
+    assert_eq!(by_source["data"]["orderBySourceId"]["code"], "#SPECIAL");
+}
+
+#[tokio::test]
+async fn customers_see_only_their_orders_and_visible_history() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let acme = app.tenant(&admin, "acme").await;
+    let other_store = app.create_locality(&acme.staff, "STORE-2", "DESTINATION", Some("someone@else.test")).await;
+    let mine = app.create_order(&acme.staff, "MINE", &acme.destination, Some("APPROVED")).await;
+    let theirs = app.create_order(&acme.staff, "THEIRS", &other_store, Some("APPROVED")).await;
+    app.gql(Some(&acme.staff), "mutation($id: ID!) { addOrderComment(id: $id, comment: \"internal note\", visibleToCustomer: false) { applied } }", json!({ "id": mine })).await;
+    app.gql(Some(&acme.staff), "mutation($id: ID!) { addOrderComment(id: $id, comment: \"on its way soon\") { applied } }", json!({ "id": mine })).await;
+
+    let customer = app.customer(&acme.id, "acme", &acme.customer_email()).await;
+    let list = app.gql(Some(&customer), LIST, json!({ "first": 10 })).await;
+    assert_eq!(source_ids(&list), ["MINE"]);
+    let order = app.gql(Some(&customer), "query($id: ID!) { order(id: $id) { history { comment } destination { sourceId } } }", json!({ "id": mine })).await;
+    let comments: Vec<&Value> = order["data"]["order"]["history"].as_array().unwrap().iter().map(|h| &h["comment"]).collect();
+    assert!(comments.contains(&&json!("on its way soon")));
+    assert!(!comments.contains(&&json!("internal note")), "{order}");
+    assert_eq!(order["data"]["order"]["destination"]["sourceId"], "STORE-1");
+
+    let other = app.gql(Some(&customer), "query($id: ID!) { order(id: $id) { id } }", json!({ "id": theirs })).await;
+    assert_eq!(error_code(&other), Some("NOT_FOUND"));
+    let write = app.gql(Some(&customer), "mutation($id: ID!) { cancelOrder(id: $id) { applied } }", json!({ "id": mine })).await;
+    assert_eq!(error_code(&write), Some("FORBIDDEN"));
+
+    // A second company's staff sees none of it, exactly as for a missing id.
+    let beta = app.tenant(&admin, "beta").await;
+    let foreign = app.gql(Some(&beta.staff), "query($id: ID!) { order(id: $id) { id code } }", json!({ "id": mine })).await;
+    let missing = app.gql(Some(&beta.staff), "query($id: ID!) { order(id: $id) { id code } }", json!({ "id": "999999" })).await;
+    assert_eq!(error_code(&foreign), Some("NOT_FOUND"));
+    let message = |body: &Value, id: &str| body["errors"][0]["message"].as_str().unwrap().replace(id, "X");
+    assert_eq!(message(&foreign, &mine), message(&missing, "999999"));
+    assert!(foreign["data"].is_null());
+    let cross_write = app.gql(Some(&beta.staff), "mutation($id: ID!) { cancelOrder(id: $id) { applied } }", json!({ "id": mine })).await;
+    assert_eq!(error_code(&cross_write), Some("NOT_FOUND"));
+    let beta_list = app.gql(Some(&beta.staff), LIST, json!({ "first": 10 })).await;
+    assert_eq!(beta_list["data"]["orders"]["totalCount"], 0);
+    let cross_locality = app
+        .gql(Some(&beta.staff), "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }", json!({ "i": { "sourceId": "B-1", "code": "B", "destinationLocalityId": acme.destination, "items": [{ "sourceId": "1", "productId": "S", "name": "N", "quantity": 1, "unitPrice": "1" }] } }))
+        .await;
+    assert_eq!(error_code(&cross_locality), Some("VALIDATION"), "another company's locality cannot be used");
+
+    // Admins (support) read everything but change nothing.
+    let all = app.gql(Some(&admin), LIST, json!({ "first": 10 })).await;
+    assert_eq!(all["data"]["orders"]["totalCount"], 2);
+    let admin_write = app.gql(Some(&admin), "mutation($id: ID!) { cancelOrder(id: $id) { applied } }", json!({ "id": mine })).await;
+    assert_eq!(error_code(&admin_write), Some("FORBIDDEN"));
+}
+
+const NESTED: &str = "query($first: Int!) { orders(first: $first) { totalCount edges { node {
+  id code status total invoice { number } address { city }
+  destination { name responsible { email } }
+  items { sku: productId name quantity unitPrice }
+  classifications { key value } attributes { key value }
+  history { fromStatus toStatus comment occurredAt }
+  shipments { carrier trackingNumber }
+  refunds { amount } } } } }";
+
+#[tokio::test]
+async fn a_nested_page_runs_a_constant_number_of_statements() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let second = app.create_locality(&t.staff, "STORE-2", "BOTH", Some("b@acme.test")).await;
+    for n in 0..55 {
+        let destination = if n % 2 == 0 { &t.destination } else { &second };
+        let id = app.create_order(&t.staff, &format!("ACME-{n}"), destination, Some("INVOICED")).await;
+        app.gql(
+            Some(&t.staff),
+            "mutation($id: ID!) { addShipment(id: $id, shipment: { carrier: \"Jadlog\", trackingNumber: \"JD1\" }) { applied } }",
+            json!({ "id": id }),
+        )
+        .await;
+    }
+    let mut counts = Vec::new();
+    for first in [5, 50] {
+        let before = app.statements_run().await;
+        let body = app.gql(Some(&t.staff), NESTED, json!({ "first": first })).await;
+        let after = app.statements_run().await;
+        assert!(body["errors"].is_null(), "{body}");
+        let edges = body["data"]["orders"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), first);
+        assert!(edges.iter().all(|e| e["node"]["items"].as_array().unwrap().len() == 2));
+        assert!(edges.iter().all(|e| e["node"]["history"].as_array().unwrap().len() == 2));
+        assert!(edges.iter().all(|e| e["node"]["shipments"].as_array().unwrap().len() == 1));
+        counts.push(after - before);
+    }
+    // authentication 1, count 1, page 1, items, history, shipments, attributes,
+    // refunds, localities 1 each: 9, the same for 5 orders as for 50.
+    assert_eq!(counts[0], counts[1], "statement count grows with the page: {counts:?}");
+    assert!((7..=9).contains(&counts[1]), "{counts:?}");
+}
