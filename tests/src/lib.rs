@@ -259,6 +259,77 @@ impl Drop for TestApp {
     }
 }
 
+/// Inserts `n` orders (one item each) straight into the database, for volume
+/// tests where creating them one by one through the API would take minutes.
+pub async fn seed_orders(db: &DatabaseConnection, company_id: &str, destination: &str, n: usize) {
+    use entities::{order, order_item, OrderStatus};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+    let company_id: i32 = company_id.parse().unwrap();
+    let destination: i32 = destination.parse().unwrap();
+    let now = chrono::Utc::now();
+    // Later calls add to earlier ones: number past what is there.
+    let first_new: i32 = order::Entity::find()
+        .select_only()
+        .column_as(order::Column::Id.max(), "max")
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await
+        .unwrap()
+        .flatten()
+        .unwrap_or(0);
+    let offset = usize::try_from(first_new).unwrap();
+    let statuses = [OrderStatus::Received, OrderStatus::Invoiced, OrderStatus::InTransit, OrderStatus::Delivered];
+    for start in (0..n).step_by(500) {
+        let end = (start + 500).min(n);
+        let orders: Vec<order::ActiveModel> = (start..end)
+            .map(|i| order::ActiveModel {
+                company_id: Set(company_id),
+                source_id: Set(format!("SEED-{}", offset + i)),
+                code: Set(format!("#S{}", offset + i)),
+                status: Set(statuses[i % statuses.len()]),
+                status_before_hold: Set(None),
+                customer_name: Set(Some(format!("Customer \"{i}\", Ltd."))),
+                destination_locality_id: Set(Some(destination)),
+                priority: Set(0),
+                total_cents: Set(1_000 + i64::try_from(i).unwrap()),
+                // Realistically long free texts: rows held in memory would show.
+                reference: Set(Some(format!("{i} {}", "reference text ".repeat(30)))),
+                observations: Set(Some(format!("{i} {}", "observation text ".repeat(28)))),
+                refunded_cents: Set(0),
+                last_event_at: Set(Some(now)),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        order::Entity::insert_many(orders).exec_without_returning(db).await.unwrap();
+    }
+    let ids: Vec<i32> = order::Entity::find()
+        .filter(order::Column::Id.gt(first_new))
+        .select_only()
+        .column(order::Column::Id)
+        .order_by_asc(order::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+        .unwrap();
+    for chunk in ids.chunks(500) {
+        let items: Vec<order_item::ActiveModel> = chunk
+            .iter()
+            .map(|id| order_item::ActiveModel {
+                order_id: Set(*id),
+                source_id: Set("1".into()),
+                product_id: Set(format!("SKU-{}", id % 7)),
+                name: Set("Seeded <item> & co".into()),
+                quantity: Set(1.0),
+                unit_price_cents: Set(1_000),
+                ..Default::default()
+            })
+            .collect();
+        order_item::Entity::insert_many(items).exec_without_returning(db).await.unwrap();
+    }
+}
+
 /// A company with a staff login, an origin and a destination locality.
 pub struct Tenant {
     /// Company id.

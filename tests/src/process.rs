@@ -14,12 +14,11 @@ pub struct RastroProcess {
     http: reqwest::Client,
 }
 
-/// `target/<profile>/rastro`, beside the directory of this test executable.
+/// The server binary Cargo built for these tests (see `src/bin`).
 fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
-    let binary = dir.join("rastro");
-    assert!(binary.exists(), "{} is missing: run `cargo build` first", binary.display());
+    let dir = std::env::current_exe().ok().and_then(|exe| exe.parent()?.parent().map(PathBuf::from));
+    let binary = dir.map(|d| d.join("rastro-under-test")).unwrap_or_default();
+    assert!(binary.exists(), "{} is missing; run the tests with `cargo test`", binary.display());
     binary
 }
 
@@ -74,7 +73,27 @@ impl RastroProcess {
         body["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
     }
 
-    /// Stops the process with SIGTERM-like kill and waits for it.
+    /// The process's resident memory now and at its peak, in KiB.
+    pub fn memory_kib(&self) -> (u64, u64) {
+        let pid = self.child.id().unwrap_or(0);
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// The base URL, `http://127.0.0.1:port`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Stops the process and waits for it.
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }

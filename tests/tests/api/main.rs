@@ -6,8 +6,10 @@
 mod auth;
 mod companies;
 mod demo;
+mod exports;
 mod health;
 mod limits;
+mod localities;
 mod matrix;
 mod orders_lifecycle;
 mod orders_query;

@@ -116,7 +116,7 @@ async fn an_open_socket_stops_when_its_account_is_deactivated() {
 
 /// Two server processes on one PostgreSQL database: a change made through one
 /// reaches a subscriber of the other (LISTEN/NOTIFY). The second process is the
-/// real `rastro` binary (`cargo build` puts it in `target/debug`; `.ci/run` does).
+/// server binary, started on the same database.
 #[tokio::test]
 async fn on_postgres_changes_cross_processes() {
     if !tests::on_postgres() {
@@ -129,7 +129,7 @@ async fn on_postgres_changes_cross_processes() {
     let order = app.create_order(&t.staff, "A-1", &t.destination, Some("INVOICED")).await;
     let customer = app.customer(&t.id, "acme", &t.customer_email()).await;
 
-    let mut other = tests::process::RastroProcess::start(&app.database_url).await;
+    let other = tests::process::RastroProcess::start(&app.database_url).await;
     let staff_there = other.login(&format!("staff@{}.test", t.identifier), tests::PASSWORD, "acme").await;
 
     let mut socket = WsClient::connect(&app.base).await;
