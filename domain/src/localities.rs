@@ -142,7 +142,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: LocalityInput) -> DomainRes
     let company_id = writing_company(actor)?;
     let model = validated("", company_id, input)?;
     let txn = ctx.db.begin().await?;
-    let created = model.insert(&txn).await.map_err(|e| duplicate_source(e))?;
+    let created = model.insert(&txn).await.map_err(duplicate_source)?;
     audit::record(&txn, actor, Some(company_id), "locality.create", "locality", created.id, None).await?;
     txn.commit().await?;
     Ok(created)

@@ -1,0 +1,219 @@
+//! `rastro-bench`: how fast is the 50-order nested `orders` page over 100k
+//! orders, next to the same rows read with hand-written SQL in the same process
+//! (the floor); and how fast, and in how much memory, is a 100k-order export.
+//!
+//! ```sh
+//! cargo run --release -p bench -- --database sqlite
+//! cargo run --release -p bench -- --database postgres://postgres@127.0.0.1:5432/test
+//! ```
+//! It creates a fresh database (a temporary SQLite file, or a `rastro_bench`
+//! database on the PostgreSQL server), seeds it, starts the real server on a
+//! free port and loads it over HTTP from this process. Results are printed as
+//! Markdown rows for BENCHMARKS.md.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use serde_json::json;
+
+mod seed;
+
+#[derive(Parser)]
+struct Args {
+    /// `sqlite`, or a PostgreSQL URL whose server gets a fresh `rastro_bench` database.
+    #[arg(long, default_value = "sqlite")]
+    database: String,
+    /// Orders to seed.
+    #[arg(long, default_value_t = 100_000)]
+    orders: usize,
+    /// Seconds of load per measurement.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+}
+
+const PAGE: &str = "query { orders(first: 50) { totalCount edges { node {
+  id code status total customerName createdAt invoice { number }
+  destination { name responsible { email } }
+  items { productId name quantity unitPrice }
+  classifications { key value }
+  history { fromStatus toStatus comment occurredAt }
+  shipments { carrier trackingNumber }
+  refunds { amount } } } } }";
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+async fn fresh_database(arg: &str) -> anyhow::Result<(String, &'static str)> {
+    if arg == "sqlite" {
+        let dir = std::env::temp_dir().join(format!("rastro-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        return Ok((format!("sqlite://{}/bench.db?mode=rwc", dir.display()), "SQLite"));
+    }
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(arg).await.context("connecting to PostgreSQL")?;
+    sqlx::query("DROP DATABASE IF EXISTS rastro_bench WITH (FORCE)").execute(&mut admin).await?;
+    sqlx::query("CREATE DATABASE rastro_bench").execute(&mut admin).await?;
+    let (base, _) = arg.rsplit_once('/').context("the URL ends with /database")?;
+    Ok((format!("{base}/rastro_bench"), "PostgreSQL"))
+}
+
+/// Runs `PAGE` from `concurrency` clients for `seconds`; returns sorted latencies.
+async fn load(url: &str, token: &str, concurrency: usize, seconds: u64) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let workers = (0..concurrency).map(|_| {
+        let (client, url, token) = (client.clone(), url.to_owned(), token.to_owned());
+        tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let response = client.post(&url).bearer_auth(&token).json(&json!({ "query": PAGE })).send().await?;
+                let body: serde_json::Value = response.json().await?;
+                anyhow::ensure!(body["errors"].is_null(), "query failed: {body}");
+                latencies.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        })
+    });
+    let mut all = Vec::new();
+    for worker in futures::future::join_all(workers).await {
+        all.extend(worker??);
+    }
+    let wall = started.elapsed();
+    all.sort();
+    Ok((all, wall))
+}
+
+/// The same rows as `PAGE`, read with hand-written SQL, one request at a time.
+async fn floor(db: &DatabaseConnection, company_id: i32, seconds: u64) -> anyhow::Result<Vec<Duration>> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut latencies = Vec::new();
+    macro_rules! run {
+        ($pool:expr, $row:ty) => {{
+            let pool = $pool;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM orders WHERE company_id = {company_id}"))
+                    .fetch_one(pool)
+                    .await?;
+                let page: Vec<$row> = sqlx::query(&format!(
+                    "SELECT * FROM orders WHERE company_id = {company_id} ORDER BY created_at DESC, id DESC LIMIT 51"
+                ))
+                .fetch_all(pool)
+                .await?;
+                let ids: Vec<i32> = page.iter().take(50).map(|r| sqlx::Row::get::<i32, _>(r, "id")).collect();
+                let destinations: Vec<i32> =
+                    page.iter().take(50).filter_map(|r| sqlx::Row::get::<Option<i32>, _>(r, "destination_locality_id")).collect();
+                let list = |v: &[i32]| v.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+                let (ids, destinations) = (list(&ids), list(&destinations));
+                for sql in [
+                    format!("SELECT * FROM order_items WHERE order_id IN ({ids}) ORDER BY id"),
+                    format!("SELECT * FROM order_status_history WHERE order_id IN ({ids}) ORDER BY id"),
+                    format!("SELECT * FROM shipments WHERE order_id IN ({ids}) ORDER BY id"),
+                    format!("SELECT * FROM order_attributes WHERE order_id IN ({ids}) ORDER BY id"),
+                    format!("SELECT * FROM refunds WHERE order_id IN ({ids}) ORDER BY id"),
+                    format!("SELECT * FROM localities WHERE id IN ({destinations})"),
+                ] {
+                    let rows: Vec<$row> = sqlx::query(&sql).fetch_all(pool).await?;
+                    std::hint::black_box(rows);
+                }
+                std::hint::black_box(count);
+                latencies.push(t.elapsed());
+            }
+        }};
+    }
+    match db.get_database_backend() {
+        DbBackend::Sqlite => run!(db.get_sqlite_connection_pool(), sqlx::sqlite::SqliteRow),
+        DbBackend::Postgres => run!(db.get_postgres_connection_pool(), sqlx::postgres::PgRow),
+        DbBackend::MySql => anyhow::bail!("MySQL is not supported"),
+    }
+    latencies.sort();
+    Ok(latencies)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let (url, name) = fresh_database(&args.database).await?;
+    let mut config = api::config::Config::from_args(&api::config::ServerArgs {
+        database_url: url.clone(),
+        bind: "127.0.0.1:0".parse()?,
+        jwt_secret: Some("bench-secret-".repeat(4)),
+        public_base_url: "http://127.0.0.1".into(),
+        token_ttl_minutes: 60,
+        policy_dir: None,
+        db_max_connections: 10,
+    })
+    .await?;
+    config.limits.body_bytes = 1 << 20;
+    let db = api::startup::open_database(&config).await?;
+    let seeding = Instant::now();
+    let fixture = seed::seed(&api::startup::domain_ctx(&config, db.clone()).await?, args.orders).await?;
+    eprintln!("{name}: seeded {} orders in {:.1} s", args.orders, seeding.elapsed().as_secs_f64());
+
+    let app = api::startup::Application::with_database(config, db.clone()).await?;
+    let base = format!("http://{}", app.local_addr()?);
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": "mutation($e: String!, $p: String!, $c: String) { login(email: $e, password: $p, company: $c) { accessToken } }",
+            "variables": { "e": seed::STAFF_EMAIL, "p": seed::STAFF_PASSWORD, "c": seed::COMPANY } }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["data"]["login"]["accessToken"].as_str().context("login failed")?.to_owned();
+
+    // Warm up caches and connections.
+    load(&format!("{base}/graphql"), &token, args.concurrency, 2).await?;
+    let (latencies, wall) = load(&format!("{base}/graphql"), &token, args.concurrency, args.seconds).await?;
+    let rps = latencies.len() as f64 / wall.as_secs_f64();
+    let floor_latencies = floor(&db, fixture.company_id, args.seconds).await?;
+    let floor_rps = floor_latencies.len() as f64 / args.seconds as f64;
+
+    let rss_before = peak_rss_mib();
+    let t = Instant::now();
+    let response = client.get(format!("{base}/exports/orders.csv")).bearer_auth(&token).send().await?;
+    let bytes = response.bytes().await?.len();
+    let export_time = t.elapsed();
+
+    println!("| {name} | orders page (GraphQL, {} clients) | {:.0} req/s | {} ms | {} ms |", args.concurrency, rps, ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)));
+    println!("| {name} | same rows, hand-written SQL (1 client) | {:.0} pages/s | {} ms | {} ms |", floor_rps, ms(percentile(&floor_latencies, 0.5)), ms(percentile(&floor_latencies, 0.99)));
+    println!(
+        "| {name} | CSV export of {} orders | {:.0} rows/s ({:.1} MB in {:.2} s) | peak RSS {:.0} → {:.0} MiB | |",
+        args.orders,
+        args.orders as f64 / export_time.as_secs_f64(),
+        bytes as f64 / 1e6,
+        export_time.as_secs_f64(),
+        rss_before,
+        peak_rss_mib()
+    );
+    Ok(())
+}
