@@ -34,6 +34,33 @@ pub struct ServerArgs {
     /// Maximum database connections in the pool.
     #[arg(long, global = true, env = "RASTRO_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
+    /// Key (32 bytes, base64) that encrypts stored SMTP passwords. With SQLite a
+    /// random one is created beside the database file when unset; with
+    /// PostgreSQL it is required.
+    #[arg(long, global = true, env = "RASTRO_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// The platform's own SMTP sender for password mails of companies without
+    /// one: `smtp://user:pass@host:587?tls=required` or `smtps://…`.
+    #[arg(long, global = true, env = "RASTRO_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// `From` of the platform's own mails.
+    #[arg(long, global = true, env = "RASTRO_MAIL_FROM", default_value = "Rastro <no-reply@rastro.local>")]
+    pub mail_from: String,
+    /// Delivery attempts before a mail is given up.
+    #[arg(long, global = true, env = "RASTRO_MAIL_MAX_ATTEMPTS", default_value_t = 8)]
+    pub mail_max_attempts: i32,
+    /// Wait after a failed delivery, in milliseconds; doubles with each attempt.
+    #[arg(long, global = true, env = "RASTRO_MAIL_BACKOFF_MS", default_value_t = 30_000)]
+    pub mail_backoff_ms: u64,
+    /// Longest wait between delivery attempts, in milliseconds.
+    #[arg(long, global = true, env = "RASTRO_MAIL_BACKOFF_MAX_MS", default_value_t = 3_600_000)]
+    pub mail_backoff_max_ms: u64,
+    /// How often the mail worker looks for due mails, in milliseconds.
+    #[arg(long, global = true, env = "RASTRO_MAIL_POLL_MS", default_value_t = 2_000)]
+    pub mail_poll_ms: u64,
+    /// Do not run the mail worker in this process (another one does).
+    #[arg(long, global = true, env = "RASTRO_NO_MAIL_WORKER")]
+    pub no_mail_worker: bool,
 }
 
 /// Safety limits of the GraphQL endpoint.
@@ -89,6 +116,10 @@ pub struct Config {
     pub db_max_connections: u32,
     /// GraphQL limits.
     pub limits: GraphqlLimits,
+    /// Mail settings.
+    pub mail: domain::notifications::MailSettings,
+    /// Whether this process runs the mail worker.
+    pub run_mail_worker: bool,
 }
 
 impl Config {
@@ -97,8 +128,22 @@ impl Config {
     pub async fn from_args(args: &ServerArgs) -> anyhow::Result<Self> {
         let jwt_secret = match &args.jwt_secret {
             Some(secret) => secret.clone(),
-            None => default_secret(&args.database_url).await?,
+            None => stored_secret(&args.database_url, "jwt-secret", "RASTRO_JWT_SECRET", || domain::tokens::random_token(48)).await?,
         };
+        let secret_key = match &args.secret_key {
+            Some(key) => key.clone(),
+            None => stored_secret(&args.database_url, "secret-key", "RASTRO_SECRET_KEY", domain::notifications::SecretKey::generate_base64)
+                .await?,
+        };
+        let secret_key = domain::notifications::SecretKey::from_base64(&secret_key).context("RASTRO_SECRET_KEY")?;
+        let public_base_url = args.public_base_url.trim_end_matches('/').to_owned();
+        let mut mail = domain::notifications::MailSettings::new(secret_key, public_base_url.clone());
+        mail.platform_smtp_url = args.smtp_url.clone().map(SecretString::from);
+        mail.platform_from = args.mail_from.clone();
+        mail.max_attempts = args.mail_max_attempts.max(1);
+        mail.backoff_base = Duration::from_millis(args.mail_backoff_ms.max(1));
+        mail.backoff_max = Duration::from_millis(args.mail_backoff_max_ms.max(args.mail_backoff_ms));
+        mail.poll_interval = Duration::from_millis(args.mail_poll_ms.max(10));
         if jwt_secret.len() < 32 {
             anyhow::bail!("RASTRO_JWT_SECRET must be at least 32 characters");
         }
@@ -106,31 +151,34 @@ impl Config {
             database_url: args.database_url.clone(),
             bind: args.bind,
             jwt_secret: SecretString::from(jwt_secret),
-            public_base_url: args.public_base_url.trim_end_matches('/').to_owned(),
+            public_base_url,
             token_ttl: Duration::from_secs(args.token_ttl_minutes.max(1) * 60),
             policy_dir: args.policy_dir.clone(),
             db_max_connections: args.db_max_connections.max(1),
             limits: GraphqlLimits::default(),
+            mail,
+            run_mail_worker: !args.no_mail_worker,
         })
     }
 }
 
-/// For SQLite, a random secret kept in `jwt-secret` beside the database file so
-/// tokens survive restarts.
-async fn default_secret(database_url: &str) -> anyhow::Result<String> {
+/// For SQLite, a random secret kept in `file` beside the database file so it
+/// survives restarts. PostgreSQL deployments must configure `variable`, since
+/// every process has to share it.
+async fn stored_secret(database_url: &str, file: &str, variable: &str, generate: impl FnOnce() -> String) -> anyhow::Result<String> {
     let Some(path) = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:")) else {
-        anyhow::bail!("RASTRO_JWT_SECRET is required with PostgreSQL, so that every process signs alike");
+        anyhow::bail!("{variable} is required with PostgreSQL, so that every process uses the same one");
     };
     let db_path = PathBuf::from(path.split('?').next().unwrap_or(path));
     let dir = db_path.parent().map(PathBuf::from).unwrap_or_default();
-    let secret_path = dir.join("jwt-secret");
+    let secret_path = dir.join(file);
     if let Ok(existing) = tokio::fs::read_to_string(&secret_path).await {
         return Ok(existing.trim().to_owned());
     }
     if !dir.as_os_str().is_empty() {
         tokio::fs::create_dir_all(&dir).await.with_context(|| format!("creating {}", dir.display()))?;
     }
-    let secret = domain::tokens::random_token(48);
+    let secret = generate();
     tokio::fs::write(&secret_path, &secret).await.with_context(|| format!("writing {}", secret_path.display()))?;
     #[cfg(unix)]
     {

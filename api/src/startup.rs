@@ -24,7 +24,14 @@ pub async fn domain_ctx(config: &Config, db: DatabaseConnection) -> anyhow::Resu
     let events = domain::events::EventBus::for_database(&db).await.context("listening for order events")?;
     // Computed once here, off the async runtime, instead of on the first login.
     tokio::task::spawn_blocking(domain::password::dummy_hash).await?;
-    Ok(domain::Ctx { db, authz, tokens, events })
+    Ok(domain::Ctx {
+        db,
+        authz,
+        tokens,
+        events,
+        mail: std::sync::Arc::new(config.mail.clone()),
+        mail_wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
+    })
 }
 
 /// Opens the configured database and applies pending migrations.
@@ -64,10 +71,28 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves (and runs the mail worker) until `shutdown` completes, then
+    /// finishes in-flight requests and the mail in hand.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = self.state.config.run_mail_worker.then(|| {
+            let ctx = self.state.ctx.clone();
+            let mut stop = stop_rx.clone();
+            tokio::spawn(domain::notifications::worker::run(ctx, async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            }))
+        });
         let router = routes::router(self.state);
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop_tx.send(true);
+            })
+            .await;
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        served?;
         Ok(())
     }
 }

@@ -169,12 +169,22 @@ async fn main() -> anyhow::Result<()> {
         token_ttl_minutes: 60,
         policy_dir: None,
         db_max_connections: 10,
+        secret_key: Some(domain::notifications::SecretKey::generate_base64()),
+        smtp_url: None,
+        mail_from: "Rastro <no-reply@rastro.local>".into(),
+        mail_max_attempts: 8,
+        mail_backoff_ms: 100,
+        mail_backoff_max_ms: 1_000,
+        mail_poll_ms: 100,
+        no_mail_worker: false,
     })
     .await?;
     config.limits.body_bytes = 1 << 20;
     let db = api::startup::open_database(&config).await?;
     let seeding = Instant::now();
     let fixture = seed::seed(&api::startup::domain_ctx(&config, db.clone()).await?, args.orders).await?;
+    // Fresh bulk-loaded tables have no planner statistics yet; production ones do.
+    db.execute_unprepared("ANALYZE").await?;
     eprintln!("{name}: seeded {} orders in {:.1} s", args.orders, seeding.elapsed().as_secs_f64());
 
     let app = api::startup::Application::with_database(config, db.clone()).await?;

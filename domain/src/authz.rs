@@ -46,6 +46,13 @@ pub enum Action {
     WriteOrders,
     /// Export orders as CSV or XML.
     ExportOrders,
+    /// Configure the company's mail: SMTP sender, rules, templates; test and
+    /// resend mails.
+    ManageMail,
+    /// See an order's mails and preview them.
+    ReadNotifications,
+    /// Ask for a password reset link and use it.
+    ResetPassword,
 }
 
 impl Action {
@@ -68,6 +75,9 @@ impl Action {
             Action::ReadOrders => ("order", "read"),
             Action::WriteOrders => ("order", "write"),
             Action::ExportOrders => ("order", "export"),
+            Action::ManageMail => ("mail", "manage"),
+            Action::ReadNotifications => ("notification", "read"),
+            Action::ResetPassword => ("password_reset", "use"),
         }
     }
 }

@@ -7,7 +7,8 @@
 //!   is derived from it in one place ([`actor::Scope`]).
 //! - [`authz`]: casbin decides which actions a role may take (`policies/`).
 //! - services: [`auth`] (login, tokens), [`companies`], [`users`], [`localities`],
-//!   [`orders`]; the [`status`] machine; [`events`] for live subscribers.
+//!   [`orders`], [`notifications`] (SMTP, templates, outbox worker, password
+//!   resets); the [`status`] machine; [`events`] for live subscribers.
 //! - value types that parse and validate input: [`cnpj`], [`validate`],
 //!   [`password`].
 //! - [`error::DomainError`]: the typed errors the transports map to API codes.
@@ -25,6 +26,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod localities;
+pub mod notifications;
 pub mod orders;
 pub mod page;
 pub mod password;
@@ -50,4 +52,8 @@ pub struct Ctx {
     pub tokens: tokens::TokenKeys,
     /// Order events for live subscribers.
     pub events: events::EventBus,
+    /// Mail configuration.
+    pub mail: std::sync::Arc<notifications::MailSettings>,
+    /// Wakes the mail worker after a commit that queued mail.
+    pub mail_wakeup: std::sync::Arc<tokio::sync::Notify>,
 }

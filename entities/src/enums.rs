@@ -137,3 +137,66 @@ pub enum AttributeKind {
     #[sea_orm(string_value = "ATTRIBUTE")]
     Attribute,
 }
+
+/// How to secure the connection to an SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(10))")]
+pub enum SmtpSecurity {
+    /// Plain text (only for local relays).
+    #[sea_orm(string_value = "NONE")]
+    None,
+    /// Plain connection upgraded with STARTTLS (usually port 587).
+    #[sea_orm(string_value = "STARTTLS")]
+    StartTls,
+    /// TLS from the first byte (usually port 465).
+    #[sea_orm(string_value = "TLS")]
+    Tls,
+}
+
+/// Where an outgoing mail is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(10))")]
+pub enum NotificationState {
+    /// Waiting to be sent (possibly after a failed attempt).
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// Claimed by a worker that is sending it now.
+    #[sea_orm(string_value = "SENDING")]
+    Sending,
+    /// Accepted by the SMTP server.
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    /// Given up: attempts exhausted, a permanent refusal, or an unknown outcome.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+    /// Kept until the company configures its sender.
+    #[sea_orm(string_value = "HELD")]
+    Held,
+}
+
+/// Why a mail is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum NotificationKind {
+    /// An order's status changed.
+    #[sea_orm(string_value = "STATUS_CHANGE")]
+    StatusChange,
+    /// A company user asked to send a notification again.
+    #[sea_orm(string_value = "RESEND")]
+    Resend,
+    /// A password reset or first-access link.
+    #[sea_orm(string_value = "PASSWORD_RESET")]
+    PasswordReset,
+}
+
+/// Language of the built-in templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum Locale {
+    /// Brazilian Portuguese (default).
+    #[sea_orm(string_value = "pt-BR")]
+    PtBr,
+    /// English.
+    #[sea_orm(string_value = "en")]
+    En,
+}

@@ -12,12 +12,20 @@ pub mod company;
 pub mod enums;
 pub mod locality;
 pub mod login_throttle;
+pub mod notification;
+pub mod notification_attempt;
+pub mod notification_settings;
+pub mod notification_template;
 pub mod order;
 pub mod order_attribute;
 pub mod order_item;
 pub mod order_status_history;
+pub mod password_reset_token;
 pub mod refund;
 pub mod shipment;
+pub mod smtp_settings;
 pub mod user;
 
-pub use enums::{AttributeKind, Incoterm, LogisticRole, OrderStatus, UserRole};
+pub use enums::{
+    AttributeKind, Incoterm, Locale, LogisticRole, NotificationKind, NotificationState, OrderStatus, SmtpSecurity, UserRole,
+};

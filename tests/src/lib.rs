@@ -19,6 +19,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 
 pub mod process;
+pub mod smtp;
 pub mod ws;
 
 /// Password used for accounts the helpers create.
@@ -65,6 +66,18 @@ async fn fresh_database_url() -> (String, Option<PathBuf>) {
     }
 }
 
+/// Mail settings for tests: a fixed key, and a worker that retries fast.
+pub fn test_mail_settings() -> domain::notifications::MailSettings {
+    let key = domain::notifications::SecretKey::from_base64("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").expect("key");
+    let mut mail = domain::notifications::MailSettings::new(key, "http://rastro.test".into());
+    mail.backoff_base = Duration::from_millis(100);
+    mail.backoff_max = Duration::from_millis(400);
+    mail.poll_interval = Duration::from_millis(100);
+    mail.max_attempts = 1_000;
+    mail.smtp_timeout = Duration::from_secs(5);
+    mail
+}
+
 /// The configuration tests run with; `tweak` adjusts it.
 pub fn test_config(database_url: String) -> Config {
     Config {
@@ -75,6 +88,8 @@ pub fn test_config(database_url: String) -> Config {
         token_ttl: Duration::from_secs(600),
         policy_dir: None,
         db_max_connections: 5,
+        mail: test_mail_settings(),
+        run_mail_worker: true,
         limits: GraphqlLimits {
             ws_init_timeout: Duration::from_millis(500),
             ws_recheck: Duration::from_millis(200),
@@ -360,6 +375,41 @@ impl TestApp {
         let customer = format!("customer@{identifier}.test");
         let destination = self.create_locality(&staff, "STORE-1", "DESTINATION", Some(&customer)).await;
         Tenant { id, identifier: identifier.to_owned(), staff, origin, destination }
+    }
+}
+
+/// Whether `needle` appears anywhere in the test database, in any table and
+/// column (SQLite: the database and WAL files; PostgreSQL: every row as JSON).
+pub async fn database_contains(app: &TestApp, needle: &str) -> bool {
+    use sea_orm::{ConnectionTrait, Statement};
+    if on_postgres() {
+        let tables: Vec<String> = app
+            .db
+            .query_all(Statement::from_string(app.db.get_database_backend(), "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String>("", "tablename").unwrap())
+            .collect();
+        for table in tables {
+            let sql = format!("SELECT COUNT(*) AS hits FROM \"{table}\" t WHERE row_to_json(t)::text LIKE '%' || $1 || '%'");
+            let row = app
+                .db
+                .query_one(Statement::from_sql_and_values(app.db.get_database_backend(), sql, [needle.into()]))
+                .await
+                .unwrap()
+                .unwrap();
+            if row.try_get::<i64>("", "hits").unwrap() > 0 {
+                return true;
+            }
+        }
+        false
+    } else {
+        let dir = app.temp_dir.as_ref().expect("SQLite tests have a directory");
+        std::fs::read_dir(dir).unwrap().flatten().any(|entry| {
+            let bytes = std::fs::read(entry.path()).unwrap_or_default();
+            bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        })
     }
 }
 

@@ -25,6 +25,16 @@ fn binary() -> PathBuf {
 impl RastroProcess {
     /// Starts `rastro serve` on `database_url` and waits until it answers.
     pub async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// Like [`RastroProcess::start`], with a mail worker that retries as fast as
+    /// the tests' own.
+    pub async fn start_with_fast_mail(database_url: &str) -> Self {
+        Self::start_with(database_url, &[("RASTRO_MAIL_BACKOFF_MS", "100"), ("RASTRO_MAIL_BACKOFF_MAX_MS", "400"), ("RASTRO_MAIL_POLL_MS", "100")]).await
+    }
+
+    async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(binary())
             .arg("serve")
@@ -32,6 +42,8 @@ impl RastroProcess {
             .env("RASTRO_BIND", format!("127.0.0.1:{port}"))
             .env("RASTRO_JWT_SECRET", "test-secret-".repeat(4))
             .env("RUST_LOG", "warn")
+            .env("RASTRO_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()

@@ -5,6 +5,7 @@ pub mod error;
 pub mod limits;
 pub mod loaders;
 mod mutation;
+mod notifications;
 mod orders;
 mod query;
 pub mod request;
@@ -19,11 +20,21 @@ pub use orders::SubscriptionRoot;
 
 /// Root of all queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::AccountQuery, orders::OrderQuery, orders::LocalityQuery);
+pub struct QueryRoot(
+    query::AccountQuery,
+    orders::OrderQuery,
+    orders::LocalityQuery,
+    notifications::NotificationQuery,
+);
 
 /// Root of all mutations.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(mutation::AccountMutation, orders::OrderMutation, orders::LocalityMutation);
+pub struct MutationRoot(
+    mutation::AccountMutation,
+    orders::OrderMutation,
+    orders::LocalityMutation,
+    notifications::NotificationMutation,
+);
 
 /// The executable schema type.
 pub type RastroSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -46,7 +46,7 @@ impl AccountMutation {
         &self,
         ctx: &Context<'_>,
         email: String,
-        password: String,
+        #[graphql(secret)] password: String,
         company: Option<String>,
     ) -> async_graphql::Result<Session> {
         let (domain, _) = parts(ctx)?;
@@ -59,8 +59,8 @@ impl AccountMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        current_password: String,
-        new_password: String,
+        #[graphql(secret)] current_password: String,
+        #[graphql(secret)] new_password: String,
     ) -> async_graphql::Result<Session> {
         let (domain, actor) = parts(ctx)?;
         auth::change_password(domain, actor, &current_password, &new_password).await.gql().map(Session::from)

@@ -259,13 +259,19 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
     model.updated_at = Set(now);
     let order = model.update(&txn).await?;
     let entry = history(target.unwrap_or(from), true, None).insert(&txn).await?;
-    let events = match target {
-        Some(_) => vec![event_for(&txn, &order, &entry).await?],
-        None => vec![],
+    let (events, mailed) = match target {
+        Some(_) => (
+            vec![event_for(&txn, &order, &entry).await?],
+            crate::notifications::outbox::enqueue_status_change(ctx, &txn, &order, &entry).await?,
+        ),
+        None => (vec![], false),
     };
     let staged = ctx.events.stage(&txn, events).await?;
     txn.commit().await?;
     staged.after_commit();
+    if mailed {
+        ctx.mail_wakeup.notify_one();
+    }
     Ok(StatusOutcome { order, entry, applied: true })
 }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use entities::{order, order_attribute, order_item, order_status_history, refund, shipment, OrderStatus};
 use sea_orm::{
     sea_query::{Expr, Func, LikeExpr, Query, SimpleExpr},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
     Select,
 };
 use serde::{Deserialize, Serialize};
@@ -222,7 +222,17 @@ pub async fn list(
     let Some(query) = filtered(actor, filter) else {
         return Ok(Page { items: vec![], has_next_page: false, total_count: 0 });
     };
-    let total_count = query.clone().count(&ctx.db).await?;
+    // COUNT over the filtered table itself: sea-orm's `count()` wraps the whole
+    // select in a subquery, which SQLite materialises row by row.
+    let total_count: i64 = query
+        .clone()
+        .select_only()
+        .column_as(order::Column::Id.count(), "total")
+        .into_tuple()
+        .one(&ctx.db)
+        .await?
+        .unwrap_or(0);
+    let total_count = u64::try_from(total_count).unwrap_or(0);
     let column = sort.field.column();
     let mut page_query = query;
     if let Some(raw) = after {
@@ -285,9 +295,8 @@ macro_rules! children_loader {
     ($(#[$doc:meta])* $name:ident, $entity:ident, $order_col:expr, $sort_col:expr) => {
         $(#[$doc])*
         pub async fn $name(db: &impl ConnectionTrait, actor: &Actor, order_ids: &[i32]) -> DomainResult<HashMap<i32, Vec<$entity::Model>>> {
-            let Some(visible) = visible_order_ids(actor) else { return Ok(HashMap::new()) };
+            let Some(visible) = visible_order_ids(actor, order_ids) else { return Ok(HashMap::new()) };
             let rows = $entity::Entity::find()
-                .filter($order_col.is_in(order_ids.iter().copied()))
                 .filter($order_col.in_subquery(visible))
                 .order_by_asc($sort_col)
                 .all(db)
@@ -321,10 +330,9 @@ pub async fn history_for(
     actor: &Actor,
     order_ids: &[i32],
 ) -> DomainResult<HashMap<i32, Vec<order_status_history::Model>>> {
-    let Some(visible) = visible_order_ids(actor) else { return Ok(HashMap::new()) };
-    let mut query = order_status_history::Entity::find()
-        .filter(order_status_history::Column::OrderId.is_in(order_ids.iter().copied()))
-        .filter(order_status_history::Column::OrderId.in_subquery(visible));
+    let Some(visible) = visible_order_ids(actor, order_ids) else { return Ok(HashMap::new()) };
+    let mut query =
+        order_status_history::Entity::find().filter(order_status_history::Column::OrderId.in_subquery(visible));
     if let Scope::Customer { .. } = actor.scope() {
         query = query
             .filter(order_status_history::Column::VisibleToCustomer.eq(true))

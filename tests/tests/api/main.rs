@@ -11,6 +11,7 @@ mod health;
 mod limits;
 mod localities;
 mod matrix;
+mod notifications;
 mod orders_lifecycle;
 mod orders_query;
 mod schema;

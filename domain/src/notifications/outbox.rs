@@ -1,0 +1,178 @@
+//! Writing mails into the outbox (inside the caller's transaction), previewing
+//! them, listing an order's mails and sending one again.
+
+use chrono::Utc;
+use entities::{
+    company, locality, notification, order, order_status_history, shipment, smtp_settings, NotificationKind,
+    NotificationState, OrderStatus,
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::{settings, templates};
+use crate::{orders, Action, Actor, Ctx, DomainError, DomainResult};
+
+/// Why a mail waits for its company's sender.
+pub const HELD_REASON: &str = "the company has no SMTP settings yet; the mail is held and goes out once they are saved";
+
+/// What a status mail will say, and to whom.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Recipient (the destination's responsible person).
+    pub recipient: Option<String>,
+    /// Rendered mail.
+    pub mail: templates::MailParts,
+}
+
+/// The order's portal page.
+pub fn order_url(ctx: &Ctx, order_id: i32) -> String {
+    format!("{}/orders/{order_id}", ctx.mail.public_base_url)
+}
+
+/// Renders the status mail for `order` moving `from → to`.
+async fn draft(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    order: &order::Model,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    comment: Option<&str>,
+) -> DomainResult<Draft> {
+    let prefs = settings::prefs_of(db, order.company_id).await?;
+    let locale = prefs.locale;
+    let company = company::Entity::find_by_id(order.company_id).one(db).await?;
+    let destination = match order.destination_locality_id {
+        Some(id) => locality::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let latest_shipment =
+        shipment::Entity::find().filter(shipment::Column::OrderId.eq(order.id)).order_by_desc(shipment::Column::Id).one(db).await?;
+    let recipient = destination.as_ref().and_then(|l| l.responsible_email.clone());
+    let customer_name = order
+        .customer_name
+        .clone()
+        .or_else(|| destination.as_ref().and_then(|l| l.responsible_name.clone()))
+        .unwrap_or_default();
+    let vars = templates::Vars {
+        customer_name,
+        company_name: company.map(|c| c.identifier).unwrap_or_default(),
+        order_code: order.code.clone(),
+        status: templates::status_label(locale, to).into(),
+        previous_status: from.map(|f| templates::status_label(locale, f).to_owned()).unwrap_or_default(),
+        comment: comment.unwrap_or_default().to_owned(),
+        carrier: latest_shipment.as_ref().map(|s| s.title.clone().unwrap_or_else(|| s.carrier.clone())).unwrap_or_default(),
+        tracking_number: latest_shipment.as_ref().map(|s| s.tracking_number.clone()).unwrap_or_default(),
+        tracking_url: latest_shipment.and_then(|s| s.tracking_url).unwrap_or_default(),
+        order_url: order_url(ctx, order.id),
+        headline: templates::headline(locale, to).into(),
+    };
+    let parts = settings::template_of(db, order.company_id, locale, to).await?;
+    Ok(Draft { recipient, mail: templates::render(&parts, &vars)? })
+}
+
+/// Marks bodies stored encrypted (they hold a one-time link).
+pub(crate) const SEALED: &str = "sealed:";
+
+/// Inserts a mail into the outbox: `PENDING`, or `HELD` when `held` says why not yet.
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    kind: NotificationKind,
+    company_id: Option<i32>,
+    order_id: Option<i32>,
+    history_id: Option<i32>,
+    recipient: &str,
+    mail: templates::MailParts,
+    held: Option<&str>,
+) -> DomainResult<notification::Model> {
+    let now = Utc::now();
+    Ok(notification::ActiveModel {
+        company_id: Set(company_id),
+        order_id: Set(order_id),
+        history_id: Set(history_id),
+        kind: Set(kind),
+        recipient: Set(recipient.to_owned()),
+        subject: Set(mail.subject),
+        html: Set(mail.html),
+        text: Set(mail.text),
+        state: Set(if held.is_some() { NotificationState::Held } else { NotificationState::Pending }),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_until: Set(None),
+        last_error: Set(held.map(str::to_owned)),
+        sent_at: Set(None),
+        message_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+async fn has_sender(db: &impl ConnectionTrait, company_id: i32) -> DomainResult<bool> {
+    Ok(smtp_settings::Entity::find_by_id(company_id).one(db).await?.is_some())
+}
+
+/// Called in the transaction of an applied status change: writes the customer
+/// mail when the company's rules want one (and, for manual changes, the user
+/// asked to notify). Returns whether a mail was queued.
+pub(crate) async fn enqueue_status_change(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    order: &order::Model,
+    entry: &order_status_history::Model,
+) -> DomainResult<bool> {
+    let prefs = settings::prefs_of(db, order.company_id).await?;
+    let manual = entry.source == "manual";
+    if !prefs.statuses.contains(&entry.to_status) || (manual && !entry.notify_customer) {
+        return Ok(false);
+    }
+    let draft = draft(ctx, db, order, entry.from_status, entry.to_status, entry.comment.as_deref()).await?;
+    let Some(recipient) = draft.recipient else {
+        tracking_skip(order.id);
+        return Ok(false);
+    };
+    let held = (!has_sender(db, order.company_id).await?).then_some(HELD_REASON);
+    insert(db, NotificationKind::StatusChange, Some(order.company_id), Some(order.id), Some(entry.id), &recipient, draft.mail, held)
+        .await?;
+    Ok(true)
+}
+
+fn tracking_skip(order_id: i32) {
+    tracing::info!(order_id, "no responsible e-mail on the destination; no status mail");
+}
+
+/// The mail a status change to `status` would send for an order, rendered now
+/// without sending.
+pub async fn preview(ctx: &Ctx, actor: &Actor, order_id: i32, status: OrderStatus) -> DomainResult<Draft> {
+    ctx.authz.check(actor, Action::ReadNotifications)?;
+    let order = orders::get(ctx, actor, order_id).await?;
+    draft(ctx, &ctx.db, &order, Some(order.status), status, None).await
+}
+
+/// The mails of an order, newest first.
+pub async fn for_order(ctx: &Ctx, actor: &Actor, order_id: i32) -> DomainResult<Vec<notification::Model>> {
+    ctx.authz.check(actor, Action::ReadNotifications)?;
+    let order = orders::get(ctx, actor, order_id).await?;
+    Ok(notification::Entity::find()
+        .filter(notification::Column::OrderId.eq(order.id))
+        .order_by_desc(notification::Column::Id)
+        .all(&ctx.db)
+        .await?)
+}
+
+/// Queues a copy of a mail of the actor's company to be sent again.
+pub async fn resend(ctx: &Ctx, actor: &Actor, notification_id: i32) -> DomainResult<notification::Model> {
+    ctx.authz.check(actor, Action::ManageMail)?;
+    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
+    let original = notification::Entity::find_by_id(notification_id)
+        .filter(notification::Column::CompanyId.eq(company_id))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("notification", notification_id))?;
+    let held = (!has_sender(&ctx.db, company_id).await?).then_some(HELD_REASON);
+    let mail = templates::MailParts { subject: original.subject, html: original.html, text: original.text };
+    let copy = insert(&ctx.db, NotificationKind::Resend, Some(company_id), original.order_id, original.history_id, &original.recipient, mail, held).await?;
+    crate::audit::record(&ctx.db, actor, Some(company_id), "notification.resend", "notification", notification_id, None).await?;
+    ctx.mail_wakeup.notify_one();
+    Ok(copy)
+}

@@ -1,0 +1,290 @@
+//! A company's mail settings: its SMTP sender (with the write-only password),
+//! which statuses notify, the language, and its own templates.
+
+use chrono::Utc;
+use entities::{
+    notification, notification_settings, notification_template, smtp_settings, Locale, NotificationState, OrderStatus,
+    SmtpSecurity,
+};
+use sea_orm::{
+    sea_query::{Expr, OnConflict},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+
+use super::{mailer, templates};
+use crate::{audit, validate, Action, Actor, Ctx, DomainError, DomainResult};
+
+/// SMTP settings as a client sends them.
+#[derive(Clone)]
+pub struct SmtpInput {
+    /// Server host name.
+    pub host: String,
+    /// Port.
+    pub port: i32,
+    /// Connection security.
+    pub security: SmtpSecurity,
+    /// User name, if the server wants authentication.
+    pub username: Option<String>,
+    /// `None` keeps the stored password; `Some("")` removes it.
+    pub password: Option<String>,
+    /// Sender address.
+    pub from_address: String,
+    /// Sender name.
+    pub from_name: Option<String>,
+    /// Reply-to address.
+    pub reply_to: Option<String>,
+}
+
+impl std::fmt::Debug for SmtpInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpInput").field("host", &self.host).field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+/// A company's notification rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefs {
+    /// Language of built-in templates and labels.
+    pub locale: Locale,
+    /// Statuses that e-mail the customer.
+    pub statuses: Vec<OrderStatus>,
+}
+
+/// One status's template, the company's own or the built-in one.
+#[derive(Debug, Clone)]
+pub struct StatusTemplate {
+    /// The status.
+    pub status: OrderStatus,
+    /// The template.
+    pub parts: templates::MailParts,
+    /// Whether the company wrote it.
+    pub custom: bool,
+}
+
+fn company_of(actor: &Actor) -> DomainResult<i32> {
+    actor.company_id().ok_or(DomainError::Forbidden)
+}
+
+/// The company's SMTP settings, if saved. Callers never get the password.
+pub async fn smtp(ctx: &Ctx, actor: &Actor) -> DomainResult<Option<smtp_settings::Model>> {
+    ctx.authz.check(actor, Action::ManageMail)?;
+    Ok(smtp_settings::Entity::find_by_id(company_of(actor)?).one(&ctx.db).await?)
+}
+
+/// Saves the SMTP settings; mails held for lack of them are released.
+pub async fn save_smtp(ctx: &Ctx, actor: &Actor, input: SmtpInput) -> DomainResult<smtp_settings::Model> {
+    ctx.authz.check(actor, Action::ManageMail)?;
+    let company_id = company_of(actor)?;
+    let host = validate::text("host", &input.host, 253)?;
+    if host.contains(char::is_whitespace) || host.contains('/') {
+        return Err(DomainError::validation("host", "must be a host name or IP address"));
+    }
+    if !(1..=65_535).contains(&input.port) {
+        return Err(DomainError::validation("port", "must be between 1 and 65535"));
+    }
+    let from_address = validate::email("fromAddress", &input.from_address)?;
+    let reply_to = input.reply_to.as_deref().filter(|r| !r.trim().is_empty()).map(|r| validate::email("replyTo", r)).transpose()?;
+    let from_name = validate::optional_text("fromName", input.from_name.as_deref(), 200)?;
+    let username = validate::optional_text("username", input.username.as_deref(), 254)?;
+    if input.password.as_ref().is_some_and(|p| p.len() > 500) {
+        return Err(DomainError::validation("password", "must be at most 500 characters"));
+    }
+    let txn = ctx.db.begin().await?;
+    let existing = smtp_settings::Entity::find_by_id(company_id).one(&txn).await?;
+    let password_encrypted = match input.password {
+        None => existing.and_then(|e| e.password_encrypted),
+        Some(p) if p.is_empty() => None,
+        Some(p) => Some(ctx.mail.secret_key.encrypt(company_id, &p)?),
+    };
+    let row = smtp_settings::ActiveModel {
+        company_id: Set(company_id),
+        host: Set(host),
+        port: Set(input.port),
+        security: Set(input.security),
+        username: Set(username),
+        password_encrypted: Set(password_encrypted),
+        from_address: Set(from_address),
+        from_name: Set(from_name),
+        reply_to: Set(reply_to),
+        updated_at: Set(Utc::now()),
+    };
+    smtp_settings::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(smtp_settings::Column::CompanyId)
+                .update_columns([
+                    smtp_settings::Column::Host,
+                    smtp_settings::Column::Port,
+                    smtp_settings::Column::Security,
+                    smtp_settings::Column::Username,
+                    smtp_settings::Column::PasswordEncrypted,
+                    smtp_settings::Column::FromAddress,
+                    smtp_settings::Column::FromName,
+                    smtp_settings::Column::ReplyTo,
+                    smtp_settings::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    let released = notification::Entity::update_many()
+        .col_expr(notification::Column::State, Expr::value(NotificationState::Pending))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(Utc::now()))
+        .col_expr(notification::Column::LastError, Expr::value(Option::<String>::None))
+        .filter(notification::Column::CompanyId.eq(company_id))
+        .filter(notification::Column::State.eq(NotificationState::Held))
+        .exec(&txn)
+        .await?;
+    audit::record(&txn, actor, Some(company_id), "smtp.save", "smtp_settings", company_id, Some(serde_json::json!({ "released": released.rows_affected }))).await?;
+    let saved = smtp_settings::Entity::find_by_id(company_id).one(&txn).await?.ok_or_else(|| anyhow::anyhow!("settings vanished"))?;
+    txn.commit().await?;
+    ctx.mail_wakeup.notify_one();
+    Ok(saved)
+}
+
+/// Connects to the company's SMTP server and sends a test mail to `to` right
+/// away. `Ok(Ok(answer))` with the server's answer, `Ok(Err(reason))` with the
+/// connection or server error in words.
+pub async fn send_test_email(ctx: &Ctx, actor: &Actor, to: &str) -> DomainResult<Result<String, String>> {
+    ctx.authz.check(actor, Action::ManageMail)?;
+    let company_id = company_of(actor)?;
+    let to = validate::email("to", to)?;
+    let settings = smtp_settings::Entity::find_by_id(company_id)
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| DomainError::validation("to", "save the SMTP settings first"))?;
+    let prefs = prefs_of(&ctx.db, company_id).await?;
+    let (subject, body) = match prefs.locale {
+        Locale::PtBr => ("Teste de e-mail do Rastro", "Este é um e-mail de teste: as configurações de envio funcionam."),
+        Locale::En => ("Rastro test e-mail", "This is a test e-mail: the sender settings work."),
+    };
+    let outcome = async {
+        let transport = mailer::company_transport(&settings, &ctx.mail.secret_key, ctx.mail.smtp_timeout)?;
+        let (from, reply_to) = mailer::company_sender(&settings)?;
+        let message_id = format!("<rastro.test.{}@{}>", crate::tokens::random_token(9), mailer::domain_of(&settings.from_address));
+        let message = mailer::message(from, reply_to, &to, subject, body, &format!("<p>{body}</p>"), &message_id)?;
+        mailer::send(&transport, message).await.map_err(|(text, _)| text)
+    }
+    .await;
+    Ok(outcome)
+}
+
+pub(crate) async fn prefs_of(db: &impl ConnectionTrait, company_id: i32) -> DomainResult<Prefs> {
+    Ok(match notification_settings::Entity::find_by_id(company_id).one(db).await? {
+        Some(row) => Prefs {
+            locale: row.locale,
+            statuses: row.statuses.split(',').filter_map(|s| OrderStatus::from_name(s.trim())).collect(),
+        },
+        None => Prefs { locale: Locale::PtBr, statuses: templates::DEFAULT_STATUSES.to_vec() },
+    })
+}
+
+/// The company's notification rules.
+pub async fn prefs(ctx: &Ctx, actor: &Actor) -> DomainResult<Prefs> {
+    ctx.authz.check(actor, Action::ManageMail)?;
+    prefs_of(&ctx.db, company_of(actor)?).await
+}
+
+/// Saves which statuses notify and the language.
+pub async fn save_prefs(ctx: &Ctx, actor: &Actor, prefs: Prefs) -> DomainResult<Prefs> {
+    ctx.authz.check(actor, Action::ManageMail)?;
+    let company_id = company_of(actor)?;
+    let mut statuses = prefs.statuses;
+    statuses.dedup();
+    let names: Vec<&str> = crate::status::ALL.iter().filter(|s| statuses.contains(s)).map(|s| s.as_str()).collect();
+    let row = notification_settings::ActiveModel {
+        company_id: Set(company_id),
+        locale: Set(prefs.locale),
+        statuses: Set(names.join(",")),
+        updated_at: Set(Utc::now()),
+    };
+    notification_settings::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(notification_settings::Column::CompanyId)
+                .update_columns([
+                    notification_settings::Column::Locale,
+                    notification_settings::Column::Statuses,
+                    notification_settings::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&ctx.db)
+        .await?;
+    prefs_of(&ctx.db, company_id).await
+}
+
+pub(crate) async fn template_of(db: &impl ConnectionTrait, company_id: i32, locale: Locale, status: OrderStatus) -> DomainResult<templates::MailParts> {
+    let custom = notification_template::Entity::find()
+        .filter(notification_template::Column::CompanyId.eq(company_id))
+        .filter(notification_template::Column::Status.eq(status))
+        .one(db)
+        .await?;
+    Ok(match custom {
+        Some(t) => templates::MailParts { subject: t.subject, html: t.html, text: t.text },
+        None => templates::builtin(locale),
+    })
+}
+
+/// Every status's template, the company's own where it has one.
+pub async fn templates(ctx: &Ctx, actor: &Actor) -> DomainResult<Vec<StatusTemplate>> {
+    ctx.authz.check(actor, Action::ManageMail)?;
+    let company_id = company_of(actor)?;
+    let locale = prefs_of(&ctx.db, company_id).await?.locale;
+    let custom = notification_template::Entity::find()
+        .filter(notification_template::Column::CompanyId.eq(company_id))
+        .all(&ctx.db)
+        .await?;
+    Ok(crate::status::ALL
+        .iter()
+        .map(|status| match custom.iter().find(|t| t.status == *status) {
+            Some(t) => StatusTemplate {
+                status: *status,
+                parts: templates::MailParts { subject: t.subject.clone(), html: t.html.clone(), text: t.text.clone() },
+                custom: true,
+            },
+            None => StatusTemplate { status: *status, parts: templates::builtin(locale), custom: false },
+        })
+        .collect())
+}
+
+/// Saves the company's template for `status`, after checking it renders.
+pub async fn save_template(ctx: &Ctx, actor: &Actor, status: OrderStatus, parts: templates::MailParts) -> DomainResult<StatusTemplate> {
+    ctx.authz.check(actor, Action::ManageMail)?;
+    let company_id = company_of(actor)?;
+    templates::check(&parts)?;
+    let row = notification_template::ActiveModel {
+        company_id: Set(company_id),
+        status: Set(status),
+        subject: Set(parts.subject.clone()),
+        html: Set(parts.html.clone()),
+        text: Set(parts.text.clone()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    notification_template::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([notification_template::Column::CompanyId, notification_template::Column::Status])
+                .update_columns([
+                    notification_template::Column::Subject,
+                    notification_template::Column::Html,
+                    notification_template::Column::Text,
+                    notification_template::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&ctx.db)
+        .await?;
+    Ok(StatusTemplate { status, parts, custom: true })
+}
+
+/// Goes back to the built-in template for `status`.
+pub async fn reset_template(ctx: &Ctx, actor: &Actor, status: OrderStatus) -> DomainResult<StatusTemplate> {
+    ctx.authz.check(actor, Action::ManageMail)?;
+    let company_id = company_of(actor)?;
+    notification_template::Entity::delete_many()
+        .filter(notification_template::Column::CompanyId.eq(company_id))
+        .filter(notification_template::Column::Status.eq(status))
+        .exec(&ctx.db)
+        .await?;
+    let locale = prefs_of(&ctx.db, company_id).await?.locale;
+    Ok(StatusTemplate { status, parts: templates::builtin(locale), custom: false })
+}

@@ -1,0 +1,251 @@
+//! The outbox worker: claims due mails, sends them, records every attempt.
+
+use std::{collections::HashMap, future::Future};
+
+use chrono::{DateTime, Utc};
+use entities::{notification, notification_attempt, smtp_settings, NotificationKind, NotificationState};
+use lettre::message::Mailbox;
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult,
+    QueryFilter, Set, Statement,
+};
+
+use super::{
+    mailer,
+    outbox::{HELD_REASON, SEALED},
+};
+use crate::{Ctx, DomainResult};
+
+/// Mails claimed per round.
+const CLAIM: i64 = 20;
+
+/// Runs until `shutdown` completes, finishing the mail in hand first.
+pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) {
+    let mut worker = Worker::default();
+    tokio::pin!(shutdown);
+    loop {
+        let busy = match worker.round(&ctx).await {
+            Ok(sent) => sent > 0,
+            Err(err) => {
+                tracing::error!(error = %err, "mail worker round failed");
+                false
+            }
+        };
+        if busy {
+            continue;
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = ctx.mail_wakeup.notified() => {}
+            () = tokio::time::sleep(ctx.mail.poll_interval) => {}
+        }
+    }
+}
+
+/// Transports kept between rounds, so connections are reused.
+#[derive(Default)]
+pub struct Worker {
+    companies: HashMap<i32, (DateTime<Utc>, mailer::Transport)>,
+    platform: Option<mailer::Transport>,
+}
+
+enum Outcome {
+    Sent { answer: String, message_id: String },
+    Retry(String),
+    GiveUp(String),
+    Hold,
+}
+
+impl Worker {
+    /// One round: fail stale claims, claim due mails, send them. Returns how many
+    /// were handled.
+    pub async fn round(&mut self, ctx: &Ctx) -> DomainResult<usize> {
+        fail_stale_claims(ctx).await?;
+        let claimed = claim(ctx).await?;
+        let count = claimed.len();
+        for mail in claimed {
+            let outcome = self.deliver(ctx, &mail).await;
+            record(ctx, &mail, outcome).await?;
+        }
+        Ok(count)
+    }
+
+    async fn deliver(&mut self, ctx: &Ctx, mail: &notification::Model) -> Outcome {
+        let settings = match mail.company_id {
+            Some(company_id) => match smtp_settings::Entity::find_by_id(company_id).one(&ctx.db).await {
+                Ok(settings) => settings,
+                Err(err) => return Outcome::Retry(format!("reading SMTP settings: {err}")),
+            },
+            None => None,
+        };
+        let sender = match (&settings, mail.kind) {
+            (Some(settings), _) => self.company(ctx, settings).map(|(t, from, reply_to)| (t.clone(), from, reply_to)),
+            // Password mails of companies without a sender go out from the platform.
+            (None, NotificationKind::PasswordReset) => match self.platform(ctx) {
+                Some(found) => found.map(|(t, from)| (t.clone(), from, None)),
+                None => return Outcome::Hold,
+            },
+            (None, NotificationKind::StatusChange | NotificationKind::Resend) => return Outcome::Hold,
+        };
+        let (transport, from, reply_to) = match sender {
+            Ok(sender) => sender,
+            Err(err) => return Outcome::GiveUp(err),
+        };
+        let message_id = format!("<rastro.{}@{}>", mail.id, mailer::domain_of(&from.email.to_string()));
+        let (text, html) = match (unseal(ctx, &mail.text), unseal(ctx, &mail.html)) {
+            (Ok(text), Ok(html)) => (text, html),
+            (Err(err), _) | (_, Err(err)) => return Outcome::GiveUp(err),
+        };
+        let message = match mailer::message(from, reply_to, &mail.recipient, &mail.subject, &text, &html, &message_id) {
+            Ok(message) => message,
+            Err(err) => return Outcome::GiveUp(err),
+        };
+        match mailer::send(&transport, message).await {
+            Ok(answer) => Outcome::Sent { answer, message_id },
+            Err((err, true)) => Outcome::GiveUp(err),
+            Err((err, false)) => Outcome::Retry(err),
+        }
+    }
+
+    fn company(
+        &mut self,
+        ctx: &Ctx,
+        settings: &smtp_settings::Model,
+    ) -> Result<(&mailer::Transport, Mailbox, Option<Mailbox>), String> {
+        let (from, reply_to) = mailer::company_sender(settings)?;
+        let fresh = self.companies.get(&settings.company_id).is_some_and(|(at, _)| *at == settings.updated_at);
+        if !fresh {
+            let transport = mailer::company_transport(settings, &ctx.mail.secret_key, ctx.mail.smtp_timeout)?;
+            self.companies.insert(settings.company_id, (settings.updated_at, transport));
+        }
+        let (_, transport) = self.companies.get(&settings.company_id).ok_or("transport missing")?;
+        Ok((transport, from, reply_to))
+    }
+
+    fn platform(&mut self, ctx: &Ctx) -> Option<Result<(&mailer::Transport, Mailbox), String>> {
+        use secrecy::ExposeSecret;
+        let url = ctx.mail.platform_smtp_url.as_ref()?;
+        let from = match ctx.mail.platform_from.parse::<Mailbox>() {
+            Ok(from) => from,
+            Err(err) => return Some(Err(format!("invalid platform sender: {err}"))),
+        };
+        if self.platform.is_none() {
+            match mailer::url_transport(url.expose_secret(), ctx.mail.smtp_timeout) {
+                Ok(transport) => self.platform = Some(transport),
+                Err(err) => return Some(Err(err)),
+            }
+        }
+        self.platform.as_ref().map(|t| Ok((t, from)))
+    }
+}
+
+/// A stored body, decrypted when it was sealed.
+fn unseal(ctx: &Ctx, body: &str) -> Result<String, String> {
+    match body.strip_prefix(SEALED) {
+        Some(sealed) => ctx.mail.secret_key.decrypt(0, sealed).map_err(|e| e.to_string()),
+        None => Ok(body.to_owned()),
+    }
+}
+
+/// Replaces what a sealed body said once it is delivered.
+const WIPED: &str = "(removed after delivery: it held a one-time link)";
+
+/// A mail still `SENDING` after its lease belongs to a worker that stopped
+/// mid-send: it may have been accepted, so it is not sent again.
+async fn fail_stale_claims(ctx: &Ctx) -> DomainResult<()> {
+    let now = Utc::now();
+    notification::Entity::update_many()
+        .col_expr(notification::Column::State, Expr::value(NotificationState::Failed))
+        .col_expr(
+            notification::Column::LastError,
+            Expr::value("delivery outcome unknown: the worker stopped while sending; not sent again automatically (use resend)"),
+        )
+        .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+        .filter(notification::Column::State.eq(NotificationState::Sending))
+        .filter(notification::Column::LeaseUntil.lt(now))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
+}
+
+/// Marks up to [`CLAIM`] due mails `SENDING` under a lease and returns them. On
+/// PostgreSQL, `FOR UPDATE SKIP LOCKED` lets workers of several processes claim
+/// disjoint rows; SQLite has one writer at a time, so the statement is atomic.
+async fn claim(ctx: &Ctx) -> DomainResult<Vec<notification::Model>> {
+    let now = Utc::now();
+    let lease = now + chrono::Duration::from_std(ctx.mail.lease).unwrap_or(chrono::Duration::minutes(5));
+    let backend = ctx.db.get_database_backend();
+    let lock = if backend == DatabaseBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE notifications SET state = 'SENDING', lease_until = $1, attempts = attempts + 1, updated_at = $2 \
+         WHERE id IN (SELECT id FROM notifications WHERE state = 'PENDING' AND next_attempt_at <= $2 ORDER BY id LIMIT $3{lock}) \
+         RETURNING *"
+    );
+    let statement = Statement::from_sql_and_values(backend, sql, [lease.into(), now.into(), CLAIM.into()]);
+    let mut rows = notification::Model::find_by_statement(statement).all(&ctx.db).await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+async fn record(ctx: &Ctx, mail: &notification::Model, outcome: Outcome) -> DomainResult<()> {
+    let now = Utc::now();
+    let (state, detail, succeeded) = match &outcome {
+        Outcome::Sent { answer, .. } => (NotificationState::Sent, Some(answer.clone()), true),
+        Outcome::Retry(err) if mail.attempts >= ctx.mail.max_attempts => (NotificationState::Failed, Some(err.clone()), false),
+        Outcome::Retry(err) => (NotificationState::Pending, Some(err.clone()), false),
+        Outcome::GiveUp(err) => (NotificationState::Failed, Some(err.clone()), false),
+        Outcome::Hold => (NotificationState::Held, Some(HELD_REASON.to_owned()), false),
+    };
+    let mut row: notification::ActiveModel = mail.clone().into();
+    row.state = Set(state);
+    row.lease_until = Set(None);
+    row.updated_at = Set(now);
+    match &outcome {
+        Outcome::Sent { message_id, .. } => {
+            if mail.text.starts_with(SEALED) {
+                row.text = Set(WIPED.to_owned());
+                row.html = Set(WIPED.to_owned());
+            }
+            row.sent_at = Set(Some(now));
+            row.message_id = Set(Some(message_id.clone()));
+            row.last_error = Set(None);
+        }
+        Outcome::Hold => {
+            // Not an attempt: give it back.
+            row.attempts = Set(mail.attempts - 1);
+            row.last_error = Set(detail.clone());
+        }
+        Outcome::Retry(_) | Outcome::GiveUp(_) => {
+            row.last_error = Set(detail.clone());
+            let wait = chrono::Duration::from_std(ctx.mail.backoff(mail.attempts)).unwrap_or(chrono::Duration::minutes(1));
+            row.next_attempt_at = Set(now + wait);
+        }
+    }
+    row.update(&ctx.db).await?;
+    if !matches!(outcome, Outcome::Hold) {
+        notification_attempt::ActiveModel {
+            notification_id: Set(mail.id),
+            attempted_at: Set(now),
+            succeeded: Set(succeeded),
+            detail: Set(detail),
+            ..Default::default()
+        }
+        .insert(&ctx.db)
+        .await?;
+    }
+    if succeeded {
+        tracing::info!(notification = mail.id, "mail sent");
+    } else {
+        tracing::warn!(notification = mail.id, attempts = mail.attempts, ?state, "mail not sent");
+    }
+    Ok(())
+}
+
+/// Whether any mail is still waiting to be tried (tests and benchmarks wait on it).
+pub async fn pending(db: &impl ConnectionTrait) -> DomainResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(notification::Entity::find()
+        .filter(notification::Column::State.is_in([NotificationState::Pending, NotificationState::Sending]))
+        .count(db)
+        .await?)
+}
