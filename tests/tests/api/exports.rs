@@ -62,7 +62,8 @@ async fn a_csv_export_of_ten_thousand_orders_streams_with_flat_memory() {
 
 #[tokio::test]
 async fn a_large_export_reads_rows_in_bounded_batches() {
-    let app = TestApp::spawn().await;
+    // No mail worker: its polling would add statements to the count.
+    let app = TestApp::spawn_with(|c| c.run_mail_worker = false).await;
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
     seed_orders(&app.db, &t.id, &t.destination, ROWS).await;
@@ -78,7 +79,8 @@ async fn a_large_export_reads_rows_in_bounded_batches() {
 
 #[tokio::test]
 async fn the_export_stream_reads_one_batch_at_a_time() {
-    let app = TestApp::spawn().await;
+    // No mail worker: its polling would add statements to the count.
+    let app = TestApp::spawn_with(|c| c.run_mail_worker = false).await;
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
     seed_orders(&app.db, &t.id, &t.destination, 1_200).await;
