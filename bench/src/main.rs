@@ -19,6 +19,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use serde_json::json;
 
 mod seed;
+mod sink;
 
 #[derive(Parser)]
 struct Args {
@@ -34,6 +35,9 @@ struct Args {
     /// Concurrent HTTP clients.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
+    /// Mails for the delivery throughput measurement.
+    #[arg(long, default_value_t = 2_000)]
+    mails: usize,
 }
 
 const PAGE: &str = "query { orders(first: 50) { totalCount edges { node {
@@ -159,6 +163,7 @@ async fn floor(db: &DatabaseConnection, company_id: i32, seconds: u64) -> anyhow
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    api::telemetry::init_tracing();
     let args = Args::parse();
     let (url, name) = fresh_database(&args.database).await?;
     let mut config = api::config::Config::from_args(&api::config::ServerArgs {
@@ -188,6 +193,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("{name}: seeded {} orders in {:.1} s", args.orders, seeding.elapsed().as_secs_f64());
 
     let app = api::startup::Application::with_database(config, db.clone()).await?;
+    let ctx = app.state().ctx.clone();
     let base = format!("http://{}", app.local_addr()?);
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::new();
@@ -214,6 +220,8 @@ async fn main() -> anyhow::Result<()> {
     let bytes = response.bytes().await?.len();
     let export_time = t.elapsed();
 
+    let (mails, mail_time) = sink::mail_throughput(&ctx, &token, fixture.company_id, args.mails).await?;
+
     println!("| {name} | orders page (GraphQL, {} clients) | {:.0} req/s | {} ms | {} ms |", args.concurrency, rps, ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)));
     println!("| {name} | same rows, hand-written SQL (1 client) | {:.0} pages/s | {} ms | {} ms |", floor_rps, ms(percentile(&floor_latencies, 0.5)), ms(percentile(&floor_latencies, 0.99)));
     println!(
@@ -224,6 +232,11 @@ async fn main() -> anyhow::Result<()> {
         export_time.as_secs_f64(),
         rss_before,
         peak_rss_mib()
+    );
+    println!(
+        "| {name} | mail delivery to a local SMTP sink (1 worker) | {:.0} mails/s ({mails} in {:.2} s) | | |",
+        mails as f64 / mail_time.as_secs_f64(),
+        mail_time.as_secs_f64()
     );
     Ok(())
 }

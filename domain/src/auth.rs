@@ -5,7 +5,6 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{company, login_throttle, user, UserRole};
 use sea_orm::{
     sea_query::{Expr, OnConflict}, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
-    TransactionTrait,
 };
 
 use crate::{audit, password, Action, Actor, Ctx, DomainError, DomainResult};
@@ -212,7 +211,7 @@ pub async fn change_password(ctx: &Ctx, actor: &Actor, current: &str, new: &str)
     }
     let hash = hash_password(new.to_owned()).await?;
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     // Compare-and-set on the token version: of two concurrent changes only one
     // wins, so no token of the loser stays valid.
     let changed = user::Entity::update_many()

@@ -6,7 +6,7 @@ use entities::{company, user};
 use sea_orm::{
     sea_query::Expr,
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use serde_json::json;
 
@@ -78,7 +78,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewCompany) -> DomainResult
     let valid = ValidCompany::try_from(input)?;
     let (token, hash, prefix) = new_token();
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let taken = company::Entity::find().filter(company::Column::Identifier.eq(&valid.identifier)).count(&txn).await?;
     if taken > 0 {
         return Err(DomainError::Conflict(format!("a company with identifier {} already exists", valid.identifier)));
@@ -149,7 +149,7 @@ pub async fn list(ctx: &Ctx, actor: &Actor, page: PageRequest) -> DomainResult<P
 pub async fn set_active(ctx: &Ctx, actor: &Actor, id: i32, active: bool) -> DomainResult<company::Model> {
     ctx.authz.check(actor, Action::DeactivateCompany)?;
     let company = find_visible(ctx, actor, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let mut model = company.into_active_model();
     model.active = Set(active);
     model.updated_at = Set(Utc::now());
@@ -174,7 +174,7 @@ pub async fn rotate_integration_token(ctx: &Ctx, actor: &Actor, id: i32) -> Doma
     ctx.authz.check(actor, Action::RotateIntegrationToken)?;
     let company = find_visible(ctx, actor, id).await?;
     let (token, hash, prefix) = new_token();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let mut model = company.into_active_model();
     model.integration_token_hash = Set(hash);
     model.integration_token_prefix = Set(prefix);

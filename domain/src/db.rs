@@ -3,7 +3,10 @@
 use std::{str::FromStr, time::Duration};
 
 use migration::MigratorTrait;
-use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqlxPostgresConnector,
+    SqlxSqliteConnector, TransactionTrait,
+};
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -41,6 +44,21 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     } else {
         anyhow::bail!("unsupported DATABASE_URL scheme (use sqlite: or postgres:)")
     }
+}
+
+/// Begins a transaction that will write.
+///
+/// SQLite starts transactions deferred: one that reads first and writes later
+/// fails at once with "database is locked" if another connection wrote in
+/// between, since its snapshot is stale — the busy timeout cannot help. A no-op
+/// write as the first statement takes the write lock up front (waiting for it
+/// under the busy timeout instead), the same as `BEGIN IMMEDIATE`.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DatabaseBackend::Sqlite {
+        txn.execute_unprepared("UPDATE companies SET id = id WHERE 1 = 0").await?;
+    }
+    Ok(txn)
 }
 
 /// Applies every pending migration.

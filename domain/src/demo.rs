@@ -7,7 +7,7 @@ use entities::{
     locality, order, order_attribute, order_item, order_status_history, refund, shipment, user, AttributeKind, Incoterm, LogisticRole,
     OrderStatus, UserRole,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::{
     auth::hash_password,
@@ -182,7 +182,7 @@ const PRODUCTS: [(&str, &str, i64); 6] = [
 async fn load_orders(ctx: &Ctx, company_id: i32, spec: &DemoCompany, seed: u64) -> DomainResult<()> {
     let mut rng = Lcg(seed);
     let now = Utc::now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let origin = locality::ActiveModel {
         company_id: Set(company_id),
         source_id: Set("CD-01".into()),

@@ -7,7 +7,7 @@ use chrono::Utc;
 use entities::{locality, LogisticRole};
 use sea_orm::{
     sea_query::OnConflict, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::{
@@ -141,7 +141,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: LocalityInput) -> DomainRes
     ctx.authz.check(actor, Action::WriteLocalities)?;
     let company_id = writing_company(actor)?;
     let model = validated("", company_id, input)?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let created = model.insert(&txn).await.map_err(duplicate_source)?;
     audit::record(&txn, actor, Some(company_id), "locality.create", "locality", created.id, None).await?;
     txn.commit().await?;
@@ -168,7 +168,7 @@ pub async fn update(ctx: &Ctx, actor: &Actor, id: i32, input: LocalityInput) -> 
     let mut model = validated("", company_id, input)?;
     model.id = Set(existing.id);
     model.created_at = Set(existing.created_at);
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let updated = model.update(&txn).await.map_err(duplicate_source)?;
     audit::record(&txn, actor, Some(company_id), "locality.update", "locality", id, None).await?;
     txn.commit().await?;
@@ -193,7 +193,7 @@ pub async fn upsert_many(ctx: &Ctx, actor: &Actor, inputs: Vec<LocalityInput>) -
         models.push(validated(&prefix, company_id, input)?);
     }
     let source_ids: Vec<String> = seen.into_iter().collect();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     // Bounded chunks keep each statement under the databases' parameter limits.
     for chunk in models.chunks(100) {
         locality::Entity::insert_many(chunk.to_vec())

@@ -4,7 +4,6 @@ use chrono::Utc;
 use entities::{company, user, UserRole};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -57,7 +56,7 @@ pub async fn create_company_user(ctx: &Ctx, actor: &Actor, input: NewCompanyUser
         None => (tokens::random_token(12), true),
     };
     let hash = hash_password(password.clone()).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let user = insert_user(&txn, Some(company.id), UserRole::Company, &email, &name, hash, true).await?;
     audit::record(&txn, actor, Some(company.id), "user.create", "user", user.id, Some(json!({"email": email, "role": "company"}))).await?;
     txn.commit().await?;
@@ -81,7 +80,7 @@ pub async fn create_admin(ctx: &Ctx, actor: &Actor, email: &str, password: &str)
         return Err(DomainError::Conflict(format!("an admin with e-mail {email} already exists")));
     }
     let hash = hash_password(password.to_owned()).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let user = insert_user(&txn, None, UserRole::Admin, &email, "Platform admin", hash, false).await?;
     audit::record(&txn, actor, None, "user.create", "user", user.id, Some(json!({"email": email, "role": "admin"}))).await?;
     txn.commit().await?;
@@ -172,7 +171,7 @@ pub async fn set_active(ctx: &Ctx, actor: &Actor, user_id: i32, active: bool) ->
         return Err(DomainError::validation("userId", "you cannot deactivate your own account"));
     }
     let company_id = user.company_id;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let version = user.token_version + i32::from(!active);
     let mut model: user::ActiveModel = user.into();
     model.active = Set(active);

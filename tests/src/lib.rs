@@ -106,6 +106,11 @@ impl TestApp {
 
     /// Starts a server on a fresh database with an adjusted configuration.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        // Server logs (warnings and errors by default) show with a failing test.
+        if std::env::var_os("RUST_LOG").is_none() {
+            std::env::set_var("RUST_LOG", "warn");
+        }
+        api::telemetry::init_tracing();
         let (url, temp_dir) = fresh_database_url().await;
         let mut config = test_config(url.clone());
         tweak(&mut config);

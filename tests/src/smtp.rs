@@ -121,7 +121,7 @@ impl SmtpServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind SMTP port");
         let mails = Arc::new(Mutex::new(Vec::new()));
         let mut server = Server::new(Collector { mails: mails.clone(), current: None });
-        server.with_name("smtp.test").with_num_threads(4).with_tcp_listener(listener);
+        server.with_name("smtp.test").with_num_threads(16).with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();
         });

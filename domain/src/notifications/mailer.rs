@@ -5,11 +5,14 @@ use std::time::Duration;
 use entities::{smtp_settings, SmtpSecurity};
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
-    transport::smtp::authentication::Credentials,
+    transport::smtp::{authentication::Credentials, PoolConfig},
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 
 use super::SecretKey;
+
+/// Connections a worker keeps open to one SMTP server.
+pub(crate) const POOL_SIZE: u32 = 4;
 
 /// An SMTP connection pool to one server.
 pub(crate) type Transport = AsyncSmtpTransport<Tokio1Executor>;
@@ -22,7 +25,7 @@ pub(crate) fn company_transport(settings: &smtp_settings::Model, key: &SecretKey
         SmtpSecurity::Tls => Transport::relay(&settings.host).map_err(|e| e.to_string())?,
     };
     let port = u16::try_from(settings.port).map_err(|_| format!("invalid port {}", settings.port))?;
-    let mut builder = builder.port(port).timeout(Some(timeout));
+    let mut builder = builder.port(port).timeout(Some(timeout)).pool_config(PoolConfig::new().max_size(POOL_SIZE));
     if let Some(username) = &settings.username {
         let password = match &settings.password_encrypted {
             Some(sealed) => key.decrypt(settings.company_id, sealed).map_err(|e| e.to_string())?,
@@ -35,7 +38,9 @@ pub(crate) fn company_transport(settings: &smtp_settings::Model, key: &SecretKey
 
 /// The platform's transport from an `smtp://` / `smtps://` URL.
 pub(crate) fn url_transport(url: &str, timeout: Duration) -> Result<Transport, String> {
-    Transport::from_url(url).map(|b| b.timeout(Some(timeout)).build()).map_err(|e| e.to_string())
+    Transport::from_url(url)
+        .map(|b| b.timeout(Some(timeout)).pool_config(PoolConfig::new().max_size(POOL_SIZE)).build())
+        .map_err(|e| e.to_string())
 }
 
 /// Who a company's mails come from.

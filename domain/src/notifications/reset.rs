@@ -9,7 +9,7 @@
 use chrono::{Duration, Utc};
 use entities::{company, locality, password_reset_token, user, NotificationKind, UserRole};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 
@@ -52,7 +52,7 @@ pub async fn request(ctx: &Ctx, actor: &Actor, email: &str, company: Option<&str
         }
         None => None,
     };
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let mut query = user::Entity::find().filter(user::Column::Email.eq(&email));
     query = match &company {
         Some(c) => query.filter(user::Column::CompanyId.eq(c.id)),
@@ -149,7 +149,7 @@ pub async fn reset(ctx: &Ctx, actor: &Actor, token: &str, new_password: &str) ->
         .ok_or_else(invalid)?;
     password::check_policy("newPassword", new_password)?;
     let hash = hash_password(new_password.to_owned()).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     // Spend the token first, conditionally: of two concurrent uses one wins.
     let spent = password_reset_token::Entity::update_many()
         .col_expr(password_reset_token::Column::UsedAt, Expr::value(Some(now)))

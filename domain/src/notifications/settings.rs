@@ -8,7 +8,7 @@ use entities::{
 };
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 
 use super::{mailer, templates};
@@ -89,7 +89,7 @@ pub async fn save_smtp(ctx: &Ctx, actor: &Actor, input: SmtpInput) -> DomainResu
     if input.password.as_ref().is_some_and(|p| p.len() > 500) {
         return Err(DomainError::validation("password", "must be at most 500 characters"));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let existing = smtp_settings::Entity::find_by_id(company_id).one(&txn).await?;
     let password_encrypted = match input.password {
         None => existing.and_then(|e| e.password_encrypted),

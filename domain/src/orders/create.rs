@@ -3,7 +3,7 @@
 use chrono::Utc;
 use entities::{locality, order, order_attribute, order_item, order_status_history, LogisticRole, OrderStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 
 use super::{
@@ -121,7 +121,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<o
     };
     apply_address(&mut model, input.address)?;
 
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     check_localities(&txn, company_id, input.destination_locality_id, &origins).await?;
     let order = model.insert(&txn).await.map_err(conflict_on_duplicate)?;
     insert_children(&txn, order.id, items, pairs).await?;
@@ -178,7 +178,7 @@ async fn insert_children(
 /// Edits an order. Status changes go through the lifecycle functions instead.
 pub async fn update(ctx: &Ctx, actor: &Actor, order_id: i32, patch: OrderPatch) -> DomainResult<order::Model> {
     ctx.authz.check(actor, Action::WriteOrders)?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let order = lock_for_write(&txn, actor, order_id).await?;
     let company_id = order.company_id;
     let pickup_start = patch.pickup_start.or(order.pickup_start);

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entities::{locality, order, order_status_history, refund, shipment, OrderStatus};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, Set,
 };
 
 use super::input::{validate_invoice, validate_shipment, Invoice, Shipment};
@@ -157,7 +157,7 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
     if occurred_at > now + chrono::Duration::minutes(5) {
         return Err(DomainError::validation("occurredAt", "is in the future"));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let order = lock_for_write(&txn, actor, order_id).await?;
     let from = order.status;
 
