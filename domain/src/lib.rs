@@ -16,6 +16,7 @@
 //! - [`demo`]: demo data for `rastro demo`.
 
 pub mod actor;
+pub mod address;
 pub mod audit;
 pub mod auth;
 pub mod authz;

@@ -12,6 +12,7 @@ use sea_orm::{
 
 use crate::{
     actor::Scope,
+    address::Address,
     audit,
     error::is_unique_violation,
     page::{Page, PageRequest},
@@ -41,63 +42,17 @@ pub struct LocalityInput {
     pub name: String,
     /// Origin, destination or both.
     pub logistic_role: LogisticRole,
-    /// Street.
-    pub street: Option<String>,
-    /// Number.
-    pub number: Option<String>,
-    /// Complement.
-    pub complement: Option<String>,
-    /// District.
-    pub district: Option<String>,
-    /// City.
-    pub city: Option<String>,
-    /// State (two letters).
-    pub state: Option<String>,
-    /// Country (two letters).
-    pub country: Option<String>,
-    /// Postal code.
-    pub zip_code: Option<String>,
-    /// Latitude, −90..90; with longitude or not at all.
-    pub latitude: Option<f64>,
-    /// Longitude, −180..180; with latitude or not at all.
-    pub longitude: Option<f64>,
+    /// Address and coordinates.
+    pub address: Address,
     /// The responsible person.
     pub responsible: Option<Responsible>,
-}
-
-/// Parses a two-letter code (state, country), upper-cased.
-fn two_letters(field: &str, value: Option<String>) -> Result<Option<String>, DomainError> {
-    match value.map(|v| v.trim().to_uppercase()).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) if v.len() == 2 && v.chars().all(|c| c.is_ascii_uppercase()) => Ok(Some(v)),
-        Some(_) => Err(DomainError::validation(field, "must be a two-letter code")),
-    }
-}
-
-/// Checks a latitude/longitude pair.
-pub fn coordinates(prefix: &str, latitude: Option<f64>, longitude: Option<f64>) -> Result<(), DomainError> {
-    match (latitude, longitude) {
-        (None, None) => Ok(()),
-        (Some(lat), Some(lon)) => {
-            if !(-90.0..=90.0).contains(&lat) || !lat.is_finite() {
-                return Err(DomainError::validation(format!("{prefix}latitude"), "must be between -90 and 90"));
-            }
-            if !(-180.0..=180.0).contains(&lon) || !lon.is_finite() {
-                return Err(DomainError::validation(format!("{prefix}longitude"), "must be between -180 and 180"));
-            }
-            Ok(())
-        }
-        (Some(_), None) => Err(DomainError::validation(format!("{prefix}longitude"), "is required with latitude")),
-        (None, Some(_)) => Err(DomainError::validation(format!("{prefix}latitude"), "is required with longitude")),
-    }
 }
 
 /// Validates `input` into an active model for `company_id`; `prefix` names the
 /// input in errors (e.g. `localities[3].`).
 fn validated(prefix: &str, company_id: i32, input: LocalityInput) -> Result<locality::ActiveModel, DomainError> {
     let f = |name: &str| format!("{prefix}{name}");
-    let opt = |name: &str, value: Option<String>, max| validate::optional_text(&f(name), value.as_deref(), max);
-    coordinates(prefix, input.latitude, input.longitude)?;
+    let address = input.address.cleaned(prefix)?;
     let responsible = match input.responsible {
         None => None,
         Some(r) => Some((
@@ -112,16 +67,16 @@ fn validated(prefix: &str, company_id: i32, input: LocalityInput) -> Result<loca
         source_id: Set(validate::text(&f("sourceId"), &input.source_id, 30)?),
         name: Set(validate::text(&f("name"), &input.name, 200)?),
         logistic_role: Set(input.logistic_role),
-        street: Set(opt("street", input.street, 200)?),
-        number: Set(opt("number", input.number, 30)?),
-        complement: Set(opt("complement", input.complement, 30)?),
-        district: Set(opt("district", input.district, 50)?),
-        city: Set(opt("city", input.city, 50)?),
-        state: Set(two_letters(&f("state"), input.state)?),
-        country: Set(two_letters(&f("country"), input.country)?),
-        zip_code: Set(opt("zipCode", input.zip_code, 10)?),
-        latitude: Set(input.latitude),
-        longitude: Set(input.longitude),
+        street: Set(address.street),
+        number: Set(address.number),
+        complement: Set(address.complement),
+        district: Set(address.district),
+        city: Set(address.city),
+        state: Set(address.state),
+        country: Set(address.country),
+        zip_code: Set(address.zip_code),
+        latitude: Set(address.latitude),
+        longitude: Set(address.longitude),
         responsible_name: Set(responsible.as_ref().map(|r| r.0.clone())),
         responsible_email: Set(responsible.as_ref().map(|r| r.1.clone())),
         responsible_phone: Set(responsible.and_then(|r| r.2)),
@@ -276,27 +231,4 @@ pub async fn list(ctx: &Ctx, actor: &Actor, page: PageRequest, search: Option<&s
 pub async fn by_ids(db: &impl ConnectionTrait, actor: &Actor, ids: &[i32]) -> DomainResult<HashMap<i32, locality::Model>> {
     let rows = locality::Entity::find().filter(locality::Column::Id.is_in(ids.iter().copied())).all(db).await?;
     Ok(rows.into_iter().filter(|l| actor.sees_company(l.company_id)).map(|l| (l.id, l)).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn coordinates_must_be_in_range_and_come_in_pairs() {
-        assert!(coordinates("", Some(-23.5), Some(-46.6)).is_ok());
-        assert!(coordinates("", None, None).is_ok());
-        assert!(coordinates("", Some(90.1), Some(0.0)).is_err());
-        assert!(coordinates("", Some(0.0), Some(-180.5)).is_err());
-        assert!(coordinates("", Some(1.0), None).is_err());
-        assert!(coordinates("", None, Some(1.0)).is_err());
-        assert!(coordinates("", Some(f64::NAN), Some(1.0)).is_err());
-    }
-
-    #[test]
-    fn two_letter_codes_are_upper_cased() {
-        assert_eq!(two_letters("s", Some(" sp ".into())).ok().flatten().as_deref(), Some("SP"));
-        assert!(two_letters("s", Some("São".into())).is_err());
-        assert_eq!(two_letters("s", Some(" ".into())).ok().flatten(), None);
-    }
 }

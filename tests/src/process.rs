@@ -34,7 +34,8 @@ impl RastroProcess {
         Self::start_with(database_url, &[("RASTRO_MAIL_BACKOFF_MS", "100"), ("RASTRO_MAIL_BACKOFF_MAX_MS", "400"), ("RASTRO_MAIL_POLL_MS", "100")]).await
     }
 
-    async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Self {
+    /// Like [`RastroProcess::start`], with extra environment variables.
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(binary())
             .arg("serve")

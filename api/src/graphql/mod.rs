@@ -47,6 +47,7 @@ pub fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot,
         .limit_recursive_depth(32)
         .limit_directives(8)
         .extension(limits::DocumentLimits { aliases: limits.aliases, depth: limits.depth })
+        .extension(loaders::PerRequestLoaders)
 }
 
 /// The SDL the server serves: what `rastro export-schema` prints and what

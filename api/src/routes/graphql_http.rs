@@ -19,10 +19,7 @@ use axum::{
 use domain::{Actor, DomainError};
 
 use crate::{
-    graphql::{
-        error::{code, ensure_code, error_body},
-        loaders::Loaders,
-    },
+    graphql::error::{code, ensure_code, error_body},
     state::AppState,
 };
 
@@ -98,8 +95,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(actor) => actor,
         Err(response) => return response,
     };
-    let loaders = std::sync::Arc::new(Loaders::new(&state.ctx, &actor));
-    respond(state.schema.execute_batch(batch.data(actor).data(loaders)).await)
+    respond(state.schema.execute_batch(batch.data(actor)).await)
 }
 
 /// The type of the operation a GET request would run, if the document parses.
@@ -132,8 +128,7 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw
         Ok(actor) => actor,
         Err(response) => return response,
     };
-    let loaders = std::sync::Arc::new(Loaders::new(&state.ctx, &actor));
-    respond(BatchResponse::Single(state.schema.execute(request.data(actor).data(loaders)).await))
+    respond(BatchResponse::Single(state.schema.execute(request.data(actor)).await))
 }
 
 /// `GET /graphiql`: the in-browser IDE.

@@ -25,10 +25,7 @@ use axum::{
 };
 use futures::{channel::mpsc, SinkExt, StreamExt};
 
-use crate::{
-    graphql::{error::to_gql, loaders::Loaders},
-    state::AppState,
-};
+use crate::{graphql::error::to_gql, state::AppState};
 
 /// Small read buffer: axum's default (128 KiB, zero-filled per read) costs far more
 /// memory and CPU per subscriber than a GraphQL client ever needs (DESIGN.md).
@@ -79,7 +76,6 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
             }
             init_flag.store(true, Ordering::SeqCst);
             let mut data = Data::default();
-            data.insert(std::sync::Arc::new(Loaders::new(&ctx, &actor)));
             data.insert(actor);
             Ok(data)
         })

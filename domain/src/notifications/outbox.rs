@@ -72,17 +72,21 @@ async fn draft(
 /// Marks bodies stored encrypted (they hold a one-time link).
 pub(crate) const SEALED: &str = "sealed:";
 
+/// A mail to queue.
+pub(crate) struct NewMail<'a> {
+    pub kind: NotificationKind,
+    pub company_id: Option<i32>,
+    pub order_id: Option<i32>,
+    pub history_id: Option<i32>,
+    pub recipient: &'a str,
+    pub mail: templates::MailParts,
+    /// Why it cannot go out yet, if so.
+    pub held: Option<&'a str>,
+}
+
 /// Inserts a mail into the outbox: `PENDING`, or `HELD` when `held` says why not yet.
-pub(crate) async fn insert(
-    db: &impl ConnectionTrait,
-    kind: NotificationKind,
-    company_id: Option<i32>,
-    order_id: Option<i32>,
-    history_id: Option<i32>,
-    recipient: &str,
-    mail: templates::MailParts,
-    held: Option<&str>,
-) -> DomainResult<notification::Model> {
+pub(crate) async fn insert(db: &impl ConnectionTrait, new: NewMail<'_>) -> DomainResult<notification::Model> {
+    let NewMail { kind, company_id, order_id, history_id, recipient, mail, held } = new;
     let now = Utc::now();
     Ok(notification::ActiveModel {
         company_id: Set(company_id),
@@ -112,28 +116,46 @@ async fn has_sender(db: &impl ConnectionTrait, company_id: i32) -> DomainResult<
     Ok(smtp_settings::Entity::find_by_id(company_id).one(db).await?.is_some())
 }
 
-/// Called in the transaction of an applied status change: writes the customer
-/// mail when the company's rules want one (and, for manual changes, the user
-/// asked to notify). Returns whether a mail was queued.
+/// Called in the transaction of an applied status change or comment: writes the
+/// customer mail when the company's rules want one (and, for manual changes,
+/// the user asked to notify; a comment mails only when asked to and visible to
+/// the customer). Returns whether a mail was queued.
 pub(crate) async fn enqueue_status_change(
     ctx: &Ctx,
     db: &impl ConnectionTrait,
     order: &order::Model,
     entry: &order_status_history::Model,
 ) -> DomainResult<bool> {
-    let prefs = settings::prefs_of(db, order.company_id).await?;
     let manual = entry.source == "manual";
-    if !prefs.statuses.contains(&entry.to_status) || (manual && !entry.notify_customer) {
+    let comment_only = entry.from_status == Some(entry.to_status);
+    let wanted = if comment_only {
+        // A comment mails only when asked to and when the customer may see it.
+        entry.notify_customer && entry.visible_to_customer
+    } else {
+        let prefs = settings::prefs_of(db, order.company_id).await?;
+        prefs.statuses.contains(&entry.to_status) && (!manual || entry.notify_customer)
+    };
+    if !wanted {
         return Ok(false);
     }
-    let draft = draft(ctx, db, order, entry.from_status, entry.to_status, entry.comment.as_deref()).await?;
+    // A note hidden from the customer never goes into the customer's mail.
+    let comment = entry.comment.as_deref().filter(|_| entry.visible_to_customer);
+    let draft = draft(ctx, db, order, entry.from_status, entry.to_status, comment).await?;
     let Some(recipient) = draft.recipient else {
         tracking_skip(order.id);
         return Ok(false);
     };
     let held = (!has_sender(db, order.company_id).await?).then_some(HELD_REASON);
-    insert(db, NotificationKind::StatusChange, Some(order.company_id), Some(order.id), Some(entry.id), &recipient, draft.mail, held)
-        .await?;
+    let new = NewMail {
+        kind: NotificationKind::StatusChange,
+        company_id: Some(order.company_id),
+        order_id: Some(order.id),
+        history_id: Some(entry.id),
+        recipient: &recipient,
+        mail: draft.mail,
+        held,
+    };
+    insert(db, new).await?;
     Ok(true)
 }
 
@@ -169,10 +191,24 @@ pub async fn resend(ctx: &Ctx, actor: &Actor, notification_id: i32) -> DomainRes
         .one(&ctx.db)
         .await?
         .ok_or_else(|| DomainError::not_found("notification", notification_id))?;
-    let held = (!has_sender(&ctx.db, company_id).await?).then_some(HELD_REASON);
+    if original.kind == NotificationKind::PasswordReset {
+        return Err(DomainError::validation("id", "password mails are not resent; ask for a new link instead"));
+    }
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    let held = (!has_sender(&txn, company_id).await?).then_some(HELD_REASON);
     let mail = templates::MailParts { subject: original.subject, html: original.html, text: original.text };
-    let copy = insert(&ctx.db, NotificationKind::Resend, Some(company_id), original.order_id, original.history_id, &original.recipient, mail, held).await?;
-    crate::audit::record(&ctx.db, actor, Some(company_id), "notification.resend", "notification", notification_id, None).await?;
+    let new = NewMail {
+        kind: NotificationKind::Resend,
+        company_id: Some(company_id),
+        order_id: original.order_id,
+        history_id: original.history_id,
+        recipient: &original.recipient,
+        mail,
+        held,
+    };
+    let copy = insert(&txn, new).await?;
+    crate::audit::record(&txn, actor, Some(company_id), "notification.resend", "notification", notification_id, None).await?;
+    txn.commit().await?;
     ctx.mail_wakeup.notify_one();
     Ok(copy)
 }

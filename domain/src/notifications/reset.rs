@@ -127,7 +127,16 @@ pub async fn request(ctx: &Ctx, actor: &Actor, email: &str, company: Option<&str
     };
     let held = (!company_has_sender && ctx.mail.platform_smtp_url.is_none())
         .then_some("neither the company nor the platform has an SMTP sender configured");
-    outbox::insert(&txn, NotificationKind::PasswordReset, company.as_ref().map(|c| c.id), None, None, &email, mail, held).await?;
+    let new = outbox::NewMail {
+        kind: NotificationKind::PasswordReset,
+        company_id: company.as_ref().map(|c| c.id),
+        order_id: None,
+        history_id: None,
+        recipient: &email,
+        mail,
+        held,
+    };
+    outbox::insert(&txn, new).await?;
     let action = if first_access { "user.first_access" } else { "user.password_reset_requested" };
     audit::record(&txn, actor, account.company_id, action, "user", account.id, None).await?;
     txn.commit().await?;

@@ -241,7 +241,8 @@ pub fn render(parts: &MailParts, context: &impl Serialize) -> Result<MailParts, 
             .map_err(|e| DomainError::validation(field, format!("template error: {e}")))
     };
     Ok(MailParts {
-        subject: one("subject", "subject.txt", &parts.subject)?.trim().replace(['\r', '\n'], " "),
+        // One line, and within the outbox's 300-character column.
+        subject: one("subject", "subject.txt", &parts.subject)?.trim().replace(['\r', '\n'], " ").chars().take(300).collect(),
         html: one("html", "body.html", &parts.html)?,
         text: one("text", "body.txt", &parts.text)?,
     })

@@ -18,8 +18,9 @@ use super::{
 };
 use crate::{Ctx, DomainResult};
 
-/// Mails claimed per round.
-const CLAIM: i64 = 32;
+/// Mails claimed per round: two per connection, so a round finishes well within
+/// its lease even when every send runs into the SMTP timeout.
+const CLAIM: i64 = 2 * mailer::POOL_SIZE as i64;
 /// Mails in flight at once. lettre writes a message's end marker as a separate
 /// small packet, so each send waits out the peer's delayed ACK (~40 ms); sending
 /// several at once over the transport's pooled connections hides that. Kept at
@@ -78,6 +79,11 @@ impl Worker {
         }
         let results: Vec<DomainResult<()>> = futures::stream::iter(ready)
             .map(|(mail, prepared)| async move {
+                // Past its lease another worker may already have written this mail
+                // off as interrupted: leave it alone rather than risk a second copy.
+                if mail.lease_until.is_some_and(|lease| lease <= Utc::now()) {
+                    return Ok(());
+                }
                 let outcome = match prepared {
                     Ok((transport, message, message_id)) => match mailer::send(&transport, message).await {
                         Ok(answer) => Outcome::Sent { answer, message_id },
@@ -117,7 +123,7 @@ impl Worker {
             Ok(sender) => sender,
             Err(err) => return Err(Outcome::GiveUp(err)),
         };
-        let message_id = format!("<rastro.{}@{}>", mail.id, mailer::domain_of(&from.email.to_string()));
+        let message_id = format!("<rastro.{}@{}>", mail.id, mailer::domain_of(from.email.as_ref()));
         let (text, html) = match (unseal(ctx, &mail.text), unseal(ctx, &mail.html)) {
             (Ok(text), Ok(html)) => (text, html),
             (Err(err), _) | (_, Err(err)) => return Err(Outcome::GiveUp(err)),
@@ -244,7 +250,19 @@ async fn record(ctx: &Ctx, mail: &notification::Model, outcome: Outcome) -> Doma
     // One commit per mail: the state and its attempt together, and one fsync
     // instead of two (SQLite runs with synchronous = FULL).
     let txn = crate::db::begin_write(&ctx.db).await?;
-    row.update(&txn).await?;
+    // Only while still ours: a mail written off as interrupted stays so.
+    let updated = notification::Entity::update(row)
+        .filter(notification::Column::State.eq(NotificationState::Sending))
+        .exec(&txn)
+        .await;
+    match updated {
+        Ok(_) => {}
+        Err(sea_orm::DbErr::RecordNotUpdated) => {
+            tracing::warn!(notification = mail.id, "mail was written off while being sent; outcome recorded nowhere else");
+            return Ok(());
+        }
+        Err(err) => return Err(err.into()),
+    }
     if !matches!(outcome, Outcome::Hold) {
         notification_attempt::ActiveModel {
             notification_id: Set(mail.id),

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::{
     input::{
-        address_is_complete, apply_address, check_priority, check_windows, validate_items, validate_pairs, NewOrder,
+        apply_address, check_priority, check_windows, validate_items, validate_pairs, NewOrder,
         OrderPatch,
     },
     lifecycle::{event_for, lock_for_write},
@@ -81,7 +81,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<o
         (None, None) => {
             return Err(DomainError::validation("destinationLocalityId", "give a destination locality or an address"))
         }
-        (None, Some(address)) if !address_is_complete(address) => {
+        (None, Some(address)) if !address.is_complete() => {
             return Err(DomainError::validation("address.zipCode", "give a zip code, or city and state"))
         }
         _ => {}
@@ -114,7 +114,8 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<o
         invoice_issued_at: Set(None),
         invoice_url: Set(None),
         refunded_cents: Set(0),
-        last_event_at: Set(Some(now)),
+        // No status event yet: the first one from a feed may predate the import.
+        last_event_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -207,7 +208,7 @@ pub async fn update(ctx: &Ctx, actor: &Actor, order_id: i32, patch: OrderPatch) 
         model.incoterm = Set(patch.incoterm);
     }
     if let Some(address) = patch.address {
-        if !address_is_complete(&address) && destination.is_none() {
+        if !address.is_complete() && destination.is_none() {
             return Err(DomainError::validation("address.zipCode", "give a zip code, or city and state"));
         }
         apply_address(&mut model, Some(address))?;

@@ -6,32 +6,8 @@ use chrono::{DateTime, Utc};
 use entities::{order, order_attribute, order_item, AttributeKind, Incoterm, OrderStatus};
 use sea_orm::Set;
 
-use crate::{localities::coordinates, validate, DomainError};
-
-/// An alternative delivery address (instead of a destination locality).
-#[derive(Debug, Clone, Default)]
-pub struct Address {
-    /// Street.
-    pub street: Option<String>,
-    /// Number.
-    pub number: Option<String>,
-    /// Complement.
-    pub complement: Option<String>,
-    /// District.
-    pub district: Option<String>,
-    /// City (required without a zip code).
-    pub city: Option<String>,
-    /// State, two letters (required without a zip code).
-    pub state: Option<String>,
-    /// Country, two letters.
-    pub country: Option<String>,
-    /// Zip code (required without city and state).
-    pub zip_code: Option<String>,
-    /// Latitude.
-    pub latitude: Option<f64>,
-    /// Longitude.
-    pub longitude: Option<f64>,
-}
+pub use crate::address::Address;
+use crate::{validate, DomainError};
 
 /// One order line.
 #[derive(Debug, Clone)]
@@ -205,34 +181,18 @@ pub(crate) fn check_priority(priority: Option<i32>) -> Result<i32, DomainError> 
 
 /// Validates an alternative address into the order's address columns.
 pub(crate) fn apply_address(model: &mut order::ActiveModel, address: Option<Address>) -> Result<(), DomainError> {
-    let a = address.unwrap_or_default();
-    let f = |name: &str| format!("address.{name}");
-    let opt = |name: &str, value: &Option<String>, max| validate::optional_text(&f(name), value.as_deref(), max);
-    let two = |name: &str, value: &Option<String>| -> Result<Option<String>, DomainError> {
-        match value.as_deref().map(|v| v.trim().to_uppercase()).filter(|v| !v.is_empty()) {
-            None => Ok(None),
-            Some(v) if v.len() == 2 && v.chars().all(|c| c.is_ascii_uppercase()) => Ok(Some(v)),
-            Some(_) => Err(DomainError::validation(f(name), "must be a two-letter code")),
-        }
-    };
-    coordinates("address.", a.latitude, a.longitude)?;
-    model.address_street = Set(opt("street", &a.street, 200)?);
-    model.address_number = Set(opt("number", &a.number, 30)?);
-    model.address_complement = Set(opt("complement", &a.complement, 30)?);
-    model.address_district = Set(opt("district", &a.district, 50)?);
-    model.address_city = Set(opt("city", &a.city, 50)?);
-    model.address_state = Set(two("state", &a.state)?);
-    model.address_country = Set(two("country", &a.country)?);
-    model.address_zip_code = Set(opt("zipCode", &a.zip_code, 10)?);
+    let a = address.unwrap_or_default().cleaned("address.")?;
+    model.address_street = Set(a.street);
+    model.address_number = Set(a.number);
+    model.address_complement = Set(a.complement);
+    model.address_district = Set(a.district);
+    model.address_city = Set(a.city);
+    model.address_state = Set(a.state);
+    model.address_country = Set(a.country);
+    model.address_zip_code = Set(a.zip_code);
     model.address_latitude = Set(a.latitude);
     model.address_longitude = Set(a.longitude);
     Ok(())
-}
-
-/// Whether an address has enough to deliver to: zip code, or city and state.
-pub(crate) fn address_is_complete(a: &Address) -> bool {
-    let has = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
-    has(&a.zip_code) || (has(&a.city) && has(&a.state))
 }
 
 /// Validates the lines; returns rows without `order_id` and the total in cents.

@@ -179,6 +179,23 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
         ..Default::default()
     };
 
+    // Stale or repeated events are recorded as skipped before anything else is
+    // judged: a replayed release or invoice is not an error.
+    let intended = match &command {
+        Command::Move(to) => *to,
+        Command::Hold => OrderStatus::OnHold,
+        Command::Release => order.status_before_hold.unwrap_or(from),
+        Command::Invoice(_) => OrderStatus::Invoiced,
+        Command::Ship(_) => OrderStatus::InTransit,
+        Command::Refund(_) => OrderStatus::Refunded,
+        Command::Comment => from,
+    };
+    if let Some(reason) = skip_reason(&txn, &order, &meta).await? {
+        let entry = history(intended, false, Some(reason)).insert(&txn).await?;
+        txn.commit().await?;
+        return Ok(StatusOutcome { order, entry, applied: false });
+    }
+
     let target = match &command {
         Command::Move(to) => Some(*to),
         Command::Hold => Some(OrderStatus::OnHold),
@@ -196,15 +213,10 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
         Command::Refund(_) => Some(OrderStatus::Refunded),
         Command::Comment => None,
     };
-
-    if let Some(reason) = skip_reason(&txn, &order, &meta).await? {
-        let entry = history(target.unwrap_or(from), false, Some(reason)).insert(&txn).await?;
-        txn.commit().await?;
-        return Ok(StatusOutcome { order, entry, applied: false });
-    }
     if let Some(to) = target {
         status::check(from, to, order.status_before_hold)?;
     }
+    let is_comment = matches!(command, Command::Comment);
 
     let mut model = order.clone().into_active_model();
     match command {
@@ -254,8 +266,9 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
     if let Some(to) = target {
         model.status = Set(to);
         model.status_before_hold = Set(if to == OrderStatus::OnHold { Some(from) } else { None });
+        // Only status changes move the mark stale events are judged against.
+        model.last_event_at = Set(Some(order.last_event_at.map_or(occurred_at, |last| last.max(occurred_at))));
     }
-    model.last_event_at = Set(Some(order.last_event_at.map_or(occurred_at, |last| last.max(occurred_at))));
     model.updated_at = Set(now);
     let order = model.update(&txn).await?;
     let entry = history(target.unwrap_or(from), true, None).insert(&txn).await?;
@@ -264,6 +277,7 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
             vec![event_for(&txn, &order, &entry).await?],
             crate::notifications::outbox::enqueue_status_change(ctx, &txn, &order, &entry).await?,
         ),
+        None if is_comment => (vec![], crate::notifications::outbox::enqueue_status_change(ctx, &txn, &order, &entry).await?),
         None => (vec![], false),
     };
     let staged = ctx.events.stage(&txn, events).await?;

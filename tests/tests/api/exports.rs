@@ -36,7 +36,9 @@ async fn a_csv_export_of_ten_thousand_orders_streams_with_flat_memory() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
-    let server = tests::process::RastroProcess::start(&app.database_url).await;
+    // One database connection: SQLite's page cache (2 MiB) is per connection, and
+    // a varying number of warm connections would blur what is measured.
+    let server = tests::process::RastroProcess::start_with(&app.database_url, &[("RASTRO_DB_MAX_CONNECTIONS", "1")]).await;
     let token = server.login(&format!("staff@{}.test", t.identifier), tests::PASSWORD, "acme").await;
     let url = format!("{}/exports/orders.csv", server.base());
 

@@ -111,30 +111,34 @@ async fn stale_and_repeated_events_are_recorded_as_skipped_and_not_applied() {
     let now = chrono::Utc::now();
     let at = |minutes: i64| (now - chrono::Duration::minutes(minutes)).to_rfc3339();
 
-    // Created "now"; an event from an hour ago is older than the last change.
-    let stale = app.gql(Some(&t.staff), MOVE, json!({ "id": id, "s": "INVOICED", "at": at(60) })).await;
+    // The first status event sets the mark; one from before it is stale.
+    let first = app.gql(Some(&t.staff), MOVE, json!({ "id": id, "s": "INVOICED", "at": at(10) })).await;
+    assert_eq!(first["data"]["updateOrderStatus"]["applied"], true, "{first}");
+    let stale = app.gql(Some(&t.staff), MOVE, json!({ "id": id, "s": "IN_SEPARATION", "at": at(60) })).await;
     let result = &stale["data"]["updateOrderStatus"];
     assert_eq!(result["applied"], false, "{stale}");
-    assert_eq!(result["order"]["status"], "APPROVED");
+    assert_eq!(result["order"]["status"], "INVOICED");
     assert!(result["entry"]["skipReason"].as_str().unwrap().contains("stale"));
+    // A comment is not a status event: it does not make later events stale.
+    app.gql(Some(&t.staff), "mutation($id: ID!) { addOrderComment(id: $id, comment: \"note\") { applied } }", json!({ "id": id })).await;
 
-    let first = app.gql(Some(&t.staff), MOVE, json!({ "id": id, "s": "INVOICED", "ev": "evt-1" })).await;
-    assert_eq!(first["data"]["updateOrderStatus"]["applied"], true);
-    let repeat = app.gql(Some(&t.staff), MOVE, json!({ "id": id, "s": "INVOICED", "ev": "evt-1" })).await;
+    let applied = app.gql(Some(&t.staff), MOVE, json!({ "id": id, "s": "IN_SEPARATION", "ev": "evt-1", "at": at(5) })).await;
+    assert_eq!(applied["data"]["updateOrderStatus"]["applied"], true, "{applied}");
+    let repeat = app.gql(Some(&t.staff), MOVE, json!({ "id": id, "s": "IN_SEPARATION", "ev": "evt-1" })).await;
     let result = &repeat["data"]["updateOrderStatus"];
     assert_eq!(result["applied"], false, "a repeat is not an error: {repeat}");
     assert!(result["entry"]["skipReason"].as_str().unwrap().contains("duplicate"));
 
-    // Both skipped events are in the history, marked; the status moved once.
+    // Both skipped events are in the history, marked; the status moved once each.
     let order_id: i32 = id.parse().unwrap();
     let history = order_status_history::Entity::find()
         .filter(order_status_history::Column::OrderId.eq(order_id))
         .all(&app.db)
         .await
         .unwrap();
-    assert_eq!(history.len(), 4, "creation, stale, applied, repeat");
+    assert_eq!(history.len(), 6, "creation, invoiced, stale, comment, applied, repeat");
     assert_eq!(history.iter().filter(|h| !h.applied).count(), 2);
-    assert_eq!(history.iter().filter(|h| h.applied && h.to_status == OrderStatus::Invoiced).count(), 1);
+    assert_eq!(history.iter().filter(|h| h.applied && h.to_status == OrderStatus::InSeparation).count(), 1);
 
     let future = app
         .gql(Some(&t.staff), MOVE, json!({ "id": id, "s": "IN_SEPARATION", "at": (now + chrono::Duration::hours(2)).to_rfc3339() }))

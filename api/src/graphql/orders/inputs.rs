@@ -405,21 +405,11 @@ pub struct LocalityInput {
 
 impl From<LocalityInput> for localities::LocalityInput {
     fn from(l: LocalityInput) -> Self {
-        let a = l.address.unwrap_or_default();
         localities::LocalityInput {
             source_id: l.source_id,
             name: l.name,
             logistic_role: l.logistic_role.into(),
-            street: a.street,
-            number: a.number,
-            complement: a.complement,
-            district: a.district,
-            city: a.city,
-            state: a.state,
-            country: a.country,
-            zip_code: a.zip_code,
-            latitude: a.latitude,
-            longitude: a.longitude,
+            address: l.address.unwrap_or_default().into(),
             responsible: l.responsible.map(|r| localities::Responsible { name: r.name, email: r.email, phone: r.phone }),
         }
     }
