@@ -4,6 +4,7 @@ use std::{str::FromStr, time::Duration};
 
 use migration::MigratorTrait;
 use sea_orm::{
+    sea_query::{Expr, Func, IntoColumnRef, LikeExpr, SimpleExpr},
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqlxPostgresConnector,
     SqlxSqliteConnector, TransactionTrait,
 };
@@ -59,6 +60,13 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         txn.execute_unprepared("UPDATE companies SET id = id WHERE 1 = 0").await?;
     }
     Ok(txn)
+}
+
+/// `LOWER(col) LIKE '%term%'`, with the user's `%` and `_` taken literally.
+/// (SQLite's `LOWER` folds ASCII letters only; PostgreSQL's folds all.)
+pub fn contains(col: impl IntoColumnRef, term: &str) -> SimpleExpr {
+    let escaped = term.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
 /// Applies every pending migration.

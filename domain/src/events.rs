@@ -126,7 +126,10 @@ impl EventBus {
         if db.get_database_backend() != DatabaseBackend::Postgres {
             return Ok(Self::local());
         }
-        let pool = db.get_postgres_connection_pool().clone();
+        // The listener holds its connection for good: give it a pool of its own
+        // rather than one of the server's query connections.
+        let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with(options).await?;
         let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
         listener.listen(CHANNEL).await?;
         let bus = EventBus { sender: broadcast::channel(BUFFER).0, cross_process: true };

@@ -13,6 +13,7 @@ use sea_orm::{
 use crate::{
     actor::Scope,
     address::Address,
+    db::contains,
     audit,
     error::is_unique_violation,
     page::{Page, PageRequest},
@@ -206,14 +207,12 @@ pub async fn list(ctx: &Ctx, actor: &Actor, page: PageRequest, search: Option<&s
         Scope::Nothing => return Ok(Page { items: vec![], has_next_page: false, total_count: 0 }),
     }
     if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
-        let pattern = format!("%{}%", term.to_lowercase());
-        let lower = |col: locality::Column| sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(sea_orm::sea_query::Expr::col(col)));
         query = query.filter(
             Condition::any()
-                .add(lower(locality::Column::SourceId).like(pattern.clone()))
-                .add(lower(locality::Column::Name).like(pattern.clone()))
-                .add(lower(locality::Column::City).like(pattern.clone()))
-                .add(locality::Column::ResponsibleEmail.like(pattern)),
+                .add(contains(locality::Column::SourceId, term))
+                .add(contains(locality::Column::Name, term))
+                .add(contains(locality::Column::City, term))
+                .add(contains(locality::Column::ResponsibleEmail, term)),
         );
     }
     let total_count = query.clone().count(&ctx.db).await?;

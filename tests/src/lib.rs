@@ -123,7 +123,8 @@ impl TestApp {
             base: format!("http://{addr}"),
             db: ctx.db.clone(),
             ctx,
-            http: reqwest::Client::new(),
+            // A hung server fails the test instead of hanging the run.
+            http: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client"),
             database_url: url,
             temp_dir,
         }

@@ -134,7 +134,10 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<o
         comment: Set(None),
         notify_customer: Set(false),
         visible_to_customer: Set(true),
-        source: Set("manual".into()),
+        source: Set(match actor.kind() {
+            crate::actor::ActorKind::Integration { .. } => "integration".into(),
+            _ => "manual".into(),
+        }),
         actor_user_id: Set(actor.user_id()),
         event_id: Set(None),
         applied: Set(true),
@@ -244,6 +247,28 @@ pub async fn update(ctx: &Ctx, actor: &Actor, order_id: i32, patch: OrderPatch) 
         order_attribute::Entity::delete_many().filter(order_attribute::Column::OrderId.eq(order_id)).exec(&txn).await?;
         insert_children(&txn, order_id, vec![], rows).await?;
     }
+    // Edits are part of the order's story too; the entry is for the company's
+    // eyes only and changes no status.
+    let now = Utc::now();
+    order_status_history::ActiveModel {
+        order_id: Set(order_id),
+        company_id: Set(company_id),
+        from_status: Set(Some(updated.status)),
+        to_status: Set(updated.status),
+        comment: Set(Some("order details updated".into())),
+        notify_customer: Set(false),
+        visible_to_customer: Set(false),
+        source: Set("manual".into()),
+        actor_user_id: Set(actor.user_id()),
+        event_id: Set(None),
+        applied: Set(true),
+        skip_reason: Set(None),
+        occurred_at: Set(now),
+        recorded_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
     audit::record(&txn, actor, Some(company_id), "order.update", "order", order_id, None).await?;
     txn.commit().await?;
     Ok(updated)

@@ -8,7 +8,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use entities::{order, order_attribute, order_item, order_status_history, refund, shipment, OrderStatus};
 use sea_orm::{
-    sea_query::{Expr, Func, LikeExpr, Query, SimpleExpr},
+    sea_query::{Expr, Query},
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
     Select,
 };
@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{visible_order_ids, visible_orders};
 use crate::{
     actor::Scope,
+    db::contains,
     page::{Page, MAX_PAGE},
     Action, Actor, Ctx, DomainError, DomainResult,
 };
@@ -144,11 +145,6 @@ fn decode_cursor(raw: &str, sort: OrderSort) -> DomainResult<(sea_orm::Value, i3
     Ok((value, cursor.id))
 }
 
-/// `LOWER(col) LIKE '%term%'`, with the user's `%` and `_` taken literally.
-fn contains(col: impl sea_orm::sea_query::IntoColumnRef, term: &str) -> SimpleExpr {
-    let escaped = term.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
-}
 
 fn apply_filter(mut query: Select<order::Entity>, filter: &OrderFilter) -> Select<order::Entity> {
     let text = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);

@@ -251,3 +251,26 @@ async fn order_input_is_validated_and_nothing_is_half_written() {
     let items = entities::order_item::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(items.len(), 1, "the refused duplicate left no items");
 }
+
+#[tokio::test]
+async fn editing_an_order_replaces_its_items_and_leaves_a_history_entry() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let id = app.create_order(&t.staff, "O-1", &t.destination, Some("APPROVED")).await;
+    let body = app
+        .gql(
+            Some(&t.staff),
+            "mutation($id: ID!, $i: UpdateOrderInput!) { updateOrder(id: $id, input: $i) { code total priority items { productId } } }",
+            json!({ "id": id, "i": { "code": "#NEW", "priority": 7,
+                "items": [{ "sourceId": "9", "productId": "SKU-NEW", "name": "New", "quantity": 3, "unitPrice": "10.00" }] } }),
+        )
+        .await;
+    assert_eq!(body["data"]["updateOrder"], json!({ "code": "#NEW", "total": "30.00", "priority": 7, "items": [{ "productId": "SKU-NEW" }] }), "{body}");
+    let bad = app.gql(Some(&t.staff), "mutation($id: ID!) { updateOrder(id: $id, input: { priority: 12 }) { code } }", json!({ "id": id })).await;
+    assert_eq!(error_code(&bad), Some("VALIDATION"));
+    let history = app.gql(Some(&t.staff), "query($id: ID!) { order(id: $id) { status history { fromStatus toStatus visibleToCustomer } } }", json!({ "id": id })).await;
+    let entries = history["data"]["order"]["history"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{history}");
+    assert_eq!(entries[1], json!({ "fromStatus": "APPROVED", "toStatus": "APPROVED", "visibleToCustomer": false }));
+}
