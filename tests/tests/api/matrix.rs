@@ -58,6 +58,21 @@ const TABLE: &[(&str, Target, [Expect; 4])] = &[
     ("deactivateUser", Target::Other, [UNAUTH, Ok, NOPE, FORBID]),
     ("deactivateUser", Target::Missing, [UNAUTH, NOPE, NOPE, FORBID]),
     ("activateUser", Target::Other, [UNAUTH, Ok, NOPE, FORBID]),
+    // Orders: support reads everything and changes nothing; a customer reads the
+    // orders delivered to it.
+    ("orders", Target::Own, [UNAUTH, Ok, Ok, Ok]),
+    ("order", Target::Own, [UNAUTH, Ok, Ok, Ok]),
+    ("order", Target::Other, [UNAUTH, Ok, NOPE, NOPE]),
+    ("order", Target::Missing, [UNAUTH, NOPE, NOPE, NOPE]),
+    ("addOrderComment", Target::Own, [UNAUTH, FORBID, Ok, FORBID]),
+    ("addOrderComment", Target::Other, [UNAUTH, FORBID, NOPE, FORBID]),
+    ("addOrderComment", Target::Missing, [UNAUTH, FORBID, NOPE, FORBID]),
+    ("createOrder", Target::Own, [UNAUTH, FORBID, Ok, FORBID]),
+    ("localities", Target::Own, [UNAUTH, FORBID, Ok, FORBID]),
+    ("createLocality", Target::Own, [UNAUTH, FORBID, Ok, FORBID]),
+    ("smtpSettings", Target::Own, [UNAUTH, FORBID, Ok, FORBID]),
+    ("orderNotifications", Target::Own, [UNAUTH, FORBID, Ok, FORBID]),
+    ("orderNotifications", Target::Other, [UNAUTH, FORBID, NOPE, FORBID]),
 ];
 
 struct World {
@@ -69,6 +84,9 @@ struct World {
     other_company: String,
     own_staff: String,
     other_staff: String,
+    own_order: String,
+    other_order: String,
+    own_destination: String,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -82,6 +100,11 @@ fn operation(world: &World, name: &str, target: Target) -> (String, Value) {
     let user = match target {
         Target::Own => world.own_staff.clone(),
         Target::Other => world.other_staff.clone(),
+        Target::Missing => "999999".into(),
+    };
+    let order = match target {
+        Target::Own => world.own_order.clone(),
+        Target::Other => world.other_order.clone(),
         Target::Missing => "999999".into(),
     };
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -105,6 +128,23 @@ fn operation(world: &World, name: &str, target: Target) -> (String, Value) {
         ),
         "deactivateUser" => ("mutation($id: ID!) { deactivateUser(id: $id) { id active } }", json!({ "id": user })),
         "activateUser" => ("mutation($id: ID!) { activateUser(id: $id) { id active } }", json!({ "id": user })),
+        "orders" => ("{ orders(first: 5) { totalCount edges { node { code } } } }", json!({})),
+        "order" => ("query($id: ID!) { order(id: $id) { code history { toStatus } } }", json!({ "id": order })),
+        "addOrderComment" => {
+            ("mutation($id: ID!) { addOrderComment(id: $id, comment: \"matrix\") { applied } }", json!({ "id": order }))
+        }
+        "createOrder" => (
+            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+            json!({ "i": { "sourceId": format!("M-{n}"), "code": "M", "destinationLocalityId": world.own_destination,
+                "items": [{ "sourceId": "1", "productId": "S", "name": "N", "quantity": 1, "unitPrice": "1" }] } }),
+        ),
+        "localities" => ("{ localities { totalCount } }", json!({})),
+        "createLocality" => (
+            "mutation($i: LocalityInput!) { createLocality(input: $i) { id } }",
+            json!({ "i": { "sourceId": format!("L-{n}"), "name": "L", "logisticRole": "ORIGIN" } }),
+        ),
+        "smtpSettings" => ("{ smtpSettings { host } }", json!({})),
+        "orderNotifications" => ("query($id: ID!) { orderNotifications(orderId: $id) { id } }", json!({ "id": order })),
         other => panic!("unknown operation {other}"),
     };
     (query.to_owned(), vars)
@@ -171,7 +211,24 @@ async fn every_operation_by_every_role_on_own_and_other_company() {
     let (_, own_staff) = app.company_user(&admin, &own_company, "own", "second@own.test").await;
     let (_, other_staff) = app.company_user(&admin, &other_company, "other", "staff@other.test").await;
     let customer_token = app.customer(&own_company, "own", "customer@own.test").await;
-    let mut world = World { app, admin, company_token, customer_token, own_company, other_company, own_staff, other_staff };
+    let own_destination = app.create_locality(&company_token, "D-1", "DESTINATION", Some("customer@own.test")).await;
+    let own_order = app.create_order(&company_token, "OWN-1", &own_destination, None).await;
+    let (other_token, _) = app.company_user(&admin, &other_company, "other", "boss@other.test").await;
+    let other_destination = app.create_locality(&other_token, "D-1", "DESTINATION", Some("customer@own.test")).await;
+    let other_order = app.create_order(&other_token, "OTHER-1", &other_destination, None).await;
+    let mut world = World {
+        app,
+        admin,
+        company_token,
+        customer_token,
+        own_company,
+        other_company,
+        own_staff,
+        other_staff,
+        own_order,
+        other_order,
+        own_destination,
+    };
 
     let mut failures = Vec::new();
     for (name, target, expectations) in TABLE {
