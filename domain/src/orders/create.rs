@@ -11,7 +11,7 @@ use super::{
         apply_address, check_priority, check_windows, validate_items, validate_pairs, NewOrder,
         OrderPatch,
     },
-    lifecycle::{event_for, lock_for_write},
+    lifecycle::{event_for, history_entry, lock_for_write},
 };
 use crate::{audit, error::is_unique_violation, validate, Action, Actor, Ctx, DomainError, DomainResult};
 
@@ -127,24 +127,11 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<o
     let order = model.insert(&txn).await.map_err(conflict_on_duplicate)?;
     insert_children(&txn, order.id, items, pairs).await?;
     let entry = order_status_history::ActiveModel {
-        order_id: Set(order.id),
-        company_id: Set(company_id),
-        from_status: Set(None),
-        to_status: Set(status),
-        comment: Set(None),
-        notify_customer: Set(false),
-        visible_to_customer: Set(true),
         source: Set(match actor.kind() {
             crate::actor::ActorKind::Integration { .. } => "integration".into(),
             _ => "manual".into(),
         }),
-        actor_user_id: Set(actor.user_id()),
-        event_id: Set(None),
-        applied: Set(true),
-        skip_reason: Set(None),
-        occurred_at: Set(now),
-        recorded_at: Set(now),
-        ..Default::default()
+        ..history_entry(&order, actor, None, status, now)
     }
     .insert(&txn)
     .await?;
@@ -249,23 +236,10 @@ pub async fn update(ctx: &Ctx, actor: &Actor, order_id: i32, patch: OrderPatch) 
     }
     // Edits are part of the order's story too; the entry is for the company's
     // eyes only and changes no status.
-    let now = Utc::now();
     order_status_history::ActiveModel {
-        order_id: Set(order_id),
-        company_id: Set(company_id),
-        from_status: Set(Some(updated.status)),
-        to_status: Set(updated.status),
         comment: Set(Some("order details updated".into())),
-        notify_customer: Set(false),
         visible_to_customer: Set(false),
-        source: Set("manual".into()),
-        actor_user_id: Set(actor.user_id()),
-        event_id: Set(None),
-        applied: Set(true),
-        skip_reason: Set(None),
-        occurred_at: Set(now),
-        recorded_at: Set(now),
-        ..Default::default()
+        ..history_entry(&updated, actor, Some(updated.status), updated.status, Utc::now())
     }
     .insert(&txn)
     .await?;

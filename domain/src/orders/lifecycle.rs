@@ -66,6 +66,35 @@ enum Command {
     Comment,
 }
 
+/// A history entry of `order` by `actor` moving `from → to` at `at`, with the
+/// usual defaults (no comment, not mailed, visible, applied, manual); callers
+/// override fields with struct-update syntax.
+pub(crate) fn history_entry(
+    order: &order::Model,
+    actor: &Actor,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    at: DateTime<Utc>,
+) -> order_status_history::ActiveModel {
+    order_status_history::ActiveModel {
+        order_id: Set(order.id),
+        company_id: Set(order.company_id),
+        from_status: Set(from),
+        to_status: Set(to),
+        comment: Set(None),
+        notify_customer: Set(false),
+        visible_to_customer: Set(true),
+        source: Set("manual".into()),
+        actor_user_id: Set(actor.user_id()),
+        event_id: Set(None),
+        applied: Set(true),
+        skip_reason: Set(None),
+        occurred_at: Set(at),
+        recorded_at: Set(Utc::now()),
+        ..Default::default()
+    }
+}
+
 /// Locks the order row for the rest of the transaction and loads it, if the
 /// actor may change it. The lock is a no-op `UPDATE`, which takes the row lock
 /// on PostgreSQL and the write lock on SQLite *before* the read, so two
@@ -162,21 +191,15 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
     let from = order.status;
 
     let history = |to: OrderStatus, applied: bool, skip: Option<String>| order_status_history::ActiveModel {
-        order_id: Set(order.id),
-        company_id: Set(order.company_id),
-        from_status: Set(Some(from)),
-        to_status: Set(to),
         comment: Set(comment.clone()),
         notify_customer: Set(meta.notify_customer),
         visible_to_customer: Set(meta.visible_to_customer),
         source: Set(meta.source.clone()),
-        actor_user_id: Set(actor.user_id()),
         event_id: Set(meta.event_id.clone()),
         applied: Set(applied),
         skip_reason: Set(skip),
-        occurred_at: Set(occurred_at),
         recorded_at: Set(now),
-        ..Default::default()
+        ..history_entry(&order, actor, Some(from), to, occurred_at)
     };
 
     // Stale or repeated events are recorded as skipped before anything else is
