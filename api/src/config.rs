@@ -58,6 +58,38 @@ pub struct ServerArgs {
     /// How often the mail worker looks for due mails, in milliseconds.
     #[arg(long, global = true, env = "RASTRO_MAIL_POLL_MS", default_value_t = 2_000)]
     pub mail_poll_ms: u64,
+    /// Answer introspection (`__schema`, `__type`); turn off in production if
+    /// the schema should not be discoverable.
+    #[arg(long, global = true, env = "RASTRO_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphql_introspection: bool,
+    /// GraphQL operations, WebSocket upgrades and exports per client address
+    /// and minute (bursts of a fifth of it).
+    #[arg(long, global = true, env = "RASTRO_RATE_REQUESTS_PER_MINUTE", default_value_t = 600)]
+    pub rate_requests_per_minute: u32,
+    /// Each sensitive operation (login, password change and reset, test e-mail,
+    /// session refresh) per client address and minute (bursts of half of it).
+    #[arg(long, global = true, env = "RASTRO_RATE_SENSITIVE_PER_MINUTE", default_value_t = 20)]
+    pub rate_sensitive_per_minute: u32,
+    /// Each sensitive operation per account and minute (bursts of half of it).
+    #[arg(long, global = true, env = "RASTRO_RATE_ACCOUNT_PER_MINUTE", default_value_t = 6)]
+    pub rate_account_per_minute: u32,
+    /// Proxies (addresses or CIDR networks, comma-separated) whose
+    /// `X-Forwarded-For` names the client; empty trusts none.
+    #[arg(long, global = true, env = "RASTRO_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Longest time a request may take to produce its response, in seconds.
+    #[arg(long, global = true, env = "RASTRO_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Time a client has to send a request's headers, in seconds.
+    #[arg(long, global = true, env = "RASTRO_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Open connections at most.
+    #[arg(long, global = true, env = "RASTRO_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// Password hashes (argon2) computed at once; further logins wait briefly,
+    /// then get RATE_LIMITED.
+    #[arg(long, global = true, env = "RASTRO_PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
+    pub password_hash_concurrency: usize,
     /// Do not run the mail worker in this process (another one does).
     #[arg(long, global = true, env = "RASTRO_NO_MAIL_WORKER")]
     pub no_mail_worker: bool,
@@ -70,8 +102,17 @@ pub struct GraphqlLimits {
     pub depth: usize,
     /// Maximum complexity (fields, with list multipliers).
     pub complexity: usize,
-    /// Maximum aliased fields in one document.
+    /// Maximum aliased fields in one document, fragments inlined.
     pub aliases: usize,
+    /// Deepest nesting of brackets (`{`, `[`, `(`) in a document's text:
+    /// selections, arguments, input values, variable types and defaults.
+    pub nesting: usize,
+    /// Maximum selections in one document once fragments are inlined.
+    pub selections: usize,
+    /// Maximum fragment definitions in one document.
+    pub fragments: usize,
+    /// Whether `__schema` and `__type` are answered; production may turn them off.
+    pub introspection: bool,
     /// Maximum operations in one batched request.
     pub batch: usize,
     /// Maximum request body size, bytes.
@@ -89,6 +130,10 @@ impl Default for GraphqlLimits {
             depth: 16,
             complexity: 2_000,
             aliases: 30,
+            nesting: 48,
+            selections: 2_000,
+            fragments: 64,
+            introspection: true,
             batch: 10,
             body_bytes: 256 * 1024,
             ws_init_timeout: Duration::from_secs(10),
@@ -120,6 +165,16 @@ pub struct Config {
     pub mail: domain::notifications::MailSettings,
     /// Whether this process runs the mail worker.
     pub run_mail_worker: bool,
+    /// Request budgets.
+    pub rates: crate::ratelimit::RateSettings,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: crate::ratelimit::TrustedProxies,
+    /// Longest time to produce a response.
+    pub request_timeout: Duration,
+    /// Connection limits of the accept loop.
+    pub connections: crate::serve::ConnectionLimits,
+    /// Password hashes computed at once.
+    pub password_hash_concurrency: usize,
 }
 
 impl Config {
@@ -155,11 +210,29 @@ impl Config {
             token_ttl: Duration::from_secs(args.token_ttl_minutes.max(1) * 60),
             policy_dir: args.policy_dir.clone(),
             db_max_connections: args.db_max_connections.max(1),
-            limits: GraphqlLimits::default(),
+            limits: GraphqlLimits { introspection: args.graphql_introspection, ..GraphqlLimits::default() },
             mail,
             run_mail_worker: !args.no_mail_worker,
+            rates: crate::ratelimit::RateSettings {
+                requests_per_ip: rate(args.rate_requests_per_minute, 5),
+                sensitive_per_ip: rate(args.rate_sensitive_per_minute, 2),
+                sensitive_per_account: rate(args.rate_account_per_minute, 2),
+            },
+            trusted_proxies: crate::ratelimit::TrustedProxies(args.trusted_proxies.clone()),
+            request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+            connections: crate::serve::ConnectionLimits {
+                header_read_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+                max_connections: args.max_connections.max(1),
+                ..crate::serve::ConnectionLimits::default()
+            },
+            password_hash_concurrency: args.password_hash_concurrency.max(1),
         })
     }
+}
+
+/// `per_minute` with a burst of `per_minute / burst_divisor` (at least 1).
+fn rate(per_minute: u32, burst_divisor: u32) -> crate::ratelimit::Rate {
+    crate::ratelimit::Rate::new(per_minute.max(1), (per_minute / burst_divisor).max(1))
 }
 
 /// For SQLite, a random secret kept in `file` beside the database file so it

@@ -8,6 +8,8 @@
 //!   `/healthz`, `/metrics`.
 //! - [`graphql`]: the schema: thin resolvers that authenticate, call the domain and
 //!   map types; the safety limits; error codes.
+//! - [`ratelimit`]: request budgets per client address and per account.
+//! - [`serve`]: the accept loop (header-read timeout, connection cap, drain).
 //! - [`telemetry`]: tracing and Prometheus metrics.
 //!
 //! No SQL and no access rules live here: those are in `domain`.
@@ -15,7 +17,9 @@
 pub mod cli;
 pub mod config;
 pub mod graphql;
+pub mod ratelimit;
 pub mod routes;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

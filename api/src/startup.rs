@@ -6,7 +6,7 @@ use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, graphql, routes, state::AppState, telemetry::Metrics};
+use crate::{config::Config, graphql, ratelimit::Limits, routes, state::AppState, telemetry::Metrics};
 
 /// A bound, ready-to-serve server.
 pub struct Application {
@@ -54,10 +54,13 @@ impl Application {
     pub async fn with_database(config: Config, mut db: DatabaseConnection) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new()?);
         metrics.observe_database(&mut db);
+        domain::password::limit_concurrency(config.password_hash_concurrency);
         let ctx = domain_ctx(&config, db).await?;
-        let schema = graphql::builder(&config.limits).data(ctx.clone()).finish();
+        let limits = Limits::new(&config.rates);
+        limits.spawn_housekeeping(std::time::Duration::from_secs(60));
+        let schema = graphql::builder(&config.limits).data(ctx.clone()).data(limits.clone()).finish();
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
-        let state = AppState { ctx, schema, metrics, config: Arc::new(config) };
+        let state = AppState { ctx, schema, metrics, config: Arc::new(config), limits };
         Ok(Application { listener, state })
     }
 
@@ -82,17 +85,16 @@ impl Application {
                 let _ = stop.wait_for(|stopped| *stopped).await;
             }))
         });
+        let connections = self.state.config.connections.clone();
         let router = routes::router(self.state);
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = stop_tx.send(true);
-            })
-            .await;
+        crate::serve::serve(self.listener, router, connections, async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await;
         if let Some(worker) = worker {
             let _ = worker.await;
         }
-        served?;
         Ok(())
     }
 }

@@ -15,4 +15,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The configuration the server started with.
     pub config: Arc<Config>,
+    /// Request budgets per client address and account.
+    pub limits: Arc<crate::ratelimit::Limits>,
 }

@@ -181,10 +181,22 @@ async fn main() -> anyhow::Result<()> {
         mail_backoff_ms: 100,
         mail_backoff_max_ms: 1_000,
         mail_poll_ms: 100,
+        graphql_introspection: true,
+        rate_requests_per_minute: 600,
+        rate_sensitive_per_minute: 20,
+        rate_account_per_minute: 6,
+        trusted_proxies: Vec::new(),
+        request_timeout_secs: 60,
+        header_timeout_secs: 10,
+        max_connections: 10_000,
+        password_hash_concurrency: 2,
         no_mail_worker: false,
     })
     .await?;
     config.limits.body_bytes = 1 << 20;
+    // The benchmark's clients all come from one address and measure throughput.
+    let unlimited = api::ratelimit::Rate::new(u32::MAX / 2, u32::MAX / 4);
+    config.rates = api::ratelimit::RateSettings { requests_per_ip: unlimited, sensitive_per_ip: unlimited, sensitive_per_account: unlimited };
     let db = api::startup::open_database(&config).await?;
     let seeding = Instant::now();
     let fixture = seed::seed(&api::startup::domain_ctx(&config, db.clone()).await?, args.orders).await?;

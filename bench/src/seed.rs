@@ -45,7 +45,7 @@ pub async fn seed(ctx: &Ctx, orders: usize) -> anyhow::Result<Fixture> {
     let session = auth::login(
         ctx,
         &Actor::anonymous(),
-        Credentials { email: created.user.email, password: "Temporary-2026".into(), company: Some(COMPANY.into()) },
+        Credentials { email: created.user.email, password: "Temporary-2026".into(), company: Some(COMPANY.into()), source: None },
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;

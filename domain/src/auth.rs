@@ -27,11 +27,19 @@ pub struct Credentials {
     pub password: String,
     /// The company identifier; `None` for platform admins.
     pub company: Option<String>,
+    /// Where the attempt comes from. Failures are counted per account *and*
+    /// source, so someone who knows an e-mail cannot lock its owner out from
+    /// elsewhere.
+    pub source: Option<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("email", &self.email).field("company", &self.company).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("email", &self.email)
+            .field("company", &self.company)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
@@ -50,10 +58,13 @@ pub struct Session {
 ///
 /// An unknown e-mail, unknown company and wrong password all give
 /// [`DomainError::InvalidCredentials`] after the same argon2 work. Attempts are
-/// counted per account key (company + e-mail) in the database *before* the
-/// password is checked, so neither parallel requests nor several server
-/// processes get extra guesses; from the [`FREE_ATTEMPTS`]th failure on, each
-/// one locks the key for twice as long as the last. A success clears the count.
+/// counted per account and source (company + e-mail + client address) in the
+/// database *before* the password is checked, so neither parallel requests nor
+/// several server processes get extra guesses; from the [`FREE_ATTEMPTS`]th
+/// failure on, each one locks that key for twice as long as the last. A success
+/// clears the count. The owner, coming from another address, is never locked out
+/// by someone else's failures, and a password reset clears every count of the
+/// account.
 pub async fn login(ctx: &Ctx, actor: &Actor, credentials: Credentials) -> DomainResult<Session> {
     ctx.authz.check(actor, Action::Login)?;
     let email = credentials.email.trim().to_lowercase();
@@ -62,7 +73,8 @@ pub async fn login(ctx: &Ctx, actor: &Actor, credentials: Credentials) -> Domain
         verify_password(credentials.password, password::dummy_hash().to_owned()).await?;
         return Err(DomainError::InvalidCredentials);
     }
-    let account_key = format!("{}|{}", company_key.as_deref().unwrap_or(""), email);
+    let source = credentials.source.map(|ip| ip.to_string()).unwrap_or_default();
+    let account_key = format!("{}|{}|{}", company_key.as_deref().unwrap_or(""), email, source);
     let now = Utc::now();
     reserve_attempt(ctx, &account_key, now).await?;
 
@@ -202,9 +214,14 @@ pub async fn change_password(ctx: &Ctx, actor: &Actor, current: &str, new: &str)
     ctx.authz.check(actor, Action::ChangeOwnPassword)?;
     let id = actor.user_id().ok_or(DomainError::Forbidden)?;
     let user = user::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(DomainError::Unauthenticated)?;
+    // A stolen access token must not become an oracle for the password itself:
+    // wrong current passwords are counted and slowed down like failed logins.
+    let throttle_key = format!("password-change|{}", user.id);
+    reserve_attempt(ctx, &throttle_key, Utc::now()).await?;
     if !verify_password(current.to_owned(), user.password_hash.clone()).await? {
         return Err(DomainError::validation("currentPassword", "is not the current password"));
     }
+    login_throttle::Entity::delete_by_id(throttle_key).exec(&ctx.db).await?;
     password::check_policy("newPassword", new)?;
     if new == current {
         return Err(DomainError::validation("newPassword", "must differ from the current password"));
@@ -233,16 +250,26 @@ pub async fn change_password(ctx: &Ctx, actor: &Actor, current: &str, new: &str)
     Ok(Session { access_token, expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now), user })
 }
 
-/// Verifies a password off the async runtime (argon2 is deliberately slow).
-async fn verify_password(password: String, hash: String) -> DomainResult<bool> {
-    Ok(tokio::task::spawn_blocking(move || password::verify(&password, &hash))
-        .await
-        .map_err(|e| anyhow::anyhow!("password check panicked: {e}"))?)
+/// Forgets the failed logins of `user` from every source (after the owner
+/// proved control of the mailbox with a reset link).
+pub(crate) async fn forget_failures(db: &impl sea_orm::ConnectionTrait, company: Option<&str>, email: &str) -> DomainResult<()> {
+    let prefix = format!("{}|{}|", company.unwrap_or("").to_lowercase(), email.to_lowercase());
+    let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    login_throttle::Entity::delete_many()
+        .filter(Expr::col(login_throttle::Column::AccountKey).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
-/// Hashes a password off the async runtime (argon2 is deliberately slow).
+/// Verifies a password off the async runtime (argon2 is deliberately slow),
+/// within the process's cap on concurrent hashes.
+async fn verify_password(password: String, hash: String) -> DomainResult<bool> {
+    password::off_runtime(move || password::verify(&password, &hash)).await
+}
+
+/// Hashes a password off the async runtime (argon2 is deliberately slow),
+/// within the process's cap on concurrent hashes.
 pub(crate) async fn hash_password(password: String) -> DomainResult<String> {
-    Ok(tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(|e| anyhow::anyhow!("password hashing panicked: {e}"))??)
+    Ok(password::off_runtime(move || password::hash(&password)).await??)
 }

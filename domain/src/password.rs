@@ -50,6 +50,31 @@ pub fn verify(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
+/// How many hashes (or verifications) run at once in this process; set once at
+/// startup with [`limit_concurrency`]. Process-wide on purpose: the resource it
+/// shares out is this process's CPU, whatever context a caller has.
+static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+/// Longest wait for a hashing slot before the caller is told to come back.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Caps concurrent argon2 work at `slots` (the first call wins; the default is
+/// the number of CPUs).
+pub fn limit_concurrency(slots: usize) {
+    let _ = SLOTS.set(tokio::sync::Semaphore::new(slots.max(1)));
+}
+
+/// Runs `work` (argon2) on the blocking pool once a slot is free. A flood of
+/// logins queues here for at most a few seconds and is then refused with
+/// [`DomainError::RateLimited`], instead of tying up every blocking thread.
+pub(crate) async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, DomainError> {
+    let slots = SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
+    let _slot = match tokio::time::timeout(SLOT_WAIT, slots.acquire()).await {
+        Ok(Ok(slot)) => slot,
+        Ok(Err(_)) | Err(_) => return Err(DomainError::RateLimited { retry_after_secs: 1 }),
+    };
+    tokio::task::spawn_blocking(work).await.map_err(|e| DomainError::Unexpected(anyhow::anyhow!("password hashing panicked: {e}")))
+}
+
 /// A hash of a random password, verified against when the account does not exist
 /// so that a login for an unknown e-mail costs the same time as a wrong password.
 pub fn dummy_hash() -> &'static str {

@@ -95,6 +95,16 @@ pub fn test_config(database_url: String) -> Config {
             ws_recheck: Duration::from_millis(200),
             ..GraphqlLimits::default()
         },
+        // Every test talks from 127.0.0.1; the rate-limit tests set their own.
+        rates: api::ratelimit::RateSettings {
+            requests_per_ip: api::ratelimit::Rate::new(1_000_000, 100_000),
+            sensitive_per_ip: api::ratelimit::Rate::new(1_000_000, 100_000),
+            sensitive_per_account: api::ratelimit::Rate::new(1_000_000, 100_000),
+        },
+        trusted_proxies: api::ratelimit::TrustedProxies::default(),
+        request_timeout: Duration::from_secs(30),
+        connections: api::serve::ConnectionLimits::default(),
+        password_hash_concurrency: 2,
     }
 }
 

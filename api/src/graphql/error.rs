@@ -18,6 +18,8 @@ pub mod code {
     pub const CONFLICT: &str = "CONFLICT";
     /// Too many attempts.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The request took longer than the server allows.
+    pub const TIMEOUT: &str = "TIMEOUT";
     /// Something broke on our side.
     pub const INTERNAL: &str = "INTERNAL";
 }

@@ -41,13 +41,30 @@ pub type RastroSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema with its safety limits, before per-server data is attached.
 pub fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
+    let builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(32)
         .limit_directives(8)
-        .extension(limits::DocumentLimits { aliases: limits.aliases, depth: limits.depth })
-        .extension(loaders::PerRequestLoaders)
+        .extension(limits::DocumentLimits(budget(limits)))
+        .extension(loaders::PerRequestLoaders);
+    if limits.introspection {
+        builder
+    } else {
+        builder.disable_introspection()
+    }
+}
+
+/// The per-document part of the limits.
+pub fn budget(limits: &GraphqlLimits) -> limits::Budget {
+    limits::Budget {
+        nesting: limits.nesting,
+        depth: limits.depth,
+        selections: limits.selections,
+        aliases: limits.aliases,
+        fragments: limits.fragments,
+        introspection: limits.introspection,
+    }
 }
 
 /// The SDL the server serves: what `rastro export-schema` prints and what

@@ -3,9 +3,11 @@
 use async_graphql::{Context, InputObject, Object, ID};
 use domain::{auth, companies, users, Actor};
 
+use crate::ratelimit::Sensitive;
+
 use super::{
     error::GqlResultExt,
-    request::{parse_id, parts},
+    request::{charge, client_ip, parse_id, parts},
     types::{Company, CompanyWithToken, CreatedUser, Session, User},
 };
 
@@ -50,7 +52,8 @@ impl AccountMutation {
         company: Option<String>,
     ) -> async_graphql::Result<Session> {
         let (domain, _) = parts(ctx)?;
-        let credentials = auth::Credentials { email, password, company };
+        charge(ctx, Sensitive::Login, None)?;
+        let credentials = auth::Credentials { email, password, company, source: Some(client_ip(ctx)) };
         auth::login(domain, &Actor::anonymous(), credentials).await.gql().map(Session::from)
     }
 
@@ -63,6 +66,7 @@ impl AccountMutation {
         #[graphql(secret)] new_password: String,
     ) -> async_graphql::Result<Session> {
         let (domain, actor) = parts(ctx)?;
+        charge(ctx, Sensitive::ChangePassword, actor.user_id().map(|id| id.to_string()).as_deref())?;
         auth::change_password(domain, actor, &current_password, &new_password).await.gql().map(Session::from)
     }
 

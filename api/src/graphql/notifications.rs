@@ -9,10 +9,12 @@ use domain::{
 };
 use entities::{notification, smtp_settings};
 
+use crate::ratelimit::Sensitive;
+
 use super::{
     error::GqlResultExt,
     orders::types::OrderStatus,
-    request::{parse_id, parts},
+    request::{charge, parse_id, parts},
     types::Session,
 };
 
@@ -287,6 +289,7 @@ impl NotificationMutation {
     /// Connects to the company's SMTP server and sends a test mail now.
     async fn send_test_email(&self, ctx: &Context<'_>, to: String) -> async_graphql::Result<TestEmailResult> {
         let (domain, actor) = parts(ctx)?;
+        charge(ctx, Sensitive::SendTestEmail, actor.company_id().map(|id| format!("company:{id}")).as_deref())?;
         Ok(match settings::send_test_email(domain, actor, &to).await.gql()? {
             Ok(answer) => TestEmailResult { success: true, message: answer },
             Err(reason) => TestEmailResult { success: false, message: reason },
@@ -338,6 +341,8 @@ impl NotificationMutation {
     /// not the account exists.
     async fn request_password_reset(&self, ctx: &Context<'_>, email: String, company: Option<String>) -> async_graphql::Result<bool> {
         let (domain, _) = parts(ctx)?;
+        // Per e-mail too, so nobody can flood one mailbox with reset mails.
+        charge(ctx, Sensitive::RequestPasswordReset, Some(&format!("{}|{}", company.as_deref().unwrap_or(""), email.trim())))?;
         reset::request(domain, &Actor::anonymous(), &email, company.as_deref()).await.gql()?;
         Ok(true)
     }
@@ -350,6 +355,7 @@ impl NotificationMutation {
         #[graphql(secret)] new_password: String,
     ) -> async_graphql::Result<Session> {
         let (domain, _) = parts(ctx)?;
+        charge(ctx, Sensitive::ResetPassword, None)?;
         let session: auth::Session = reset::reset(domain, &Actor::anonymous(), &token, &new_password).await.gql()?;
         Ok(session.into())
     }

@@ -18,3 +18,17 @@ pub fn parse_id(entity: &'static str, id: &async_graphql::ID) -> async_graphql::
     id.parse::<i32>()
         .map_err(|_| super::error::to_gql(domain::DomainError::not_found(entity, id.as_str())))
 }
+
+/// The client address of this request (unspecified when the transport set none).
+pub fn client_ip(ctx: &Context<'_>) -> std::net::IpAddr {
+    ctx.data_opt::<crate::ratelimit::ClientIp>().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0)
+}
+
+/// Charges a sensitive operation to this request's address and, when given, to
+/// `account`; `RATE_LIMITED` (with `retryAfterSeconds`) once either is spent.
+pub fn charge(ctx: &Context<'_>, operation: crate::ratelimit::Sensitive, account: Option<&str>) -> async_graphql::Result<()> {
+    let Some(limits) = ctx.data_opt::<std::sync::Arc<crate::ratelimit::Limits>>() else { return Ok(()) };
+    limits
+        .check(operation, client_ip(ctx), account)
+        .map_err(|exhausted| super::error::to_gql(exhausted.into()))
+}

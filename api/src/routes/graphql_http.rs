@@ -11,13 +11,14 @@ use async_graphql::{
 };
 use axum::{
     body::Bytes,
-    extract::{RawQuery, State},
+    extract::{rejection::BytesRejection, RawQuery, State},
     http::{header, HeaderMap, StatusCode},
     response::{Html, IntoResponse, Response},
-    Json,
+    Extension, Json,
 };
 use domain::{Actor, DomainError};
 
+use super::Client;
 use crate::{
     graphql::error::{code, ensure_code, error_body},
     state::AppState,
@@ -63,16 +64,41 @@ pub(crate) async fn actor_from_headers(state: &AppState, headers: &HeaderMap) ->
     }
 }
 
+/// The JSON answer; every error gets a code, and a `RATE_LIMITED` error sets
+/// `Retry-After` to its longest wait.
 fn respond(mut response: BatchResponse) -> Response {
-    match &mut response {
-        BatchResponse::Single(single) => single.errors.iter_mut().for_each(ensure_code),
-        BatchResponse::Batch(all) => all.iter_mut().flat_map(|r| r.errors.iter_mut()).for_each(ensure_code),
+    let errors: Vec<&mut async_graphql::ServerError> = match &mut response {
+        BatchResponse::Single(single) => single.errors.iter_mut().collect(),
+        BatchResponse::Batch(all) => all.iter_mut().flat_map(|r| r.errors.iter_mut()).collect(),
+    };
+    let mut retry_after = None::<u64>;
+    for error in errors {
+        ensure_code(error);
+        let wait = error.extensions.as_ref().and_then(|e| e.get("retryAfterSeconds")).and_then(|v| match v {
+            async_graphql::Value::Number(n) => n.as_u64(),
+            _ => None,
+        });
+        retry_after = retry_after.max(wait);
     }
-    Json(response).into_response()
+    let mut http = Json(response).into_response();
+    if let Some(seconds) = retry_after {
+        super::set_retry_after(&mut http, seconds);
+    }
+    http
 }
 
 /// `POST /graphql`: one operation or a batch, as JSON.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(State(state): State<AppState>, Extension(client): Client, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let message = match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => format!("request body too large (limit {} bytes)", state.config.limits.body_bytes),
+                _ => format!("could not read the request body: {rejection}"),
+            };
+            return refuse(rejection.status(), &message, code::VALIDATION);
+        }
+    };
     if !is_json(&headers) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -91,16 +117,24 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             return refuse(StatusCode::BAD_REQUEST, &message, code::VALIDATION);
         }
     }
+    let operations = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(all) => all.len(),
+    };
+    if let Err(refused) = super::charge_requests(&state, client, operations) {
+        return refused;
+    }
     let actor = match actor_from_headers(&state, &headers).await {
         Ok(actor) => actor,
         Err(response) => return response,
     };
-    respond(state.schema.execute_batch(batch.data(actor)).await)
+    respond(state.schema.execute_batch(batch.data(actor).data(client)).await)
 }
 
-/// The type of the operation a GET request would run, if the document parses.
-fn operation_type(request: &Request) -> Option<OperationType> {
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+/// The type of the operation a GET request would run, if the document parses
+/// within the limits (the schema reports why not).
+fn operation_type(request: &Request, budget: &crate::graphql::limits::Budget) -> Option<OperationType> {
+    let document = crate::graphql::limits::parse_within(&request.query, &request.variables, budget).ok()?;
     let mut operations = document.operations.iter();
     match &request.operation_name {
         Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, op)| op.node.ty),
@@ -110,12 +144,15 @@ fn operation_type(request: &Request) -> Option<OperationType> {
 
 /// `GET /graphql?query=…`: queries only; mutations and subscriptions get 405, since
 /// GET requests must not change anything.
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub async fn get(State(state): State<AppState>, Extension(client): Client, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    if let Err(refused) = super::charge_requests(&state, client, 1) {
+        return refused;
+    }
     let request = match async_graphql::http::parse_query_string(raw.as_deref().unwrap_or_default()) {
         Ok(request) => request,
         Err(err) => return refuse(StatusCode::BAD_REQUEST, &format!("invalid GraphQL request: {err}"), code::VALIDATION),
     };
-    if matches!(operation_type(&request), Some(OperationType::Mutation | OperationType::Subscription)) {
+    if matches!(operation_type(&request, &crate::graphql::budget(&state.config.limits)), Some(OperationType::Mutation | OperationType::Subscription)) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             "mutations and subscriptions cannot be sent with GET; use POST (or the WebSocket endpoint)",
@@ -128,7 +165,7 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw
         Ok(actor) => actor,
         Err(response) => return response,
     };
-    respond(BatchResponse::Single(state.schema.execute(request.data(actor)).await))
+    respond(BatchResponse::Single(state.schema.execute(request.data(actor).data(client)).await))
 }
 
 /// `GET /graphiql`: the in-browser IDE.

@@ -6,27 +6,85 @@ pub mod graphql_ws;
 pub mod health;
 
 use axum::{
-    extract::DefaultBodyLimit,
-    middleware,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::{self, Next},
+    response::Response,
     routing::get,
-    Router,
+    Extension, Router,
 };
 
-use crate::{state::AppState, telemetry};
+use crate::{
+    graphql::error::code,
+    ratelimit::{ClientIp, Exhausted},
+    state::AppState,
+    telemetry,
+};
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.limits.body_bytes;
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
-        .route("/graphql/ws", get(graphql_ws::upgrade))
+        .route("/graphql/ws", get(graphql_ws::upgrade).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)))
         .route("/graphiql", get(graphql_http::graphiql))
-        .route("/exports/orders.csv", get(exports::orders_csv))
-        .route("/exports/orders.xml", get(exports::orders_xml))
+        .route("/exports/orders.csv", get(exports::orders_csv).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)))
+        .route("/exports/orders.xml", get(exports::orders_xml).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .layer(middleware::from_fn_with_state(state.clone(), telemetry::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
+
+/// Names the client (the peer, or what a trusted proxy says) for every handler,
+/// and bounds the time a request may take to produce its response. A request
+/// cut off here is dropped, so its open transaction rolls back: nothing is
+/// written half.
+async fn edge(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let peer = crate::serve::peer(request.extensions()).map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.ip());
+    let forwarded_for = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = state.config.trusted_proxies.client(peer, forwarded_for);
+    request.extensions_mut().insert(ClientIp(client));
+    match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(%client, "request timed out");
+            graphql_http::refuse(StatusCode::SERVICE_UNAVAILABLE, "the request took too long and was stopped", code::TIMEOUT)
+        }
+    }
+}
+
+/// Charges one request to the client's budget before the handler runs.
+async fn charge_one(State(state): State<AppState>, Extension(client): Client, request: Request, next: Next) -> Response {
+    match charge_requests(&state, client, 1) {
+        Ok(()) => next.run(request).await,
+        Err(refused) => refused,
+    }
+}
+
+/// Charges one request (or `n`, for a batch) to the client's budget; the
+/// refusal is a 429 with `Retry-After` and a GraphQL-shaped body.
+pub(crate) fn charge_requests(state: &AppState, client: ClientIp, n: usize) -> Result<(), Response> {
+    let n = u32::try_from(n).unwrap_or(u32::MAX);
+    state.limits.charge_requests(client.0, n).map_err(|exhausted| too_many(exhausted))
+}
+
+/// `429 Too Many Requests` with `Retry-After` and a body with `RATE_LIMITED`.
+pub(crate) fn too_many(exhausted: Exhausted) -> Response {
+    let mut response = graphql_http::refuse(StatusCode::TOO_MANY_REQUESTS, &exhausted.to_string(), code::RATE_LIMITED);
+    set_retry_after(&mut response, exhausted.retry_after_secs);
+    response
+}
+
+/// Sets `Retry-After` to `seconds`.
+pub(crate) fn set_retry_after(response: &mut Response, seconds: u64) {
+    if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+}
+
+/// The client as the edge middleware named it.
+pub(crate) type Client = Extension<ClientIp>;

@@ -176,6 +176,11 @@ pub async fn reset(ctx: &Ctx, actor: &Actor, token: &str, new_password: &str) ->
     row.token_version = Set(account.token_version + 1);
     row.updated_at = Set(now);
     let account = row.update(&txn).await?;
+    let company = match account.company_id {
+        Some(id) => entities::company::Entity::find_by_id(id).one(&txn).await?.map(|c| c.identifier),
+        None => None,
+    };
+    crate::auth::forget_failures(&txn, company.as_deref(), &account.email).await?;
     audit::record(&txn, actor, account.company_id, "user.password_reset", "user", account.id, None).await?;
     txn.commit().await?;
     let (access_token, exp) = ctx.tokens.issue(account.id, account.token_version, now)?;

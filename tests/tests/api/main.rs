@@ -3,11 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod auth;
 mod companies;
 mod demo;
 mod exports;
 mod health;
+mod hostile_documents;
 mod limits;
 mod localities;
 mod matrix;

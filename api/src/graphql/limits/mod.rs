@@ -1,0 +1,206 @@
+//! What one GraphQL document may cost, checked before anything recursive runs.
+//!
+//! Every document — `POST` and `GET`, each operation of a batch, WebSocket
+//! `subscribe` — goes through [`DocumentLimits`], an async-graphql extension
+//! whose `prepare_request` hook runs before the schema parses the document:
+//! 1. [`scan`]: one pass over the text bounds bracket nesting, so the parser
+//!    (which recurses per level of selections, arguments and input values) never
+//!    sees a document that could overflow its stack;
+//! 2. the document is parsed here and [`measure`]d in one pass with each
+//!    fragment measured once: the selections it expands to, aliases, field depth
+//!    (introspection fields count like any other), the number of fragments and
+//!    fragment cycles, and NUL characters in any text of it or its variables;
+//! 3. the parsed document is handed on, so async-graphql's own checks (which
+//!    inline fragments) and validation only ever walk a document whose expanded
+//!    size is bounded.
+
+mod measure;
+mod scan;
+
+use std::sync::Arc;
+
+use async_graphql::{
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
+    parser::types::ExecutableDocument,
+    ErrorExtensions, Request, ServerError, ServerResult, Variables,
+};
+
+use super::error::code;
+
+/// The limits one document must keep.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    /// Deepest nesting of `{`, `[` and `(` anywhere in the text.
+    pub nesting: usize,
+    /// Deepest field nesting, fragments inlined.
+    pub depth: usize,
+    /// Selections once fragments are inlined.
+    pub selections: usize,
+    /// Aliased fields once fragments are inlined.
+    pub aliases: usize,
+    /// Fragment definitions.
+    pub fragments: usize,
+    /// Whether `__schema` and `__type` may be asked for.
+    pub introspection: bool,
+}
+
+/// Why a document was refused. Every rejection is the client's input, answered
+/// with `VALIDATION`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Rejection {
+    /// Brackets nest deeper than [`Budget::nesting`].
+    #[error("the document nests brackets too deep (limit {limit})")]
+    TooDeeplyNested {
+        /// The limit.
+        limit: usize,
+    },
+    /// Fields nest deeper than [`Budget::depth`].
+    #[error("the query is nested too deep (limit {limit})")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
+    /// More selections than [`Budget::selections`] once fragments are inlined.
+    #[error("the query selects too many fields once fragments are expanded (limit {limit})")]
+    TooManySelections {
+        /// The limit.
+        limit: usize,
+    },
+    /// More aliases than [`Budget::aliases`].
+    #[error("too many aliases (limit {limit})")]
+    TooManyAliases {
+        /// The limit.
+        limit: usize,
+    },
+    /// More fragments than [`Budget::fragments`].
+    #[error("too many fragments (limit {limit})")]
+    TooManyFragments {
+        /// The limit.
+        limit: usize,
+    },
+    /// A fragment spreads itself, directly or through others.
+    #[error("fragment \"{fragment}\" spreads itself")]
+    FragmentCycle {
+        /// A fragment on the cycle.
+        fragment: String,
+    },
+    /// `__schema` or `__type` while introspection is turned off.
+    #[error("introspection is turned off on this server")]
+    IntrospectionDisabled,
+    /// Text holding U+0000, which no field accepts and PostgreSQL cannot store.
+    #[error("text must not contain NUL characters (U+0000)")]
+    NulInText,
+}
+
+impl Rejection {
+    /// As a GraphQL error with `extensions.code = VALIDATION`.
+    pub fn to_server_error(&self) -> ServerError {
+        validation_error(self.to_string())
+    }
+}
+
+fn validation_error(message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error.extensions = async_graphql::Error::new("").extend_with(|_, e| e.set("code", code::VALIDATION)).extensions;
+    error
+}
+
+/// Checks `query` (and `variables`) against `budget` and parses it; the only
+/// way a document should reach the parser.
+pub fn parse_within(query: &str, variables: &Variables, budget: &Budget) -> ServerResult<ExecutableDocument> {
+    scan::check_nesting(query, budget.nesting).map_err(|r| r.to_server_error())?;
+    let document = async_graphql::parser::parse_query(query).map_err(|err| {
+        let mut error: ServerError = err.into();
+        error.extensions = validation_error(String::new()).extensions;
+        error
+    })?;
+    measure::check(&document, variables, budget).map_err(|r| r.to_server_error())?;
+    Ok(document)
+}
+
+/// The extension that applies a [`Budget`] to every request of the schema.
+pub struct DocumentLimits(pub Budget);
+
+impl ExtensionFactory for DocumentLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(DocumentLimitsExtension(self.0.clone()))
+    }
+}
+
+struct DocumentLimitsExtension(Budget);
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for DocumentLimitsExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let document = parse_within(&request.query, &request.variables, &self.0)?;
+        request.set_parsed_query(document);
+        next.run(ctx, request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn budget() -> Budget {
+        Budget { nesting: 48, depth: 16, selections: 2_000, aliases: 30, fragments: 64, introspection: true }
+    }
+
+    fn rejection(query: &str) -> Option<String> {
+        parse_within(query, &Variables::default(), &budget()).err().map(|e| e.message)
+    }
+
+    #[test]
+    fn a_fragment_chain_that_doubles_is_refused_at_once() {
+        let mut query = String::from("{ ...F0 }\n");
+        for n in 0..40 {
+            query.push_str(&format!("fragment F{n} on QueryRoot {{ ...F{m} ...F{m} }}\n", m = n + 1));
+        }
+        query.push_str("fragment F40 on QueryRoot { __typename }\n");
+        let started = Instant::now();
+        let refused = rejection(&query);
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert!(refused.is_some_and(|m| m.contains("too many fields")));
+    }
+
+    #[test]
+    fn cycles_are_refused_without_recursing() {
+        let refused = rejection("{ ...A } fragment A on Q { ...B } fragment B on Q { ...A }");
+        assert!(refused.is_some_and(|m| m.contains("spreads itself")));
+    }
+
+    #[test]
+    fn deep_values_are_refused_before_parsing() {
+        for deep in [
+            format!("{{ a(x: {}1{}) }}", "[".repeat(5_000), "]".repeat(5_000)),
+            format!("{{ a(x: {}1{}) }}", "{a: ".repeat(5_000), "}".repeat(5_000)),
+            format!("query($v: Int = {}1{}) {{ a }}", "[".repeat(5_000), "]".repeat(5_000)),
+        ] {
+            assert!(rejection(&deep).is_some_and(|m| m.contains("brackets too deep")));
+        }
+    }
+
+    #[test]
+    fn nul_in_literals_and_variables_is_refused() {
+        assert!(rejection(r#"{ a(x: "a\u0000b") }"#).is_some_and(|m| m.contains("NUL")));
+        assert!(rejection(r#"{ a(x: [{ y: "\u0000" }]) }"#).is_some_and(|m| m.contains("NUL")));
+        let variables = Variables::from_json(serde_json::json!({ "v": { "deep": ["ok", "x\u{0}"] } }));
+        let refused = parse_within("query($v: JSON) { a }", &variables, &budget()).err();
+        assert!(refused.is_some_and(|e| e.message.contains("NUL")));
+    }
+
+    #[test]
+    fn shared_fragments_are_counted_as_often_as_they_are_spread() {
+        let query = "{ ...A ...A } fragment A on Q { a b c }";
+        let document = async_graphql::parser::parse_query(query).ok();
+        let measured = document.map(|d| measure::check(&d, &Variables::default(), &budget()));
+        assert_eq!(measured, Some(Ok(measure::Measure { selections: 8, aliases: 0, depth: 1 })));
+    }
+}
