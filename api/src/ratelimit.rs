@@ -109,6 +109,7 @@ impl From<Exhausted> for domain::DomainError {
 /// The limiters of one server.
 pub struct Limits {
     requests: DefaultKeyedRateLimiter<IpAddr>,
+    requests_user: DefaultKeyedRateLimiter<i32>,
     sensitive_ip: DefaultKeyedRateLimiter<(Sensitive, IpAddr)>,
     sensitive_account: DefaultKeyedRateLimiter<(Sensitive, String)>,
     clock: DefaultClock,
@@ -119,6 +120,7 @@ impl Limits {
     pub fn new(settings: &RateSettings) -> Arc<Self> {
         Arc::new(Limits {
             requests: RateLimiter::keyed(settings.requests_per_ip.quota()),
+            requests_user: RateLimiter::keyed(settings.requests_per_ip.quota()),
             sensitive_ip: RateLimiter::keyed(settings.sensitive_per_ip.quota()),
             sensitive_account: RateLimiter::keyed(settings.sensitive_per_account.quota()),
             clock: DefaultClock::default(),
@@ -132,8 +134,18 @@ impl Limits {
 
     /// Charges `n` requests to `ip`'s general budget.
     pub fn charge_requests(&self, ip: IpAddr, n: u32) -> Result<(), Exhausted> {
+        self.charge_n(&self.requests, &ip, n)
+    }
+
+    /// Charges `n` requests to a logged-in user's general budget (the same size
+    /// as an address's), so one account spread over many addresses is bounded too.
+    pub fn charge_user_requests(&self, user_id: i32, n: u32) -> Result<(), Exhausted> {
+        self.charge_n(&self.requests_user, &user_id, n)
+    }
+
+    fn charge_n<K: Clone + Eq + std::hash::Hash>(&self, limiter: &DefaultKeyedRateLimiter<K>, key: &K, n: u32) -> Result<(), Exhausted> {
         let n = NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
-        match self.requests.check_key_n(&ip, n) {
+        match limiter.check_key_n(key, n) {
             Ok(Ok(())) => Ok(()),
             Ok(Err(not_until)) => Err(self.exhausted(&not_until)),
             // More than the burst at once can never pass.
@@ -156,9 +168,11 @@ impl Limits {
     /// every address ever seen.
     pub fn forget_idle(&self) {
         self.requests.retain_recent();
+        self.requests_user.retain_recent();
         self.sensitive_ip.retain_recent();
         self.sensitive_account.retain_recent();
         self.requests.shrink_to_fit();
+        self.requests_user.shrink_to_fit();
         self.sensitive_ip.shrink_to_fit();
         self.sensitive_account.shrink_to_fit();
     }

@@ -101,6 +101,16 @@ impl RastroProcess {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself, at most `wait`; its exit status.
+    pub async fn wait_exit(&mut self, wait: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(wait, self.child.wait()).await.ok().and_then(Result::ok)
+    }
+
     /// The base URL, `http://127.0.0.1:port`.
     pub fn base(&self) -> &str {
         &self.base

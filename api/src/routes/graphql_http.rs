@@ -66,6 +66,16 @@ pub(crate) async fn actor_from_headers(state: &AppState, headers: &HeaderMap) ->
 
 /// The JSON answer; every error gets a code, and a `RATE_LIMITED` error sets
 /// `Retry-After` to its longest wait.
+/// The request's actor, once its user (if any) has budget for `operations`.
+async fn budgeted_actor(state: &AppState, headers: &HeaderMap, operations: usize) -> Result<Actor, Response> {
+    let actor = actor_from_headers(state, headers).await?;
+    if let Some(user_id) = actor.user_id() {
+        let n = u32::try_from(operations).unwrap_or(u32::MAX);
+        state.limits.charge_user_requests(user_id, n).map_err(super::too_many)?;
+    }
+    Ok(actor)
+}
+
 fn respond(mut response: BatchResponse) -> Response {
     let errors: Vec<&mut async_graphql::ServerError> = match &mut response {
         BatchResponse::Single(single) => single.errors.iter_mut().collect(),
@@ -124,7 +134,7 @@ pub async fn post(State(state): State<AppState>, Extension(client): Client, head
     if let Err(refused) = super::charge_requests(&state, client, operations) {
         return refused;
     }
-    let actor = match actor_from_headers(&state, &headers).await {
+    let actor = match budgeted_actor(&state, &headers, operations).await {
         Ok(actor) => actor,
         Err(response) => return response,
     };
@@ -161,7 +171,7 @@ pub async fn get(State(state): State<AppState>, Extension(client): Client, heade
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    let actor = match actor_from_headers(&state, &headers).await {
+    let actor = match budgeted_actor(&state, &headers, 1).await {
         Ok(actor) => actor,
         Err(response) => return response,
     };

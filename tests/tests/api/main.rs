@@ -18,4 +18,5 @@ mod orders_lifecycle;
 mod orders_query;
 mod schema;
 mod subscriptions;
+mod under_attack;
 mod websocket;
