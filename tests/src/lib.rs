@@ -309,6 +309,7 @@ pub async fn seed_orders(db: &DatabaseConnection, company_id: &str, destination:
                 code: Set(format!("#S{}", offset + i)),
                 status: Set(statuses[i % statuses.len()]),
                 status_before_hold: Set(None),
+                customer_status: Set(statuses[i % statuses.len()]),
                 customer_name: Set(Some(format!("Customer \"{i}\", Ltd."))),
                 destination_locality_id: Set(Some(destination)),
                 priority: Set(0),

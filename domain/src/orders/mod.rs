@@ -10,6 +10,7 @@ mod export;
 mod input;
 mod lifecycle;
 mod query;
+mod visibility;
 
 pub use create::{create, update};
 pub use export::{csv_text_cell, export_batches, xml_escape, ExportRow, EXPORT_BATCH};
@@ -22,6 +23,8 @@ pub use query::{
     attributes_for, by_source_id, cursor_of, get, history_for, items_for, list, refunds_for, shipments_for, OrderFilter, OrderSort,
     OrderSortField,
 };
+
+pub use visibility::shown_status;
 
 use entities::{locality, order};
 use sea_orm::{

@@ -5,6 +5,7 @@
 
 mod auth;
 mod companies;
+mod customer_view;
 mod demo;
 mod exports;
 mod health;
