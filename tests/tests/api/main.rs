@@ -15,6 +15,7 @@ mod matrix;
 mod notifications;
 mod orders_lifecycle;
 mod orders_query;
+mod smtp_safety;
 mod schema;
 mod subscriptions;
 mod websocket;
