@@ -90,6 +90,12 @@ pub struct ServerArgs {
     /// then get RATE_LIMITED.
     #[arg(long, global = true, env = "RASTRO_PASSWORD_HASH_CONCURRENCY", default_value_t = 2)]
     pub password_hash_concurrency: usize,
+    /// Let companies use SMTP hosts on internal addresses (loopback, private,
+    /// link-local, CGNAT, metadata endpoints, …). Off by default: on, any
+    /// company user could make the server connect inside its network. For
+    /// development with a local mail sink, or a trusted private relay.
+    #[arg(long, global = true, env = "RASTRO_SMTP_ALLOW_PRIVATE")]
+    pub smtp_allow_private: bool,
     /// Do not run the mail worker in this process (another one does).
     #[arg(long, global = true, env = "RASTRO_NO_MAIL_WORKER")]
     pub no_mail_worker: bool,
@@ -199,6 +205,7 @@ impl Config {
         mail.backoff_base = Duration::from_millis(args.mail_backoff_ms.max(1));
         mail.backoff_max = Duration::from_millis(args.mail_backoff_max_ms.max(args.mail_backoff_ms));
         mail.poll_interval = Duration::from_millis(args.mail_poll_ms.max(10));
+        mail.allow_private_smtp = args.smtp_allow_private;
         if jwt_secret.len() < 32 {
             anyhow::bail!("RASTRO_JWT_SECRET must be at least 32 characters");
         }

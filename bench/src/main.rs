@@ -190,6 +190,7 @@ async fn main() -> anyhow::Result<()> {
         header_timeout_secs: 10,
         max_connections: 10_000,
         password_hash_concurrency: 2,
+        smtp_allow_private: true,
         no_mail_worker: false,
     })
     .await?;

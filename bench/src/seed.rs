@@ -83,6 +83,7 @@ pub async fn seed(ctx: &Ctx, orders: usize) -> anyhow::Result<Fixture> {
                     source_id: Set(format!("B-{i}")),
                     code: Set(format!("#{i}")),
                     status: Set(OrderStatus::Invoiced),
+                    customer_status: Set(OrderStatus::Invoiced),
                     customer_name: Set(Some(format!("Customer {}", i % 50))),
                     destination_locality_id: Set(Some(locality_ids[i % locality_ids.len()])),
                     priority: Set(0),

@@ -50,6 +50,18 @@ pub enum ActorKind {
     },
 }
 
+/// Whose eyes a read is for. Staff (the company, its integrations, support)
+/// see an order as it is; a customer sees only what is meant for customers:
+/// entries visible to them, the status as of the newest visible change, and no
+/// staff-only fields (source ids, internal notes, flags, integration data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The company side: everything.
+    Staff,
+    /// An end customer (or anyone else who is not staff).
+    Customer,
+}
+
 /// Which rows an actor may see, derived from its kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -158,6 +170,19 @@ impl Actor {
                 Scope::Customer { company_id: *company_id, user_id: *user_id, email: email.clone() }
             }
             ActorKind::Anonymous => Scope::Nothing,
+        }
+    }
+
+    /// Whose eyes a read is for, which decides which fields and which status
+    /// of an order it gets (see [`Audience`]).
+    pub fn audience(&self) -> Audience {
+        match &self.kind {
+            ActorKind::Admin { .. } | ActorKind::System { .. } | ActorKind::CompanyUser { .. } | ActorKind::Integration { .. } => {
+                Audience::Staff
+            }
+            // Anonymous callers see nothing anyway; if they ever reach a field,
+            // they get the least.
+            ActorKind::Customer { .. } | ActorKind::Anonymous => Audience::Customer,
         }
     }
 

@@ -18,7 +18,9 @@ use sqlx::{
 /// SQLite is opened in WAL mode (readers never block the writer), with foreign
 /// keys enforced, a 5 s busy timeout so concurrent writers wait instead of
 /// failing, and `synchronous = FULL` so a committed transaction survives power
-/// loss. The file and its directory are created when missing.
+/// loss. The file and its directory are created when missing; the file and its
+/// `-wal`/`-shm` companions are readable by the owner only (0600), as they
+/// hold everything, password hashes and sealed SMTP passwords included.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     if url.starts_with("sqlite:") {
         let options = SqliteConnectOptions::from_str(url)?
@@ -27,12 +29,25 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             .synchronous(SqliteSynchronous::Full);
-        if let Some(dir) = options.get_filename().parent() {
+        let path = options.get_filename().to_path_buf();
+        if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 tokio::fs::create_dir_all(dir).await?;
             }
         }
+        let on_disk = path != std::path::Path::new(":memory:") && !url.contains("mode=memory");
+        if on_disk {
+            owner_only(&path, true).await?;
+        }
         let pool = SqlitePoolOptions::new().max_connections(max_connections).connect_with(options).await?;
+        // SQLite creates the WAL and shared-memory files with the database
+        // file's mode; files left by an older version may be wider, so they
+        // are narrowed too.
+        for suffix in ["-wal", "-shm"].into_iter().filter(|_| on_disk) {
+            let mut companion = path.clone().into_os_string();
+            companion.push(suffix);
+            owner_only(std::path::Path::new(&companion), false).await?;
+        }
         Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let options = PgConnectOptions::from_str(url)?;
@@ -44,6 +59,38 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
     } else {
         anyhow::bail!("unsupported DATABASE_URL scheme (use sqlite: or postgres:)")
+    }
+}
+
+/// Makes `path` readable and writable by its owner only, creating it (empty,
+/// so SQLite takes it as a new database) when `create` is set and it is
+/// missing. Creating it with the mode closes the window in which a file
+/// created under the default umask would be world-readable.
+async fn owner_only(path: &std::path::Path, create: bool) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if create {
+            let opened = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+            match opened {
+                Ok(_) => return Ok(()),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(err) => return Err(err),
+            }
+        }
+        match tokio::fs::metadata(path).await {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).await
+            }
+            Ok(_) => Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, create);
+        Ok(())
     }
 }
 

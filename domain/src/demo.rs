@@ -252,6 +252,8 @@ async fn load_orders(ctx: &Ctx, company_id: i32, spec: &DemoCompany, seed: u64) 
             code: Set(format!("#{number}")),
             status: Set(status),
             status_before_hold: Set((status == OrderStatus::OnHold).then_some(OrderStatus::Approved)),
+            // Demo holds are hidden from customers (see the history below).
+            customer_status: Set(if status == OrderStatus::OnHold { OrderStatus::Approved } else { status }),
             customer_name: Set(destination.responsible_name.clone()),
             destination_locality_id: Set(Some(destination.id)),
             delivery_end: Set(Some(created_at + Duration::days(7))),

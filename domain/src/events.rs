@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use crate::{actor::Scope, Actor, DomainResult};
+use crate::{actor::Scope, Actor, Audience, DomainResult};
 
 /// The PostgreSQL channel events travel on.
 pub const CHANNEL: &str = "rastro_order_events";
@@ -48,6 +48,10 @@ pub struct OrderStatusEvent {
     pub from: Option<OrderStatus>,
     /// Status after.
     pub to: OrderStatus,
+    /// The status customers saw before (see [`crate::orders::shown_status`]).
+    pub customer_from: Option<OrderStatus>,
+    /// The status customers see after: unchanged by a change hidden from them.
+    pub customer_to: OrderStatus,
     /// Comment (possibly shortened).
     pub comment: Option<String>,
     /// Whether customers may see the entry.
@@ -75,6 +79,16 @@ impl OrderStatusEvent {
                     && self.responsible_email.as_deref() == Some(email.as_str())
             }
             Scope::Nothing => false,
+        }
+    }
+
+    /// The change's statuses (before, after) as `actor` sees them: customers
+    /// get the customer status ([`crate::orders::shown_status`]), so an event
+    /// after a hidden change does not reveal it.
+    pub fn shown_statuses(&self, actor: &Actor) -> (Option<OrderStatus>, OrderStatus) {
+        match actor.audience() {
+            Audience::Staff => (self.from, self.to),
+            Audience::Customer => (self.customer_from, self.customer_to),
         }
     }
 

@@ -36,7 +36,7 @@ pub mod tokens;
 pub mod users;
 pub mod validate;
 
-pub use actor::Actor;
+pub use actor::{Actor, Audience};
 pub use authz::{Action, Authorizer};
 pub use error::{DomainError, DomainResult};
 

@@ -17,6 +17,9 @@ pub struct Model {
     pub status: OrderStatus,
     /// The status to restore on release while `status` is `ON_HOLD`.
     pub status_before_hold: Option<OrderStatus>,
+    /// The status customers see: `status` as of the newest change visible to
+    /// them (a hidden hold leaves it where it was). Written with every change.
+    pub customer_status: OrderStatus,
     pub customer_name: Option<String>,
     pub destination_locality_id: Option<i32>,
     pub address_street: Option<String>,

@@ -75,6 +75,9 @@ pub fn test_mail_settings() -> domain::notifications::MailSettings {
     mail.poll_interval = Duration::from_millis(100);
     mail.max_attempts = 1_000;
     mail.smtp_timeout = Duration::from_secs(5);
+    mail.test_email_timeout = Duration::from_secs(5);
+    // The SMTP sink the tests use listens on 127.0.0.1.
+    mail.allow_private_smtp = true;
     mail
 }
 
@@ -319,6 +322,7 @@ pub async fn seed_orders(db: &DatabaseConnection, company_id: &str, destination:
                 code: Set(format!("#S{}", offset + i)),
                 status: Set(statuses[i % statuses.len()]),
                 status_before_hold: Set(None),
+                customer_status: Set(statuses[i % statuses.len()]),
                 customer_name: Set(Some(format!("Customer \"{i}\", Ltd."))),
                 destination_locality_id: Set(Some(destination)),
                 priority: Set(0),

@@ -43,6 +43,8 @@ impl RastroProcess {
             .env("RASTRO_BIND", format!("127.0.0.1:{port}"))
             .env("RASTRO_JWT_SECRET", "test-secret-".repeat(4))
             .env("RUST_LOG", "warn")
+            // The tests' SMTP sink listens on 127.0.0.1.
+            .env("RASTRO_SMTP_ALLOW_PRIVATE", "true")
             .env("RASTRO_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
             .envs(env.iter().copied())
             .stdout(Stdio::null())

@@ -2,6 +2,7 @@
 //! call a domain service, map the result to a GraphQL type.
 
 pub mod error;
+pub mod guard;
 pub mod limits;
 pub mod loaders;
 mod mutation;

@@ -8,7 +8,10 @@
 //! `companyId` (admins). Authenticate with `Authorization: Bearer …`.
 //!
 //! CSV: a header row, then one row per order; `skus` lists the items' SKUs
-//! separated by `|`. XML:
+//! separated by `|`. Text cells starting with `=`, `+`, `-`, `@`, tab or CR
+//! get a leading `'` so spreadsheets do not run them as formulas
+//! ([`domain::orders::csv_text_cell`]). XML: always well-formed — characters
+//! XML 1.0 forbids are written as U+FFFD ([`domain::orders::xml_escape`]):
 //!
 //! ```xml
 //! <?xml version="1.0" encoding="UTF-8"?>
@@ -31,12 +34,11 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use domain::{
-    orders::{self, ExportRow, OrderFilter},
+    orders::{self, csv_text_cell as text, xml_escape as escape, ExportRow, OrderFilter},
     DomainError,
 };
 use entities::OrderStatus;
 use futures::{stream, StreamExt};
-use quick_xml::escape::escape;
 use serde::Deserialize;
 
 use crate::{
@@ -154,20 +156,22 @@ fn csv_rows(rows: &[ExportRow], header: bool) -> Vec<u8> {
     for row in rows {
         let o = &row.order;
         let skus: Vec<&str> = row.items.iter().map(|i| i.product_id.as_str()).collect();
+        // Every cell holding outside text goes through `text`; the others are
+        // ids, amounts, times and status names this function formats itself.
         let _ = writer.write_record([
             o.id.to_string(),
-            o.source_id.clone(),
-            o.code.clone(),
+            text(&o.source_id).into_owned(),
+            text(&o.code).into_owned(),
             o.status.as_str().to_owned(),
-            o.customer_name.clone().unwrap_or_default(),
+            text(o.customer_name.as_deref().unwrap_or_default()).into_owned(),
             o.destination_locality_id.map(|d| d.to_string()).unwrap_or_default(),
             format_cents(o.total_cents),
             format_cents(o.refunded_cents),
-            o.invoice_number.clone().unwrap_or_default(),
+            text(o.invoice_number.as_deref().unwrap_or_default()).into_owned(),
             o.created_at.to_rfc3339(),
             o.updated_at.to_rfc3339(),
             row.items.len().to_string(),
-            skus.join("|"),
+            text(&skus.join("|")).into_owned(),
         ]);
     }
     writer.into_inner().unwrap_or_default()

@@ -1,45 +1,123 @@
 //! Building lettre transports and messages.
 
-use std::time::Duration;
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use entities::{smtp_settings, SmtpSecurity};
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
-    transport::smtp::{authentication::Credentials, PoolConfig},
+    transport::smtp::{
+        authentication::Credentials,
+        client::{Tls, TlsParameters},
+        PoolConfig,
+    },
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 
-use super::SecretKey;
+use super::{smtp_host, MailSettings};
 
 /// Connections a worker keeps open to one SMTP server.
 pub(crate) const POOL_SIZE: u32 = 4;
 
-/// An SMTP connection pool to one server.
-pub(crate) type Transport = AsyncSmtpTransport<Tokio1Executor>;
+type Smtp = AsyncSmtpTransport<Tokio1Executor>;
 
-/// The transport for a company's settings.
-pub(crate) fn company_transport(settings: &smtp_settings::Model, key: &SecretKey, timeout: Duration) -> Result<Transport, String> {
-    let builder = match settings.security {
-        SmtpSecurity::None => Transport::builder_dangerous(&settings.host),
-        SmtpSecurity::StartTls => Transport::starttls_relay(&settings.host).map_err(|e| e.to_string())?,
-        SmtpSecurity::Tls => Transport::relay(&settings.host).map_err(|e| e.to_string())?,
-    };
-    let port = u16::try_from(settings.port).map_err(|_| format!("invalid port {}", settings.port))?;
-    let mut builder = builder.port(port).timeout(Some(timeout)).pool_config(PoolConfig::new().max_size(POOL_SIZE));
-    if let Some(username) = &settings.username {
-        let password = match &settings.password_encrypted {
-            Some(sealed) => key.decrypt(settings.company_id, sealed).map_err(|e| e.to_string())?,
-            None => String::new(),
-        };
-        builder = builder.credentials(Credentials::new(username.clone(), password));
-    }
-    Ok(builder.build())
+/// An SMTP connection pool to one server. Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub(crate) struct Transport(Arc<Route>);
+
+enum Route {
+    /// Connects wherever lettre resolves the host: the operator's own sender,
+    /// or company hosts when the operator allows internal addresses.
+    Direct(Smtp),
+    /// A company host: resolved and checked on first use, then bound to the
+    /// checked address for the transport's life, so a later DNS answer
+    /// (rebinding) cannot move it inside the network.
+    Checked { server: Server, ready: tokio::sync::OnceCell<Smtp> },
 }
 
-/// The platform's transport from an `smtp://` / `smtps://` URL.
+/// How to reach a company's server, short of the address.
+struct Server {
+    host: String,
+    port: u16,
+    security: SmtpSecurity,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+}
+
+impl Server {
+    /// A pool towards `address` (or the host name itself), speaking TLS for
+    /// the configured host name whatever address is used.
+    fn build(&self, address: Option<IpAddr>) -> Result<Smtp, String> {
+        let tls_for = || TlsParameters::new(smtp_host::bare(&self.host).to_owned()).map_err(|e| e.to_string());
+        let tls = match self.security {
+            SmtpSecurity::None => Tls::None,
+            SmtpSecurity::StartTls => Tls::Required(tls_for()?),
+            SmtpSecurity::Tls => Tls::Wrapper(tls_for()?),
+        };
+        let server = address.map_or_else(|| smtp_host::bare(&self.host).to_owned(), |ip| ip.to_string());
+        let mut builder = Smtp::builder_dangerous(server)
+            .port(self.port)
+            .tls(tls)
+            .timeout(Some(self.timeout))
+            .pool_config(PoolConfig::new().max_size(POOL_SIZE));
+        if let Some(credentials) = &self.credentials {
+            builder = builder.credentials(credentials.clone());
+        }
+        Ok(builder.build())
+    }
+}
+
+impl Transport {
+    /// The pool to send through, resolving and checking the host first when
+    /// needed. `Err` with the reason and whether it is permanent.
+    async fn ready(&self) -> Result<&Smtp, (String, bool)> {
+        match self.0.as_ref() {
+            Route::Direct(smtp) => Ok(smtp),
+            Route::Checked { server, ready } => {
+                ready
+                    .get_or_try_init(|| async {
+                        let addresses = smtp_host::resolve_allowed(&server.host, server.port).await.map_err(|e| {
+                            let permanent = matches!(e, smtp_host::HostError::Internal { .. });
+                            (e.to_string(), permanent)
+                        })?;
+                        // `resolve_allowed` never returns an empty list.
+                        let first = addresses.first().copied().ok_or_else(|| ("no address".to_owned(), false))?;
+                        server.build(Some(first)).map_err(|e| (e, true))
+                    })
+                    .await
+            }
+        }
+    }
+}
+
+/// The transport for a company's settings. Unless the operator allows
+/// internal addresses, the host is checked right before connecting
+/// ([`smtp_host`]).
+pub(crate) fn company_transport(settings: &smtp_settings::Model, mail: &MailSettings) -> Result<Transport, String> {
+    let port = u16::try_from(settings.port).map_err(|_| format!("invalid port {}", settings.port))?;
+    let credentials = match &settings.username {
+        Some(username) => {
+            let password = match &settings.password_encrypted {
+                Some(sealed) => mail.secret_key.decrypt(settings.company_id, sealed).map_err(|e| e.to_string())?,
+                None => String::new(),
+            };
+            Some(Credentials::new(username.clone(), password))
+        }
+        None => None,
+    };
+    let server = Server { host: settings.host.clone(), port, security: settings.security, credentials, timeout: mail.smtp_timeout };
+    let route = if mail.allow_private_smtp {
+        Route::Direct(server.build(None)?)
+    } else {
+        Route::Checked { server, ready: tokio::sync::OnceCell::new() }
+    };
+    Ok(Transport(Arc::new(route)))
+}
+
+/// The platform's transport from an `smtp://` / `smtps://` URL. The operator
+/// configured it, so it is not checked.
 pub(crate) fn url_transport(url: &str, timeout: Duration) -> Result<Transport, String> {
-    Transport::from_url(url)
-        .map(|b| b.timeout(Some(timeout)).pool_config(PoolConfig::new().max_size(POOL_SIZE)).build())
+    Smtp::from_url(url)
+        .map(|b| Transport(Arc::new(Route::Direct(b.timeout(Some(timeout)).pool_config(PoolConfig::new().max_size(POOL_SIZE)).build()))))
         .map_err(|e| e.to_string())
 }
 
@@ -82,7 +160,7 @@ pub(crate) fn message(
 /// Sends; `Ok` with the server's answer, or the error as text and whether it
 /// is permanent (not worth retrying).
 pub(crate) async fn send(transport: &Transport, message: Message) -> Result<String, (String, bool)> {
-    match transport.send(message).await {
+    match transport.ready().await?.send(message).await {
         Ok(response) => Ok(format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" "))),
         Err(err) => Err((describe(&err), err.is_permanent())),
     }

@@ -18,6 +18,7 @@
 
 mod crypto;
 mod mailer;
+pub mod smtp_host;
 pub mod outbox;
 pub mod reset;
 pub mod settings;
@@ -53,6 +54,13 @@ pub struct MailSettings {
     pub lease: Duration,
     /// Connection and command timeout towards SMTP servers.
     pub smtp_timeout: Duration,
+    /// Longest a `sendTestEmail` may take altogether, so a server that
+    /// accepts and never answers cannot hold the request.
+    pub test_email_timeout: Duration,
+    /// Whether company SMTP hosts may be internal addresses (loopback,
+    /// private, link-local, …; see [`smtp_host`]). Off in production: on, a
+    /// company could make the platform connect inside its network.
+    pub allow_private_smtp: bool,
 }
 
 impl MailSettings {
@@ -69,6 +77,8 @@ impl MailSettings {
             poll_interval: Duration::from_secs(2),
             lease: Duration::from_secs(300),
             smtp_timeout: Duration::from_secs(20),
+            test_email_timeout: Duration::from_secs(10),
+            allow_private_smtp: false,
         }
     }
 

@@ -11,7 +11,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 
-use super::{mailer, templates};
+use super::{mailer, smtp_host, templates};
 use crate::{audit, validate, Action, Actor, Ctx, DomainError, DomainResult};
 
 /// SMTP settings as a client sends them.
@@ -79,8 +79,17 @@ pub async fn save_smtp(ctx: &Ctx, actor: &Actor, input: SmtpInput) -> DomainResu
     if host.contains(char::is_whitespace) || host.contains('/') {
         return Err(DomainError::validation("host", "must be a host name or IP address"));
     }
-    if !(1..=65_535).contains(&input.port) {
-        return Err(DomainError::validation("port", "must be between 1 and 65535"));
+    let port = match u16::try_from(input.port) {
+        Ok(port) if port >= 1 => port,
+        _ => return Err(DomainError::validation("port", "must be between 1 and 65535")),
+    };
+    if !ctx.mail.allow_private_smtp {
+        // A name that does not resolve now is let through: it is checked again
+        // right before every connection, which is what protects.
+        match smtp_host::resolve_allowed(&host, port).await {
+            Ok(_) | Err(smtp_host::HostError::Unresolvable { .. }) => {}
+            Err(err @ smtp_host::HostError::Internal { .. }) => return Err(DomainError::validation("host", err.to_string())),
+        }
     }
     let from_address = validate::email("fromAddress", &input.from_address)?;
     let reply_to = input.reply_to.as_deref().filter(|r| !r.trim().is_empty()).map(|r| validate::email("replyTo", r)).transpose()?;
@@ -91,8 +100,12 @@ pub async fn save_smtp(ctx: &Ctx, actor: &Actor, input: SmtpInput) -> DomainResu
     }
     let txn = crate::db::begin_write(&ctx.db).await?;
     let existing = smtp_settings::Entity::find_by_id(company_id).one(&txn).await?;
+    // The write-only password goes only to the server it was typed for: a new
+    // host or port without a new password drops it, so whoever can change the
+    // settings cannot send it to a server of their choosing.
+    let same_server = |e: &smtp_settings::Model| e.host.eq_ignore_ascii_case(&host) && e.port == input.port;
     let password_encrypted = match input.password {
-        None => existing.and_then(|e| e.password_encrypted),
+        None => existing.filter(same_server).and_then(|e| e.password_encrypted),
         Some(p) if p.is_empty() => None,
         Some(p) => Some(ctx.mail.secret_key.encrypt(company_id, &p)?),
     };
@@ -157,15 +170,19 @@ pub async fn send_test_email(ctx: &Ctx, actor: &Actor, to: &str) -> DomainResult
         Locale::PtBr => ("Teste de e-mail do Rastro", "Este é um e-mail de teste: as configurações de envio funcionam."),
         Locale::En => ("Rastro test e-mail", "This is a test e-mail: the sender settings work."),
     };
-    let outcome = async {
-        let transport = mailer::company_transport(&settings, &ctx.mail.secret_key, ctx.mail.smtp_timeout)?;
+    let attempt = async {
+        let transport = mailer::company_transport(&settings, &ctx.mail)?;
         let (from, reply_to) = mailer::company_sender(&settings)?;
         let message_id = format!("<rastro.test.{}@{}>", crate::tokens::random_token(9), mailer::domain_of(&settings.from_address));
         let message = mailer::message(from, reply_to, &to, subject, body, &format!("<p>{body}</p>"), &message_id)?;
         mailer::send(&transport, message).await.map_err(|(text, _)| text)
-    }
-    .await;
-    Ok(outcome)
+    };
+    // The SMTP timeout bounds each step; this bounds the whole conversation,
+    // which a slow server could otherwise stretch step by step.
+    let limit = ctx.mail.test_email_timeout;
+    Ok(tokio::time::timeout(limit, attempt)
+        .await
+        .unwrap_or_else(|_| Err(format!("the SMTP server did not finish within {} s", limit.as_secs_f32()))))
 }
 
 pub(crate) async fn prefs_of(db: &impl ConnectionTrait, company_id: i32) -> DomainResult<Prefs> {

@@ -141,7 +141,7 @@ impl Worker {
         let (from, reply_to) = mailer::company_sender(settings)?;
         let fresh = self.companies.get(&settings.company_id).is_some_and(|(at, _)| *at == settings.updated_at);
         if !fresh {
-            let transport = mailer::company_transport(settings, &ctx.mail.secret_key, ctx.mail.smtp_timeout)?;
+            let transport = mailer::company_transport(settings, &ctx.mail)?;
             self.companies.insert(settings.company_id, (settings.updated_at, transport));
         }
         let (_, transport) = self.companies.get(&settings.company_id).ok_or("transport missing")?;

@@ -96,6 +96,8 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<o
         code: Set(validate::text("code", &input.code, 255)?),
         status: Set(status),
         status_before_hold: Set(None),
+        // The creation entry is visible: customers start from the same status.
+        customer_status: Set(status),
         customer_name: Set(validate::optional_text("customerName", input.customer_name.as_deref(), 200)?),
         destination_locality_id: Set(input.destination_locality_id),
         pickup_start: Set(input.pickup_start),
@@ -136,7 +138,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<o
     .insert(&txn)
     .await?;
     audit::record(&txn, actor, Some(company_id), "order.create", "order", order.id, None).await?;
-    let event = event_for(&txn, &order, &entry).await?;
+    let event = event_for(&txn, &order, &entry, None).await?;
     let staged = ctx.events.stage(&txn, vec![event]).await?;
     txn.commit().await?;
     staged.after_commit();

@@ -54,3 +54,87 @@ pub fn export_batches(
         }
     }))
 }
+
+/// A text cell made safe for spreadsheets (OWASP CSV injection): a cell that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be read by
+/// Excel, LibreOffice or Google Sheets as a formula (or, for tab/CR, as one
+/// after the leading whitespace is skipped), so it gets a leading `'`, which
+/// those programs show as "this is text" and which keeps the rest intact.
+///
+/// Apply it to every cell whose text comes from outside (codes, names, SKUs,
+/// invoice numbers). Cells the export formats itself — ids, amounts such as
+/// `-12.50`, RFC 3339 times, status names — are left alone: a negative amount
+/// *is* a number, and quoting it would turn it into text in the spreadsheet.
+pub fn csv_text_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{value}").into(),
+        _ => value.into(),
+    }
+}
+
+/// Whether XML 1.0 allows `c` in a document at all (its `Char` production);
+/// lone surrogates, also forbidden, cannot occur in a Rust string.
+fn xml_char_allowed(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// `value` as XML element text or attribute value: markup characters escaped,
+/// and characters XML 1.0 forbids (most C0 controls, U+FFFE, U+FFFF) replaced
+/// by U+FFFD, since even escaped as `&#1;` they make the document ill-formed
+/// and one dirty order would break the whole export.
+///
+/// Tab, LF and CR are written as character references: a parser normalises raw
+/// ones (CR to LF in text, all three to spaces in attributes), and the
+/// references survive that, so the value reads back unchanged.
+pub fn xml_escape(value: &str) -> std::borrow::Cow<'_, str> {
+    let clean = |c: char| xml_char_allowed(c) && !matches!(c, '<' | '>' | '&' | '"' | '\'' | '\t' | '\n' | '\r');
+    if value.chars().all(clean) {
+        return value.into();
+    }
+    let mut out = String::with_capacity(value.len() + 16);
+    for c in value.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if xml_char_allowed(c) => out.push(c),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{csv_text_cell, xml_escape};
+
+    #[test]
+    fn formula_starts_are_quoted_and_the_rest_kept() {
+        for (input, expected) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@x", "'@x"),
+            ("\tfoo", "'\tfoo"),
+            ("\rbar", "'\rbar"),
+            ("plain", "plain"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_text_cell(input), expected);
+        }
+    }
+
+    #[test]
+    fn xml_forbidden_characters_become_replacement_characters() {
+        assert_eq!(xml_escape("a\u{1}b\u{B}c\u{1F}d\u{FFFE}\u{FFFF}"), "a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}\u{FFFD}");
+        assert_eq!(xml_escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;");
+        assert_eq!(xml_escape("t\tl\nc\r"), "t&#9;l&#10;c&#13;");
+        assert_eq!(xml_escape("São Paulo 📦"), "São Paulo 📦");
+    }
+}

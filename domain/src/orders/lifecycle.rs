@@ -118,11 +118,13 @@ pub(crate) async fn lock_for_write(txn: &DatabaseTransaction, actor: &Actor, ord
     order::Entity::find_by_id(order_id).one(txn).await?.ok_or_else(|| DomainError::not_found("order", order_id))
 }
 
-/// The subscriber event for a history entry.
+/// The subscriber event for a history entry; `customer_before` is the status
+/// customers saw before it (none for a new order), `order` is as after it.
 pub(crate) async fn event_for(
     db: &impl ConnectionTrait,
     order: &order::Model,
     entry: &order_status_history::Model,
+    customer_before: Option<OrderStatus>,
 ) -> DomainResult<OrderStatusEvent> {
     let responsible_email = match order.destination_locality_id {
         Some(id) => locality::Entity::find_by_id(id).one(db).await?.and_then(|l| l.responsible_email),
@@ -139,6 +141,8 @@ pub(crate) async fn event_for(
         history_id: entry.id,
         from: entry.from_status,
         to: entry.to_status,
+        customer_from: customer_before,
+        customer_to: order.customer_status,
         comment: entry.comment.clone(),
         visible_to_customer: entry.visible_to_customer,
         notify_customer: entry.notify_customer,
@@ -241,6 +245,7 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
     }
     let is_comment = matches!(command, Command::Comment);
 
+    let customer_before = order.customer_status;
     let mut model = order.clone().into_active_model();
     match command {
         Command::Invoice(invoice) => {
@@ -289,6 +294,8 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
     if let Some(to) = target {
         model.status = Set(to);
         model.status_before_hold = Set(if to == OrderStatus::OnHold { Some(from) } else { None });
+        model.customer_status =
+            Set(super::visibility::customer_status_after(order.customer_status, from, to, meta.visible_to_customer));
         // Only status changes move the mark stale events are judged against.
         model.last_event_at = Set(Some(order.last_event_at.map_or(occurred_at, |last| last.max(occurred_at))));
     }
@@ -297,7 +304,7 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
     let entry = history(target.unwrap_or(from), true, None).insert(&txn).await?;
     let (events, mailed) = match target {
         Some(_) => (
-            vec![event_for(&txn, &order, &entry).await?],
+            vec![event_for(&txn, &order, &entry, Some(customer_before)).await?],
             crate::notifications::outbox::enqueue_status_change(ctx, &txn, &order, &entry).await?,
         ),
         None if is_comment => (vec![], crate::notifications::outbox::enqueue_status_change(ctx, &txn, &order, &entry).await?),

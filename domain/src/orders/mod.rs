@@ -10,9 +10,10 @@ mod export;
 mod input;
 mod lifecycle;
 mod query;
+mod visibility;
 
 pub use create::{create, update};
-pub use export::{export_batches, ExportRow, EXPORT_BATCH};
+pub use export::{csv_text_cell, export_batches, xml_escape, ExportRow, EXPORT_BATCH};
 pub use input::{Address, Invoice, NewItem, NewOrder, OrderPatch, Shipment};
 pub use lifecycle::{
     add_comment, add_shipment, cancel, change_status, hold, invoice, mark_delivered, refund, release, EventMeta,
@@ -22,6 +23,8 @@ pub use query::{
     attributes_for, by_source_id, cursor_of, get, history_for, items_for, list, refunds_for, shipments_for, OrderFilter, OrderSort,
     OrderSortField,
 };
+
+pub use visibility::shown_status;
 
 use entities::{locality, order};
 use sea_orm::{

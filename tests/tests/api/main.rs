@@ -6,6 +6,7 @@
 mod abuse;
 mod auth;
 mod companies;
+mod customer_view;
 mod demo;
 mod exports;
 mod health;
@@ -16,6 +17,7 @@ mod matrix;
 mod notifications;
 mod orders_lifecycle;
 mod orders_query;
+mod smtp_safety;
 mod schema;
 mod subscriptions;
 mod under_attack;

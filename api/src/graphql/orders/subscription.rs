@@ -11,9 +11,16 @@ use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
 use super::types::{HistoryEntry, OrderStatus};
 use crate::graphql::{
     error::GqlResultExt,
+    guard::StaffOnly,
     request::{parse_id, parts},
     scalars::Money,
 };
+
+/// The event's (before, after) statuses as the subscriber sees them.
+fn shown(ctx: &Context<'_>, event: &OrderStatusEvent) -> async_graphql::Result<(Option<entities::OrderStatus>, entities::OrderStatus)> {
+    let (_, actor) = parts(ctx)?;
+    Ok(event.shown_statuses(actor))
+}
 
 /// Root of all subscriptions.
 #[derive(Default)]
@@ -35,7 +42,8 @@ impl OrderSummary {
     async fn code(&self) -> &str {
         &self.0.order_code
     }
-    /// The company's own order id.
+    /// The company's own order id. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     async fn source_id(&self) -> &str {
         &self.0.order_source_id
     }
@@ -47,9 +55,9 @@ impl OrderSummary {
     async fn total(&self) -> Money {
         Money(self.0.total_cents)
     }
-    /// Status after the change.
-    async fn status(&self) -> OrderStatus {
-        self.0.to.into()
+    /// Status after the change, as the subscriber sees it.
+    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<OrderStatus> {
+        Ok(shown(ctx, &self.0)?.1.into())
     }
 }
 
@@ -59,25 +67,27 @@ impl OrderStatusChange {
     async fn order_id(&self) -> ID {
         ID(self.0.order_id.to_string())
     }
-    /// The new status.
-    async fn status(&self) -> OrderStatus {
-        self.0.to.into()
+    /// The new status. Customers see the status as of the newest change
+    /// visible to them (see `Order.status`).
+    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<OrderStatus> {
+        Ok(shown(ctx, &self.0)?.1.into())
     }
-    /// The status before (none for a new order).
-    async fn previous_status(&self) -> Option<OrderStatus> {
-        self.0.from.map(Into::into)
+    /// The status before (none for a new order), seen the same way.
+    async fn previous_status(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrderStatus>> {
+        Ok(shown(ctx, &self.0)?.0.map(Into::into))
     }
     /// When it happened.
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
     /// The history entry written for it.
-    async fn entry(&self) -> HistoryEntry {
+    async fn entry(&self, ctx: &Context<'_>) -> async_graphql::Result<HistoryEntry> {
         let e = &self.0;
-        HistoryEntry {
+        let (from, to) = shown(ctx, e)?;
+        Ok(HistoryEntry {
             id: ID(e.history_id.to_string()),
-            from_status: e.from.map(Into::into),
-            to_status: e.to.into(),
+            from_status: from.map(Into::into),
+            to_status: to.into(),
             comment: e.comment.clone(),
             notify_customer: e.notify_customer,
             visible_to_customer: e.visible_to_customer,
@@ -87,7 +97,7 @@ impl OrderStatusChange {
             skip_reason: None,
             occurred_at: e.occurred_at,
             recorded_at: e.recorded_at,
-        }
+        })
     }
     /// A summary of the order.
     async fn order(&self) -> OrderSummary {

@@ -4,7 +4,7 @@ use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entities::{locality, order, order_item, order_status_history, refund, shipment, AttributeKind};
 
-use crate::graphql::{loaders::Loaders, scalars::Money};
+use crate::graphql::{guard::StaffOnly, loaders::Loaders, request::parts, scalars::Money};
 
 /// The canonical order status.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +105,8 @@ impl Locality {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    /// The company's own id for it.
+    /// The company's own id for it. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     async fn source_id(&self) -> &str {
         &self.0.source_id
     }
@@ -153,7 +154,8 @@ impl Locality {
 pub struct OrderItem {
     /// Item id.
     pub id: ID,
-    /// The line's id at the source.
+    /// The line's id at the source. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub source_id: String,
     /// SKU / product id.
     pub product_id: String,
@@ -173,7 +175,8 @@ pub struct OrderItem {
     pub width: Option<f64>,
     /// Weight, kilograms.
     pub weight: Option<f64>,
-    /// Origin locality id.
+    /// Origin locality id. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub origin_locality_id: Option<ID>,
 }
 
@@ -217,17 +220,23 @@ pub struct HistoryEntry {
     pub to_status: OrderStatus,
     /// Comment.
     pub comment: Option<String>,
-    /// Whether the customer was to be e-mailed.
+    /// Whether the customer was to be e-mailed. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub notify_customer: bool,
-    /// Whether the customer sees this entry.
+    /// Whether the customer sees this entry. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub visible_to_customer: bool,
-    /// `manual` or the integration's name.
+    /// `manual` or the integration's name. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub source: String,
-    /// The source's event id.
+    /// The source's event id. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub event_id: Option<String>,
-    /// False when the event was stale or a repeat and changed nothing.
+    /// False when the event was stale or a repeat and changed nothing. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub applied: bool,
-    /// Why it was not applied.
+    /// Why it was not applied. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub skip_reason: Option<String>,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
@@ -291,7 +300,8 @@ pub struct Refund {
     pub id: ID,
     /// Amount refunded.
     pub amount: Money,
-    /// Comment.
+    /// Comment. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub comment: Option<String>,
     /// When.
     pub created_at: DateTime<Utc>,
@@ -326,19 +336,20 @@ pub struct Invoice {
 pub struct Order {
     /// Order id.
     pub id: ID,
-    /// The company's own order id.
+    /// The company's own order id. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub source_id: String,
     /// Order code / number.
     pub code: String,
     /// The company.
     pub company_id: ID,
-    /// Current status.
-    pub status: OrderStatus,
-    /// While on hold, the status a release returns to.
+    /// While on hold, the status a release returns to. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub status_before_hold: Option<OrderStatus>,
     /// Customer name.
     pub customer_name: Option<String>,
-    /// 0..10, higher first.
+    /// 0..10, higher first. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub priority: i32,
     /// Incoterm.
     pub incoterm: Option<Incoterm>,
@@ -346,13 +357,17 @@ pub struct Order {
     pub total: Money,
     /// Amount refunded.
     pub refunded: Money,
-    /// Free text.
+    /// Free text. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub reference: Option<String>,
-    /// Free text.
+    /// Free text. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub observations: Option<String>,
-    /// Pickup window start.
+    /// Pickup window start. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub pickup_start: Option<DateTime<Utc>>,
-    /// Pickup window end.
+    /// Pickup window end. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     pub pickup_end: Option<DateTime<Utc>>,
     /// Delivery window start.
     pub delivery_start: Option<DateTime<Utc>>,
@@ -373,7 +388,6 @@ impl From<order::Model> for Order {
             source_id: o.source_id.clone(),
             code: o.code.clone(),
             company_id: ID(o.company_id.to_string()),
-            status: o.status.into(),
             status_before_hold: o.status_before_hold.map(Into::into),
             customer_name: o.customer_name.clone(),
             priority: o.priority,
@@ -399,6 +413,13 @@ fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
 
 #[ComplexObject]
 impl Order {
+    /// Current status. A customer sees the status as of the newest change
+    /// visible to it: a hidden hold shows as the status before it.
+    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<OrderStatus> {
+        let (_, actor) = parts(ctx)?;
+        Ok(domain::orders::shown_status(actor, &self.model).into())
+    }
+
     /// The destination locality.
     async fn destination(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Locality>> {
         let Some(id) = self.model.destination_locality_id else { return Ok(None) };
@@ -442,12 +463,14 @@ impl Order {
         Ok(rows.into_iter().map(OrderItem::from).collect())
     }
 
-    /// Classifications.
+    /// Classifications. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     async fn classifications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<KeyValue>> {
         self.pairs(ctx, AttributeKind::Classification).await
     }
 
-    /// Attributes.
+    /// Attributes. Staff only: customers get `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
     async fn attributes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<KeyValue>> {
         self.pairs(ctx, AttributeKind::Attribute).await
     }
