@@ -57,7 +57,7 @@ impl Application {
         let ctx = domain_ctx(&config, db).await?;
         let schema = graphql::builder(&config.limits).data(ctx.clone()).finish();
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
-        let state = AppState { ctx, schema, metrics, config: Arc::new(config) };
+        let state = AppState { ctx, schema, metrics, config: Arc::new(config), sockets: Arc::default() };
         Ok(Application { listener, state })
     }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::{config::Config, graphql::RastroSchema, telemetry::Metrics};
+use crate::{config::Config, graphql::RastroSchema, routes::graphql_ws::SocketCounts, telemetry::Metrics};
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
@@ -15,4 +15,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The configuration the server started with.
     pub config: Arc<Config>,
+    /// Open WebSockets per user in this process (the per-user cap).
+    pub sockets: Arc<SocketCounts>,
 }

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_order_lifecycle;
 mod m20261122_000003_notifications;
+mod m20261202_000011_sessions;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_order_lifecycle::Migration),
             Box::new(m20261122_000003_notifications::Migration),
+            Box::new(m20261202_000011_sessions::Migration),
         ]
     }
 }
