@@ -15,5 +15,6 @@ mod notifications;
 mod orders_lifecycle;
 mod orders_query;
 mod schema;
+mod sessions;
 mod subscriptions;
 mod websocket;
