@@ -28,7 +28,7 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{company, refresh_token, session, user};
 use sea_orm::{
     sea_query::{Expr, Query, SimpleExpr},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -224,7 +224,7 @@ pub async fn refresh(ctx: &Ctx, actor: &Actor, presented: &str) -> DomainResult<
 
 /// Revokes a session whose spent refresh token came back.
 async fn revoke_reused(ctx: &Ctx, session_id: i32, now: DateTime<Utc>) -> DomainResult<()> {
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let revoked = revoke(&txn, session::Column::Id.eq(session_id), now).await?;
     let staged = ctx.events.stage_revocations(&txn, vec![Revocation::Session(session_id)]).await?;
     txn.commit().await?;
