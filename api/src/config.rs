@@ -6,6 +6,11 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use anyhow::Context;
 use secrecy::SecretString;
 
+/// The longest access-token lifetime accepted: a stolen access token is usable
+/// this long at most, even where a revocation could not reach (a server whose
+/// database listener was down).
+pub const MAX_TOKEN_TTL_MINUTES: u64 = 15;
+
 /// Flags (and their environment variables) shared by the commands that open the
 /// database or serve.
 #[derive(Clone, clap::Args)]
@@ -24,8 +29,9 @@ pub struct ServerArgs {
     /// Public base URL of the portal, used in links sent to customers.
     #[arg(long, global = true, env = "RASTRO_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
     pub public_base_url: String,
-    /// Access-token lifetime in minutes.
-    #[arg(long, global = true, env = "RASTRO_TOKEN_TTL_MINUTES", default_value_t = 60)]
+    /// Access-token lifetime in minutes, at most 15 ([`MAX_TOKEN_TTL_MINUTES`]);
+    /// clients keep going with refresh tokens.
+    #[arg(long, global = true, env = "RASTRO_TOKEN_TTL_MINUTES", default_value_t = MAX_TOKEN_TTL_MINUTES)]
     pub token_ttl_minutes: u64,
     /// Directory with casbin `model.conf` and `policy.csv`; the copies compiled
     /// from `policies/` are used when unset.
@@ -126,8 +132,14 @@ pub struct GraphqlLimits {
     /// Time a WebSocket may stay open without a successful `connection_init`.
     pub ws_init_timeout: Duration,
     /// How often an open WebSocket's token is checked again, so a socket stops
-    /// when its token expires or its account or company is deactivated.
+    /// when its token expires. Revocations (logout, password change,
+    /// deactivation) close sockets at once without waiting for it; the recheck
+    /// is the backstop should a revocation signal be lost.
     pub ws_recheck: Duration,
+    /// Concurrent operations (subscriptions) one WebSocket may run.
+    pub ws_subscriptions_per_socket: usize,
+    /// Open WebSockets one user may hold in one server process.
+    pub ws_sockets_per_user: usize,
 }
 
 impl Default for GraphqlLimits {
@@ -144,6 +156,8 @@ impl Default for GraphqlLimits {
             body_bytes: 256 * 1024,
             ws_init_timeout: Duration::from_secs(10),
             ws_recheck: Duration::from_secs(30),
+            ws_subscriptions_per_socket: 10,
+            ws_sockets_per_user: 5,
         }
     }
 }
@@ -206,6 +220,9 @@ impl Config {
         mail.backoff_max = Duration::from_millis(args.mail_backoff_max_ms.max(args.mail_backoff_ms));
         mail.poll_interval = Duration::from_millis(args.mail_poll_ms.max(10));
         mail.allow_private_smtp = args.smtp_allow_private;
+        if args.token_ttl_minutes > MAX_TOKEN_TTL_MINUTES {
+            anyhow::bail!("RASTRO_TOKEN_TTL_MINUTES must be at most {MAX_TOKEN_TTL_MINUTES}; sessions go on with refresh tokens");
+        }
         if jwt_secret.len() < 32 {
             anyhow::bail!("RASTRO_JWT_SECRET must be at least 32 characters");
         }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::{config::Config, graphql::RastroSchema, telemetry::Metrics};
+use crate::{config::Config, graphql::RastroSchema, routes::graphql_ws::SocketCounts, telemetry::Metrics};
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
@@ -17,4 +17,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Request budgets per client address and account.
     pub limits: Arc<crate::ratelimit::Limits>,
+    /// Open WebSockets per user in this process (the per-user cap).
+    pub sockets: Arc<SocketCounts>,
 }

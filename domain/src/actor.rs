@@ -9,6 +9,8 @@ pub struct Actor {
     kind: ActorKind,
     /// Logged in with a temporary password: only `changePassword` is allowed.
     must_change_password: bool,
+    /// The login session the access token belongs to (users only).
+    session_id: Option<i32>,
 }
 
 /// The kinds of actor, each with what scoping needs.
@@ -85,17 +87,17 @@ pub enum Scope {
 impl Actor {
     /// The anonymous actor.
     pub fn anonymous() -> Self {
-        Actor { kind: ActorKind::Anonymous, must_change_password: false }
+        Actor { kind: ActorKind::Anonymous, must_change_password: false, session_id: None }
     }
 
     /// The platform acting on its own, for `purpose`.
     pub fn system(purpose: &'static str) -> Self {
-        Actor { kind: ActorKind::System { purpose }, must_change_password: false }
+        Actor { kind: ActorKind::System { purpose }, must_change_password: false, session_id: None }
     }
 
     /// An external system of `company_id`, authenticated by integration token.
     pub fn integration(company_id: i32) -> Self {
-        Actor { kind: ActorKind::Integration { company_id }, must_change_password: false }
+        Actor { kind: ActorKind::Integration { company_id }, must_change_password: false, session_id: None }
     }
 
     /// A logged-in user; built by [`crate::auth::authenticate`] from a checked token.
@@ -105,6 +107,7 @@ impl Actor {
         company_id: Option<i32>,
         email: &str,
         must_change_password: bool,
+        session_id: i32,
     ) -> Option<Self> {
         let kind = match (role, company_id) {
             (UserRole::Admin, _) => ActorKind::Admin { user_id },
@@ -114,7 +117,7 @@ impl Actor {
             }
             (UserRole::Company | UserRole::Customer, None) => return None,
         };
-        Some(Actor { kind, must_change_password })
+        Some(Actor { kind, must_change_password, session_id: Some(session_id) })
     }
 
     /// What kind of actor this is.
@@ -125,6 +128,11 @@ impl Actor {
     /// Whether only a password change is allowed.
     pub fn must_change_password(&self) -> bool {
         self.must_change_password
+    }
+
+    /// The login session behind this actor's access token, for users.
+    pub fn session_id(&self) -> Option<i32> {
+        self.session_id
     }
 
     /// The logged-in user's id, if a user is behind this actor.

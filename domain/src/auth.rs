@@ -43,15 +43,33 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// A successful login.
-#[derive(Debug, Clone)]
+/// A successful login (or refresh): a short-lived access token and the
+/// refresh token that gets the next one ([`crate::sessions`]). `Debug` leaves
+/// both tokens out.
+#[derive(Clone)]
 pub struct Session {
     /// The signed access token (`Authorization: Bearer …`).
     pub access_token: String,
-    /// When the token expires.
+    /// When the access token expires.
     pub expires_at: DateTime<Utc>,
+    /// The opaque refresh token, shown only here; only its hash is stored.
+    pub refresh_token: String,
+    /// When the refresh token expires.
+    pub refresh_expires_at: DateTime<Utc>,
+    /// The session (refresh-token family) both belong to.
+    pub session_id: i32,
     /// The logged-in user.
     pub user: user::Model,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("expires_at", &self.expires_at)
+            .field("session_id", &self.session_id)
+            .field("user_id", &self.user.id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Checks credentials and issues an access token.
@@ -89,11 +107,10 @@ pub async fn login(ctx: &Ctx, actor: &Actor, credentials: Credentials) -> Domain
     if !user.active || company.as_ref().is_some_and(|c| !c.active) {
         return Err(DomainError::AccountDeactivated);
     }
-    let (access_token, exp) = ctx.tokens.issue(user.id, user.token_version, now)?;
     let mut active = user.into_active_model();
     active.last_login_at = Set(Some(now));
     let user = active.update(&ctx.db).await?;
-    Ok(Session { access_token, expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now), user })
+    crate::sessions::start(ctx, user, now).await
 }
 
 /// How long the `failures`th consecutive failure locks an account key.
@@ -182,13 +199,16 @@ async fn find_login_account(
 /// Turns a bearer token into the actor behind it.
 ///
 /// Besides the signature and expiry, the account is read on every call: a
-/// deactivated user, a deactivated company or a token issued before the last
-/// password change ([`user::Model::token_version`]) is refused at once.
+/// deactivated user, a deactivated company, a token issued before the last
+/// password change ([`user::Model::token_version`]) or one of a revoked session
+/// (logout, refresh-token reuse) is refused at once. The session is checked in
+/// the same query that loads the user.
 pub async fn authenticate(ctx: &Ctx, bearer: &str) -> DomainResult<Actor> {
     let claims = ctx.tokens.verify(bearer).ok_or(DomainError::Unauthenticated)?;
     let user_id: i32 = claims.sub.parse().map_err(|_| DomainError::Unauthenticated)?;
     let (user, company) = user::Entity::find_by_id(user_id)
         .find_also_related(company::Entity)
+        .filter(crate::sessions::is_live(claims.sid, user_id))
         .one(&ctx.db)
         .await?
         .ok_or(DomainError::Unauthenticated)?;
@@ -196,7 +216,7 @@ pub async fn authenticate(ctx: &Ctx, bearer: &str) -> DomainResult<Actor> {
     if !user.active || !company_active || user.token_version != claims.ver {
         return Err(DomainError::Unauthenticated);
     }
-    Actor::user(user.role, user.id, user.company_id, &user.email, user.must_change_password)
+    Actor::user(user.role, user.id, user.company_id, &user.email, user.must_change_password, claims.sid)
         .ok_or(DomainError::Unauthenticated)
 }
 
@@ -208,8 +228,8 @@ pub async fn me(ctx: &Ctx, actor: &Actor) -> DomainResult<user::Model> {
 }
 
 /// Changes the actor's password after checking the current one, clears the
-/// temporary-password flag and invalidates every older token. Returns a fresh
-/// session so the client can continue.
+/// temporary-password flag, ends every session of the account (older tokens
+/// stop working, open WebSockets close) and starts a fresh one.
 pub async fn change_password(ctx: &Ctx, actor: &Actor, current: &str, new: &str) -> DomainResult<Session> {
     ctx.authz.check(actor, Action::ChangeOwnPassword)?;
     let id = actor.user_id().ok_or(DomainError::Forbidden)?;
@@ -244,10 +264,11 @@ pub async fn change_password(ctx: &Ctx, actor: &Actor, current: &str, new: &str)
         return Err(DomainError::Conflict("the password was changed concurrently; log in again".into()));
     }
     audit::record(&txn, actor, user.company_id, "user.change_password", "user", user.id, None).await?;
+    let ended = crate::sessions::end_all_of_user(ctx, &txn, user.id, now).await?;
     let user = user::Entity::find_by_id(user.id).one(&txn).await?.ok_or(DomainError::Unauthenticated)?;
     txn.commit().await?;
-    let (access_token, exp) = ctx.tokens.issue(user.id, user.token_version, now)?;
-    Ok(Session { access_token, expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now), user })
+    ended.after_commit();
+    crate::sessions::start(ctx, user, now).await
 }
 
 /// Forgets the failed logins of `user` from every source (after the owner

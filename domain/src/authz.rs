@@ -16,6 +16,9 @@ const EMBEDDED_POLICY: &str = include_str!("../../policies/policy.csv");
 pub enum Action {
     /// Log in.
     Login,
+    /// End one's own session (`logout`); allowed even before a temporary
+    /// password is changed.
+    Logout,
     /// Read one's own account (`me`).
     ReadOwnAccount,
     /// Change one's own password.
@@ -60,6 +63,7 @@ impl Action {
     pub fn as_policy(self) -> (&'static str, &'static str) {
         match self {
             Action::Login => ("session", "create"),
+            Action::Logout => ("session", "delete"),
             Action::ReadOwnAccount => ("account", "read"),
             Action::ChangeOwnPassword => ("account", "change_password"),
             Action::CreateCompany => ("company", "create"),
@@ -126,7 +130,7 @@ impl Authorizer {
         if let ActorKind::System { .. } = actor.kind() {
             return Ok(());
         }
-        if actor.must_change_password() && action != Action::ChangeOwnPassword {
+        if actor.must_change_password() && !matches!(action, Action::ChangeOwnPassword | Action::Logout) {
             return Err(DomainError::PasswordChangeRequired);
         }
         if self.allows(actor.role_name(), action) {

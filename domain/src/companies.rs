@@ -146,6 +146,8 @@ pub async fn list(ctx: &Ctx, actor: &Actor, page: PageRequest) -> DomainResult<P
 
 /// Activates or deactivates a company. While inactive, none of its users can log
 /// in and their tokens stop working; its integration token is refused too.
+/// Deactivation retires the users' tokens and sessions for good and closes
+/// their WebSockets at once: re-activation revives none of them.
 pub async fn set_active(ctx: &Ctx, actor: &Actor, id: i32, active: bool) -> DomainResult<company::Model> {
     ctx.authz.check(actor, Action::DeactivateCompany)?;
     let company = find_visible(ctx, actor, id).await?;
@@ -165,11 +167,21 @@ pub async fn set_active(ctx: &Ctx, actor: &Actor, id: i32, active: bool) -> Doma
     }
     let action = if active { "company.activate" } else { "company.deactivate" };
     audit::record(&txn, actor, Some(id), action, "company", id, None).await?;
+    // Deactivation ends the users' sessions and closes their WebSockets at once.
+    let ended = if active { None } else { Some(crate::sessions::end_all_of_company(ctx, &txn, id, Utc::now()).await?) };
     txn.commit().await?;
+    if let Some(ended) = ended {
+        ended.after_commit();
+    }
     Ok(company)
 }
 
 /// Issues a new integration token; the old one stops working at once.
+///
+/// The integration token is a machine credential for the `/integrations/…`
+/// routes only: it cannot open a GraphQL WebSocket (those take user access
+/// tokens), so there is no socket for a rotation to close, and no user session
+/// is touched.
 pub async fn rotate_integration_token(ctx: &Ctx, actor: &Actor, id: i32) -> DomainResult<CompanyWithToken> {
     ctx.authz.check(actor, Action::RotateIntegrationToken)?;
     let company = find_visible(ctx, actor, id).await?;

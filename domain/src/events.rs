@@ -1,24 +1,28 @@
-//! Order status events for live subscribers.
+//! Events for live subscribers: order status changes, and session revocations
+//! that close open WebSockets ([`crate::sessions::Revocation`]).
 //!
 //! On SQLite the bus is in-process: events are broadcast after the transaction
 //! commits. On PostgreSQL, several `rastro` processes share one database, so an
 //! event is sent with `pg_notify` *inside* the transaction (PostgreSQL delivers
 //! it only on commit, never for a rolled-back change) and every process —
 //! including the sender — receives it through `LISTEN` and broadcasts it to its
-//! own subscribers.
+//! own subscribers. Each kind of event is a [`Topic`] with a channel of its own;
+//! one listener connection per process serves them all.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use entities::OrderStatus;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use crate::{actor::Scope, Actor, Audience, DomainResult};
+use crate::{actor::Scope, sessions::Revocation, Actor, Audience, DomainResult};
 
-/// The PostgreSQL channel events travel on.
+/// The PostgreSQL channel order events travel on.
 pub const CHANNEL: &str = "rastro_order_events";
+/// The PostgreSQL channel session revocations travel on.
+pub const REVOCATION_CHANNEL: &str = "rastro_revocations";
 /// Events a slow subscriber may fall behind before it skips ahead.
 const BUFFER: usize = 1024;
 /// Comments are cut to this many characters in events, keeping the payload far
@@ -102,27 +106,58 @@ impl OrderStatusEvent {
     }
 }
 
-/// Fan-out of order events to this process's subscribers.
+/// One kind of event: its PostgreSQL channel and its in-process fan-out.
+pub struct Topic<T> {
+    channel: &'static str,
+    sender: broadcast::Sender<Arc<T>>,
+}
+
+impl<T> Clone for Topic<T> {
+    fn clone(&self) -> Self {
+        Topic { channel: self.channel, sender: self.sender.clone() }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Topic<T> {
+    fn new(channel: &'static str) -> Self {
+        Topic { channel, sender: broadcast::channel(BUFFER).0 }
+    }
+
+    /// Hands a notification received through `LISTEN` to this process's receivers.
+    fn deliver(&self, payload: &str) {
+        match serde_json::from_str::<T>(payload) {
+            // No receivers is fine: nobody is watching.
+            Ok(event) => {
+                let _ = self.sender.send(Arc::new(event));
+            }
+            Err(err) => tracing::warn!(error = %err, channel = self.channel, "ignoring malformed event"),
+        }
+    }
+}
+
+/// Fan-out of events to this process's subscribers.
 #[derive(Clone)]
 pub struct EventBus {
-    sender: broadcast::Sender<Arc<OrderStatusEvent>>,
+    orders: Topic<OrderStatusEvent>,
+    revocations: Topic<Revocation>,
     cross_process: bool,
 }
 
 /// Events staged in a transaction, published by [`Staged::after_commit`].
 #[must_use = "call after_commit once the transaction has committed"]
-pub struct Staged {
-    bus: EventBus,
-    events: Vec<OrderStatusEvent>,
+pub struct Staged<T = OrderStatusEvent> {
+    topic: Topic<T>,
+    cross_process: bool,
+    events: Vec<T>,
 }
 
-impl Staged {
+impl<T> Staged<T> {
     /// Publishes in-process events; on PostgreSQL the commit already did.
     pub fn after_commit(self) {
-        if !self.bus.cross_process {
+        if !self.cross_process {
             for event in self.events {
                 // No receivers is fine: nobody is watching.
-                let _ = self.bus.sender.send(Arc::new(event));
+                let _ = self.topic.sender.send(Arc::new(event));
             }
         }
     }
@@ -131,7 +166,7 @@ impl Staged {
 impl EventBus {
     /// An in-process bus (SQLite, or tests).
     pub fn local() -> Self {
-        EventBus { sender: broadcast::channel(BUFFER).0, cross_process: false }
+        EventBus { orders: Topic::new(CHANNEL), revocations: Topic::new(REVOCATION_CHANNEL), cross_process: false }
     }
 
     /// The bus for `db`: cross-process through LISTEN/NOTIFY on PostgreSQL,
@@ -145,22 +180,23 @@ impl EventBus {
         let options = (*db.get_postgres_connection_pool().connect_options()).clone();
         let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with(options).await?;
         let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
-        listener.listen(CHANNEL).await?;
-        let bus = EventBus { sender: broadcast::channel(BUFFER).0, cross_process: true };
-        let sender = bus.sender.clone();
+        listener.listen_all([CHANNEL, REVOCATION_CHANNEL]).await?;
+        let bus = EventBus { cross_process: true, ..Self::local() };
+        let (orders, revocations) = (bus.orders.clone(), bus.revocations.clone());
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
-                    Ok(notification) => match serde_json::from_str::<OrderStatusEvent>(notification.payload()) {
-                        Ok(event) => {
-                            let _ = sender.send(Arc::new(event));
-                        }
-                        Err(err) => tracing::warn!(error = %err, "ignoring malformed order event"),
+                    Ok(notification) => match notification.channel() {
+                        CHANNEL => orders.deliver(notification.payload()),
+                        REVOCATION_CHANNEL => revocations.deliver(notification.payload()),
+                        other => tracing::warn!(channel = other, "notification on an unexpected channel"),
                     },
                     Err(err) => {
                         // PgListener reconnects on the next recv; wait a moment so a
-                        // database outage does not spin.
-                        tracing::warn!(error = %err, "order event listener error");
+                        // database outage does not spin. Notifications sent while
+                        // disconnected are lost: WebSockets' periodic recheck is the
+                        // backstop for revocations.
+                        tracing::warn!(error = %err, "event listener error");
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                     }
                 }
@@ -169,25 +205,43 @@ impl EventBus {
         Ok(bus)
     }
 
-    /// A receiver of every event published from now on.
+    /// A receiver of every order event published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<OrderStatusEvent>> {
-        self.sender.subscribe()
+        self.orders.sender.subscribe()
     }
 
-    /// Stages `events` inside the transaction `txn` of the change they describe.
+    /// Stages order `events` inside the transaction `txn` of the change they describe.
     pub async fn stage(&self, txn: &impl ConnectionTrait, events: Vec<OrderStatusEvent>) -> DomainResult<Staged> {
         let events: Vec<_> = events.into_iter().map(OrderStatusEvent::shortened).collect();
+        self.stage_on(&self.orders, txn, events).await
+    }
+
+    /// A receiver of every session revocation published from now on.
+    pub fn subscribe_revocations(&self) -> broadcast::Receiver<Arc<Revocation>> {
+        self.revocations.sender.subscribe()
+    }
+
+    /// Stages `revocations` inside the transaction that makes them.
+    pub async fn stage_revocations(
+        &self,
+        txn: &impl ConnectionTrait,
+        revocations: Vec<Revocation>,
+    ) -> DomainResult<Staged<Revocation>> {
+        self.stage_on(&self.revocations, txn, revocations).await
+    }
+
+    async fn stage_on<T: Serialize>(&self, topic: &Topic<T>, txn: &impl ConnectionTrait, events: Vec<T>) -> DomainResult<Staged<T>> {
         if self.cross_process {
             for event in &events {
                 let payload = serde_json::to_string(event).map_err(anyhow::Error::from)?;
                 txn.execute(Statement::from_sql_and_values(
                     DatabaseBackend::Postgres,
                     "SELECT pg_notify($1, $2)",
-                    [CHANNEL.into(), payload.into()],
+                    [topic.channel.into(), payload.into()],
                 ))
                 .await?;
             }
         }
-        Ok(Staged { bus: self.clone(), events })
+        Ok(Staged { topic: topic.clone(), cross_process: self.cross_process, events })
     }
 }

@@ -6,7 +6,8 @@
 //! - [`Actor`]: who is asking. Every service function takes one; tenant scoping
 //!   is derived from it in one place ([`actor::Scope`]).
 //! - [`authz`]: casbin decides which actions a role may take (`policies/`).
-//! - services: [`auth`] (login, tokens), [`companies`], [`users`], [`localities`],
+//! - services: [`auth`] (login, tokens), [`sessions`] (refresh tokens, logout,
+//!   revocations that close WebSockets), [`companies`], [`users`], [`localities`],
 //!   [`orders`], [`notifications`] (SMTP, templates, outbox worker, password
 //!   resets); the [`status`] machine; [`events`] for live subscribers.
 //! - value types that parse and validate input: [`cnpj`], [`validate`],
@@ -31,6 +32,7 @@ pub mod notifications;
 pub mod orders;
 pub mod page;
 pub mod password;
+pub mod sessions;
 pub mod status;
 pub mod tokens;
 pub mod users;

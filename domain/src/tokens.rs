@@ -26,6 +26,9 @@ pub struct Claims {
     pub sub: String,
     /// Token version of the user when issued.
     pub ver: i32,
+    /// The login session ([`crate::sessions`]) the token belongs to; a token of
+    /// a revoked session is refused.
+    pub sid: i32,
     /// Issued at (Unix seconds).
     pub iat: i64,
     /// Expires at (Unix seconds).
@@ -39,10 +42,17 @@ impl TokenKeys {
         TokenKeys { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes), ttl }
     }
 
-    /// Signs an access token for `user_id` at `token_version`.
-    pub fn issue(&self, user_id: i32, token_version: i32, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<(String, i64)> {
+    /// Signs an access token for `user_id` at `token_version` in session `session_id`.
+    pub fn issue(
+        &self,
+        user_id: i32,
+        token_version: i32,
+        session_id: i32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<(String, i64)> {
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
-        let claims = Claims { sub: user_id.to_string(), ver: token_version, iat: now.timestamp(), exp: now.timestamp() + ttl };
+        let claims =
+            Claims { sub: user_id.to_string(), ver: token_version, sid: session_id, iat: now.timestamp(), exp: now.timestamp() + ttl };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, claims.exp))
     }
@@ -51,6 +61,7 @@ impl TokenKeys {
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
+        // `sid` is required too (by the struct): tokens from before sessions are refused.
         validation.set_required_spec_claims(&["exp", "sub"]);
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok().map(|data| data.claims)
     }
@@ -76,9 +87,9 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_and_a_tampered_one_does_not() -> anyhow::Result<()> {
         let keys = TokenKeys::new(&SecretString::from("k".repeat(32)), Duration::from_secs(60));
-        let (token, _) = keys.issue(7, 3, chrono::Utc::now())?;
-        let claims = keys.verify(&token).map(|c| (c.sub, c.ver));
-        assert_eq!(claims, Some(("7".to_owned(), 3)));
+        let (token, _) = keys.issue(7, 3, 11, chrono::Utc::now())?;
+        let claims = keys.verify(&token).map(|c| (c.sub, c.ver, c.sid));
+        assert_eq!(claims, Some(("7".to_owned(), 3, 11)));
         let other = TokenKeys::new(&SecretString::from("x".repeat(32)), Duration::from_secs(60));
         assert!(other.verify(&token).is_none());
         Ok(())
@@ -87,7 +98,7 @@ mod tests {
     #[test]
     fn an_expired_token_is_rejected() -> anyhow::Result<()> {
         let keys = TokenKeys::new(&SecretString::from("k".repeat(32)), Duration::from_secs(60));
-        let (token, _) = keys.issue(7, 0, chrono::Utc::now() - chrono::Duration::seconds(120))?;
+        let (token, _) = keys.issue(7, 0, 1, chrono::Utc::now() - chrono::Duration::seconds(120))?;
         assert!(keys.verify(&token).is_none());
         Ok(())
     }

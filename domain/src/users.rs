@@ -160,7 +160,8 @@ pub(crate) async fn insert_user(
 }
 
 /// Activates or deactivates a company user or customer. A deactivated account
-/// cannot log in and its tokens stop working at once.
+/// cannot log in, its sessions are revoked (re-activation does not revive
+/// them) and its open WebSockets close at once.
 pub async fn set_active(ctx: &Ctx, actor: &Actor, user_id: i32, active: bool) -> DomainResult<user::Model> {
     ctx.authz.check(actor, Action::DeactivateUser)?;
     let found = user::Entity::find_by_id(user_id).one(&ctx.db).await?;
@@ -181,6 +182,11 @@ pub async fn set_active(ctx: &Ctx, actor: &Actor, user_id: i32, active: bool) ->
     let user = model.update(&txn).await?;
     let action = if active { "user.activate" } else { "user.deactivate" };
     audit::record(&txn, actor, company_id, action, "user", user.id, None).await?;
+    // Deactivation ends every session and closes the user's WebSockets at once.
+    let ended = if active { None } else { Some(crate::sessions::end_all_of_user(ctx, &txn, user.id, Utc::now()).await?) };
     txn.commit().await?;
+    if let Some(ended) = ended {
+        ended.after_commit();
+    }
     Ok(user)
 }

@@ -9,6 +9,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_order_lifecycle;
 mod m20261122_000003_notifications;
 mod m20261202_000010_customer_status;
+mod m20261202_000011_sessions;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_order_lifecycle::Migration),
             Box::new(m20261122_000003_notifications::Migration),
             Box::new(m20261202_000010_customer_status::Migration),
+            Box::new(m20261202_000011_sessions::Migration),
         ]
     }
 }

@@ -171,6 +171,37 @@ impl TestApp {
         .await
     }
 
+    /// Logs in and returns `(accessToken, refreshToken)`.
+    pub async fn login_session(&self, email: &str, password: &str, company: Option<&str>) -> (String, String) {
+        let body = self
+            .gql(
+                None,
+                "mutation($e: String!, $p: String!, $c: String) { login(email: $e, password: $p, company: $c) { accessToken refreshToken } }",
+                json!({ "e": email, "p": password, "c": company }),
+            )
+            .await;
+        let session = &body["data"]["login"];
+        let access = session["accessToken"].as_str().unwrap_or_else(|| panic!("login failed: {body}"));
+        (access.to_owned(), session["refreshToken"].as_str().unwrap().to_owned())
+    }
+
+    /// Calls `refreshSession`; returns the whole body.
+    pub async fn refresh_body(&self, refresh_token: &str) -> Value {
+        self.gql(
+            None,
+            "mutation($r: String!) { refreshSession(refreshToken: $r) { accessToken refreshToken expiresAt refreshTokenExpiresAt user { id } } }",
+            json!({ "r": refresh_token }),
+        )
+        .await
+    }
+
+    /// Whether `token` is accepted (`me` answers with an id; a refused bearer
+    /// token is a 401).
+    pub async fn token_works(&self, token: &str) -> bool {
+        let (status, body) = self.gql_raw(Some(token), &json!({ "query": "{ me { id } }" })).await;
+        status == 200 && body["data"]["me"]["id"].is_string()
+    }
+
     /// Logs in and returns the access token.
     pub async fn login(&self, email: &str, password: &str, company: Option<&str>) -> String {
         let body = self.login_body(email, password, company).await;

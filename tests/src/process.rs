@@ -61,6 +61,25 @@ impl RastroProcess {
         panic!("rastro did not start on port {port}");
     }
 
+    /// Runs `rastro serve` with `env` on `database_url`, expecting it to refuse to
+    /// start; returns whether it exited with failure and what it printed on stderr.
+    pub async fn refused_start(database_url: &str, env: &[(&str, &str)]) -> (bool, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let run = Command::new(binary())
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("RASTRO_BIND", format!("127.0.0.1:{port}"))
+            .env("RASTRO_JWT_SECRET", "test-secret-".repeat(4))
+            .env("RASTRO_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(Duration::from_secs(30), run).await.expect("rastro kept running").expect("run rastro");
+        (!output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+
     /// Runs a GraphQL operation against this process.
     pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
         let response = self
@@ -72,6 +91,22 @@ impl RastroProcess {
             .await
             .unwrap();
         response.json().await.unwrap()
+    }
+
+    /// Logs in through this process; returns the `login` result (access and
+    /// refresh token, expiry).
+    pub async fn login_session(&self, email: &str, password: &str, company: Option<&str>) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": "mutation($e: String!, $p: String!, $c: String) { login(email: $e, password: $p, company: $c) { accessToken expiresAt refreshToken } }",
+                "variables": { "e": email, "p": password, "c": company } }))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        assert!(body["data"]["login"].is_object(), "login failed: {body}");
+        body["data"]["login"].clone()
     }
 
     /// Logs in through this process.

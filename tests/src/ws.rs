@@ -67,6 +67,40 @@ impl WsClient {
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 
+    /// Connects, initialises with `token` and checks the `connection_ack`.
+    pub async fn connect_acked(base: &str, token: &str) -> Self {
+        let mut socket = Self::connect(base).await;
+        socket.init(token).await;
+        assert_eq!(socket.next(Duration::from_secs(5)).await, WsEvent::Json(json!({ "type": "connection_ack" })));
+        socket
+    }
+
+    /// Waits at most `wait` for the server to close the socket, skipping
+    /// messages; the close code, or `None` if it stayed open.
+    pub async fn closed_within(&mut self, wait: Duration) -> Option<u16> {
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                WsEvent::Closed(code) => return Some(code),
+                WsEvent::Timeout => return None,
+                WsEvent::Json(_) => continue,
+            }
+        }
+    }
+
+    /// Whether the socket still answers a ping.
+    pub async fn answers_ping(&mut self) -> bool {
+        self.send(json!({ "type": "ping" })).await;
+        loop {
+            match self.next(Duration::from_secs(5)).await {
+                WsEvent::Json(message) if message["type"] == "pong" => return true,
+                WsEvent::Json(_) => continue,
+                _ => return false,
+            }
+        }
+    }
+
     /// The next protocol message or close, waiting at most `wait`.
     pub async fn next(&mut self, wait: Duration) -> WsEvent {
         loop {

@@ -1,7 +1,7 @@
 //! Write operations.
 
 use async_graphql::{Context, InputObject, Object, ID};
-use domain::{auth, companies, users, Actor};
+use domain::{auth, companies, sessions, users, Actor};
 
 use crate::ratelimit::Sensitive;
 
@@ -57,8 +57,24 @@ impl AccountMutation {
         auth::login(domain, &Actor::anonymous(), credentials).await.gql().map(Session::from)
     }
 
-    /// Changes the logged-in account's password. Every older token stops working;
-    /// use the returned one.
+    /// Swaps a refresh token for a new access token and refresh token of the same
+    /// session. Each refresh token works once: presenting a spent one ends the
+    /// session (its tokens stop working, its WebSockets close).
+    async fn refresh_session(&self, ctx: &Context<'_>, #[graphql(secret)] refresh_token: String) -> async_graphql::Result<Session> {
+        let (domain, _) = parts(ctx)?;
+        sessions::refresh(domain, &Actor::anonymous(), &refresh_token).await.gql().map(Session::from)
+    }
+
+    /// Ends the current session: its access and refresh tokens stop working at
+    /// once and its WebSockets close. Other sessions of the account go on.
+    async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let (domain, actor) = parts(ctx)?;
+        sessions::logout(domain, actor).await.gql()?;
+        Ok(true)
+    }
+
+    /// Changes the logged-in account's password. Every session of the account
+    /// ends (older tokens stop working, WebSockets close); use the returned one.
     async fn change_password(
         &self,
         ctx: &Context<'_>,

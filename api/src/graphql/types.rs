@@ -100,16 +100,28 @@ impl From<user::Model> for User {
 #[derive(SimpleObject)]
 pub struct Session {
     /// Send as `Authorization: Bearer <accessToken>` (or in `connection_init`).
+    /// Short-lived (at most 15 minutes): get the next one with `refreshSession`.
     pub access_token: String,
-    /// When the token expires.
+    /// When the access token expires.
     pub expires_at: DateTime<Utc>,
+    /// Opaque, single-use token for `refreshSession`, shown only here. Presenting
+    /// it a second time ends the whole session.
+    pub refresh_token: String,
+    /// When the refresh token expires.
+    pub refresh_token_expires_at: DateTime<Utc>,
     /// The account.
     pub user: User,
 }
 
 impl From<domain::auth::Session> for Session {
     fn from(s: domain::auth::Session) -> Self {
-        Session { access_token: s.access_token, expires_at: s.expires_at, user: s.user.into() }
+        Session {
+            access_token: s.access_token,
+            expires_at: s.expires_at,
+            refresh_token: s.refresh_token,
+            refresh_token_expires_at: s.refresh_expires_at,
+            user: s.user.into(),
+        }
     }
 }
 

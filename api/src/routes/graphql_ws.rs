@@ -2,19 +2,42 @@
 //! `graphql-ws`) at `/graphql/ws`.
 //!
 //! The client authenticates in the `connection_init` payload with
-//! `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`). A socket that
-//! has not completed `connection_init` within the configured time is closed with
-//! 4408, and one whose token is refused with 4403, as the protocol prescribes.
-//! The token is checked again periodically: when it expires, or the account or
-//! its company is deactivated or changes its password, the socket is closed with
-//! 4403.
+//! `{"authorization": "Bearer <token>"}` (or `{"token": "<token>"}`), a user's
+//! access token. Close codes:
+//!
+//! - **4408** — `connection_init` did not succeed within `ws_init_timeout`.
+//! - **4403** — the token is refused at `connection_init`; or, later, the
+//!   socket's session ends. Ending is *pushed*: a logout, a refresh-token reuse,
+//!   a password change or reset, or the deactivation of the user or its company
+//!   publishes a [`domain::sessions::Revocation`] (in-process on SQLite,
+//!   `LISTEN/NOTIFY` across processes on PostgreSQL) and every socket it names
+//!   closes at once. The token is also checked again every `ws_recheck`, which
+//!   closes sockets whose token expired and is the backstop should a signal be
+//!   lost (a PostgreSQL listener reconnecting).
+//! - **4429** — the user already holds `ws_sockets_per_user` open sockets in
+//!   this process: the extra one is refused at `connection_init` (never
+//!   acknowledged). The count is per server process, exact under concurrency
+//!   (one lock), and released when a socket closes.
+//!
+//! At most `ws_subscriptions_per_socket` operations (subscriptions, and queries
+//! or mutations while they run) are active per socket. One more `subscribe` is
+//! not started: it is answered with an `error` message for its id whose
+//! `extensions.code` is `RATE_LIMITED`; the socket stays open, and a `complete`
+//! (from either side) frees a slot.
+//!
+//! Integration tokens (`rst_…`) are machine credentials for `/integrations/…`
+//! and are refused here like any other non-access token, so no socket runs on
+//! an integration identity and rotating that token has no socket to close.
 
-use std::sync::{
-    atomic::{AtomicBool, Ordering},
-    Arc,
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
 };
 
-use async_graphql::Data;
+use async_graphql::{Data, Executor};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     extract::{
@@ -23,23 +46,140 @@ use axum::{
     },
     response::Response,
 };
-use futures::{channel::mpsc, SinkExt, StreamExt};
+use domain::Actor;
+use futures::{channel::mpsc, stream::BoxStream, stream::SplitSink, SinkExt, StreamExt};
+use tokio::sync::{broadcast::error::RecvError, oneshot};
 
-use crate::{graphql::error::to_gql, state::AppState};
+use crate::{
+    graphql::{error::to_gql, RastroSchema},
+    state::AppState,
+};
 
 /// Small read buffer: axum's default (128 KiB, zero-filled per read) costs far more
 /// memory and CPU per subscriber than a GraphQL client ever needs (DESIGN.md).
 const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// Largest message a client may send.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Close code of a refused or ended session.
+const CLOSE_FORBIDDEN: u16 = 4403;
+/// Close code of a socket over the per-user cap.
+const CLOSE_TOO_MANY: u16 = 4429;
+
+/// Open sockets per user in this process.
+#[derive(Default)]
+pub struct SocketCounts {
+    per_user: Mutex<HashMap<i32, usize>>,
+}
+
+/// One counted socket; dropping it (the socket closed) frees the slot.
+struct SocketPermit {
+    counts: Arc<SocketCounts>,
+    user_id: i32,
+}
+
+impl SocketCounts {
+    /// A slot for one more socket of `user_id`, unless it holds `max` already.
+    fn acquire(self: &Arc<Self>, user_id: i32, max: usize) -> Option<SocketPermit> {
+        let mut map = self.per_user.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = map.entry(user_id).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(SocketPermit { counts: self.clone(), user_id })
+    }
+}
+
+impl Drop for SocketPermit {
+    fn drop(&mut self) {
+        let mut map = self.counts.per_user.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = map.get_mut(&self.user_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                map.remove(&self.user_id);
+            }
+        }
+    }
+}
+
+/// An operation running on a socket; dropping its stream (completed, stopped by
+/// the client, or the socket gone) frees the slot.
+struct OperationSlot(Arc<AtomicUsize>);
+
+impl OperationSlot {
+    fn take(active: &Arc<AtomicUsize>) -> Self {
+        active.fetch_add(1, Ordering::SeqCst);
+        OperationSlot(active.clone())
+    }
+}
+
+impl Drop for OperationSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The schema as one socket runs it: counts the socket's active operations.
+#[derive(Clone)]
+struct CountingExecutor {
+    schema: RastroSchema,
+    active: Arc<AtomicUsize>,
+}
+
+impl Executor for CountingExecutor {
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        self.schema.execute(request).await
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        // Taken when async-graphql starts the operation, before it reads the
+        // socket's next message: the count the filter sees is exact.
+        let slot = OperationSlot::take(&self.active);
+        Executor::execute_stream(&self.schema, request, session_data)
+            .map(move |response| {
+                let _held = &slot;
+                response
+            })
+            .boxed()
+    }
+}
+
+/// The id of a message that starts an operation (`subscribe`, or `start` in
+/// the legacy protocol).
+fn starting_operation(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(rename = "type")]
+        kind: String,
+        id: Option<String>,
+    }
+    let head: Head = serde_json::from_str(text).ok()?;
+    matches!(head.kind.as_str(), "subscribe" | "start").then_some(head.id).flatten()
+}
+
+/// What an accepted `connection_init` hands to the socket's loop.
+struct Accepted {
+    token: String,
+    actor: Actor,
+    _permit: SocketPermit,
+}
 
 /// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
-pub async fn upgrade(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    axum::Extension(client): super::Client,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     upgrade
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(MAX_MESSAGE_BYTES)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(state, socket, protocol))
+        .on_upgrade(move |socket| serve(state, socket, protocol, client))
 }
 
 fn bearer_from_payload(payload: &serde_json::Value) -> Option<String> {
@@ -51,32 +191,74 @@ fn bearer_from_payload(payload: &serde_json::Value) -> Option<String> {
         .map(|v| v.trim().to_owned())
 }
 
-async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
+async fn close(to_client: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {
+    let _ = to_client.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+}
+
+async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, client: crate::ratelimit::ClientIp) {
     state.metrics.ws_connections.inc();
+    // Subscribed before the token is checked, so a revocation committed after
+    // that check is not missed; read only once the socket's identity is known.
+    let mut revocations = state.ctx.events.subscribe_revocations();
     let (mut to_client, from_client) = socket.split();
     // GraphQL writes into a channel we forward, so we can still write a close
-    // frame of our own when the init deadline passes.
+    // frame of our own when the init deadline passes or the session ends.
     let (outgoing, mut outgoing_rx) = mpsc::channel::<Message>(16);
     let initialised = Arc::new(AtomicBool::new(false));
-    let refused = Arc::new(AtomicBool::new(false));
-    let (init_flag, refused_flag) = (initialised.clone(), refused.clone());
-    let accepted_token = Arc::new(std::sync::Mutex::new(None::<String>));
-    let token_slot = accepted_token.clone();
+    // The close code for a refused init (async-graphql itself closes with 1002).
+    let refusal = Arc::new(AtomicU16::new(0));
+    let (init_flag, refusal_code) = (initialised.clone(), refusal.clone());
+    let (accepted_tx, mut accepted_rx) = oneshot::channel::<Accepted>();
     let ctx = state.ctx.clone();
-    let graphql = GraphQLWebSocket::new_with_pair(outgoing, from_client, state.schema.clone(), protocol)
+    let (sockets, max_sockets) = (state.sockets.clone(), state.config.limits.ws_sockets_per_user);
+
+    let active = Arc::new(AtomicUsize::new(0));
+    let max_operations = state.config.limits.ws_subscriptions_per_socket;
+    let (counted, refusals) = (active.clone(), outgoing.clone());
+    let from_client = from_client
+        .filter_map(move |message| {
+            let (counted, mut refusals) = (counted.clone(), refusals.clone());
+            async move {
+                if let Ok(Message::Text(text)) = &message {
+                    if counted.load(Ordering::SeqCst) >= max_operations {
+                        if let Some(id) = starting_operation(text) {
+                            let error = serde_json::json!({ "type": "error", "id": id, "payload": [{
+                                "message": format!("at most {max_operations} subscriptions per socket"),
+                                "extensions": { "code": crate::graphql::error::code::RATE_LIMITED } }] });
+                            let _ = refusals.send(Message::Text(error.to_string().into())).await;
+                            return None;
+                        }
+                    }
+                }
+                Some(message)
+            }
+        })
+        .boxed();
+    let executor = CountingExecutor { schema: state.schema.clone(), active };
+
+    let graphql = GraphQLWebSocket::new_with_pair(outgoing, from_client, executor, protocol)
         .on_connection_init(move |payload| async move {
             let token = bearer_from_payload(&payload);
             let authenticated = match &token {
                 Some(token) => domain::auth::authenticate(&ctx, token).await.map_err(to_gql),
                 None => Err(async_graphql::Error::new("missing access token")),
             };
-            let actor = authenticated.inspect_err(|_| refused_flag.store(true, Ordering::SeqCst))?;
-            if let (Ok(mut slot), Some(token)) = (token_slot.lock(), token) {
-                *slot = Some(token);
-            }
+            let actor = authenticated.inspect_err(|_| refusal_code.store(CLOSE_FORBIDDEN, Ordering::SeqCst))?;
+            let (Some(token), Some(user_id)) = (token, actor.user_id()) else {
+                refusal_code.store(CLOSE_FORBIDDEN, Ordering::SeqCst);
+                return Err(async_graphql::Error::new("not a user session"));
+            };
+            let Some(permit) = sockets.acquire(user_id, max_sockets) else {
+                refusal_code.store(CLOSE_TOO_MANY, Ordering::SeqCst);
+                return Err(async_graphql::Error::new("too many open sockets"));
+            };
+            // If the loop has already ended, the permit drops here: nothing leaks.
+            let _ = accepted_tx.send(Accepted { token, actor: actor.clone(), _permit: permit });
             init_flag.store(true, Ordering::SeqCst);
             let mut data = Data::default();
             data.insert(actor);
+            // Mutations over the socket are charged to the client's address too.
+            data.insert(client);
             Ok(data)
         })
         .serve();
@@ -86,17 +268,21 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
     let mut checked = false;
     let mut recheck = tokio::time::interval(state.config.limits.ws_recheck);
     recheck.reset();
+    let mut accepted: Option<Accepted> = None;
+    let mut awaiting_init = true;
+    let mut revocations_open = true;
     loop {
         tokio::select! {
             message = outgoing_rx.next() => match message {
                 Some(message) => {
-                    // async-graphql closes a refused init with 1002; the protocol
-                    // says 4403 Forbidden.
-                    let message = match message {
-                        Message::Close(_) if refused.load(Ordering::SeqCst) => {
-                            Message::Close(Some(CloseFrame { code: 4403, reason: "Forbidden".into() }))
+                    let message = match (message, refusal.load(Ordering::SeqCst)) {
+                        (Message::Close(_), CLOSE_FORBIDDEN) => {
+                            Message::Close(Some(CloseFrame { code: CLOSE_FORBIDDEN, reason: "Forbidden".into() }))
                         }
-                        other => other,
+                        (Message::Close(_), CLOSE_TOO_MANY) => {
+                            Message::Close(Some(CloseFrame { code: CLOSE_TOO_MANY, reason: "Too many open sockets".into() }))
+                        }
+                        (other, _) => other,
                     };
                     if to_client.send(message).await.is_err() {
                         break;
@@ -104,31 +290,57 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
                 }
                 None => break,
             },
+            init = &mut accepted_rx, if awaiting_init => {
+                awaiting_init = false;
+                accepted = init.ok();
+            }
+            revocation = revocations.recv(), if accepted.is_some() && revocations_open => {
+                let Some(session) = &accepted else { continue };
+                let ended = match revocation {
+                    Ok(revocation) => revocation.ends(&session.actor),
+                    // Fell behind a burst of revocations: ask the database.
+                    Err(RecvError::Lagged(_)) => refused(&state, &session.token).await,
+                    Err(RecvError::Closed) => {
+                        revocations_open = false;
+                        false
+                    }
+                };
+                if ended {
+                    task.abort();
+                    close(&mut to_client, CLOSE_FORBIDDEN, "Forbidden").await;
+                    break;
+                }
+            }
             () = &mut deadline, if !checked => {
                 checked = true;
                 if !initialised.load(Ordering::SeqCst) {
                     task.abort();
-                    let frame = CloseFrame { code: 4408, reason: "Connection initialisation timeout".into() };
-                    let _ = to_client.send(Message::Close(Some(frame))).await;
+                    close(&mut to_client, 4408, "Connection initialisation timeout").await;
                     break;
                 }
             }
             _ = recheck.tick() => {
-                let token = accepted_token.lock().ok().and_then(|slot| slot.clone());
-                let Some(token) = token else { continue };
-                match domain::auth::authenticate(&state.ctx, &token).await {
-                    Ok(_) | Err(domain::DomainError::Unexpected(_)) => {}
-                    Err(_) => {
-                        task.abort();
-                        let frame = CloseFrame { code: 4403, reason: "Forbidden".into() };
-                        let _ = to_client.send(Message::Close(Some(frame))).await;
-                        break;
-                    }
+                let Some(session) = &accepted else { continue };
+                if refused(&state, &session.token).await {
+                    task.abort();
+                    close(&mut to_client, CLOSE_FORBIDDEN, "Forbidden").await;
+                    break;
                 }
             }
         }
     }
     task.abort();
     let _ = to_client.close().await;
+    // Frees the socket's slot in the per-user count.
+    drop(accepted);
     state.metrics.ws_connections.dec();
+}
+
+/// Whether the token is refused now. A database failure keeps the socket open:
+/// the next check decides.
+async fn refused(state: &AppState, token: &str) -> bool {
+    match domain::auth::authenticate(&state.ctx, token).await {
+        Ok(_) | Err(domain::DomainError::Unexpected(_)) => false,
+        Err(_) => true,
+    }
 }

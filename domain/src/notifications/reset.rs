@@ -182,7 +182,8 @@ pub async fn reset(ctx: &Ctx, actor: &Actor, token: &str, new_password: &str) ->
     };
     crate::auth::forget_failures(&txn, company.as_deref(), &account.email).await?;
     audit::record(&txn, actor, account.company_id, "user.password_reset", "user", account.id, None).await?;
+    let ended = crate::sessions::end_all_of_user(ctx, &txn, account.id, now).await?;
     txn.commit().await?;
-    let (access_token, exp) = ctx.tokens.issue(account.id, account.token_version, now)?;
-    Ok(Session { access_token, expires_at: chrono::DateTime::from_timestamp(exp, 0).unwrap_or(now), user: account })
+    ended.after_commit();
+    crate::sessions::start(ctx, account, now).await
 }

@@ -19,6 +19,7 @@ mod orders_lifecycle;
 mod orders_query;
 mod smtp_safety;
 mod schema;
+mod sessions;
 mod subscriptions;
 mod under_attack;
 mod websocket;

@@ -36,3 +36,246 @@ async fn a_socket_with_a_valid_token_is_acknowledged_and_stays_open() {
     socket.send(json!({ "type": "ping" })).await;
     assert_eq!(socket.next(Duration::from_secs(5)).await, WsEvent::Json(json!({ "type": "pong" })));
 }
+
+// --- Sessions end when they should: revocations are pushed to open sockets. ---
+//
+// These servers re-check tokens only once an hour, so a socket that closes within
+// `PUSHED` was closed by the revocation signal, not by the periodic recheck.
+
+const WATCH: &str = "subscription { orderStatusChanged { orderId status } }";
+/// How soon a revoked socket must be closed.
+const PUSHED: Duration = Duration::from_millis(1500);
+
+async fn app_without_recheck() -> TestApp {
+    TestApp::spawn_with(|c| c.limits.ws_recheck = Duration::from_secs(3600)).await
+}
+
+/// An initialised socket with one running subscription.
+async fn watching(app: &TestApp, token: &str) -> WsClient {
+    let mut socket = WsClient::connect_acked(&app.base, token).await;
+    socket.subscribe("watch", WATCH, json!({})).await;
+    socket
+}
+
+async fn user_id(app: &TestApp, token: &str) -> String {
+    let me = app.gql(Some(token), "{ me { id } }", json!({})).await;
+    me["data"]["me"]["id"].as_str().unwrap_or_else(|| panic!("{me}")).to_owned()
+}
+
+async fn admin_mutation(app: &TestApp, admin: &str, field: &str, id: &str) {
+    let body = app.gql(Some(admin), &format!("mutation($id: ID!) {{ {field}(id: $id) {{ active }} }}"), json!({ "id": id })).await;
+    assert!(body["data"][field].is_object(), "{body}");
+}
+
+#[tokio::test]
+async fn a_password_change_closes_the_accounts_sockets_at_once() {
+    let app = app_without_recheck().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let (other_session, _) = app.login_session("staff@acme.test", tests::PASSWORD, Some("acme")).await;
+    let mut socket = watching(&app, &t.staff).await;
+    let mut other = watching(&app, &other_session).await;
+    let body = app
+        .gql(
+            Some(&t.staff),
+            "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }",
+            json!({ "c": tests::PASSWORD, "n": "Another-password-2026" }),
+        )
+        .await;
+    let fresh = body["data"]["changePassword"]["accessToken"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    assert_eq!(socket.closed_within(PUSHED).await, Some(4403));
+    assert_eq!(other.closed_within(PUSHED).await, Some(4403), "every session of the account ends");
+    // The new session's socket works.
+    let mut renewed = watching(&app, &fresh).await;
+    assert!(renewed.answers_ping().await);
+}
+
+#[tokio::test]
+async fn deactivating_a_user_closes_its_sockets_at_once_and_only_its() {
+    let app = app_without_recheck().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let customer = app.customer(&t.id, "acme", &t.customer_email()).await;
+    let mut staff_socket = watching(&app, &t.staff).await;
+    let mut customer_socket = watching(&app, &customer).await;
+    admin_mutation(&app, &admin, "deactivateUser", &user_id(&app, &t.staff).await).await;
+    assert_eq!(staff_socket.closed_within(PUSHED).await, Some(4403));
+    assert!(customer_socket.answers_ping().await, "another user of the company keeps its socket");
+}
+
+#[tokio::test]
+async fn deactivating_a_company_closes_its_users_sockets_and_reactivation_revives_nothing() {
+    let app = app_without_recheck().await;
+    let admin = app.admin().await;
+    let acme = app.tenant(&admin, "acme").await;
+    let beta = app.tenant(&admin, "beta").await;
+    let customer = app.customer(&acme.id, "acme", &acme.customer_email()).await;
+    let mut staff_socket = watching(&app, &acme.staff).await;
+    let mut customer_socket = watching(&app, &customer).await;
+    let mut other_tenant = watching(&app, &beta.staff).await;
+    let mut admin_socket = watching(&app, &admin).await;
+
+    admin_mutation(&app, &admin, "deactivateCompany", &acme.id).await;
+    assert_eq!(staff_socket.closed_within(PUSHED).await, Some(4403));
+    assert_eq!(customer_socket.closed_within(PUSHED).await, Some(4403));
+    assert!(other_tenant.answers_ping().await);
+    assert!(admin_socket.answers_ping().await);
+
+    admin_mutation(&app, &admin, "activateCompany", &acme.id).await;
+    for old in [&acme.staff, &customer] {
+        assert!(!app.token_works(old).await, "re-activation revived an old token");
+        let mut socket = WsClient::connect(&app.base).await;
+        socket.init(old).await;
+        assert_eq!(socket.closed_within(Duration::from_secs(5)).await, Some(4403));
+    }
+}
+
+#[tokio::test]
+async fn logout_closes_that_sessions_sockets_and_no_other() {
+    let app = app_without_recheck().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let (other_session, _) = app.login_session("staff@acme.test", tests::PASSWORD, Some("acme")).await;
+    let mut socket = watching(&app, &t.staff).await;
+    let mut other = watching(&app, &other_session).await;
+    let body = app.gql(Some(&t.staff), "mutation { logout }", json!({})).await;
+    assert_eq!(body["data"]["logout"], true, "{body}");
+    assert_eq!(socket.closed_within(PUSHED).await, Some(4403));
+    assert!(other.answers_ping().await, "the account's other session keeps its socket");
+}
+
+#[tokio::test]
+async fn reusing_a_refresh_token_closes_the_sessions_sockets() {
+    let app = app_without_recheck().await;
+    let admin = app.admin().await;
+    let _t = app.tenant(&admin, "acme").await;
+    let (access, refresh) = app.login_session("staff@acme.test", tests::PASSWORD, Some("acme")).await;
+    let (other_session, _) = app.login_session("staff@acme.test", tests::PASSWORD, Some("acme")).await;
+    let mut socket = watching(&app, &access).await;
+    let mut other = watching(&app, &other_session).await;
+    let first = app.refresh_body(&refresh).await;
+    assert!(first["data"]["refreshSession"].is_object(), "{first}");
+    // A rotation alone keeps the socket: the session goes on.
+    assert!(socket.answers_ping().await);
+    let reuse = app.refresh_body(&refresh).await;
+    assert_eq!(tests::error_code(&reuse), Some("UNAUTHENTICATED"), "{reuse}");
+    assert_eq!(socket.closed_within(PUSHED).await, Some(4403));
+    assert!(other.answers_ping().await);
+}
+
+#[tokio::test]
+async fn an_integration_token_cannot_open_a_socket() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (_, integration_token) = app.create_company(&admin, "acme").await;
+    let mut socket = WsClient::connect(&app.base).await;
+    socket.init(&integration_token).await;
+    assert_eq!(socket.closed_within(Duration::from_secs(5)).await, Some(4403));
+}
+
+#[tokio::test]
+async fn a_socket_runs_at_most_the_configured_subscriptions() {
+    let app = TestApp::spawn_with(|c| c.limits.ws_subscriptions_per_socket = 2).await;
+    let admin = app.admin().await;
+    let mut socket = WsClient::connect_acked(&app.base, &admin).await;
+    socket.subscribe("1", WATCH, json!({})).await;
+    socket.subscribe("2", WATCH, json!({})).await;
+    socket.send(json!({ "id": "3", "type": "subscribe", "payload": { "query": WATCH } })).await;
+    match socket.next(Duration::from_secs(5)).await {
+        WsEvent::Json(message) => {
+            assert_eq!((message["type"].as_str(), message["id"].as_str()), (Some("error"), Some("3")), "{message}");
+            assert_eq!(message["payload"][0]["extensions"]["code"], "RATE_LIMITED", "{message}");
+        }
+        other => panic!("expected an error for subscription 3, got {other:?}"),
+    }
+    // The socket stays open, and completing one frees its slot.
+    socket.send(json!({ "id": "1", "type": "complete" })).await;
+    assert!(socket.answers_ping().await);
+    socket.subscribe("4", WATCH, json!({})).await;
+    socket.send(json!({ "id": "5", "type": "subscribe", "payload": { "query": WATCH } })).await;
+    match socket.next(Duration::from_secs(5)).await {
+        WsEvent::Json(message) => assert_eq!((message["type"].as_str(), message["id"].as_str()), (Some("error"), Some("5")), "{message}"),
+        other => panic!("expected an error for subscription 5, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_user_holds_at_most_the_configured_sockets_counted_exactly() {
+    let app = TestApp::spawn_with(|c| c.limits.ws_sockets_per_user = 2).await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    // Six sockets of one user initialise at once: exactly two are accepted.
+    let attempts = futures::future::join_all((0..6).map(|_| async {
+        let mut socket = WsClient::connect(&app.base).await;
+        socket.init(&t.staff).await;
+        let outcome = socket.next(Duration::from_secs(5)).await;
+        (socket, outcome)
+    }))
+    .await;
+    let (mut accepted, mut refused) = (Vec::new(), 0);
+    for (socket, outcome) in attempts {
+        match outcome {
+            WsEvent::Json(message) if message["type"] == "connection_ack" => accepted.push(socket),
+            WsEvent::Closed(4429) => refused += 1,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!((accepted.len(), refused), (2, 4));
+    // Another user is not affected.
+    let mut admin_socket = WsClient::connect_acked(&app.base, &admin).await;
+    assert!(admin_socket.answers_ping().await);
+    // Closing a socket frees its slot.
+    drop(accepted.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        let mut socket = WsClient::connect(&app.base).await;
+        socket.init(&t.staff).await;
+        match socket.next(Duration::from_secs(5)).await {
+            WsEvent::Json(message) if message["type"] == "connection_ack" => {
+                again = Some(socket);
+                break;
+            }
+            WsEvent::Closed(4429) => tokio::time::sleep(Duration::from_millis(20)).await,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert!(again.is_some(), "the closed socket's slot was never freed");
+}
+
+/// Two server processes on one PostgreSQL database: a revocation made through
+/// one closes a socket held by the other at once.
+#[tokio::test]
+async fn on_postgres_a_revocation_through_one_process_closes_a_socket_on_another() {
+    if !tests::on_postgres() {
+        eprintln!("skipped: set TEST_DATABASE_URL to a PostgreSQL database to run");
+        return;
+    }
+    let app = app_without_recheck().await;
+    let admin = app.admin().await;
+    let acme = app.tenant(&admin, "acme").await;
+    let beta = app.tenant(&admin, "beta").await;
+    let other = tests::process::RastroProcess::start(&app.database_url).await;
+
+    // Logout through the other process.
+    let session = other.login_session("staff@acme.test", tests::PASSWORD, Some("acme")).await;
+    let token = session["accessToken"].as_str().unwrap();
+    let mut socket = watching(&app, token).await;
+    let mut bystander = watching(&app, &acme.staff).await;
+    let body = other.gql(token, "mutation { logout }", json!({})).await;
+    assert_eq!(body["data"]["logout"], true, "{body}");
+    assert_eq!(socket.closed_within(PUSHED).await, Some(4403));
+    assert!(bystander.answers_ping().await);
+
+    // A company deactivated through the other process.
+    let admin_there = {
+        let email = format!("admin2-{}@rastro.test", std::process::id());
+        domain::users::create_admin(&app.ctx, &domain::Actor::system("test"), &email, tests::PASSWORD).await.unwrap();
+        other.login_session(&email, tests::PASSWORD, None).await["accessToken"].as_str().unwrap().to_owned()
+    };
+    let mut beta_socket = watching(&app, &beta.staff).await;
+    let body = other.gql(&admin_there, "mutation($id: ID!) { deactivateCompany(id: $id) { active } }", json!({ "id": beta.id })).await;
+    assert_eq!(body["data"]["deactivateCompany"]["active"], false, "{body}");
+    assert_eq!(beta_socket.closed_within(PUSHED).await, Some(4403));
+    assert!(bystander.answers_ping().await);
+    other.stop().await;
+}
