@@ -182,6 +182,8 @@ async fn main() -> anyhow::Result<()> {
         mail_backoff_max_ms: 1_000,
         mail_poll_ms: 100,
         no_mail_worker: false,
+        // The bench's SMTP sink listens on 127.0.0.1.
+        smtp_allow_private: true,
     })
     .await?;
     config.limits.body_bytes = 1 << 20;
