@@ -192,6 +192,8 @@ async fn main() -> anyhow::Result<()> {
         password_hash_concurrency: 2,
         smtp_allow_private: true,
         no_mail_worker: false,
+        // The bench's SMTP sink listens on 127.0.0.1.
+        smtp_allow_private: true,
     })
     .await?;
     config.limits.body_bytes = 1 << 20;

