@@ -190,7 +190,6 @@ async fn main() -> anyhow::Result<()> {
         header_timeout_secs: 10,
         max_connections: 10_000,
         password_hash_concurrency: 2,
-        smtp_allow_private: true,
         no_mail_worker: false,
         // The bench's SMTP sink listens on 127.0.0.1.
         smtp_allow_private: true,

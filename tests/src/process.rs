@@ -116,16 +116,8 @@ impl RastroProcess {
 
     /// Logs in through this process.
     pub async fn login(&self, email: &str, password: &str, company: &str) -> String {
-        let response = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": "mutation($e: String!, $p: String!, $c: String) { login(email: $e, password: $p, company: $c) { accessToken } }",
-                "variables": { "e": email, "p": password, "c": company } }))
-            .send()
-            .await
-            .unwrap();
-        let body: Value = response.json().await.unwrap();
-        body["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+        let session = self.login_session(email, password, Some(company)).await;
+        session["accessToken"].as_str().unwrap_or_else(|| panic!("{session}")).to_owned()
     }
 
     /// The process's resident memory now and at its peak, in KiB.
