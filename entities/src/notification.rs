@@ -28,6 +28,9 @@ pub struct Model {
     pub last_error: Option<String>,
     pub sent_at: Option<DateTimeUtc>,
     pub message_id: Option<String>,
+    /// A status mail not rendered yet: JSON of what its template needs (see
+    /// `domain::notifications::outbox`). `NULL` once rendered.
+    pub render_context: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -10,6 +10,7 @@ mod m20261122_000002_order_lifecycle;
 mod m20261122_000003_notifications;
 mod m20261202_000010_customer_status;
 mod m20261202_000011_sessions;
+mod m20261202_000012_deferred_render;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_notifications::Migration),
             Box::new(m20261202_000010_customer_status::Migration),
             Box::new(m20261202_000011_sessions::Migration),
+            Box::new(m20261202_000012_deferred_render::Migration),
         ]
     }
 }

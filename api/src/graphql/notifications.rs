@@ -190,7 +190,8 @@ pub struct Notification {
     pub kind: NotificationKind,
     /// Recipient.
     pub recipient: String,
-    /// Subject.
+    /// Subject. Empty for a status mail not rendered yet: the worker renders
+    /// it with the company's template just before its first attempt.
     pub subject: String,
     /// State.
     pub state: NotificationState,

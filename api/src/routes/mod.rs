@@ -66,10 +66,12 @@ async fn charge_one(State(state): State<AppState>, Extension(client): Client, re
 }
 
 /// Charges one request (or `n`, for a batch) to the client's budget; the
-/// refusal is a 429 with `Retry-After` and a GraphQL-shaped body.
+/// refusal is a 429 with `Retry-After` and a GraphQL-shaped body. (The refusal
+/// is the response itself, ready to return; it is not kept or passed around.)
+#[allow(clippy::result_large_err)]
 pub(crate) fn charge_requests(state: &AppState, client: ClientIp, n: usize) -> Result<(), Response> {
     let n = u32::try_from(n).unwrap_or(u32::MAX);
-    state.limits.charge_requests(client.0, n).map_err(|exhausted| too_many(exhausted))
+    state.limits.charge_requests(client.0, n).map_err(too_many)
 }
 
 /// `429 Too Many Requests` with `Retry-After` and a body with `RATE_LIMITED`.

@@ -3,9 +3,11 @@
 //!
 //! # How a status mail travels
 //! 1. A lifecycle command applies a status change and, in the same transaction,
-//!    [`outbox::enqueue_status_change`] renders the company's template and
-//!    writes a `notifications` row (`PENDING`, or `HELD` while the company has
-//!    no SMTP settings). A unique index allows one such row per history entry.
+//!    [`outbox::enqueue_status_change`] writes a `notifications` row (`PENDING`,
+//!    or `HELD` while the company has no SMTP settings) with what the mail will
+//!    say but not yet rendered. A unique index allows one such row per history
+//!    entry. The worker renders it (bounded, off the async runtime) just before
+//!    sending, so a company's template never runs inside a write transaction.
 //! 2. The [`worker`] claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
 //!    so several processes never claim the same row), marks them `SENDING` with
 //!    a lease, sends through the company's SMTP server with lettre, and records
@@ -22,6 +24,7 @@ pub mod smtp_host;
 pub mod outbox;
 pub mod reset;
 pub mod settings;
+pub mod template_guard;
 pub mod templates;
 pub mod worker;
 

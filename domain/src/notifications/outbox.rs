@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use entities::{
-    company, locality, notification, order, order_status_history, shipment, smtp_settings, NotificationKind,
+    company, locality, notification, order, order_status_history, shipment, smtp_settings, Locale, NotificationKind,
     NotificationState, OrderStatus,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -28,15 +28,34 @@ pub fn order_url(ctx: &Ctx, order_id: i32) -> String {
     format!("{}/orders/{order_id}", ctx.mail.public_base_url)
 }
 
-/// Renders the status mail for `order` moving `from → to`.
-async fn draft(
+/// What a queued status mail will say, kept until the worker renders it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct RenderContext {
+    /// Whose template applies (the company's own for `status`, else the built-in).
+    pub locale: Locale,
+    /// The status the mail announces.
+    pub status: OrderStatus,
+    /// The template's variables.
+    pub vars: templates::Vars,
+}
+
+impl RenderContext {
+    /// Renders the mail with the company's current template, off the runtime.
+    pub(crate) async fn render(self, db: &impl ConnectionTrait, company_id: i32) -> DomainResult<templates::MailParts> {
+        let parts = settings::template_of(db, company_id, self.locale, self.status).await?;
+        templates::render_bounded(parts, self.vars).await
+    }
+}
+
+/// The recipient and variables of the status mail for `order` moving `from → to`.
+async fn gather(
     ctx: &Ctx,
     db: &impl ConnectionTrait,
     order: &order::Model,
     from: Option<OrderStatus>,
     to: OrderStatus,
     comment: Option<&str>,
-) -> DomainResult<Draft> {
+) -> DomainResult<(Option<String>, RenderContext)> {
     let prefs = settings::prefs_of(db, order.company_id).await?;
     let locale = prefs.locale;
     let company = company::Entity::find_by_id(order.company_id).one(db).await?;
@@ -65,8 +84,7 @@ async fn draft(
         order_url: order_url(ctx, order.id),
         headline: templates::headline(locale, to).into(),
     };
-    let parts = settings::template_of(db, order.company_id, locale, to).await?;
-    Ok(Draft { recipient, mail: templates::render(&parts, &vars)? })
+    Ok((recipient, RenderContext { locale, status: to, vars }))
 }
 
 /// Marks bodies stored encrypted (they hold a one-time link).
@@ -80,13 +98,19 @@ pub(crate) struct NewMail<'a> {
     pub history_id: Option<i32>,
     pub recipient: &'a str,
     pub mail: templates::MailParts,
+    /// Set for a status mail the worker renders (then `mail` is empty).
+    pub render_context: Option<RenderContext>,
     /// Why it cannot go out yet, if so.
     pub held: Option<&'a str>,
 }
 
 /// Inserts a mail into the outbox: `PENDING`, or `HELD` when `held` says why not yet.
 pub(crate) async fn insert(db: &impl ConnectionTrait, new: NewMail<'_>) -> DomainResult<notification::Model> {
-    let NewMail { kind, company_id, order_id, history_id, recipient, mail, held } = new;
+    let NewMail { kind, company_id, order_id, history_id, recipient, mail, render_context, held } = new;
+    let render_context = match render_context {
+        Some(context) => Some(serde_json::to_string(&context).map_err(anyhow::Error::from)?),
+        None => None,
+    };
     let now = Utc::now();
     Ok(notification::ActiveModel {
         company_id: Set(company_id),
@@ -104,6 +128,7 @@ pub(crate) async fn insert(db: &impl ConnectionTrait, new: NewMail<'_>) -> Domai
         last_error: Set(held.map(str::to_owned)),
         sent_at: Set(None),
         message_id: Set(None),
+        render_context: Set(render_context),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -140,8 +165,8 @@ pub(crate) async fn enqueue_status_change(
     }
     // A note hidden from the customer never goes into the customer's mail.
     let comment = entry.comment.as_deref().filter(|_| entry.visible_to_customer);
-    let draft = draft(ctx, db, order, entry.from_status, entry.to_status, comment).await?;
-    let Some(recipient) = draft.recipient else {
+    let (recipient, render_context) = gather(ctx, db, order, entry.from_status, entry.to_status, comment).await?;
+    let Some(recipient) = recipient else {
         tracking_skip(order.id);
         return Ok(false);
     };
@@ -152,7 +177,9 @@ pub(crate) async fn enqueue_status_change(
         order_id: Some(order.id),
         history_id: Some(entry.id),
         recipient: &recipient,
-        mail: draft.mail,
+        // Rendered by the worker, outside this write transaction.
+        mail: templates::MailParts { subject: String::new(), html: String::new(), text: String::new() },
+        render_context: Some(render_context),
         held,
     };
     insert(db, new).await?;
@@ -168,7 +195,8 @@ fn tracking_skip(order_id: i32) {
 pub async fn preview(ctx: &Ctx, actor: &Actor, order_id: i32, status: OrderStatus) -> DomainResult<Draft> {
     ctx.authz.check(actor, Action::ReadNotifications)?;
     let order = orders::get(ctx, actor, order_id).await?;
-    draft(ctx, &ctx.db, &order, Some(order.status), status, None).await
+    let (recipient, context) = gather(ctx, &ctx.db, &order, Some(order.status), status, None).await?;
+    Ok(Draft { recipient, mail: context.render(&ctx.db, order.company_id).await? })
 }
 
 /// The mails of an order, newest first.
@@ -204,6 +232,7 @@ pub async fn resend(ctx: &Ctx, actor: &Actor, notification_id: i32) -> DomainRes
         history_id: original.history_id,
         recipient: &original.recipient,
         mail,
+        render_context: original.render_context.as_deref().map(serde_json::from_str::<RenderContext>).transpose().map_err(anyhow::Error::from)?,
         held,
     };
     let copy = insert(&txn, new).await?;

@@ -134,6 +134,7 @@ pub async fn request(ctx: &Ctx, actor: &Actor, email: &str, company: Option<&str
         history_id: None,
         recipient: &email,
         mail,
+        render_context: None,
         held,
     };
     outbox::insert(&txn, new).await?;

@@ -267,7 +267,7 @@ pub async fn templates(ctx: &Ctx, actor: &Actor) -> DomainResult<Vec<StatusTempl
 pub async fn save_template(ctx: &Ctx, actor: &Actor, status: OrderStatus, parts: templates::MailParts) -> DomainResult<StatusTemplate> {
     ctx.authz.check(actor, Action::ManageMail)?;
     let company_id = company_of(actor)?;
-    templates::check(&parts)?;
+    templates::check(&parts).await?;
     let row = notification_template::ActiveModel {
         company_id: Set(company_id),
         status: Set(status),

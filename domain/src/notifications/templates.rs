@@ -9,8 +9,9 @@
 
 use entities::{Locale, OrderStatus};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::template_guard;
 use crate::DomainError;
 
 /// Subject, HTML and text of one mail, as templates or rendered.
@@ -25,7 +26,7 @@ pub struct MailParts {
 }
 
 /// What a status mail may show.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Vars {
     /// The customer's name (order or responsible person).
     pub customer_name: String,
@@ -217,9 +218,20 @@ fn escape_html(text: &str) -> String {
     out
 }
 
+/// Instructions one part of a mail may run. The built-in templates need a few
+/// hundred; a company's own is held to what [`template_guard`] allows, so this
+/// is the second fence, not the first.
+const FUEL: u64 = 20_000;
+/// Nesting of `if`s a template may have.
+const RECURSION_LIMIT: usize = 32;
+/// Largest rendered part, in bytes.
+pub const OUTPUT_CAP: usize = 256 * 1024;
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(RECURSION_LIMIT);
     env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
     env.set_formatter(|out, state, value| {
         if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() && !value.is_none() && !value.is_undefined() {
@@ -233,33 +245,82 @@ fn environment() -> Environment<'static> {
     env
 }
 
-/// Renders the three parts with `context`.
+/// A buffer that refuses to grow past [`OUTPUT_CAP`], so an over-long render
+/// stops at the cap instead of after it.
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for &mut Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > OUTPUT_CAP {
+            self.overflowed = true;
+            return Err(std::io::Error::other("output cap"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn render_one(env: &Environment<'_>, field: &str, name: &str, source: &str, context: &impl Serialize) -> Result<String, DomainError> {
+    let refuse = |message: String| DomainError::validation(field, message);
+    let template = env.template_from_named_str(name, source).map_err(|e| refuse(format!("template error: {e}")))?;
+    let mut out = Capped::default();
+    match template.render_captured_to(context, &mut out) {
+        Ok(_) => String::from_utf8(out.bytes).map_err(|_| refuse("template produced invalid UTF-8".into())),
+        Err(_) if out.overflowed => Err(refuse(format!("renders to more than {} KiB", OUTPUT_CAP / 1024))),
+        Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => {
+            Err(refuse("takes too many steps to render; simplify it".into()))
+        }
+        Err(e) => Err(refuse(format!("template error: {e}"))),
+    }
+}
+
+/// Renders the three parts with `context`, on the calling thread. Async code
+/// uses [`render_bounded`].
 pub fn render(parts: &MailParts, context: &impl Serialize) -> Result<MailParts, DomainError> {
     let env = environment();
-    let one = |field: &str, name: &str, source: &str| {
-        env.render_named_str(name, source, context)
-            .map_err(|e| DomainError::validation(field, format!("template error: {e}")))
-    };
     Ok(MailParts {
         // One line, and within the outbox's 300-character column.
-        subject: one("subject", "subject.txt", &parts.subject)?.trim().replace(['\r', '\n'], " ").chars().take(300).collect(),
-        html: one("html", "body.html", &parts.html)?,
-        text: one("text", "body.txt", &parts.text)?,
+        subject: render_one(&env, "subject", "subject.txt", &parts.subject, context)?
+            .trim()
+            .replace(['\r', '\n'], " ")
+            .chars()
+            .take(300)
+            .collect(),
+        html: render_one(&env, "html", "body.html", &parts.html, context)?,
+        text: render_one(&env, "text", "body.txt", &parts.text, context)?,
     })
 }
 
-/// Checks a company's template: it must compile and render with every variable
-/// set, within sane sizes.
-pub fn check(parts: &MailParts) -> Result<(), DomainError> {
-    for (field, value, max) in [("subject", &parts.subject, 300), ("html", &parts.html, 100_000), ("text", &parts.text, 100_000)] {
-        if value.trim().is_empty() {
-            return Err(DomainError::validation(field, "must not be empty"));
-        }
-        if value.len() > max {
-            return Err(DomainError::validation(field, format!("must be at most {max} characters")));
-        }
-    }
-    let sample = Vars {
+/// Renders at most this many mails at once, each on a blocking thread, so
+/// templates never run on the async runtime and never take more than these
+/// cores from request handling.
+fn render_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores.div_ceil(2).max(1))
+    })
+}
+
+/// [`render`] off the async runtime, through a bounded pool.
+pub async fn render_bounded<C: Serialize + Send + 'static>(parts: MailParts, context: C) -> Result<MailParts, DomainError> {
+    let _slot = render_slots().acquire().await.map_err(|_| DomainError::Unexpected(anyhow::anyhow!("render pool closed")))?;
+    tokio::task::spawn_blocking(move || render(&parts, &context))
+        .await
+        .map_err(|e| DomainError::Unexpected(anyhow::anyhow!("render task failed: {e}")))?
+}
+
+/// The values a template is checked with when it is saved.
+fn sample() -> Vars {
+    Vars {
         customer_name: "Maria".into(),
         company_name: "Acme".into(),
         order_code: "#1".into(),
@@ -271,8 +332,23 @@ pub fn check(parts: &MailParts) -> Result<(), DomainError> {
         tracking_url: "https://example.com".into(),
         order_url: "https://example.com/orders/1".into(),
         headline: "—".into(),
-    };
-    render(parts, &sample).map(|_| ())
+    }
+}
+
+/// Checks a company's template before it is saved: within sane sizes, using
+/// only what [`template_guard`] allows, and rendering with every variable set
+/// within fuel and [`OUTPUT_CAP`].
+pub async fn check(parts: &MailParts) -> Result<(), DomainError> {
+    for (field, value, max) in [("subject", &parts.subject, 300), ("html", &parts.html, 100_000), ("text", &parts.text, 100_000)] {
+        if value.trim().is_empty() {
+            return Err(DomainError::validation(field, "must not be empty"));
+        }
+        if value.len() > max {
+            return Err(DomainError::validation(field, format!("must be at most {max} characters")));
+        }
+        template_guard::check(value).map_err(|refusal| DomainError::validation(field, refusal.to_string()))?;
+    }
+    render_bounded(parts.clone(), sample()).await.map(|_| ())
 }
 
 #[cfg(test)]
@@ -303,15 +379,42 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn template_errors_and_unknown_variables_are_caught() {
+    #[tokio::test]
+    async fn template_errors_and_unknown_variables_are_caught() {
         let mut parts = builtin(Locale::En);
         parts.subject = "{{ order_code ".into();
-        assert!(check(&parts).is_err());
+        assert!(check(&parts).await.is_err());
         let mut parts = builtin(Locale::En);
         parts.text = "{{ custmer_name }}".into();
-        assert!(check(&parts).is_err());
-        assert!(check(&builtin(Locale::PtBr)).is_ok());
+        assert!(check(&parts).await.is_err());
+        assert!(check(&builtin(Locale::PtBr)).await.is_ok());
+        assert!(check(&builtin(Locale::En)).await.is_ok());
+    }
+
+    #[test]
+    fn a_render_stops_at_the_output_cap_and_at_the_fuel_limit() {
+        // Not savable (the guard refuses `*` and `for`), but a render must still
+        // stop on its own: these are the fences behind the guard.
+        let mut parts = builtin(Locale::En);
+        parts.text = "{{ 'x' * 300000 }}".into();
+        let err = render(&parts, &sample()).expect_err("over the cap");
+        assert!(err.to_string().contains("more than 256 KiB"), "{err}");
+        parts.text = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}".into();
+        let started = std::time::Instant::now();
+        let err = render(&parts, &sample()).expect_err("out of fuel");
+        assert!(err.to_string().contains("too many steps"), "{err}");
+        eprintln!("out of fuel after {:?}", started.elapsed());
+    }
+
+    #[test]
+    fn builtin_templates_fit_in_a_tenth_of_the_fuel() {
+        let mut env = environment();
+        env.set_fuel(Some(FUEL / 10));
+        for locale in [Locale::PtBr, Locale::En] {
+            for (name, source) in [("s.txt", builtin(locale).subject), ("b.html", builtin(locale).html), ("b.txt", builtin(locale).text)] {
+                render_one(&env, "x", name, &source, &sample()).expect("within fuel");
+            }
+        }
     }
 
     #[test]

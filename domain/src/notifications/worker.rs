@@ -14,9 +14,9 @@ use sea_orm::{
 
 use super::{
     mailer,
-    outbox::{HELD_REASON, SEALED},
+    outbox::{RenderContext, HELD_REASON, SEALED},
 };
-use crate::{Ctx, DomainResult};
+use crate::{Ctx, DomainError, DomainResult};
 
 /// Mails claimed per round: two per connection, so a round finishes well within
 /// its lease even when every send runs into the SMTP timeout.
@@ -73,12 +73,16 @@ impl Worker {
         let claimed = claim(ctx).await?;
         let count = claimed.len();
         let mut ready = Vec::with_capacity(count);
-        for mail in claimed {
-            let prepared = self.prepare(ctx, &mail).await;
-            ready.push((mail, prepared));
+        for mut mail in claimed {
+            let rendered = mail.render_context.is_some();
+            let prepared = match render_deferred(ctx, &mut mail).await {
+                Ok(()) => self.prepare(ctx, &mail).await,
+                Err(outcome) => Err(outcome),
+            };
+            ready.push((mail, rendered, prepared));
         }
         let results: Vec<DomainResult<()>> = futures::stream::iter(ready)
-            .map(|(mail, prepared)| async move {
+            .map(|(mail, rendered, prepared)| async move {
                 // Past its lease another worker may already have written this mail
                 // off as interrupted: leave it alone rather than risk a second copy.
                 if mail.lease_until.is_some_and(|lease| lease <= Utc::now()) {
@@ -92,7 +96,7 @@ impl Worker {
                     },
                     Err(outcome) => outcome,
                 };
-                record(ctx, &mail, outcome).await
+                record(ctx, &mail, rendered && mail.render_context.is_none(), outcome).await
             })
             .buffer_unordered(IN_FLIGHT)
             .collect()
@@ -165,6 +169,28 @@ impl Worker {
     }
 }
 
+/// Renders a status mail that was queued with its context, here rather than in
+/// the transaction of the status change (see [`super::outbox::RenderContext`]).
+/// A template that no longer renders fails the mail with the reason; a database
+/// error tries again later.
+async fn render_deferred(ctx: &Ctx, mail: &mut notification::Model) -> Result<(), Outcome> {
+    let Some(context) = &mail.render_context else { return Ok(()) };
+    let context: RenderContext =
+        serde_json::from_str(context).map_err(|e| Outcome::GiveUp(format!("unreadable render context: {e}")))?;
+    let company_id = mail.company_id.ok_or_else(|| Outcome::GiveUp("a status mail without a company".into()))?;
+    match context.render(&ctx.db, company_id).await {
+        Ok(parts) => {
+            mail.subject = parts.subject;
+            mail.html = parts.html;
+            mail.text = parts.text;
+            mail.render_context = None;
+            Ok(())
+        }
+        Err(DomainError::Validation { field, message }) => Err(Outcome::GiveUp(format!("the {field} template: {message}"))),
+        Err(other) => Err(Outcome::Retry(format!("rendering: {other}"))),
+    }
+}
+
 /// A stored body, decrypted when it was sealed.
 fn unseal(ctx: &Ctx, body: &str) -> Result<String, String> {
     match body.strip_prefix(SEALED) {
@@ -213,7 +239,9 @@ async fn claim(ctx: &Ctx) -> DomainResult<Vec<notification::Model>> {
     Ok(rows)
 }
 
-async fn record(ctx: &Ctx, mail: &notification::Model, outcome: Outcome) -> DomainResult<()> {
+/// Writes the outcome of one attempt; `rendered` when the worker rendered the
+/// mail this round, so the rendered parts are stored with it.
+async fn record(ctx: &Ctx, mail: &notification::Model, rendered: bool, outcome: Outcome) -> DomainResult<()> {
     let now = Utc::now();
     let (state, detail, succeeded) = match &outcome {
         Outcome::Sent { answer, .. } => (NotificationState::Sent, Some(answer.clone()), true),
@@ -226,6 +254,12 @@ async fn record(ctx: &Ctx, mail: &notification::Model, outcome: Outcome) -> Doma
     row.state = Set(state);
     row.lease_until = Set(None);
     row.updated_at = Set(now);
+    if rendered {
+        row.subject = Set(mail.subject.clone());
+        row.html = Set(mail.html.clone());
+        row.text = Set(mail.text.clone());
+        row.render_context = Set(None);
+    }
     match &outcome {
         Outcome::Sent { message_id, .. } => {
             if mail.text.starts_with(SEALED) {

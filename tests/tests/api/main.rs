@@ -11,6 +11,7 @@ mod demo;
 mod exports;
 mod health;
 mod hostile_documents;
+mod hostile_templates;
 mod limits;
 mod localities;
 mod matrix;

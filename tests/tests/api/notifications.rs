@@ -11,11 +11,11 @@ use tests::{
     TestApp, Tenant,
 };
 
-const SAVE_SMTP: &str = "mutation($i: SmtpSettingsInput!) { saveSmtpSettings(input: $i) { host port passwordSet fromAddress } }";
-const MOVE: &str = "mutation($id: ID!, $s: OrderStatus!, $n: Boolean = false, $c: String) {
+pub(crate) const SAVE_SMTP: &str = "mutation($i: SmtpSettingsInput!) { saveSmtpSettings(input: $i) { host port passwordSet fromAddress } }";
+pub(crate) const MOVE: &str = "mutation($id: ID!, $s: OrderStatus!, $n: Boolean = false, $c: String) {
   updateOrderStatus(id: $id, status: $s, notifyCustomer: $n, comment: $c) { applied entry { id } } }";
 
-async fn use_smtp(app: &TestApp, t: &Tenant, port: u16, password: Option<&str>) -> Value {
+pub(crate) async fn use_smtp(app: &TestApp, t: &Tenant, port: u16, password: Option<&str>) -> Value {
     let body = app
         .gql(
             Some(&t.staff),
@@ -28,12 +28,12 @@ async fn use_smtp(app: &TestApp, t: &Tenant, port: u16, password: Option<&str>) 
     body
 }
 
-async fn move_order(app: &TestApp, token: &str, id: &str, status: &str, notify: bool) {
+pub(crate) async fn move_order(app: &TestApp, token: &str, id: &str, status: &str, notify: bool) {
     let body = app.gql(Some(token), MOVE, json!({ "id": id, "s": status, "n": notify })).await;
     assert_eq!(body["data"]["updateOrderStatus"]["applied"], true, "{body}");
 }
 
-async fn settle(app: &TestApp) {
+pub(crate) async fn settle(app: &TestApp) {
     for _ in 0..100 {
         if domain::notifications::worker::pending(&app.db).await.unwrap() == 0 {
             return;
