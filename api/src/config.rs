@@ -66,7 +66,8 @@ pub struct ServerArgs {
     pub mail_poll_ms: u64,
     /// Answer introspection (`__schema`, `__type`); turn off in production if
     /// the schema should not be discoverable.
-    #[arg(long, global = true, env = "RASTRO_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, global = true, env = "RASTRO_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new())]
     pub graphql_introspection: bool,
     /// GraphQL operations, WebSocket upgrades and exports per client address
     /// and minute (bursts of a fifth of it).
@@ -100,10 +101,10 @@ pub struct ServerArgs {
     /// link-local, CGNAT, metadata endpoints, …). Off by default: on, any
     /// company user could make the server connect inside its network. For
     /// development with a local mail sink, or a trusted private relay.
-    #[arg(long, global = true, env = "RASTRO_SMTP_ALLOW_PRIVATE")]
+    #[arg(long, global = true, env = "RASTRO_SMTP_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
     pub smtp_allow_private: bool,
     /// Do not run the mail worker in this process (another one does).
-    #[arg(long, global = true, env = "RASTRO_NO_MAIL_WORKER")]
+    #[arg(long, global = true, env = "RASTRO_NO_MAIL_WORKER", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_mail_worker: bool,
 }
 

@@ -116,8 +116,27 @@ pub fn contains(col: impl IntoColumnRef, term: &str) -> SimpleExpr {
     Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
+/// Key of the PostgreSQL advisory lock migrations run under ("rastro"
+/// spelled in ASCII, so it is recognisable in `pg_locks`).
+const MIGRATION_LOCK: i64 = 0x7261_7374_726f;
+
 /// Applies every pending migration.
+///
+/// They run in one transaction that first takes a lock, so processes starting
+/// together on a fresh database wait for each other instead of racing to create
+/// the same tables (the later ones then find nothing left to do), and a crash
+/// mid-migration leaves nothing half-applied. On PostgreSQL the lock is an
+/// advisory lock; on SQLite it is the write lock, taken up front by writing the
+/// header's application-defined `user_version` (Rastro uses it for nothing
+/// else), waiting under the busy timeout.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    migration::Migrator::up(db, None).await?;
+    let txn = db.begin().await?;
+    let lock = match db.get_database_backend() {
+        DatabaseBackend::Postgres => format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"),
+        _ => "PRAGMA user_version = 1".to_owned(),
+    };
+    txn.execute_unprepared(&lock).await?;
+    migration::Migrator::up(&txn, None).await?;
+    txn.commit().await?;
     Ok(())
 }

@@ -47,7 +47,9 @@ pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
 }
 
-async fn fresh_database_url() -> (String, Option<PathBuf>) {
+/// A new, empty database (PostgreSQL when `TEST_DATABASE_URL` says so, else a
+/// SQLite file in a new temporary directory, returned too).
+pub async fn fresh_database_url() -> (String, Option<PathBuf>) {
     let suffix: u64 = rand::thread_rng().gen();
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => {

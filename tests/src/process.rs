@@ -145,6 +145,13 @@ impl RastroProcess {
         tokio::time::timeout(wait, self.child.wait()).await.ok().and_then(Result::ok)
     }
 
+    /// Sends SIGTERM, asking the server to stop gracefully.
+    pub async fn terminate(&self) {
+        let pid = self.pid().expect("running").to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().await.expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+    }
+
     /// The base URL, `http://127.0.0.1:port`.
     pub fn base(&self) -> &str {
         &self.base

@@ -60,6 +60,8 @@ impl ReceivedMail {
 struct Collector {
     mails: Arc<Mutex<Vec<ReceivedMail>>>,
     current: Option<ReceivedMail>,
+    /// How long accepting each message takes.
+    delay: Duration,
 }
 
 impl Handler for Collector {
@@ -91,6 +93,7 @@ impl Handler for Collector {
     }
 
     fn data_end(&mut self) -> Response {
+        std::thread::sleep(self.delay);
         if let Some(mail) = self.current.take() {
             self.mails.lock().unwrap().push(mail);
         }
@@ -118,9 +121,18 @@ impl SmtpServer {
 
     /// Starts a server on `port`.
     pub fn start_on(port: u16) -> Self {
+        Self::start_with(port, Duration::ZERO)
+    }
+
+    /// Starts a server on a free port that takes `delay` to accept each message.
+    pub fn start_slow(delay: Duration) -> Self {
+        Self::start_with(free_port(), delay)
+    }
+
+    fn start_with(port: u16, delay: Duration) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind SMTP port");
         let mails = Arc::new(Mutex::new(Vec::new()));
-        let mut server = Server::new(Collector { mails: mails.clone(), current: None });
+        let mut server = Server::new(Collector { mails: mails.clone(), current: None, delay });
         server.with_name("smtp.test").with_num_threads(16).with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();

@@ -1,6 +1,10 @@
 //! The outbox worker: claims due mails, sends them, records every attempt.
 
-use std::{collections::HashMap, future::Future};
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::atomic::{AtomicBool, Ordering},
+};
 
 use futures::StreamExt;
 
@@ -28,12 +32,31 @@ const CLAIM: i64 = 2 * mailer::POOL_SIZE as i64;
 /// connections from one worker.
 const IN_FLIGHT: usize = mailer::POOL_SIZE as usize;
 
-/// Runs until `shutdown` completes, finishing the mail in hand first.
+/// Runs until `shutdown` completes. A round under way when it does finishes the
+/// mails already being sent and gives the rest of its claim back (`PENDING`),
+/// so a stopped worker leaves no mail `SENDING` and a backlog does not hold up
+/// the shutdown.
 pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) {
     let mut worker = Worker::default();
+    let stopping = AtomicBool::new(false);
     tokio::pin!(shutdown);
     loop {
-        let busy = match worker.round(&ctx).await {
+        let result = {
+            let round = worker.round_until(&ctx, &stopping);
+            tokio::pin!(round);
+            tokio::select! {
+                result = &mut round => result,
+                () = &mut shutdown => {
+                    stopping.store(true, Ordering::Relaxed);
+                    round.await
+                }
+            }
+        };
+        if stopping.load(Ordering::Relaxed) {
+            tracing::info!("mail worker stopped");
+            return;
+        }
+        let busy = match result {
             Ok(sent) => sent > 0,
             Err(err) => {
                 tracing::error!(error = %err, "mail worker round failed");
@@ -69,6 +92,12 @@ impl Worker {
     /// One round: fail stale claims, claim due mails, send them. Returns how many
     /// were handled.
     pub async fn round(&mut self, ctx: &Ctx) -> DomainResult<usize> {
+        self.round_until(ctx, &AtomicBool::new(false)).await
+    }
+
+    /// [`Worker::round`], giving back each claimed mail not yet being sent once
+    /// `stopping` is set.
+    async fn round_until(&mut self, ctx: &Ctx, stopping: &AtomicBool) -> DomainResult<usize> {
         fail_stale_claims(ctx).await?;
         let claimed = claim(ctx).await?;
         let count = claimed.len();
@@ -87,6 +116,9 @@ impl Worker {
                 // off as interrupted: leave it alone rather than risk a second copy.
                 if mail.lease_until.is_some_and(|lease| lease <= Utc::now()) {
                     return Ok(());
+                }
+                if stopping.load(Ordering::Relaxed) {
+                    return release(ctx, &mail).await;
                 }
                 let outcome = match prepared {
                     Ok((transport, message, message_id)) => match mailer::send(&transport, message).await {
@@ -237,6 +269,20 @@ async fn claim(ctx: &Ctx) -> DomainResult<Vec<notification::Model>> {
     let mut rows = notification::Model::find_by_statement(statement).all(&ctx.db).await?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)
+}
+
+/// Gives a claimed mail back untried: `PENDING`, its attempt not counted.
+async fn release(ctx: &Ctx, mail: &notification::Model) -> DomainResult<()> {
+    notification::Entity::update_many()
+        .col_expr(notification::Column::State, Expr::value(NotificationState::Pending))
+        .col_expr(notification::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(notification::Column::Attempts, Expr::col(notification::Column::Attempts).sub(1))
+        .col_expr(notification::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(notification::Column::Id.eq(mail.id))
+        .filter(notification::Column::State.eq(NotificationState::Sending))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
 }
 
 /// Writes the outcome of one attempt; `rendered` when the worker rendered the

@@ -16,6 +16,7 @@ mod limits;
 mod localities;
 mod matrix;
 mod notifications;
+mod operations;
 mod orders_lifecycle;
 mod orders_query;
 mod smtp_safety;
