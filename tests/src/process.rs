@@ -14,12 +14,14 @@ pub struct RastroProcess {
     http: reqwest::Client,
 }
 
-/// The server binary Cargo built for these tests (see `src/bin`).
+/// The server binary Cargo built for these tests (see `src/bin`): beside the
+/// running executable (the crash test) or one level up (test binaries live in
+/// `target/<profile>/deps`).
 fn binary() -> PathBuf {
-    let dir = std::env::current_exe().ok().and_then(|exe| exe.parent()?.parent().map(PathBuf::from));
-    let binary = dir.map(|d| d.join("rastro-under-test")).unwrap_or_default();
-    assert!(binary.exists(), "{} is missing; run the tests with `cargo test`", binary.display());
-    binary
+    let exe = std::env::current_exe().unwrap_or_default();
+    let candidates: Vec<PathBuf> = exe.ancestors().skip(1).take(2).map(|dir| dir.join("rastro-under-test")).collect();
+    let found = candidates.iter().find(|c| c.exists()).cloned();
+    found.unwrap_or_else(|| panic!("rastro-under-test is missing beside {}; build with `cargo build -p tests --bins`", exe.display()))
 }
 
 impl RastroProcess {
@@ -155,6 +157,11 @@ impl RastroProcess {
     /// The base URL, `http://127.0.0.1:port`.
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// SIGKILLs the process (no chance to clean up) and waits for it.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
     }
 
     /// Stops the process and waits for it.
