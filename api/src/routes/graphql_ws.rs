@@ -25,6 +25,11 @@
 //! `extensions.code` is `RATE_LIMITED`; the socket stays open, and a `complete`
 //! (from either side) frees a slot.
 //!
+//! Every `subscribe` is charged to the same budgets as an HTTP request: the
+//! client's address and the socket's user. Over budget, it is answered with an
+//! `error` message (`RATE_LIMITED`, `extensions.retryAfterSeconds`) and not run;
+//! the socket stays open.
+//!
 //! Integration tokens (`rst_…`) are machine credentials for `/integrations/…`
 //! and are refused here like any other non-access token, so no socket runs on
 //! an integration identity and rotating that token has no socket to close.
@@ -32,7 +37,7 @@
 use std::{
     collections::HashMap,
     sync::{
-        atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicI32, AtomicU16, AtomicUsize, Ordering},
         Arc, Mutex,
     },
 };
@@ -214,23 +219,39 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
 
     let active = Arc::new(AtomicUsize::new(0));
     let max_operations = state.config.limits.ws_subscriptions_per_socket;
-    let (counted, refusals) = (active.clone(), outgoing.clone());
+    // The socket's user, once `connection_init` is accepted (0 before).
+    let user = Arc::new(AtomicI32::new(0));
+    let (counted, refusals, limits, socket_user) = (active.clone(), outgoing.clone(), state.limits.clone(), user.clone());
     let from_client = from_client
         .filter_map(move |message| {
-            let (counted, mut refusals) = (counted.clone(), refusals.clone());
+            let (counted, mut refusals, limits, socket_user) = (counted.clone(), refusals.clone(), limits.clone(), socket_user.clone());
             async move {
-                if let Ok(Message::Text(text)) = &message {
-                    if counted.load(Ordering::SeqCst) >= max_operations {
-                        if let Some(id) = starting_operation(text) {
-                            let error = serde_json::json!({ "type": "error", "id": id, "payload": [{
-                                "message": format!("at most {max_operations} subscriptions per socket"),
-                                "extensions": { "code": crate::graphql::error::code::RATE_LIMITED } }] });
-                            let _ = refusals.send(Message::Text(error.to_string().into())).await;
-                            return None;
-                        }
+                let Ok(Message::Text(text)) = &message else { return Some(message) };
+                let Some(id) = starting_operation(text) else { return Some(message) };
+                // Each operation is charged like a request over HTTP: to the
+                // client's address and to the socket's user.
+                let user_id = socket_user.load(Ordering::SeqCst);
+                let charged = limits
+                    .charge_requests(client.0, 1)
+                    .and_then(|()| if user_id == 0 { Ok(()) } else { limits.charge_user_requests(user_id, 1) });
+                let refusal = match charged {
+                    Err(exhausted) => Some((
+                        format!("too many requests; try again in {} s", exhausted.retry_after_secs),
+                        Some(exhausted.retry_after_secs),
+                    )),
+                    Ok(()) if counted.load(Ordering::SeqCst) >= max_operations => {
+                        Some((format!("at most {max_operations} subscriptions per socket"), None))
                     }
+                    Ok(()) => None,
+                };
+                let Some((text, retry_after)) = refusal else { return Some(message) };
+                let mut extensions = serde_json::json!({ "code": crate::graphql::error::code::RATE_LIMITED });
+                if let Some(seconds) = retry_after {
+                    extensions["retryAfterSeconds"] = seconds.into();
                 }
-                Some(message)
+                let error = serde_json::json!({ "type": "error", "id": id, "payload": [{ "message": text, "extensions": extensions }] });
+                let _ = refusals.send(Message::Text(error.to_string().into())).await;
+                None
             }
         })
         .boxed();
@@ -252,6 +273,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
                 refusal_code.store(CLOSE_TOO_MANY, Ordering::SeqCst);
                 return Err(async_graphql::Error::new("too many open sockets"));
             };
+            user.store(user_id, Ordering::SeqCst);
             // If the loop has already ended, the permit drops here: nothing leaks.
             let _ = accepted_tx.send(Accepted { token, actor: actor.clone(), _permit: permit });
             init_flag.store(true, Ordering::SeqCst);

@@ -28,6 +28,7 @@ pub fn export_batches(
     filter: OrderFilter,
 ) -> DomainResult<impl Stream<Item = DomainResult<Vec<ExportRow>>> + Send + 'static> {
     ctx.authz.check(actor, Action::ExportOrders)?;
+    filter.check()?;
     let query = filtered(actor, &filter);
     let (db, actor) = (ctx.db.clone(), actor.clone());
     Ok(stream::try_unfold(Some(0_i32), move |after| {

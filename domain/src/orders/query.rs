@@ -48,6 +48,28 @@ pub struct OrderFilter {
     pub company_id: Option<i32>,
 }
 
+/// Longest search term accepted.
+const MAX_TERM: usize = 200;
+
+impl OrderFilter {
+    /// Refuses search terms no order can match and no database should see: NUL
+    /// characters (PostgreSQL cannot take them in text) and terms over
+    /// [`MAX_TERM`] characters. Every entry point (GraphQL, exports) filters
+    /// through here.
+    pub fn check(&self) -> DomainResult<()> {
+        for (field, term) in [("code", &self.code), ("product", &self.product), ("customerName", &self.customer_name)] {
+            let Some(term) = term else { continue };
+            if term.contains('\0') {
+                return Err(DomainError::validation(field, "must not contain NUL characters"));
+            }
+            if term.chars().count() > MAX_TERM {
+                return Err(DomainError::validation(field, format!("must be at most {MAX_TERM} characters")));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What the order list is sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum OrderSortField {
@@ -212,6 +234,7 @@ pub async fn list(
     if first == 0 || first > MAX_PAGE {
         return Err(DomainError::validation("first", format!("must be between 1 and {MAX_PAGE}")));
     }
+    filter.check()?;
     if let (Some(min), Some(max)) = (filter.min_total_cents, filter.max_total_cents) {
         if min > max {
             return Err(DomainError::validation("filter.maxTotal", "must not be below minTotal"));

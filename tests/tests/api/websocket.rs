@@ -279,3 +279,35 @@ async fn on_postgres_a_revocation_through_one_process_closes_a_socket_on_another
     assert!(bystander.answers_ping().await);
     other.stop().await;
 }
+
+/// Operations over a socket are charged like HTTP requests: a client could
+/// otherwise open one socket and run queries on it without any budget.
+#[tokio::test]
+async fn operations_over_a_socket_are_charged_to_the_request_budget() {
+    let app = TestApp::spawn_with(|c| c.rates.requests_per_ip = api::ratelimit::Rate::new(1, 20)).await;
+    let admin = app.admin().await;
+    let mut socket = WsClient::connect_acked(&app.base, &admin).await;
+    let mut refused = None;
+    for n in 0..30 {
+        let id = n.to_string();
+        socket.send(json!({ "id": id, "type": "subscribe", "payload": { "query": "{ __typename }" } })).await;
+        loop {
+            match socket.next(Duration::from_secs(5)).await {
+                WsEvent::Json(message) if message["type"] == "complete" && message["id"] == id.as_str() => break,
+                WsEvent::Json(message) if message["type"] == "error" && message["id"] == id.as_str() => {
+                    refused = Some(message);
+                    break;
+                }
+                WsEvent::Json(_) => continue,
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+        if refused.is_some() {
+            break;
+        }
+    }
+    let refused = refused.expect("the budget of 20 ran out within 30 operations");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED", "{refused}");
+    assert!(refused["payload"][0]["extensions"]["retryAfterSeconds"].as_u64().is_some_and(|s| s >= 1), "{refused}");
+    assert!(socket.answers_ping().await, "the socket stays open");
+}
