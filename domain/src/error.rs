@@ -70,6 +70,21 @@ impl DomainError {
         DomainError::Validation { field: field.into(), message: message.into() }
     }
 
+    /// The stable code of this error, as clients and the integrations log see
+    /// it. The transports show these same codes (`extensions.code`, SOAP fault
+    /// codes, HTTP bodies).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::Unauthenticated | DomainError::InvalidCredentials | DomainError::AccountDeactivated => "UNAUTHENTICATED",
+            DomainError::Forbidden | DomainError::PasswordChangeRequired => "FORBIDDEN",
+            DomainError::NotFound { .. } => "NOT_FOUND",
+            DomainError::Validation { .. } | DomainError::InvalidTransition { .. } => "VALIDATION",
+            DomainError::Conflict(_) => "CONFLICT",
+            DomainError::RateLimited { .. } => "RATE_LIMITED",
+            DomainError::Unexpected(_) => "INTERNAL",
+        }
+    }
+
     /// A not-found error for an entity id.
     pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
         DomainError::NotFound { entity, id: id.to_string() }

@@ -9,7 +9,8 @@
 //! - services: [`auth`] (login, tokens), [`sessions`] (refresh tokens, logout,
 //!   revocations that close WebSockets), [`companies`], [`users`], [`localities`],
 //!   [`orders`], [`notifications`] (SMTP, templates, outbox worker, password
-//!   resets); the [`status`] machine; [`events`] for live subscribers.
+//!   resets); [`ingest`], the pipeline every adapter feeds, and its
+//!   integration runs; the [`status`] machine; [`events`] for live subscribers.
 //! - value types that parse and validate input: [`cnpj`], [`validate`],
 //!   [`password`].
 //! - [`error::DomainError`]: the typed errors the transports map to API codes.
@@ -27,6 +28,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod ingest;
 pub mod localities;
 pub mod notifications;
 pub mod orders;

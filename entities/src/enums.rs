@@ -200,3 +200,36 @@ pub enum Locale {
     #[sea_orm(string_value = "en")]
     En,
 }
+
+/// How an inbound integration call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(10))")]
+pub enum RunOutcome {
+    /// Every record applied or skipped (stale or repeated).
+    #[sea_orm(string_value = "SUCCESS")]
+    Success,
+    /// Some records failed, others applied.
+    #[sea_orm(string_value = "PARTIAL")]
+    Partial,
+    /// Every record failed, or the run stopped midway.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+    /// Refused before any record was read: bad credentials, a malformed body.
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}
+
+/// What happened to one record of an integration run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(10))")]
+pub enum ItemOutcome {
+    /// Applied, whole.
+    #[sea_orm(string_value = "APPLIED")]
+    Applied,
+    /// Nothing to do: every command was stale or a repeat.
+    #[sea_orm(string_value = "SKIPPED")]
+    Skipped,
+    /// Refused; nothing of it was applied.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}

@@ -10,6 +10,8 @@
 pub mod audit_log;
 pub mod company;
 pub mod enums;
+pub mod integration_run;
+pub mod integration_run_item;
 pub mod locality;
 pub mod login_throttle;
 pub mod notification;
@@ -29,5 +31,6 @@ pub mod smtp_settings;
 pub mod user;
 
 pub use enums::{
-    AttributeKind, Incoterm, Locale, LogisticRole, NotificationKind, NotificationState, OrderStatus, SmtpSecurity, UserRole,
+    AttributeKind, Incoterm, ItemOutcome, Locale, LogisticRole, NotificationKind, NotificationState, OrderStatus, RunOutcome,
+    SmtpSecurity, UserRole,
 };

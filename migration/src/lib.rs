@@ -11,6 +11,7 @@ mod m20261122_000003_notifications;
 mod m20261202_000010_customer_status;
 mod m20261202_000011_sessions;
 mod m20261202_000012_deferred_render;
+mod m20261202_000013_integration_runs;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_customer_status::Migration),
             Box::new(m20261202_000011_sessions::Migration),
             Box::new(m20261202_000012_deferred_render::Migration),
+            Box::new(m20261202_000013_integration_runs::Migration),
         ]
     }
 }

@@ -27,17 +27,12 @@ pub mod code {
 /// The stable code (and finer reason) of a domain error: the one mapping every
 /// transport uses.
 pub fn classify(err: &DomainError) -> (&'static str, Option<&'static str>) {
-    match err {
-        DomainError::Unauthenticated | DomainError::InvalidCredentials => (code::UNAUTHENTICATED, None),
-        DomainError::AccountDeactivated => (code::UNAUTHENTICATED, Some("ACCOUNT_DEACTIVATED")),
-        DomainError::Forbidden => (code::FORBIDDEN, None),
-        DomainError::PasswordChangeRequired => (code::FORBIDDEN, Some("PASSWORD_CHANGE_REQUIRED")),
-        DomainError::NotFound { .. } => (code::NOT_FOUND, None),
-        DomainError::Validation { .. } | DomainError::InvalidTransition { .. } => (code::VALIDATION, None),
-        DomainError::Conflict(_) => (code::CONFLICT, None),
-        DomainError::RateLimited { .. } => (code::RATE_LIMITED, None),
-        DomainError::Unexpected(_) => (code::INTERNAL, None),
-    }
+    let reason = match err {
+        DomainError::AccountDeactivated => Some("ACCOUNT_DEACTIVATED"),
+        DomainError::PasswordChangeRequired => Some("PASSWORD_CHANGE_REQUIRED"),
+        _ => None,
+    };
+    (err.code(), reason)
 }
 
 /// The HTTP status for a domain error, for plain HTTP endpoints (exports).

@@ -12,6 +12,7 @@ use super::{
         OrderPatch,
     },
     lifecycle::{event_for, history_entry, lock_for_write},
+    work::Work,
 };
 use crate::{audit, error::is_unique_violation, validate, Action, Actor, Ctx, DomainError, DomainResult};
 
@@ -70,6 +71,15 @@ fn conflict_on_duplicate(err: sea_orm::DbErr) -> DomainError {
 /// first history entry, in one transaction.
 pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<order::Model> {
     ctx.authz.check(actor, Action::WriteOrders)?;
+    let mut work = Work::begin(ctx).await?;
+    let order = create_in(ctx, &mut work, actor, input).await?;
+    work.commit(ctx).await?;
+    Ok(order)
+}
+
+/// [`create`] inside `work`.
+pub(crate) async fn create_in(ctx: &Ctx, work: &mut Work, actor: &Actor, input: NewOrder) -> DomainResult<order::Model> {
+    ctx.authz.check(actor, Action::WriteOrders)?;
     let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
     let status = input.status.unwrap_or(OrderStatus::Received);
     if matches!(status, OrderStatus::OnHold | OrderStatus::Cancelled | OrderStatus::Refunded) {
@@ -124,10 +134,10 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<o
     };
     apply_address(&mut model, input.address)?;
 
-    let txn = crate::db::begin_write(&ctx.db).await?;
-    check_localities(&txn, company_id, input.destination_locality_id, &origins).await?;
-    let order = model.insert(&txn).await.map_err(conflict_on_duplicate)?;
-    insert_children(&txn, order.id, items, pairs).await?;
+    let txn = work.txn();
+    check_localities(txn, company_id, input.destination_locality_id, &origins).await?;
+    let order = model.insert(txn).await.map_err(conflict_on_duplicate)?;
+    insert_children(txn, order.id, items, pairs).await?;
     let entry = order_status_history::ActiveModel {
         source: Set(match actor.kind() {
             crate::actor::ActorKind::Integration { .. } => "integration".into(),
@@ -135,13 +145,11 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<o
         }),
         ..history_entry(&order, actor, None, status, now)
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    audit::record(&txn, actor, Some(company_id), "order.create", "order", order.id, None).await?;
-    let event = event_for(&txn, &order, &entry, None).await?;
-    let staged = ctx.events.stage(&txn, vec![event]).await?;
-    txn.commit().await?;
-    staged.after_commit();
+    audit::record(txn, actor, Some(company_id), "order.create", "order", order.id, None).await?;
+    let event = event_for(txn, &order, &entry, None).await?;
+    work.publish(event);
     Ok(order)
 }
 
@@ -171,8 +179,17 @@ async fn insert_children(
 /// Edits an order. Status changes go through the lifecycle functions instead.
 pub async fn update(ctx: &Ctx, actor: &Actor, order_id: i32, patch: OrderPatch) -> DomainResult<order::Model> {
     ctx.authz.check(actor, Action::WriteOrders)?;
-    let txn = crate::db::begin_write(&ctx.db).await?;
-    let order = lock_for_write(&txn, actor, order_id).await?;
+    let mut work = Work::begin(ctx).await?;
+    let order = update_in(ctx, &mut work, actor, order_id, patch).await?;
+    work.commit(ctx).await?;
+    Ok(order)
+}
+
+/// [`update`] inside `work`.
+pub(crate) async fn update_in(ctx: &Ctx, work: &mut Work, actor: &Actor, order_id: i32, patch: OrderPatch) -> DomainResult<order::Model> {
+    ctx.authz.check(actor, Action::WriteOrders)?;
+    let txn = work.txn();
+    let order = lock_for_write(txn, actor, order_id).await?;
     let company_id = order.company_id;
     let pickup_start = patch.pickup_start.or(order.pickup_start);
     let pickup_end = patch.pickup_end.or(order.pickup_end);
@@ -226,15 +243,15 @@ pub async fn update(ctx: &Ctx, actor: &Actor, order_id: i32, patch: OrderPatch) 
         (None, None) => None,
         (c, a) => Some(validate_pairs(c.unwrap_or_default(), a.unwrap_or_default())?),
     };
-    check_localities(&txn, company_id, destination, &origins).await?;
-    let updated = model.update(&txn).await?;
+    check_localities(txn, company_id, destination, &origins).await?;
+    let updated = model.update(txn).await?;
     if let Some(rows) = new_items {
-        order_item::Entity::delete_many().filter(order_item::Column::OrderId.eq(order_id)).exec(&txn).await?;
-        insert_children(&txn, order_id, rows, vec![]).await?;
+        order_item::Entity::delete_many().filter(order_item::Column::OrderId.eq(order_id)).exec(txn).await?;
+        insert_children(txn, order_id, rows, vec![]).await?;
     }
     if let Some(rows) = new_pairs {
-        order_attribute::Entity::delete_many().filter(order_attribute::Column::OrderId.eq(order_id)).exec(&txn).await?;
-        insert_children(&txn, order_id, vec![], rows).await?;
+        order_attribute::Entity::delete_many().filter(order_attribute::Column::OrderId.eq(order_id)).exec(txn).await?;
+        insert_children(txn, order_id, vec![], rows).await?;
     }
     // Edits are part of the order's story too; the entry is for the company's
     // eyes only and changes no status.
@@ -243,9 +260,8 @@ pub async fn update(ctx: &Ctx, actor: &Actor, order_id: i32, patch: OrderPatch) 
         visible_to_customer: Set(false),
         ..history_entry(&updated, actor, Some(updated.status), updated.status, Utc::now())
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    audit::record(&txn, actor, Some(company_id), "order.update", "order", order_id, None).await?;
-    txn.commit().await?;
+    audit::record(txn, actor, Some(company_id), "order.update", "order", order_id, None).await?;
     Ok(updated)
 }

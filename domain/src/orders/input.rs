@@ -109,6 +109,30 @@ pub struct OrderPatch {
     pub attributes: Option<Vec<(String, String)>>,
 }
 
+/// A whole order as a patch that replaces every detail (not the status, which
+/// only lifecycle commands change): what a source re-sending an order means.
+impl From<NewOrder> for OrderPatch {
+    fn from(new: NewOrder) -> Self {
+        OrderPatch {
+            code: Some(new.code),
+            customer_name: new.customer_name,
+            destination_locality_id: new.destination_locality_id,
+            address: new.address,
+            pickup_start: new.pickup_start,
+            pickup_end: new.pickup_end,
+            delivery_start: new.delivery_start,
+            delivery_end: new.delivery_end,
+            priority: new.priority,
+            incoterm: new.incoterm,
+            reference: new.reference,
+            observations: new.observations,
+            items: Some(new.items),
+            classifications: Some(new.classifications),
+            attributes: Some(new.attributes),
+        }
+    }
+}
+
 /// A fiscal invoice.
 #[derive(Debug, Clone)]
 pub struct Invoice {

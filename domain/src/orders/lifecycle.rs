@@ -10,7 +10,10 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, Set,
 };
 
-use super::input::{validate_invoice, validate_shipment, Invoice, Shipment};
+use super::{
+    input::{validate_invoice, validate_shipment, Invoice, Shipment},
+    work::Work,
+};
 use crate::{actor::Scope, events::OrderStatusEvent, status, validate, Action, Actor, Ctx, DomainError, DomainResult};
 
 /// What accompanies a change: the history entry's text and flags, and, for
@@ -56,7 +59,9 @@ pub struct StatusOutcome {
     pub applied: bool,
 }
 
-enum Command {
+/// One lifecycle change, as [`execute_in`] applies it.
+#[derive(Debug, Clone)]
+pub(crate) enum Change {
     Move(OrderStatus),
     Hold,
     Release,
@@ -173,25 +178,43 @@ async fn skip_reason(txn: &DatabaseTransaction, order: &order::Model, meta: &Eve
     Ok(None)
 }
 
-async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta: EventMeta) -> DomainResult<StatusOutcome> {
+async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Change, meta: EventMeta) -> DomainResult<StatusOutcome> {
+    ctx.authz.check(actor, Action::WriteOrders)?;
+    let mut work = Work::begin(ctx).await?;
+    let outcome = execute_in(ctx, &mut work, actor, order_id, command, meta).await?;
+    work.commit(ctx).await?;
+    Ok(outcome)
+}
+
+/// Applies one lifecycle change inside `work`: lock the order, judge the event
+/// (stale or repeated: recorded as skipped), check the move, apply its side
+/// effects, append the history entry, queue the mail, stage the event.
+pub(crate) async fn execute_in(
+    ctx: &Ctx,
+    work: &mut Work,
+    actor: &Actor,
+    order_id: i32,
+    command: Change,
+    meta: EventMeta,
+) -> DomainResult<StatusOutcome> {
     ctx.authz.check(actor, Action::WriteOrders)?;
     let comment = validate::optional_text("comment", meta.comment.as_deref(), 5_000)?;
     if let Some(event_id) = &meta.event_id {
         validate::text("eventId", event_id, 100)?;
     }
     match &command {
-        Command::Invoice(invoice) => validate_invoice(invoice)?,
-        Command::Ship(shipment) => validate_shipment(shipment)?,
-        Command::Refund(amount) if *amount <= 0 => return Err(DomainError::validation("amount", "must be greater than zero")),
-        Command::Move(_) | Command::Hold | Command::Release | Command::Refund(_) | Command::Comment => {}
+        Change::Invoice(invoice) => validate_invoice(invoice)?,
+        Change::Ship(shipment) => validate_shipment(shipment)?,
+        Change::Refund(amount) if *amount <= 0 => return Err(DomainError::validation("amount", "must be greater than zero")),
+        Change::Move(_) | Change::Hold | Change::Release | Change::Refund(_) | Change::Comment => {}
     }
     let now = Utc::now();
     let occurred_at = meta.occurred_at.unwrap_or(now);
     if occurred_at > now + chrono::Duration::minutes(5) {
         return Err(DomainError::validation("occurredAt", "is in the future"));
     }
-    let txn = crate::db::begin_write(&ctx.db).await?;
-    let order = lock_for_write(&txn, actor, order_id).await?;
+    let txn = work.txn();
+    let order = lock_for_write(txn, actor, order_id).await?;
     let from = order.status;
 
     let history = |to: OrderStatus, applied: bool, skip: Option<String>| order_status_history::ActiveModel {
@@ -209,46 +232,45 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
     // Stale or repeated events are recorded as skipped before anything else is
     // judged: a replayed release or invoice is not an error.
     let intended = match &command {
-        Command::Move(to) => *to,
-        Command::Hold => OrderStatus::OnHold,
-        Command::Release => order.status_before_hold.unwrap_or(from),
-        Command::Invoice(_) => OrderStatus::Invoiced,
-        Command::Ship(_) => OrderStatus::InTransit,
-        Command::Refund(_) => OrderStatus::Refunded,
-        Command::Comment => from,
+        Change::Move(to) => *to,
+        Change::Hold => OrderStatus::OnHold,
+        Change::Release => order.status_before_hold.unwrap_or(from),
+        Change::Invoice(_) => OrderStatus::Invoiced,
+        Change::Ship(_) => OrderStatus::InTransit,
+        Change::Refund(_) => OrderStatus::Refunded,
+        Change::Comment => from,
     };
-    if let Some(reason) = skip_reason(&txn, &order, &meta).await? {
-        let entry = history(intended, false, Some(reason)).insert(&txn).await?;
-        txn.commit().await?;
+    if let Some(reason) = skip_reason(txn, &order, &meta).await? {
+        let entry = history(intended, false, Some(reason)).insert(txn).await?;
         return Ok(StatusOutcome { order, entry, applied: false });
     }
 
     let target = match &command {
-        Command::Move(to) => Some(*to),
-        Command::Hold => Some(OrderStatus::OnHold),
-        Command::Release => match (from, order.status_before_hold) {
+        Change::Move(to) => Some(*to),
+        Change::Hold => Some(OrderStatus::OnHold),
+        Change::Release => match (from, order.status_before_hold) {
             (OrderStatus::OnHold, Some(before)) => Some(before),
             _ => return Err(DomainError::validation("orderId", format!("the order is {}, not on hold", from.as_str()))),
         },
-        Command::Invoice(_) => {
+        Change::Invoice(_) => {
             if status::is_final(from) || from == OrderStatus::OnHold {
                 return Err(DomainError::InvalidTransition { from, to: OrderStatus::Invoiced });
             }
             status::allowed(from, OrderStatus::Invoiced, None).then_some(OrderStatus::Invoiced)
         }
-        Command::Ship(_) => (from != OrderStatus::InTransit).then_some(OrderStatus::InTransit),
-        Command::Refund(_) => Some(OrderStatus::Refunded),
-        Command::Comment => None,
+        Change::Ship(_) => (from != OrderStatus::InTransit).then_some(OrderStatus::InTransit),
+        Change::Refund(_) => Some(OrderStatus::Refunded),
+        Change::Comment => None,
     };
     if let Some(to) = target {
         status::check(from, to, order.status_before_hold)?;
     }
-    let is_comment = matches!(command, Command::Comment);
+    let is_comment = matches!(command, Change::Comment);
 
     let customer_before = order.customer_status;
     let mut model = order.clone().into_active_model();
     match command {
-        Command::Invoice(invoice) => {
+        Change::Invoice(invoice) => {
             model.invoice_number = Set(Some(invoice.number.trim().to_owned()));
             model.invoice_key = Set(invoice.key);
             model.invoice_series = Set(invoice.series);
@@ -256,7 +278,7 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
             model.invoice_issued_at = Set(Some(invoice.issued_at.unwrap_or(now)));
             model.invoice_url = Set(invoice.url);
         }
-        Command::Ship(s) => {
+        Change::Ship(s) => {
             shipment::ActiveModel {
                 order_id: Set(order.id),
                 company_id: Set(order.company_id),
@@ -268,10 +290,10 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
                 created_at: Set(now),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(txn)
             .await?;
         }
-        Command::Refund(amount) => {
+        Change::Refund(amount) => {
             let refundable = order.total_cents - order.refunded_cents;
             if amount > refundable {
                 return Err(DomainError::validation("amount", format!("must not exceed the refundable {refundable} cents")));
@@ -285,11 +307,11 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
                 created_at: Set(now),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(txn)
             .await?;
             model.refunded_cents = Set(order.refunded_cents + amount);
         }
-        Command::Move(_) | Command::Hold | Command::Release | Command::Comment => {}
+        Change::Move(_) | Change::Hold | Change::Release | Change::Comment => {}
     }
     if let Some(to) = target {
         model.status = Set(to);
@@ -300,69 +322,65 @@ async fn execute(ctx: &Ctx, actor: &Actor, order_id: i32, command: Command, meta
         model.last_event_at = Set(Some(order.last_event_at.map_or(occurred_at, |last| last.max(occurred_at))));
     }
     model.updated_at = Set(now);
-    let order = model.update(&txn).await?;
-    let entry = history(target.unwrap_or(from), true, None).insert(&txn).await?;
-    let (events, mailed) = match target {
-        Some(_) => (
-            vec![event_for(&txn, &order, &entry, Some(customer_before)).await?],
-            crate::notifications::outbox::enqueue_status_change(ctx, &txn, &order, &entry).await?,
-        ),
-        None if is_comment => (vec![], crate::notifications::outbox::enqueue_status_change(ctx, &txn, &order, &entry).await?),
-        None => (vec![], false),
+    let order = model.update(txn).await?;
+    let entry = history(target.unwrap_or(from), true, None).insert(txn).await?;
+    let mailed = if target.is_some() || is_comment {
+        crate::notifications::outbox::enqueue_status_change(ctx, txn, &order, &entry).await?
+    } else {
+        false
     };
-    let staged = ctx.events.stage(&txn, events).await?;
-    txn.commit().await?;
-    staged.after_commit();
-    if mailed {
-        ctx.mail_wakeup.notify_one();
+    if target.is_some() {
+        let event = event_for(txn, &order, &entry, Some(customer_before)).await?;
+        work.publish(event);
     }
+    work.queued_mail(mailed);
     Ok(StatusOutcome { order, entry, applied: true })
 }
 
 /// Moves an order to `to` (any status the machine allows).
 pub async fn change_status(ctx: &Ctx, actor: &Actor, order_id: i32, to: OrderStatus, meta: EventMeta) -> DomainResult<StatusOutcome> {
     let command = match to {
-        OrderStatus::OnHold => Command::Hold,
-        other => Command::Move(other),
+        OrderStatus::OnHold => Change::Hold,
+        other => Change::Move(other),
     };
     execute(ctx, actor, order_id, command, meta).await
 }
 
 /// Freezes an order; [`release`] returns it to the status it had.
 pub async fn hold(ctx: &Ctx, actor: &Actor, order_id: i32, meta: EventMeta) -> DomainResult<StatusOutcome> {
-    execute(ctx, actor, order_id, Command::Hold, meta).await
+    execute(ctx, actor, order_id, Change::Hold, meta).await
 }
 
 /// Returns a held order to the status it had before the hold.
 pub async fn release(ctx: &Ctx, actor: &Actor, order_id: i32, meta: EventMeta) -> DomainResult<StatusOutcome> {
-    execute(ctx, actor, order_id, Command::Release, meta).await
+    execute(ctx, actor, order_id, Change::Release, meta).await
 }
 
 /// Cancels an order (only before it is in transit).
 pub async fn cancel(ctx: &Ctx, actor: &Actor, order_id: i32, meta: EventMeta) -> DomainResult<StatusOutcome> {
-    execute(ctx, actor, order_id, Command::Move(OrderStatus::Cancelled), meta).await
+    execute(ctx, actor, order_id, Change::Move(OrderStatus::Cancelled), meta).await
 }
 
 /// Records the fiscal invoice and moves the order to `INVOICED` when that is a
 /// step forward (an order already further on keeps its status).
 pub async fn invoice(ctx: &Ctx, actor: &Actor, order_id: i32, invoice: Invoice, meta: EventMeta) -> DomainResult<StatusOutcome> {
-    execute(ctx, actor, order_id, Command::Invoice(invoice), meta).await
+    execute(ctx, actor, order_id, Change::Invoice(invoice), meta).await
 }
 
 /// Adds a shipment with its tracking code and moves the order to `IN_TRANSIT`
 /// (unless it already is).
 pub async fn add_shipment(ctx: &Ctx, actor: &Actor, order_id: i32, shipment: Shipment, meta: EventMeta) -> DomainResult<StatusOutcome> {
-    execute(ctx, actor, order_id, Command::Ship(shipment), meta).await
+    execute(ctx, actor, order_id, Change::Ship(shipment), meta).await
 }
 
 /// Marks an order delivered.
 pub async fn mark_delivered(ctx: &Ctx, actor: &Actor, order_id: i32, meta: EventMeta) -> DomainResult<StatusOutcome> {
-    execute(ctx, actor, order_id, Command::Move(OrderStatus::Delivered), meta).await
+    execute(ctx, actor, order_id, Change::Move(OrderStatus::Delivered), meta).await
 }
 
 /// Refunds `amount_cents` and closes the order as `REFUNDED`.
 pub async fn refund(ctx: &Ctx, actor: &Actor, order_id: i32, amount_cents: i64, meta: EventMeta) -> DomainResult<StatusOutcome> {
-    execute(ctx, actor, order_id, Command::Refund(amount_cents), meta).await
+    execute(ctx, actor, order_id, Change::Refund(amount_cents), meta).await
 }
 
 /// Adds a comment to the history without changing the status.
@@ -370,5 +388,5 @@ pub async fn add_comment(ctx: &Ctx, actor: &Actor, order_id: i32, meta: EventMet
     if meta.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
         return Err(DomainError::validation("comment", "must not be empty"));
     }
-    execute(ctx, actor, order_id, Command::Comment, meta).await
+    execute(ctx, actor, order_id, Change::Comment, meta).await
 }

@@ -11,6 +11,7 @@ mod input;
 mod lifecycle;
 mod query;
 mod visibility;
+mod work;
 
 pub use create::{create, update};
 pub use export::{csv_text_cell, export_batches, xml_escape, ExportRow, EXPORT_BATCH};
@@ -25,6 +26,9 @@ pub use query::{
 };
 
 pub use visibility::shown_status;
+pub use work::Work;
+pub(crate) use create::{create_in, update_in};
+pub(crate) use lifecycle::{execute_in, Change};
 
 use entities::{locality, order};
 use sea_orm::{

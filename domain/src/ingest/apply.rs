@@ -1,0 +1,238 @@
+//! Applying a batch: each record in its own unit of work, through the same
+//! services GraphQL uses, with its run item written in the same transaction.
+
+use entities::{integration_run_item, order, ItemOutcome, OrderStatus, RunOutcome};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use super::{
+    command::{Batch, Command, Record},
+    runs::RunHandle,
+};
+use crate::{
+    orders::{create_in, execute_in, update_in, Change, StatusOutcome, Work},
+    Actor, Ctx, DomainError, DomainResult,
+};
+
+/// Why a record failed, as stored and shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemError {
+    /// Stable code (`VALIDATION`, `NOT_FOUND`, `CONFLICT`, …).
+    pub code: &'static str,
+    /// The input field it is about, when known.
+    pub field: Option<String>,
+    /// In words.
+    pub message: String,
+}
+
+/// What became of one record.
+#[derive(Debug, Clone)]
+pub struct ItemReport {
+    /// Its place in the batch, from 0.
+    pub position: usize,
+    /// The source's id of its order.
+    pub source_id: String,
+    /// Applied, skipped or failed.
+    pub outcome: ItemOutcome,
+    /// The order it created or changed (none when it failed before one existed).
+    pub order_id: Option<i32>,
+    /// What was applied and what was skipped, in words.
+    pub notes: Vec<String>,
+    /// Why it failed.
+    pub error: Option<ItemError>,
+}
+
+/// What became of a batch: per record, and counted.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// The run it was recorded as.
+    pub run_id: i32,
+    /// One per record, in order.
+    pub items: Vec<ItemReport>,
+    /// Records applied.
+    pub applied: usize,
+    /// Records with nothing to do (stale or repeated events only).
+    pub skipped: usize,
+    /// Records refused.
+    pub failed: usize,
+}
+
+impl Report {
+    /// The run's outcome: failed when every record failed, partial when some did.
+    pub fn outcome(&self) -> RunOutcome {
+        match (self.failed, self.items.len()) {
+            (0, _) => RunOutcome::Success,
+            (failed, all) if failed == all => RunOutcome::Failed,
+            _ => RunOutcome::Partial,
+        }
+    }
+}
+
+/// Applies `batch` as `actor` (a company's integration actor), recording one
+/// item per record in `run`. Each record is applied whole or not at all in its
+/// own transaction; stale and repeated events are skipped as they are for
+/// GraphQL. Only an infrastructure failure writing the run itself is an error;
+/// everything a record can do wrong is in its item.
+pub async fn apply(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch) -> DomainResult<Report> {
+    let mut report = Report { run_id: run.id, ..Report::default() };
+    for (position, record) in batch.records.into_iter().enumerate() {
+        let source_id = record.source_id.clone();
+        let item = match apply_record(ctx, actor, run, position, record).await {
+            Ok(item) => item,
+            Err(err) => {
+                let item = ItemReport {
+                    position,
+                    source_id,
+                    outcome: ItemOutcome::Failed,
+                    order_id: None,
+                    notes: vec![],
+                    error: Some(item_error(&err)),
+                };
+                insert_item(&ctx.db, run, &item).await?;
+                item
+            }
+        };
+        match item.outcome {
+            ItemOutcome::Applied => report.applied += 1,
+            ItemOutcome::Skipped => report.skipped += 1,
+            ItemOutcome::Failed => report.failed += 1,
+        }
+        report.items.push(item);
+    }
+    Ok(report)
+}
+
+fn item_error(err: &DomainError) -> ItemError {
+    let field = match err {
+        DomainError::Validation { field, .. } => Some(field.clone()),
+        _ => None,
+    };
+    let message = match err {
+        DomainError::Unexpected(inner) => {
+            tracing::error!(error = ?inner, "applying an ingested record");
+            "internal error".to_owned()
+        }
+        other => other.to_string(),
+    };
+    ItemError { code: err.code(), field, message }
+}
+
+async fn insert_item(db: &impl sea_orm::ConnectionTrait, run: &RunHandle, item: &ItemReport) -> DomainResult<()> {
+    let notes = (!item.notes.is_empty()).then(|| serde_json::Value::from(item.notes.clone()).to_string());
+    integration_run_item::ActiveModel {
+        run_id: Set(run.id),
+        company_id: Set(run.company_id),
+        position: Set(i32::try_from(item.position).unwrap_or(i32::MAX)),
+        source_id: Set(Some(item.source_id.chars().take(100).collect())),
+        outcome: Set(item.outcome),
+        order_id: Set(item.order_id),
+        error_code: Set(item.error.as_ref().map(|e| e.code.to_owned())),
+        error_field: Set(item.error.as_ref().and_then(|e| e.field.as_ref()).map(|f| f.chars().take(200).collect())),
+        error_message: Set(item.error.as_ref().map(|e| e.message.clone())),
+        applied: Set(notes),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The order of the actor's company with this source id, inside `work`.
+async fn find(work: &Work, actor: &Actor, source_id: &str) -> DomainResult<Option<order::Model>> {
+    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
+    Ok(order::Entity::find()
+        .filter(order::Column::CompanyId.eq(company_id))
+        .filter(order::Column::SourceId.eq(source_id))
+        .one(work.txn())
+        .await?)
+}
+
+/// Creates the record's order; its source id is the record's.
+async fn create_record(
+    ctx: &Ctx,
+    work: &mut Work,
+    actor: &Actor,
+    source_id: &str,
+    n: usize,
+    mut new: crate::orders::NewOrder,
+) -> DomainResult<order::Model> {
+    if new.source_id.is_empty() {
+        new.source_id = source_id.to_owned();
+    } else if new.source_id != source_id {
+        return Err(DomainError::validation(format!("commands[{n}].sourceId"), "differs from the record's source id"));
+    }
+    create_in(ctx, work, actor, new).await
+}
+
+async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize, record: Record) -> DomainResult<ItemReport> {
+    let Record { source_id, commands } = record;
+    crate::validate::text("sourceId", &source_id, 30)?;
+    if commands.is_empty() {
+        return Err(DomainError::validation("commands", "a record needs at least one command"));
+    }
+    let mut work = Work::begin(ctx).await?;
+    let mut order_id = find(&work, actor, &source_id).await?.map(|o| o.id);
+    let mut notes = Vec::new();
+    let mut applied_any = false;
+    for (n, command) in commands.into_iter().enumerate() {
+        let name = command.name();
+        let existing = |order_id: Option<i32>| {
+            order_id.ok_or_else(|| DomainError::NotFound { entity: "order", id: source_id.clone() })
+        };
+        let change = match command {
+            Command::Create(new) => {
+                let order = create_record(ctx, &mut work, actor, &source_id, n, new).await?;
+                order_id = Some(order.id);
+                notes.push(format!("created as {}", order.status.as_str()));
+                applied_any = true;
+                continue;
+            }
+            Command::Upsert(new) => {
+                match order_id {
+                    None => {
+                        let order = create_record(ctx, &mut work, actor, &source_id, n, new).await?;
+                        order_id = Some(order.id);
+                        notes.push(format!("created as {}", order.status.as_str()));
+                    }
+                    Some(id) => {
+                        update_in(ctx, &mut work, actor, id, new.into()).await?;
+                        notes.push("details replaced".to_owned());
+                    }
+                }
+                applied_any = true;
+                continue;
+            }
+            Command::Update(patch) => {
+                update_in(ctx, &mut work, actor, existing(order_id)?, patch).await?;
+                notes.push("details updated".to_owned());
+                applied_any = true;
+                continue;
+            }
+            Command::Delete(meta) => (Change::Move(OrderStatus::Cancelled), meta),
+            Command::ChangeStatus { to: OrderStatus::OnHold, meta } | Command::Hold(meta) => (Change::Hold, meta),
+            Command::ChangeStatus { to, meta } => (Change::Move(to), meta),
+            Command::Release(meta) => (Change::Release, meta),
+            Command::Invoice { invoice, meta } => (Change::Invoice(invoice), meta),
+            Command::Ship { shipment, meta } => (Change::Ship(shipment), meta),
+            Command::Refund { amount_cents, meta } => (Change::Refund(amount_cents), meta),
+            Command::Track(meta) => {
+                if meta.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                    return Err(DomainError::validation(format!("commands[{n}].comment"), "a tracking event needs its text"));
+                }
+                (Change::Comment, meta)
+            }
+        };
+        let (change, meta) = change;
+        let StatusOutcome { entry, applied, .. } = execute_in(ctx, &mut work, actor, existing(order_id)?, change, meta).await?;
+        if applied {
+            applied_any = true;
+            notes.push(format!("{name}: {}", entry.to_status.as_str()));
+        } else {
+            notes.push(format!("{name} skipped: {}", entry.skip_reason.unwrap_or_default()));
+        }
+    }
+    let outcome = if applied_any { ItemOutcome::Applied } else { ItemOutcome::Skipped };
+    let item = ItemReport { position, source_id, outcome, order_id, notes, error: None };
+    insert_item(work.txn(), run, &item).await?;
+    work.commit(ctx).await?;
+    Ok(item)
+}

@@ -1,0 +1,90 @@
+//! What adapters ask of Rastro, in the domain's words.
+
+use entities::OrderStatus;
+
+use crate::orders::{EventMeta, Invoice, NewOrder, OrderPatch, Shipment};
+
+/// One change to the order a [`Record`] names.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Create the order; `CONFLICT` when the source id already exists.
+    Create(NewOrder),
+    /// Create the order, or replace its details (not its status) when the
+    /// source id exists: what a source that re-sends whole orders means.
+    Upsert(NewOrder),
+    /// Change its details.
+    Update(OrderPatch),
+    /// The source deleted it. The order is cancelled (its history stays, and
+    /// customers see why); one already in transit or final cannot be.
+    Delete(EventMeta),
+    /// Move it to a status (any move the status machine allows).
+    ChangeStatus {
+        /// The new status.
+        to: OrderStatus,
+        /// When, the event id, the comment and flags.
+        meta: EventMeta,
+    },
+    /// Freeze it.
+    Hold(EventMeta),
+    /// Return it from a hold to the status it had.
+    Release(EventMeta),
+    /// Record its fiscal invoice.
+    Invoice {
+        /// The invoice.
+        invoice: Invoice,
+        /// When, the event id, the comment and flags.
+        meta: EventMeta,
+    },
+    /// Record a shipment with carrier and tracking code.
+    Ship {
+        /// The shipment.
+        shipment: Shipment,
+        /// When, the event id, the comment and flags.
+        meta: EventMeta,
+    },
+    /// Refund an amount and close it.
+    Refund {
+        /// Cents refunded, > 0.
+        amount_cents: i64,
+        /// When, the event id, the comment and flags.
+        meta: EventMeta,
+    },
+    /// A tracking event (a scan at a hub, a delivery attempt note): a history
+    /// entry with its text that changes no status. `meta.comment` is required.
+    Track(EventMeta),
+}
+
+impl Command {
+    /// The command in a word, for run items and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Create(_) => "create",
+            Command::Upsert(_) => "upsert",
+            Command::Update(_) => "update",
+            Command::Delete(_) => "delete",
+            Command::ChangeStatus { .. } => "status",
+            Command::Hold(_) => "hold",
+            Command::Release(_) => "release",
+            Command::Invoice { .. } => "invoice",
+            Command::Ship { .. } => "shipment",
+            Command::Refund { .. } => "refund",
+            Command::Track(_) => "tracking",
+        }
+    }
+}
+
+/// The commands for one order, applied together or not at all.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The source's id of the order (`sourceId`).
+    pub source_id: String,
+    /// What to do, in order.
+    pub commands: Vec<Command>,
+}
+
+/// What one call carries.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// Its records, in the order received.
+    pub records: Vec<Record>,
+}

@@ -1,0 +1,25 @@
+//! The ingestion pipeline every adapter follows (DESIGN.md, "Adapters and
+//! ingestion"):
+//!
+//! ```text
+//! adapter::parse(bytes) -> Batch          pure, in adapters/<system>
+//! ingest::apply(ctx, actor, run, batch)   one transaction per record
+//! adapter::render(&Report) -> answer      pure
+//! ```
+//!
+//! - [`command`]: the vocabulary adapters emit: a [`Batch`] of [`Record`]s,
+//!   each the source's id of one order and the [`Command`]s for it.
+//! - [`apply`]: applies a batch for a company's integration actor through the
+//!   same services GraphQL uses (status machine, stale and repeated events,
+//!   outbox, live events). Each record is applied whole or not at all.
+//! - [`runs`]: every call is an integration run, recorded as it arrives and
+//!   completed when it ends, with one item per record, the raw request and the
+//!   answer (capped). A call refused before parsing is a run too.
+
+pub mod apply;
+pub mod command;
+pub mod runs;
+
+pub use apply::{apply, ItemReport, Report};
+pub use command::{Batch, Command, Record};
+pub use runs::{RunHandle, RunMeta};
