@@ -56,6 +56,8 @@ pub enum Action {
     ReadNotifications,
     /// Ask for a password reset link and use it.
     ResetPassword,
+    /// Read the integrations log and monitor.
+    ReadIntegrations,
 }
 
 impl Action {
@@ -82,6 +84,7 @@ impl Action {
             Action::ManageMail => ("mail", "manage"),
             Action::ReadNotifications => ("notification", "read"),
             Action::ResetPassword => ("password_reset", "use"),
+            Action::ReadIntegrations => ("integration_run", "read"),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod guard;
+mod integrations;
 pub mod limits;
 pub mod loaders;
 mod mutation;
@@ -26,6 +27,7 @@ pub struct QueryRoot(
     orders::OrderQuery,
     orders::LocalityQuery,
     notifications::NotificationQuery,
+    integrations::IntegrationQuery,
 );
 
 /// Root of all mutations.

@@ -15,9 +15,11 @@
 //! - [`runs`]: every call is an integration run, recorded as it arrives and
 //!   completed when it ends, with one item per record, the raw request and the
 //!   answer (capped). A call refused before parsing is a run too.
+//! - [`log`]: reading runs back: the log, one run, the monitor.
 
 pub mod apply;
 pub mod command;
+pub mod log;
 pub mod runs;
 
 pub use apply::{apply, ItemReport, Report};

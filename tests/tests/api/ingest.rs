@@ -228,3 +228,76 @@ async fn rejected_and_interrupted_calls_are_runs_too() {
     assert_eq!(interrupted.request_bytes, (ingest::runs::PAYLOAD_CAP + 10) as i64);
     assert_eq!(interrupted.request.len(), ingest::runs::PAYLOAD_CAP);
 }
+
+const RUNS: &str = "query($f: IntegrationRunFilter) { integrationRuns(first: 10, filter: $f) {
+  totalCount edges { node { id companyId adapter operation outcome received applied skipped failed finishedAt items { position } } } } }";
+const RUN: &str = "query($id: ID!) { integrationRun(id: $id) { id outcome request response
+  items { position sourceId outcome orderId errorCode errorField errorMessage applied } } }";
+
+#[tokio::test]
+async fn the_log_and_monitor_show_a_company_its_own_runs_only() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let a = app.tenant(&admin, "alpha").await;
+    let b = app.tenant(&admin, "beta").await;
+    let (company_a, destination_a): (i32, i32) = (a.id.parse().unwrap(), a.destination.parse().unwrap());
+    let batch = Batch {
+        records: vec![
+            record("OK-1", vec![Command::Create(new_order("OK-1", destination_a))]),
+            record("BAD-1", vec![Command::Create(new_order("BAD-1", 999_999))]),
+        ],
+    };
+    let (_, partial) = run(&app, company_a, batch).await;
+    let (_, success) = run(&app, company_a, Batch { records: vec![record("OK-2", vec![Command::Create(new_order("OK-2", destination_a))])] }).await;
+    let rejected = ingest::runs::begin(&app.ctx, Some(company_a), &meta(), b"<broken").await.unwrap();
+    ingest::runs::reject(&app.ctx, &rejected, "malformed XML", b"fault").await.unwrap();
+
+    let listed = app.gql(Some(&a.staff), RUNS, serde_json::json!({})).await;
+    let connection = &listed["data"]["integrationRuns"];
+    assert_eq!(connection["totalCount"], 3, "{listed}");
+    assert_eq!(connection["edges"][0]["node"]["outcome"], "REJECTED", "newest first");
+    assert_eq!(connection["edges"][2]["node"]["id"], partial.id.to_string());
+    assert_eq!(connection["edges"][2]["node"]["failed"], 1);
+    assert_eq!(connection["edges"][2]["node"]["items"], serde_json::json!([]), "records only on integrationRun");
+
+    let failed_only = app.gql(Some(&a.staff), RUNS, serde_json::json!({ "f": { "outcomes": ["PARTIAL", "FAILED"] } })).await;
+    assert_eq!(failed_only["data"]["integrationRuns"]["totalCount"], 1, "{failed_only}");
+    let by_order = app.gql(Some(&a.staff), RUNS, serde_json::json!({ "f": { "sourceId": "OK-2" } })).await;
+    assert_eq!(by_order["data"]["integrationRuns"]["edges"][0]["node"]["id"], success.id.to_string(), "{by_order}");
+
+    let detail = app.gql(Some(&a.staff), RUN, serde_json::json!({ "id": partial.id.to_string() })).await;
+    let run = &detail["data"]["integrationRun"];
+    assert_eq!((run["request"].as_str(), run["response"].as_str()), (Some("<request/>"), Some("<answer/>")), "{detail}");
+    assert_eq!(run["items"][1]["sourceId"], "BAD-1");
+    assert_eq!(run["items"][1]["outcome"], "FAILED");
+    assert_eq!(run["items"][1]["errorCode"], "VALIDATION");
+    assert_eq!(run["items"][1]["errorField"], "destinationLocalityId");
+    assert_eq!(run["items"][0]["applied"], serde_json::json!(["created as RECEIVED"]));
+
+    // Beta sees none of it, and alpha's run answers like a missing one.
+    let theirs = app.gql(Some(&b.staff), RUNS, serde_json::json!({})).await;
+    assert_eq!(theirs["data"]["integrationRuns"]["totalCount"], 0, "{theirs}");
+    let foreign = app.gql(Some(&b.staff), RUN, serde_json::json!({ "id": partial.id.to_string() })).await;
+    let missing = app.gql(Some(&b.staff), RUN, serde_json::json!({ "id": "999999" })).await;
+    assert_eq!(tests::error_code(&foreign), Some("NOT_FOUND"));
+    assert_eq!(foreign["errors"][0]["message"].as_str().map(|m| m.replace(&partial.id.to_string(), "N")),
+        missing["errors"][0]["message"].as_str().map(|m| m.replace("999999", "N")));
+    let monitor = "{ integrationMonitor { adapter operation last24h { success partial failed rejected } last7d { success partial failed rejected } lastSuccessAt lastFailureAt } }";
+    let empty = app.gql(Some(&b.staff), monitor, serde_json::json!({})).await;
+    assert_eq!(empty["data"]["integrationMonitor"], serde_json::json!([]), "{empty}");
+
+    // Alpha's monitor: one flow, the three runs by outcome.
+    let flows = app.gql(Some(&a.staff), monitor, serde_json::json!({})).await;
+    let flow = &flows["data"]["integrationMonitor"][0];
+    assert_eq!((flow["adapter"].as_str(), flow["operation"].as_str()), (Some("test-feed"), Some("push")), "{flows}");
+    let counts = serde_json::json!({ "success": 1, "partial": 1, "failed": 0, "rejected": 1 });
+    assert_eq!(flow["last24h"], counts);
+    assert_eq!(flow["last7d"], counts);
+    assert!(flow["lastSuccessAt"].is_string() && flow["lastFailureAt"].is_string(), "{flows}");
+
+    // Support sees every company's runs, or one company's.
+    let all = app.gql(Some(&admin), RUNS, serde_json::json!({})).await;
+    assert_eq!(all["data"]["integrationRuns"]["totalCount"], 3, "{all}");
+    let only_beta = app.gql(Some(&admin), RUNS, serde_json::json!({ "f": { "companyId": b.id } })).await;
+    assert_eq!(only_beta["data"]["integrationRuns"]["totalCount"], 0);
+}

@@ -73,6 +73,10 @@ const TABLE: &[(&str, Target, [Expect; 4])] = &[
     ("smtpSettings", Target::Own, [UNAUTH, FORBID, Ok, FORBID]),
     ("orderNotifications", Target::Own, [UNAUTH, FORBID, Ok, FORBID]),
     ("orderNotifications", Target::Other, [UNAUTH, FORBID, NOPE, FORBID]),
+    // The integrations log: the company's own; support sees every company's.
+    ("integrationRuns", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
+    ("integrationRun", Target::Missing, [UNAUTH, NOPE, NOPE, FORBID]),
+    ("integrationMonitor", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
 ];
 
 struct World {
@@ -145,6 +149,9 @@ fn operation(world: &World, name: &str, target: Target) -> (String, Value) {
         ),
         "smtpSettings" => ("{ smtpSettings { host } }", json!({})),
         "orderNotifications" => ("query($id: ID!) { orderNotifications(orderId: $id) { id } }", json!({ "id": order })),
+        "integrationRuns" => ("{ integrationRuns(first: 5) { totalCount edges { node { id outcome } } } }", json!({})),
+        "integrationRun" => ("query($id: ID!) { integrationRun(id: $id) { id items { outcome } } }", json!({ "id": "999999" })),
+        "integrationMonitor" => ("{ integrationMonitor { adapter operation last24h { success } } }", json!({})),
         other => panic!("unknown operation {other}"),
     };
     (query.to_owned(), vars)
