@@ -8,12 +8,14 @@
 //!   `/healthz`, `/metrics`.
 //! - [`graphql`]: the schema: thin resolvers that authenticate, call the domain and
 //!   map types; the safety limits; error codes.
+//! - [`adapters`]: the adapters this server has, by name.
 //! - [`ratelimit`]: request budgets per client address and per account.
 //! - [`serve`]: the accept loop (header-read timeout, connection cap, drain).
 //! - [`telemetry`]: tracing and Prometheus metrics.
 //!
 //! No SQL and no access rules live here: those are in `domain`.
 
+pub mod adapters;
 pub mod cli;
 pub mod config;
 pub mod graphql;

@@ -58,6 +58,8 @@ pub enum Action {
     ResetPassword,
     /// Read the integrations log and monitor.
     ReadIntegrations,
+    /// Replay a failed integration run.
+    ReprocessIntegrations,
 }
 
 impl Action {
@@ -85,6 +87,7 @@ impl Action {
             Action::ReadNotifications => ("notification", "read"),
             Action::ResetPassword => ("password_reset", "use"),
             Action::ReadIntegrations => ("integration_run", "read"),
+            Action::ReprocessIntegrations => ("integration_run", "reprocess"),
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod error;
 pub mod events;
 pub mod ingest;
 pub mod localities;
+pub mod money;
 pub mod notifications;
 pub mod orders;
 pub mod page;

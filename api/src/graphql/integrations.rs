@@ -93,6 +93,11 @@ struct Detail {
 }
 
 impl IntegrationRun {
+    fn with_detail(mut run: integration_run::Model, items: Vec<integration_run_item::Model>) -> Self {
+        let detail = Detail { request: std::mem::take(&mut run.request), response: run.response.take(), items };
+        IntegrationRun::new(run, Some(detail))
+    }
+
     fn new(run: integration_run::Model, detail: Option<Detail>) -> Self {
         IntegrationRun {
             id: ID(run.id.to_string()),
@@ -244,6 +249,33 @@ pub struct IntegrationFlow {
     pub last_failure_at: Option<DateTime<Utc>>,
 }
 
+/// What a reprocessing did.
+#[derive(SimpleObject)]
+pub struct Reprocessed {
+    /// The new run, linked to the old one by `reprocessOf`.
+    pub run: IntegrationRun,
+}
+
+/// Integrations mutations.
+#[derive(Default)]
+pub struct IntegrationMutation;
+
+#[Object]
+impl IntegrationMutation {
+    /// Replays a failed or partial run's stored request through the same
+    /// adapter, as a new run linked to it (`reprocessOf`). Records that were
+    /// applied the first time are skipped or re-applied as the adapter's
+    /// commands say (imports and event ids make them no-ops).
+    async fn reprocess_integration_run(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Reprocessed> {
+        let (domain, actor) = parts(ctx)?;
+        let id = parse_id("integrationRun", &id)?;
+        let adapters = crate::adapters::all();
+        let answer = domain::ingest::reprocess(domain, actor, id, &adapters).await.gql()?;
+        let (run, items) = log::get(domain, actor, answer.run_id).await.gql()?;
+        Ok(Reprocessed { run: IntegrationRun::with_detail(run, items) })
+    }
+}
+
 /// A page of runs.
 pub type IntegrationRunConnection = Connection<String, IntegrationRun, CountFields>;
 
@@ -278,9 +310,8 @@ impl IntegrationQuery {
     async fn integration_run(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<IntegrationRun> {
         let (domain, actor) = parts(ctx)?;
         let id = parse_id("integrationRun", &id)?;
-        let (mut run, items) = log::get(domain, actor, id).await.gql()?;
-        let detail = Detail { request: std::mem::take(&mut run.request), response: run.response.take(), items };
-        Ok(IntegrationRun::new(run, Some(detail)))
+        let (run, items) = log::get(domain, actor, id).await.gql()?;
+        Ok(IntegrationRun::with_detail(run, items))
     }
 
     /// Per adapter and operation: runs by outcome over the last 24 hours and

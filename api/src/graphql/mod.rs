@@ -37,6 +37,7 @@ pub struct MutationRoot(
     orders::OrderMutation,
     orders::LocalityMutation,
     notifications::NotificationMutation,
+    integrations::IntegrationMutation,
 );
 
 /// The executable schema type.

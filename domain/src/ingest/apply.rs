@@ -160,7 +160,26 @@ async fn create_record(
     } else if new.source_id != source_id {
         return Err(DomainError::validation(format!("commands[{n}].sourceId"), "differs from the record's source id"));
     }
+    resolve_destination(work, actor, &mut new).await?;
     create_in(ctx, work, actor, new).await
+}
+
+/// Turns a destination named by the company's locality source id into its id.
+async fn resolve_destination(work: &Work, actor: &Actor, new: &mut crate::orders::NewOrder) -> DomainResult<()> {
+    let Some(reference) = new.destination_source_id.take() else { return Ok(()) };
+    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
+    let found = entities::locality::Entity::find()
+        .filter(entities::locality::Column::CompanyId.eq(company_id))
+        .filter(entities::locality::Column::SourceId.eq(reference.as_str()))
+        .one(work.txn())
+        .await?;
+    match found {
+        Some(locality) => {
+            new.destination_locality_id = Some(locality.id);
+            Ok(())
+        }
+        None => Err(DomainError::validation("destination", format!("no locality of this company has source id {reference}"))),
+    }
 }
 
 async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize, record: Record) -> DomainResult<ItemReport> {
@@ -194,11 +213,24 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
                         notes.push(format!("created as {}", order.status.as_str()));
                     }
                     Some(id) => {
+                        let mut new = new;
+                        resolve_destination(&work, actor, &mut new).await?;
                         update_in(ctx, &mut work, actor, id, new.into()).await?;
                         notes.push("details replaced".to_owned());
                     }
                 }
                 applied_any = true;
+                continue;
+            }
+            Command::Import(new) => {
+                if order_id.is_some() {
+                    notes.push("import skipped: the order already exists".to_owned());
+                } else {
+                    let order = create_record(ctx, &mut work, actor, &source_id, n, new).await?;
+                    order_id = Some(order.id);
+                    notes.push(format!("created as {}", order.status.as_str()));
+                    applied_any = true;
+                }
                 continue;
             }
             Command::Update(patch) => {

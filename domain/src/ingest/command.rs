@@ -12,6 +12,10 @@ pub enum Command {
     /// Create the order, or replace its details (not its status) when the
     /// source id exists: what a source that re-sends whole orders means.
     Upsert(NewOrder),
+    /// Create the order unless one with its source id exists, which is then
+    /// left as it is (the record is skipped): what an import means, so
+    /// importing the same file twice changes nothing.
+    Import(NewOrder),
     /// Change its details.
     Update(OrderPatch),
     /// The source deleted it. The order is cancelled (its history stays, and
@@ -60,6 +64,7 @@ impl Command {
         match self {
             Command::Create(_) => "create",
             Command::Upsert(_) => "upsert",
+            Command::Import(_) => "import",
             Command::Update(_) => "update",
             Command::Delete(_) => "delete",
             Command::ChangeStatus { .. } => "status",

@@ -16,12 +16,20 @@
 //!   completed when it ends, with one item per record, the raw request and the
 //!   answer (capped). A call refused before parsing is a run too.
 //! - [`log`]: reading runs back: the log, one run, the monitor.
+//! - [`adapter`] is the contract of an adapter crate; [`handle`] is the one
+//!   path of every call (routes, `rastro import`, [`reprocess`]).
 
+pub mod adapter;
 pub mod apply;
 pub mod command;
+pub mod handle;
 pub mod log;
+pub mod reprocess;
 pub mod runs;
 
-pub use apply::{apply, ItemReport, Report};
+pub use adapter::{Adapter, Context, WireError};
+pub use apply::{apply, ItemError, ItemReport, Report};
+pub use handle::{handle, Answer, Handled};
+pub use reprocess::reprocess;
 pub use command::{Batch, Command, Record};
 pub use runs::{RunHandle, RunMeta};

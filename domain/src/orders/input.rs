@@ -47,6 +47,10 @@ pub struct NewOrder {
     pub customer_name: Option<String>,
     /// Destination locality (role destination or both).
     pub destination_locality_id: Option<i32>,
+    /// The destination by the company's own locality id (`sourceId`), as other
+    /// systems name it; the ingestion pipeline resolves it to
+    /// `destination_locality_id`.
+    pub destination_source_id: Option<String>,
     /// Alternative address, when there is no destination locality.
     pub address: Option<Address>,
     /// Pickup window start.

@@ -301,3 +301,50 @@ async fn the_log_and_monitor_show_a_company_its_own_runs_only() {
     let only_beta = app.gql(Some(&admin), RUNS, serde_json::json!({ "f": { "companyId": b.id } })).await;
     assert_eq!(only_beta["data"]["integrationRuns"]["totalCount"], 0);
 }
+
+const REPROCESS: &str = "mutation($id: ID!) { reprocessIntegrationRun(id: $id) { run { id outcome reprocessOf applied skipped failed
+  items { sourceId outcome errorField applied } } } }";
+
+/// A file whose second order names a locality that does not exist yet: the run
+/// is partial. Once the locality is created, reprocessing the run turns it into
+/// a success linked to the first, without duplicating the order that went in.
+#[tokio::test]
+async fn reprocessing_after_the_cause_is_fixed_succeeds_and_links_the_runs() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let a = app.tenant(&admin, "alpha").await;
+    let b = app.tenant(&admin, "beta").await;
+    let company: i32 = a.id.parse().unwrap();
+    let csv = "source_id,code,status,customer_name,destination,item_source_id,product_id,item_name,quantity,unit_price\n\
+               R-1,#R-1,INVOICED,Maria,STORE-1,1,SKU-1,Chair,1,10.00\n\
+               R-2,#R-2,DELIVERED,João,STORE-9,1,SKU-2,Desk,2,20.00\n";
+    let adapter = adapter_rastro_csv::RastroCsv;
+    let first = ingest::handle(&app.ctx, company, &adapter, "import", csv.as_bytes(), None).await.unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+    assert_eq!((answer["applied"].as_u64(), answer["failed"].as_u64()), (Some(1), Some(1)), "{answer}");
+    assert_eq!(answer["items"][1]["error"]["field"], "destination");
+
+    // Another company cannot replay it; a run that succeeded is not replayed.
+    let foreign = app.gql(Some(&b.staff), REPROCESS, serde_json::json!({ "id": first.run_id.to_string() })).await;
+    assert_eq!(tests::error_code(&foreign), Some("NOT_FOUND"), "{foreign}");
+
+    app.create_locality(&a.staff, "STORE-9", "DESTINATION", None).await;
+    let replayed = app.gql(Some(&a.staff), REPROCESS, serde_json::json!({ "id": first.run_id.to_string() })).await;
+    let run = &replayed["data"]["reprocessIntegrationRun"]["run"];
+    assert_eq!(run["outcome"], "SUCCESS", "{replayed}");
+    assert_eq!(run["reprocessOf"], first.run_id.to_string());
+    assert_eq!((run["applied"].as_u64(), run["skipped"].as_u64(), run["failed"].as_u64()), (Some(1), Some(1), Some(0)));
+    assert_eq!(run["items"][0]["applied"], serde_json::json!(["import skipped: the order already exists"]));
+    let delivered = order_by_source(&app, company, "R-2").await.unwrap();
+    assert_eq!(delivered.status, OrderStatus::Delivered);
+    assert_eq!(order::Entity::find().filter(order::Column::CompanyId.eq(company)).count(&app.db).await.unwrap(), 2);
+
+    let again = app.gql(Some(&a.staff), REPROCESS, serde_json::json!({ "id": run["id"] })).await;
+    assert_eq!(tests::error_code(&again), Some("VALIDATION"), "{again}");
+    let audited = entities::audit_log::Entity::find()
+        .filter(entities::audit_log::Column::Action.eq("integration_run.reprocess"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+}

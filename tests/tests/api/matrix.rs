@@ -77,6 +77,7 @@ const TABLE: &[(&str, Target, [Expect; 4])] = &[
     ("integrationRuns", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
     ("integrationRun", Target::Missing, [UNAUTH, NOPE, NOPE, FORBID]),
     ("integrationMonitor", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
+    ("reprocessIntegrationRun", Target::Missing, [UNAUTH, FORBID, NOPE, FORBID]),
 ];
 
 struct World {
@@ -152,6 +153,9 @@ fn operation(world: &World, name: &str, target: Target) -> (String, Value) {
         "integrationRuns" => ("{ integrationRuns(first: 5) { totalCount edges { node { id outcome } } } }", json!({})),
         "integrationRun" => ("query($id: ID!) { integrationRun(id: $id) { id items { outcome } } }", json!({ "id": "999999" })),
         "integrationMonitor" => ("{ integrationMonitor { adapter operation last24h { success } } }", json!({})),
+        "reprocessIntegrationRun" => {
+            ("mutation($id: ID!) { reprocessIntegrationRun(id: $id) { run { id } } }", json!({ "id": "999999" }))
+        }
         other => panic!("unknown operation {other}"),
     };
     (query.to_owned(), vars)

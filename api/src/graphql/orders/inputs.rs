@@ -151,6 +151,7 @@ impl CreateOrderInput {
     pub fn into_domain(self) -> async_graphql::Result<orders::NewOrder> {
         Ok(orders::NewOrder {
             destination_locality_id: self.destination_locality_id.as_ref().map(|id| parse_id("locality", id)).transpose()?,
+            destination_source_id: None,
             items: self.items.into_iter().map(OrderItemInput::into_domain).collect::<Result<_, _>>()?,
             source_id: self.source_id,
             code: self.code,

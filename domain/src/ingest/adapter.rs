@@ -1,0 +1,52 @@
+//! The contract of an adapter: a pure translator between one external
+//! protocol and the command vocabulary. It gets the bytes and what it may know
+//! of the world (the time, passed in); it never touches the database, HTTP or
+//! the clock. See `adapters/README.md`.
+
+use chrono::{DateTime, Utc};
+
+use super::{apply::Report, command::Batch};
+
+/// Why a request could not be read at all; the whole call is rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct WireError {
+    /// A stable code for the protocol's answer (`MALFORMED`, `UNKNOWN_OPERATION`, …).
+    pub code: &'static str,
+    /// In words, for the caller and the integrations log.
+    pub message: String,
+}
+
+impl WireError {
+    /// A malformed request.
+    pub fn malformed(message: impl Into<String>) -> Self {
+        WireError { code: "MALFORMED", message: message.into() }
+    }
+
+    /// An operation the adapter does not have.
+    pub fn unknown_operation(operation: &str) -> Self {
+        WireError { code: "UNKNOWN_OPERATION", message: format!("unknown operation {operation}") }
+    }
+}
+
+/// What an adapter may know besides the bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    /// Now, as the caller sees it.
+    pub now: DateTime<Utc>,
+}
+
+/// One external system. Implementations live in `adapters/<system>`.
+pub trait Adapter: Send + Sync {
+    /// Its name in runs and URLs (`totvs-r2`, `rastro-csv`).
+    fn name(&self) -> &'static str;
+
+    /// Reads a request of `operation`.
+    fn parse(&self, operation: &str, body: &[u8], context: &Context) -> Result<Batch, WireError>;
+
+    /// The protocol's answer to a request whose records were applied.
+    fn render(&self, operation: &str, report: &Report) -> Vec<u8>;
+
+    /// The protocol's answer to a request that was refused whole.
+    fn render_rejection(&self, operation: &str, error: &WireError) -> Vec<u8>;
+}
