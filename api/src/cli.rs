@@ -36,6 +36,21 @@ enum Command {
     },
     /// Migrate, load demo data (once), print the demo logins, and serve.
     Demo,
+    /// Import orders from files through the ingestion pipeline, as the
+    /// company's integration: each file is one integration run. Files are
+    /// order-lines CSV (see `adapters/rastro-csv`), e.g. from another Rastro's
+    /// `/exports/order-lines.csv`; importing the same file again changes nothing.
+    Import {
+        /// The company's identifier.
+        #[arg(long)]
+        company: String,
+        /// The adapter that reads the files.
+        #[arg(long, default_value = adapter_rastro_csv::NAME)]
+        adapter: String,
+        /// The files, imported in order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Print the GraphQL schema (SDL), or write it to a file.
     ExportSchema {
         /// Write here instead of standard output.
@@ -71,6 +86,11 @@ impl Cli {
                 println!("created admin {} (id {})", admin.email, admin.id);
                 Ok(())
             }
+            Command::Import { company, adapter, files } => {
+                let config = Config::from_args(&self.server).await?;
+                let ctx = domain_ctx(&config, open_database(&config).await?).await?;
+                import(&ctx, &company, &adapter, &files).await
+            }
             Command::Demo => {
                 let config = Config::from_args(&self.server).await?;
                 let db = open_database(&config).await?;
@@ -80,6 +100,27 @@ impl Cli {
             }
         }
     }
+}
+
+async fn import(ctx: &domain::Ctx, company: &str, adapter: &str, files: &[PathBuf]) -> anyhow::Result<()> {
+    let system = domain::Actor::system("import command");
+    let company = domain::companies::by_identifier(ctx, &system, company).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let adapters = crate::adapters::all();
+    let adapter = adapters
+        .iter()
+        .find(|a| a.name() == adapter)
+        .with_context(|| format!("no adapter {adapter} (have: {})", adapters.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")))?;
+    let mut failed = 0;
+    for file in files {
+        let bar = crate::import::progress_bar(&file.display().to_string());
+        let summary = crate::import::import_csv(ctx, company.id, *adapter, file, &bar).await?;
+        println!("{}: {summary}", file.display());
+        failed += summary.report.failed + usize::from(summary.error.is_some());
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} orders or parts failed; integrationRun(id) shows why");
+    }
+    Ok(())
 }
 
 fn print_demo_logins(base_url: &str, loaded: bool) {

@@ -8,7 +8,7 @@
 //!   `/healthz`, `/metrics`.
 //! - [`graphql`]: the schema: thin resolvers that authenticate, call the domain and
 //!   map types; the safety limits; error codes.
-//! - [`adapters`]: the adapters this server has, by name.
+//! - [`adapters`]: the adapters this server has, by name; [`import`]: `rastro import`.
 //! - [`ratelimit`]: request budgets per client address and per account.
 //! - [`serve`]: the accept loop (header-read timeout, connection cap, drain).
 //! - [`telemetry`]: tracing and Prometheus metrics.
@@ -19,6 +19,7 @@ pub mod adapters;
 pub mod cli;
 pub mod config;
 pub mod graphql;
+pub mod import;
 pub mod ratelimit;
 pub mod routes;
 pub mod serve;

@@ -116,6 +116,17 @@ pub async fn get(ctx: &Ctx, actor: &Actor, id: i32) -> DomainResult<company::Mod
     find_visible(ctx, actor, id).await
 }
 
+/// One company by its identifier, if the actor may see it.
+pub async fn by_identifier(ctx: &Ctx, actor: &Actor, identifier: &str) -> DomainResult<company::Model> {
+    ctx.authz.check(actor, Action::ReadCompany)?;
+    let found = company::Entity::find()
+        .filter(company::Column::Identifier.eq(identifier.trim().to_lowercase()))
+        .one(&ctx.db)
+        .await?
+        .filter(|c| actor.sees_company(c.id));
+    found.ok_or_else(|| DomainError::not_found("company", identifier))
+}
+
 async fn find_visible(ctx: &Ctx, actor: &Actor, id: i32) -> DomainResult<company::Model> {
     if !actor.sees_company(id) {
         return Err(DomainError::not_found("company", id));

@@ -24,6 +24,21 @@ fn binary() -> PathBuf {
     found.unwrap_or_else(|| panic!("rastro-under-test is missing beside {}; build with `cargo build -p tests --bins`", exe.display()))
 }
 
+/// Runs a one-off `rastro` command (`import`, `migrate`, …) on `database_url`
+/// and waits for it; its exit status and standard output.
+pub async fn run_command(database_url: &str, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let output = Command::new(binary())
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RASTRO_JWT_SECRET", "test-secret-".repeat(4))
+        .env("RASTRO_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("run rastro");
+    (output.status, String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
 impl RastroProcess {
     /// Starts `rastro serve` on `database_url` and waits until it answers.
     pub async fn start(database_url: &str) -> Self {

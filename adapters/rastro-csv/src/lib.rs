@@ -6,7 +6,9 @@
 //! source_id,code,status,customer_name,destination,item_source_id,product_id,item_name,quantity,unit_price
 //! ```
 //!
-//! `destination` is the destination locality's `sourceId` (ids differ between
+//! `GET /exports/order-lines.csv` writes this layout. Cells the export
+//! guarded against spreadsheet formulas (a leading `'`) are read back as they
+//! were. `destination` is the destination locality's `sourceId` (ids differ between
 //! installations); `unit_price` is a decimal amount (`459.90`); `status` a
 //! canonical status name. Each order becomes one record of [`Command::Import`]
 //! (so a second import of the same file changes nothing), followed, for the
@@ -42,8 +44,9 @@ struct Row<'a> {
 }
 
 impl Row<'_> {
+    /// A cell, trimmed, with the export's spreadsheet guard undone.
     fn get(&self, column: usize) -> &str {
-        self.fields.get(self.index[column]).unwrap_or_default().trim()
+        domain::orders::csv_text_uncell(self.fields.get(self.index[column]).unwrap_or_default().trim())
     }
 }
 

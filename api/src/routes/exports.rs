@@ -105,6 +105,9 @@ fn domain_refusal(err: &DomainError) -> Response {
 #[derive(Clone, Copy)]
 enum Format {
     Csv,
+    /// One row per order line, in the layout `rastro import` reads
+    /// (`adapters/rastro-csv`), so another installation can load it.
+    Lines,
     Xml,
 }
 
@@ -112,13 +115,14 @@ impl Format {
     fn head(self) -> Vec<u8> {
         match self {
             Format::Csv => csv_rows(&[], true),
+            Format::Lines => line_rows(&[], true),
             Format::Xml => b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<orders>\n".to_vec(),
         }
     }
 
     fn tail(self) -> Vec<u8> {
         match self {
-            Format::Csv => vec![],
+            Format::Csv | Format::Lines => vec![],
             Format::Xml => b"</orders>\n".to_vec(),
         }
     }
@@ -126,6 +130,7 @@ impl Format {
     fn batch(self, rows: &[ExportRow]) -> Vec<u8> {
         match self {
             Format::Csv => csv_rows(rows, false),
+            Format::Lines => line_rows(rows, false),
             Format::Xml => xml_rows(rows),
         }
     }
@@ -173,6 +178,31 @@ fn csv_rows(rows: &[ExportRow], header: bool) -> Vec<u8> {
             row.items.len().to_string(),
             text(&skus.join("|")).into_owned(),
         ]);
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
+fn line_rows(rows: &[ExportRow], header: bool) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 200));
+    if header {
+        let _ = writer.write_record(adapter_rastro_csv::COLUMNS);
+    }
+    for row in rows {
+        let o = &row.order;
+        for item in &row.items {
+            let _ = writer.write_record([
+                text(&o.source_id).into_owned(),
+                text(&o.code).into_owned(),
+                o.status.as_str().to_owned(),
+                text(o.customer_name.as_deref().unwrap_or_default()).into_owned(),
+                text(row.destination_source_id.as_deref().unwrap_or_default()).into_owned(),
+                text(&item.source_id).into_owned(),
+                text(&item.product_id).into_owned(),
+                text(&item.name).into_owned(),
+                item.quantity.to_string(),
+                format_cents(item.unit_price_cents),
+            ]);
+        }
     }
     writer.into_inner().unwrap_or_default()
 }
@@ -229,7 +259,8 @@ async fn export(state: AppState, headers: HeaderMap, raw: Option<String>, format
         Ok(filter) => filter,
         Err(err) => return domain_refusal(&err),
     };
-    let batches = match orders::export_batches(&state.ctx, &actor, filter) {
+    let options = orders::ExportOptions { destination_source_ids: matches!(format, Format::Lines) };
+    let batches = match orders::export_batches(&state.ctx, &actor, filter, options) {
         Ok(batches) => batches,
         Err(err) => return domain_refusal(&err),
     };
@@ -246,6 +277,7 @@ async fn export(state: AppState, headers: HeaderMap, raw: Option<String>, format
         .chain(stream::once(async move { Ok(Bytes::from(format.tail())) }));
     let (content_type, file) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "orders.csv"),
+        Format::Lines => ("text/csv; charset=utf-8", "order-lines.csv"),
         Format::Xml => ("application/xml; charset=utf-8", "orders.xml"),
     };
     (
@@ -262,6 +294,11 @@ async fn export(state: AppState, headers: HeaderMap, raw: Option<String>, format
 /// `GET /exports/orders.csv`.
 pub async fn orders_csv(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     export(state, headers, raw, Format::Csv).await
+}
+
+/// `GET /exports/order-lines.csv`: one row per order line, importable.
+pub async fn order_lines_csv(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    export(state, headers, raw, Format::Lines).await
 }
 
 /// `GET /exports/orders.xml`.

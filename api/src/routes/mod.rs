@@ -29,6 +29,10 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql_ws::upgrade).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)))
         .route("/graphiql", get(graphql_http::graphiql))
         .route("/exports/orders.csv", get(exports::orders_csv).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)))
+        .route(
+            "/exports/order-lines.csv",
+            get(exports::order_lines_csv).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)),
+        )
         .route("/exports/orders.xml", get(exports::orders_xml).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))

@@ -57,9 +57,21 @@ pub struct Report {
 }
 
 impl Report {
+    /// Records received: applied, skipped and failed.
+    pub fn received(&self) -> usize {
+        self.applied + self.skipped + self.failed
+    }
+
+    /// Adds the counts of another part of the same run (its items are not kept).
+    pub fn add_counts(&mut self, part: &Report) {
+        self.applied += part.applied;
+        self.skipped += part.skipped;
+        self.failed += part.failed;
+    }
+
     /// The run's outcome: failed when every record failed, partial when some did.
     pub fn outcome(&self) -> RunOutcome {
-        match (self.failed, self.items.len()) {
+        match (self.failed, self.received()) {
             (0, _) => RunOutcome::Success,
             (failed, all) if failed == all => RunOutcome::Failed,
             _ => RunOutcome::Partial,
@@ -73,8 +85,15 @@ impl Report {
 /// GraphQL. Only an infrastructure failure writing the run itself is an error;
 /// everything a record can do wrong is in its item.
 pub async fn apply(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch) -> DomainResult<Report> {
+    apply_at(ctx, actor, run, batch, 0).await
+}
+
+/// [`apply`] for one part of a run that arrives in parts (a large import):
+/// its records are numbered from `first_position`.
+pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, first_position: usize) -> DomainResult<Report> {
     let mut report = Report { run_id: run.id, ..Report::default() };
-    for (position, record) in batch.records.into_iter().enumerate() {
+    for (n, record) in batch.records.into_iter().enumerate() {
+        let position = first_position + n;
         let source_id = record.source_id.clone();
         let item = match apply_record(ctx, actor, run, position, record).await {
             Ok(item) => item,

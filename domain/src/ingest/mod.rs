@@ -28,7 +28,7 @@ pub mod reprocess;
 pub mod runs;
 
 pub use adapter::{Adapter, Context, WireError};
-pub use apply::{apply, ItemError, ItemReport, Report};
+pub use apply::{apply, apply_at, ItemError, ItemReport, Report};
 pub use handle::{handle, Answer, Handled};
 pub use reprocess::reprocess;
 pub use command::{Batch, Command, Record};

@@ -69,8 +69,15 @@ fn len(bytes: &[u8]) -> i64 {
 
 /// Records that a call arrived, before anything else is done with it.
 pub async fn begin(ctx: &Ctx, company_id: Option<i32>, meta: &RunMeta, request: &[u8]) -> DomainResult<RunHandle> {
+    begin_large(ctx, company_id, meta, request, request.len() as u64).await
+}
+
+/// [`begin`] for a request too large to hold (a file being imported): `head`
+/// is its start, `total_bytes` its size.
+pub async fn begin_large(ctx: &Ctx, company_id: Option<i32>, meta: &RunMeta, head: &[u8], total_bytes: u64) -> DomainResult<RunHandle> {
     let started = Instant::now();
-    let (text, truncated) = capped(request);
+    let (text, cut) = capped(head);
+    let truncated = cut || total_bytes > head.len() as u64;
     let run = integration_run::ActiveModel {
         company_id: Set(company_id),
         adapter: Set(meta.adapter.chars().take(40).collect()),
@@ -85,7 +92,7 @@ pub async fn begin(ctx: &Ctx, company_id: Option<i32>, meta: &RunMeta, request: 
         failed: Set(0),
         error: Set(Some(INTERRUPTED.to_owned())),
         request: Set(text),
-        request_bytes: Set(len(request)),
+        request_bytes: Set(i64::try_from(total_bytes).unwrap_or(i64::MAX)),
         request_truncated: Set(truncated),
         response: Set(None),
         response_bytes: Set(0),
@@ -135,10 +142,17 @@ pub async fn reject(ctx: &Ctx, run: &RunHandle, reason: &str, response: &[u8]) -
     complete(ctx, run, RunOutcome::Rejected, [0; 4], Some(reason.to_owned()), response).await
 }
 
+/// Completes a run that stopped partway (a part of an import could not be
+/// read): what was applied stays, the run is failed with the reason.
+pub async fn abort(ctx: &Ctx, run: &RunHandle, report: &Report, reason: &str, response: &[u8]) -> DomainResult<()> {
+    let counts = [report.received(), report.applied, report.skipped, report.failed];
+    complete(ctx, run, RunOutcome::Failed, counts, Some(reason.to_owned()), response).await
+}
+
 /// Completes a run whose records were applied, with the answer rendered from
 /// its report.
 pub async fn finish(ctx: &Ctx, run: &RunHandle, report: &Report, response: &[u8]) -> DomainResult<()> {
-    let counts = [report.items.len(), report.applied, report.skipped, report.failed];
+    let counts = [report.received(), report.applied, report.skipped, report.failed];
     complete(ctx, run, report.outcome(), counts, None, response).await
 }
 

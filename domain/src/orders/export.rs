@@ -18,14 +18,27 @@ pub struct ExportRow {
     pub order: order::Model,
     /// Its items.
     pub items: Vec<order_item::Model>,
+    /// The destination locality's source id (what another installation
+    /// knows it by).
+    pub destination_source_id: Option<String>,
+}
+
+/// What an export reads besides orders and their items.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExportOptions {
+    /// Also the destination localities' source ids (one more statement per
+    /// batch), for exports another installation imports.
+    pub destination_source_ids: bool,
 }
 
 /// The orders matching `filter` that the actor may see, oldest first, as a stream
-/// of batches: two statements per batch, whatever the total.
+/// of batches: two statements per batch (three with destination source ids), whatever
+/// the total.
 pub fn export_batches(
     ctx: &Ctx,
     actor: &Actor,
     filter: OrderFilter,
+    options: ExportOptions,
 ) -> DomainResult<impl Stream<Item = DomainResult<Vec<ExportRow>>> + Send + 'static> {
     ctx.authz.check(actor, Action::ExportOrders)?;
     filter.check()?;
@@ -46,14 +59,33 @@ pub fn export_batches(
             }
             let ids: Vec<i32> = orders.iter().map(|o| o.id).collect();
             let mut items = items_for(&db, &actor, &ids).await?;
+            let localities = if options.destination_source_ids {
+                let destinations: Vec<i32> = orders.iter().filter_map(|o| o.destination_locality_id).collect();
+                crate::localities::by_ids(&db, &actor, &destinations).await?
+            } else {
+                std::collections::HashMap::new()
+            };
             let next = (orders.len() as u64 == EXPORT_BATCH).then(|| ids[ids.len() - 1]);
             let rows = orders
                 .into_iter()
-                .map(|order| ExportRow { items: items.remove(&order.id).unwrap_or_default(), order })
+                .map(|order| ExportRow {
+                    items: items.remove(&order.id).unwrap_or_default(),
+                    destination_source_id: order.destination_locality_id.and_then(|id| localities.get(&id)).map(|l| l.source_id.clone()),
+                    order,
+                })
                 .collect();
             Ok(Some((rows, next)))
         }
     }))
+}
+
+/// Undoes [`csv_text_cell`]: the `'` it put before a leading formula
+/// character is dropped, so an exported file imports back as it was.
+pub fn csv_text_uncell(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => value,
+    }
 }
 
 /// A text cell made safe for spreadsheets (OWASP CSV injection): a cell that

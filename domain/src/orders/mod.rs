@@ -14,7 +14,7 @@ mod visibility;
 mod work;
 
 pub use create::{create, update};
-pub use export::{csv_text_cell, export_batches, xml_escape, ExportRow, EXPORT_BATCH};
+pub use export::{csv_text_cell, csv_text_uncell, export_batches, ExportOptions, xml_escape, ExportRow, EXPORT_BATCH};
 pub use input::{Address, Invoice, NewItem, NewOrder, OrderPatch, Shipment};
 pub use lifecycle::{
     add_comment, add_shipment, cancel, change_status, hold, invoice, mark_delivered, refund, release, EventMeta,

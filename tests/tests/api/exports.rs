@@ -87,7 +87,7 @@ async fn the_export_stream_reads_one_batch_at_a_time() {
     let t = app.tenant(&admin, "acme").await;
     seed_orders(&app.db, &t.id, &t.destination, 1_200).await;
     let system = domain::Actor::system("export test");
-    let stream = domain::orders::export_batches(&app.ctx, &system, Default::default()).unwrap();
+    let stream = domain::orders::export_batches(&app.ctx, &system, Default::default(), Default::default()).unwrap();
     futures::pin_mut!(stream);
     let start = app.statements_run().await;
     let first = stream.next().await.unwrap().unwrap();

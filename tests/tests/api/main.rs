@@ -12,6 +12,7 @@ mod exports;
 mod health;
 mod hostile_documents;
 mod hostile_templates;
+mod import;
 mod ingest;
 mod limits;
 mod localities;
