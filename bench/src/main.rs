@@ -18,6 +18,7 @@ use clap::Parser;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use serde_json::json;
 
+mod import;
 mod seed;
 mod sink;
 
@@ -38,6 +39,9 @@ struct Args {
     /// Mails for the delivery throughput measurement.
     #[arg(long, default_value_t = 2_000)]
     mails: usize,
+    /// Orders in the `rastro import` file.
+    #[arg(long, default_value_t = 10_000)]
+    import_orders: usize,
 }
 
 const PAGE: &str = "query { orders(first: 50) { totalCount edges { node {
@@ -240,6 +244,8 @@ async fn main() -> anyhow::Result<()> {
     let export_time = t.elapsed();
 
     let (mails, mail_time) = sink::mail_throughput(&ctx, &token, fixture.company_id, args.mails).await?;
+    let import_time = import::import(&ctx, fixture.company_id, args.import_orders).await?;
+    let floor_time = import::floor(&db, args.import_orders).await?;
 
     println!("| {name} | orders page (GraphQL, {} clients) | {:.0} req/s | {} ms | {} ms |", args.concurrency, rps, ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)));
     println!("| {name} | same rows, hand-written SQL (1 client) | {:.0} pages/s | {} ms | {} ms |", floor_rps, ms(percentile(&floor_latencies, 0.5)), ms(percentile(&floor_latencies, 0.99)));
@@ -257,5 +263,14 @@ async fn main() -> anyhow::Result<()> {
         mails as f64 / mail_time.as_secs_f64(),
         mail_time.as_secs_f64()
     );
+    let (import_rate, floor_rate) =
+        (args.import_orders as f64 / import_time.as_secs_f64(), args.import_orders as f64 / floor_time.as_secs_f64());
+    println!(
+        "| {name} | `rastro import` of {} orders (2 lines each) | {import_rate:.0} orders/s ({:.2} s) | {:.2}× the floor | |",
+        args.import_orders,
+        import_time.as_secs_f64(),
+        import_rate / floor_rate
+    );
+    println!("| {name} | floor: {} one-row transactions | {floor_rate:.0} commits/s ({:.2} s) | | |", args.import_orders, floor_time.as_secs_f64());
     Ok(())
 }
