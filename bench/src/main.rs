@@ -175,7 +175,7 @@ async fn main() -> anyhow::Result<()> {
         bind: "127.0.0.1:0".parse()?,
         jwt_secret: Some("bench-secret-".repeat(4)),
         public_base_url: "http://127.0.0.1".into(),
-        token_ttl_minutes: 60,
+        token_ttl_minutes: 15,
         policy_dir: None,
         db_max_connections: 10,
         secret_key: Some(domain::notifications::SecretKey::generate_base64()),

@@ -30,3 +30,60 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// Filters of the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Actions starting with this (`mail.`, `integration_run.reprocess`).
+    pub action: Option<String>,
+    /// One kind of object (`order`, `company`, …).
+    pub entity: Option<String>,
+    /// At or after.
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before.
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// One company (admins; company users always see their own).
+    pub company_id: Option<i32>,
+}
+
+/// The audit log, newest first: a company's own entries, or (admins) every
+/// company's. Read-only: nothing in the API changes or deletes an entry.
+pub async fn list(
+    ctx: &crate::Ctx,
+    actor: &Actor,
+    filter: &AuditFilter,
+    page: crate::page::PageRequest,
+) -> DomainResult<crate::page::Page<audit_log::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+    ctx.authz.check(actor, crate::Action::ReadAuditLog)?;
+    let mut query = audit_log::Entity::find();
+    match (actor.scope(), filter.company_id) {
+        (crate::actor::Scope::Company(own), _) | (crate::actor::Scope::All, Some(own)) => {
+            query = query.filter(audit_log::Column::CompanyId.eq(own));
+        }
+        (crate::actor::Scope::All, None) => {}
+        (crate::actor::Scope::Customer { .. } | crate::actor::Scope::Nothing, _) => return Err(crate::DomainError::Forbidden),
+    }
+    if let Some(action) = filter.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        crate::validate::text("filter.action", action, 100)?;
+        query = query.filter(audit_log::Column::Action.starts_with(action));
+    }
+    if let Some(entity) = &filter.entity {
+        crate::validate::text("filter.entity", entity, 100)?;
+        query = query.filter(audit_log::Column::Entity.eq(entity.as_str()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_log::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_log::Column::CreatedAt.lt(to));
+    }
+    let total_count = query.clone().count(&ctx.db).await?;
+    if let Some(after) = page.after {
+        query = query.filter(audit_log::Column::Id.lt(after));
+    }
+    let mut items = query.order_by_desc(audit_log::Column::Id).limit(page.first + 1).all(&ctx.db).await?;
+    let has_next_page = items.len() as u64 > page.first;
+    items.truncate(page.first as usize);
+    Ok(crate::page::Page { items, has_next_page, total_count })
+}

@@ -60,6 +60,8 @@ pub enum Action {
     ReadIntegrations,
     /// Replay a failed integration run.
     ReprocessIntegrations,
+    /// Read the audit log.
+    ReadAuditLog,
 }
 
 impl Action {
@@ -88,6 +90,7 @@ impl Action {
             Action::ResetPassword => ("password_reset", "use"),
             Action::ReadIntegrations => ("integration_run", "read"),
             Action::ReprocessIntegrations => ("integration_run", "reprocess"),
+            Action::ReadAuditLog => ("audit_log", "read"),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The GraphQL schema. Resolvers are thin: take the actor from the request,
 //! call a domain service, map the result to a GraphQL type.
 
+mod audit;
 pub mod error;
 pub mod guard;
 mod integrations;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     orders::LocalityQuery,
     notifications::NotificationQuery,
     integrations::IntegrationQuery,
+    audit::AuditQuery,
 );
 
 /// Root of all mutations.

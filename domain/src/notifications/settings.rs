@@ -214,6 +214,7 @@ pub async fn save_prefs(ctx: &Ctx, actor: &Actor, prefs: Prefs) -> DomainResult<
         statuses: Set(names.join(",")),
         updated_at: Set(Utc::now()),
     };
+    let txn = crate::db::begin_write(&ctx.db).await?;
     notification_settings::Entity::insert(row)
         .on_conflict(
             OnConflict::column(notification_settings::Column::CompanyId)
@@ -224,8 +225,11 @@ pub async fn save_prefs(ctx: &Ctx, actor: &Actor, prefs: Prefs) -> DomainResult<
                 ])
                 .to_owned(),
         )
-        .exec_without_returning(&ctx.db)
+        .exec_without_returning(&txn)
         .await?;
+    let detail = serde_json::json!({ "locale": prefs.locale, "statuses": names });
+    audit::record(&txn, actor, Some(company_id), "mail.rules_save", "company", company_id, Some(detail)).await?;
+    txn.commit().await?;
     prefs_of(&ctx.db, company_id).await
 }
 
@@ -277,6 +281,7 @@ pub async fn save_template(ctx: &Ctx, actor: &Actor, status: OrderStatus, parts:
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
+    let txn = crate::db::begin_write(&ctx.db).await?;
     notification_template::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([notification_template::Column::CompanyId, notification_template::Column::Status])
@@ -288,8 +293,11 @@ pub async fn save_template(ctx: &Ctx, actor: &Actor, status: OrderStatus, parts:
                 ])
                 .to_owned(),
         )
-        .exec_without_returning(&ctx.db)
+        .exec_without_returning(&txn)
         .await?;
+    let detail = serde_json::json!({ "status": status.as_str() });
+    audit::record(&txn, actor, Some(company_id), "mail.template_save", "company", company_id, Some(detail)).await?;
+    txn.commit().await?;
     Ok(StatusTemplate { status, parts, custom: true })
 }
 
@@ -297,11 +305,15 @@ pub async fn save_template(ctx: &Ctx, actor: &Actor, status: OrderStatus, parts:
 pub async fn reset_template(ctx: &Ctx, actor: &Actor, status: OrderStatus) -> DomainResult<StatusTemplate> {
     ctx.authz.check(actor, Action::ManageMail)?;
     let company_id = company_of(actor)?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     notification_template::Entity::delete_many()
         .filter(notification_template::Column::CompanyId.eq(company_id))
         .filter(notification_template::Column::Status.eq(status))
-        .exec(&ctx.db)
+        .exec(&txn)
         .await?;
+    let detail = serde_json::json!({ "status": status.as_str() });
+    audit::record(&txn, actor, Some(company_id), "mail.template_reset", "company", company_id, Some(detail)).await?;
+    txn.commit().await?;
     let locale = prefs_of(&ctx.db, company_id).await?.locale;
     Ok(StatusTemplate { status, parts: templates::builtin(locale), custom: false })
 }

@@ -78,6 +78,7 @@ const TABLE: &[(&str, Target, [Expect; 4])] = &[
     ("integrationRun", Target::Missing, [UNAUTH, NOPE, NOPE, FORBID]),
     ("integrationMonitor", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
     ("reprocessIntegrationRun", Target::Missing, [UNAUTH, FORBID, NOPE, FORBID]),
+    ("auditLog", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
 ];
 
 struct World {
@@ -153,6 +154,7 @@ fn operation(world: &World, name: &str, target: Target) -> (String, Value) {
         "integrationRuns" => ("{ integrationRuns(first: 5) { totalCount edges { node { id outcome } } } }", json!({})),
         "integrationRun" => ("query($id: ID!) { integrationRun(id: $id) { id items { outcome } } }", json!({ "id": "999999" })),
         "integrationMonitor" => ("{ integrationMonitor { adapter operation last24h { success } } }", json!({})),
+        "auditLog" => ("{ auditLog(first: 5) { totalCount edges { node { action } } } }", json!({})),
         "reprocessIntegrationRun" => {
             ("mutation($id: ID!) { reprocessIntegrationRun(id: $id) { run { id } } }", json!({ "id": "999999" }))
         }
