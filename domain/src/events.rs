@@ -1,5 +1,6 @@
 //! Events for live subscribers: order status changes, and session revocations
-//! that close open WebSockets ([`crate::sessions::Revocation`]).
+//! that close open WebSockets ([`crate::sessions::Revocation`]), and finished
+//! integration runs ([`RunFinished`]).
 //!
 //! On SQLite the bus is in-process: events are broadcast after the transaction
 //! commits. On PostgreSQL, several `rastro` processes share one database, so an
@@ -23,6 +24,8 @@ use crate::{actor::Scope, sessions::Revocation, Actor, Audience, DomainResult};
 pub const CHANNEL: &str = "rastro_order_events";
 /// The PostgreSQL channel session revocations travel on.
 pub const REVOCATION_CHANNEL: &str = "rastro_revocations";
+/// The PostgreSQL channel finished integration runs travel on.
+pub const RUN_CHANNEL: &str = "rastro_integration_runs";
 /// Events a slow subscriber may fall behind before it skips ahead.
 const BUFFER: usize = 1024;
 /// Comments are cut to this many characters in events, keeping the payload far
@@ -107,6 +110,33 @@ impl OrderStatusEvent {
 }
 
 /// One kind of event: its PostgreSQL channel and its in-process fan-out.
+/// An integration run that finished (applied, partly failed, or rejected), for
+/// live dashboards. Details are read with `integrationRun(id)`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RunFinished {
+    /// The run.
+    pub run_id: i32,
+    /// Its company, when the call could be tied to one.
+    pub company_id: Option<i32>,
+    /// The adapter.
+    pub adapter: String,
+    /// The operation.
+    pub operation: String,
+    /// How it ended.
+    pub outcome: entities::RunOutcome,
+}
+
+impl RunFinished {
+    /// Whether `actor` may hear of this run: its company's staff and support.
+    pub fn visible_to(&self, actor: &Actor) -> bool {
+        match actor.scope() {
+            Scope::All => true,
+            Scope::Company(company_id) => self.company_id == Some(company_id),
+            Scope::Customer { .. } | Scope::Nothing => false,
+        }
+    }
+}
+
 pub struct Topic<T> {
     channel: &'static str,
     sender: broadcast::Sender<Arc<T>>,
@@ -140,6 +170,7 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Topic<T> {
 pub struct EventBus {
     orders: Topic<OrderStatusEvent>,
     revocations: Topic<Revocation>,
+    runs: Topic<RunFinished>,
     cross_process: bool,
 }
 
@@ -166,7 +197,12 @@ impl<T> Staged<T> {
 impl EventBus {
     /// An in-process bus (SQLite, or tests).
     pub fn local() -> Self {
-        EventBus { orders: Topic::new(CHANNEL), revocations: Topic::new(REVOCATION_CHANNEL), cross_process: false }
+        EventBus {
+            orders: Topic::new(CHANNEL),
+            revocations: Topic::new(REVOCATION_CHANNEL),
+            runs: Topic::new(RUN_CHANNEL),
+            cross_process: false,
+        }
     }
 
     /// The bus for `db`: cross-process through LISTEN/NOTIFY on PostgreSQL,
@@ -180,15 +216,16 @@ impl EventBus {
         let options = (*db.get_postgres_connection_pool().connect_options()).clone();
         let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with(options).await?;
         let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
-        listener.listen_all([CHANNEL, REVOCATION_CHANNEL]).await?;
+        listener.listen_all([CHANNEL, REVOCATION_CHANNEL, RUN_CHANNEL]).await?;
         let bus = EventBus { cross_process: true, ..Self::local() };
-        let (orders, revocations) = (bus.orders.clone(), bus.revocations.clone());
+        let (orders, revocations, runs) = (bus.orders.clone(), bus.revocations.clone(), bus.runs.clone());
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
                     Ok(notification) => match notification.channel() {
                         CHANNEL => orders.deliver(notification.payload()),
                         REVOCATION_CHANNEL => revocations.deliver(notification.payload()),
+                        RUN_CHANNEL => runs.deliver(notification.payload()),
                         other => tracing::warn!(channel = other, "notification on an unexpected channel"),
                     },
                     Err(err) => {
@@ -228,6 +265,16 @@ impl EventBus {
         revocations: Vec<Revocation>,
     ) -> DomainResult<Staged<Revocation>> {
         self.stage_on(&self.revocations, txn, revocations).await
+    }
+
+    /// A receiver of every finished integration run published from now on.
+    pub fn subscribe_runs(&self) -> broadcast::Receiver<Arc<RunFinished>> {
+        self.runs.sender.subscribe()
+    }
+
+    /// Stages a finished run inside the transaction that completes it.
+    pub async fn stage_run(&self, txn: &impl ConnectionTrait, run: RunFinished) -> DomainResult<Staged<RunFinished>> {
+        self.stage_on(&self.runs, txn, vec![run]).await
     }
 
     async fn stage_on<T: Serialize>(&self, topic: &Topic<T>, txn: &impl ConnectionTrait, events: Vec<T>) -> DomainResult<Staged<T>> {

@@ -276,6 +276,33 @@ impl IntegrationMutation {
     }
 }
 
+/// A finished run, as live dashboards hear of it.
+#[derive(SimpleObject)]
+pub struct RunFinishedEvent {
+    /// The run; `integrationRun(id)` has its records.
+    pub run_id: ID,
+    /// Its company.
+    pub company_id: Option<ID>,
+    /// The adapter.
+    pub adapter: String,
+    /// The operation.
+    pub operation: String,
+    /// How it ended.
+    pub outcome: RunOutcome,
+}
+
+impl From<&domain::events::RunFinished> for RunFinishedEvent {
+    fn from(e: &domain::events::RunFinished) -> Self {
+        RunFinishedEvent {
+            run_id: ID(e.run_id.to_string()),
+            company_id: e.company_id.map(|c| ID(c.to_string())),
+            adapter: e.adapter.clone(),
+            operation: e.operation.clone(),
+            outcome: e.outcome.into(),
+        }
+    }
+}
+
 /// A page of runs.
 pub type IntegrationRunConnection = Connection<String, IntegrationRun, CountFields>;
 

@@ -4,7 +4,7 @@
 mod audit;
 pub mod error;
 pub mod guard;
-mod integrations;
+pub(crate) mod integrations;
 pub mod limits;
 pub mod loaders;
 mod mutation;

@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use chrono::Utc;
 use entities::{integration_run, RunOutcome};
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 
 use super::apply::Report;
-use crate::{Ctx, DomainResult};
+use crate::{events::RunFinished, Ctx, DomainResult};
 
 /// Largest part of a raw request or response kept with a run, in bytes; the
 /// full size and whether it was cut are recorded beside it.
@@ -116,7 +116,8 @@ async fn complete(
     let (text, truncated) = capped(response);
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let [received, applied, skipped, failed] = counts;
-    integration_run::ActiveModel {
+    let txn = ctx.db.begin().await?;
+    let finished = integration_run::ActiveModel {
         id: Set(run.id),
         outcome: Set(outcome),
         finished_at: Set(Some(Utc::now())),
@@ -131,8 +132,18 @@ async fn complete(
         response_truncated: Set(truncated),
         ..Default::default()
     }
-    .update(&ctx.db)
+    .update(&txn)
     .await?;
+    let event = RunFinished {
+        run_id: finished.id,
+        company_id: finished.company_id,
+        adapter: finished.adapter,
+        operation: finished.operation,
+        outcome,
+    };
+    let staged = ctx.events.stage_run(&txn, event).await?;
+    txn.commit().await?;
+    staged.after_commit();
     Ok(())
 }
 

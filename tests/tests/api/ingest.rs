@@ -348,3 +348,44 @@ async fn reprocessing_after_the_cause_is_fixed_succeeds_and_links_the_runs() {
         .unwrap();
     assert_eq!(audited, 1);
 }
+
+/// Live dashboards hear of each finished run of their own company, and only those.
+#[tokio::test]
+async fn finished_runs_reach_their_company_subscribers_only() {
+    use std::time::Duration;
+    use tests::ws::{WsClient, WsEvent};
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let a = app.tenant(&admin, "alpha").await;
+    let b = app.tenant(&admin, "beta").await;
+    let watch = "subscription { integrationRunFinished { runId companyId adapter operation outcome } }";
+    let mut ours = WsClient::connect_acked(&app.base, &a.staff).await;
+    ours.subscribe("1", watch, serde_json::json!({})).await;
+    let mut theirs = WsClient::connect_acked(&app.base, &b.staff).await;
+    theirs.subscribe("1", watch, serde_json::json!({})).await;
+    let mut support = WsClient::connect_acked(&app.base, &admin).await;
+    support.subscribe("1", watch, serde_json::json!({})).await;
+
+    let csv = "source_id,code,status,customer_name,destination,item_source_id,product_id,item_name,quantity,unit_price\n\
+               W-1,#W-1,RECEIVED,Maria,STORE-1,1,SKU-1,Chair,1,10.00\n";
+    let answer = ingest::handle(&app.ctx, a.id.parse().unwrap(), &adapter_rastro_csv::RastroCsv, "import", csv.as_bytes(), None).await.unwrap();
+    for socket in [&mut ours, &mut support] {
+        match socket.next(Duration::from_secs(5)).await {
+            WsEvent::Json(message) if message["type"] == "next" => {
+                let event = &message["payload"]["data"]["integrationRunFinished"];
+                assert_eq!(event["runId"], answer.run_id.to_string(), "{message}");
+                assert_eq!((event["outcome"].as_str(), event["adapter"].as_str()), (Some("SUCCESS"), Some("rastro-csv")));
+                assert_eq!(event["companyId"], a.id);
+            }
+            other => panic!("expected the run, got {other:?}"),
+        }
+    }
+    assert_eq!(theirs.next(Duration::from_millis(500)).await, WsEvent::Timeout, "beta hears nothing of alpha's runs");
+    let customer = app.customer(&a.id, "alpha", &a.customer_email()).await;
+    let mut refused = WsClient::connect_acked(&app.base, &customer).await;
+    refused.send(serde_json::json!({ "id": "1", "type": "subscribe", "payload": { "query": watch } })).await;
+    match refused.next(Duration::from_secs(5)).await {
+        WsEvent::Json(message) => assert_eq!(message["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}

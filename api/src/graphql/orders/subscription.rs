@@ -142,4 +142,27 @@ impl SubscriptionRoot {
         });
         Ok(stream)
     }
+
+    /// Integration runs as they finish: the company's own (admins: every
+    /// company's). Authenticate in `connection_init`.
+    async fn integration_run_finished(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = crate::graphql::integrations::RunFinishedEvent>> {
+        let (domain, actor) = parts(ctx)?;
+        domain.authz.check(actor, Action::ReadIntegrations).gql()?;
+        let actor = actor.clone();
+        let stream = BroadcastStream::new(domain.events.subscribe_runs()).filter_map(move |event| {
+            let keep = match event {
+                Ok(event) if event.visible_to(&actor) => Some(crate::graphql::integrations::RunFinishedEvent::from(event.as_ref())),
+                Ok(_) => None,
+                Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "a slow subscriber skipped run events");
+                    None
+                }
+            };
+            futures::future::ready(keep)
+        });
+        Ok(stream)
+    }
 }
