@@ -54,7 +54,7 @@ pub async fn list(
     filter: &AuditFilter,
     page: crate::page::PageRequest,
 ) -> DomainResult<crate::page::Page<audit_log::Model>> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     ctx.authz.check(actor, crate::Action::ReadAuditLog)?;
     let mut query = audit_log::Entity::find();
     match (actor.scope(), filter.company_id) {
@@ -78,12 +78,5 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(audit_log::Column::CreatedAt.lt(to));
     }
-    let total_count = query.clone().count(&ctx.db).await?;
-    if let Some(after) = page.after {
-        query = query.filter(audit_log::Column::Id.lt(after));
-    }
-    let mut items = query.order_by_desc(audit_log::Column::Id).limit(page.first + 1).all(&ctx.db).await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    Ok(crate::page::Page { items, has_next_page, total_count })
+crate::page::newest_first(&ctx.db, query, audit_log::Column::Id, page).await
 }

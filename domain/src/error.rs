@@ -85,6 +85,19 @@ impl DomainError {
         }
     }
 
+    /// What a client (or the integrations log) may be told: the message, or
+    /// "internal error" for an infrastructure failure, whose details are
+    /// logged here instead.
+    pub fn client_message(&self) -> String {
+        match self {
+            DomainError::Unexpected(inner) => {
+                tracing::error!(error = ?inner, "internal error");
+                "internal error".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// A not-found error for an entity id.
     pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
         DomainError::NotFound { entity, id: id.to_string() }

@@ -2,7 +2,9 @@
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
-use crate::DomainError;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+
+use crate::{DomainError, DomainResult};
 
 /// Largest page a client may ask for.
 pub const MAX_PAGE: u64 = 100;
@@ -40,6 +42,24 @@ impl PageRequest {
         let after = after.map(decode_cursor).transpose()?;
         Ok(PageRequest { first, after })
     }
+}
+
+/// One page of `query`, newest first by `id` (the `after` cursor is an id
+/// bound from above), with the total count of the filtered query.
+pub async fn newest_first<E>(db: &impl ConnectionTrait, query: Select<E>, id: E::Column, page: PageRequest) -> DomainResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let total_count = query.clone().count(db).await?;
+    let query = match page.after {
+        Some(after) => query.filter(id.lt(after)),
+        None => query,
+    };
+    let mut items = query.order_by_desc(id).limit(page.first + 1).all(db).await?;
+    let has_next_page = items.len() as u64 > page.first;
+    items.truncate(page.first as usize);
+    Ok(Page { items, has_next_page, total_count })
 }
 
 /// The opaque cursor of a row id.

@@ -51,13 +51,7 @@ pub fn http_status(err: &DomainError) -> axum::http::StatusCode {
 
 /// The client-facing message: internal details are logged here, never sent.
 pub fn client_message(err: &DomainError) -> String {
-    match err {
-        DomainError::Unexpected(inner) => {
-            tracing::error!(error = ?inner, "internal error");
-            "internal error".to_owned()
-        }
-        other => other.to_string(),
-    }
+    err.client_message()
 }
 
 /// Converts a domain error into a GraphQL error with its code.

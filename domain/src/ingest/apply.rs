@@ -125,14 +125,7 @@ fn item_error(err: &DomainError) -> ItemError {
         DomainError::Validation { field, .. } => Some(field.clone()),
         _ => None,
     };
-    let message = match err {
-        DomainError::Unexpected(inner) => {
-            tracing::error!(error = ?inner, "applying an ingested record");
-            "internal error".to_owned()
-        }
-        other => other.to_string(),
-    };
-    ItemError { code: err.code(), field, message }
+    ItemError { code: err.code(), field, message: err.client_message() }
 }
 
 async fn insert_item(db: &impl sea_orm::ConnectionTrait, run: &RunHandle, item: &ItemReport) -> DomainResult<()> {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{integration_run, integration_run_item, RunOutcome};
 use sea_orm::{
     sea_query::{CaseStatement, Expr, Func, Query, SimpleExpr},
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::{
@@ -80,14 +80,7 @@ pub async fn list(ctx: &Ctx, actor: &Actor, filter: &RunFilter, page: PageReques
             .to_owned();
         query = query.filter(integration_run::Column::Id.in_subquery(runs));
     }
-    let total_count = query.clone().count(&ctx.db).await?;
-    if let Some(after) = page.after {
-        query = query.filter(integration_run::Column::Id.lt(after));
-    }
-    let mut items = query.order_by_desc(integration_run::Column::Id).limit(page.first + 1).all(&ctx.db).await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    Ok(Page { items, has_next_page, total_count })
+crate::page::newest_first(&ctx.db, query, integration_run::Column::Id, page).await
 }
 
 /// One run with its items, if the actor may see it (another company's run
@@ -169,34 +162,20 @@ pub async fn monitor(ctx: &Ctx, actor: &Actor, company_id: Option<i32>, now: Dat
         None => condition,
     };
     let (day_ago, week_ago) = (now - Duration::hours(24), now - Duration::days(7));
-    let windows: Vec<WindowRow> = integration_run::Entity::find()
-        .select_only()
-        .column(integration_run::Column::Adapter)
-        .column(integration_run::Column::Operation)
-        .column(integration_run::Column::Outcome)
+    let windows: Vec<WindowRow> = per_flow_and_outcome()
         .column_as(Expr::col(integration_run::Column::Id).count(), "week")
         .column_as(
             SimpleExpr::from(Func::sum(CaseStatement::new().case(integration_run::Column::ReceivedAt.gte(day_ago), 1).finally(0))),
             "day",
         )
         .filter(scoped(Condition::all().add(integration_run::Column::ReceivedAt.gte(week_ago))))
-        .group_by(integration_run::Column::Adapter)
-        .group_by(integration_run::Column::Operation)
-        .group_by(integration_run::Column::Outcome)
         .into_model()
         .all(&ctx.db)
         .await?;
     // The newest run of each flow and outcome, over all time.
-    let newest: Vec<LastRow> = integration_run::Entity::find()
-        .select_only()
-        .column(integration_run::Column::Adapter)
-        .column(integration_run::Column::Operation)
-        .column(integration_run::Column::Outcome)
+    let newest: Vec<LastRow> = per_flow_and_outcome()
         .column_as(Expr::col(integration_run::Column::Id).max(), "last")
         .filter(scoped(Condition::all()))
-        .group_by(integration_run::Column::Adapter)
-        .group_by(integration_run::Column::Operation)
-        .group_by(integration_run::Column::Outcome)
         .into_model()
         .all(&ctx.db)
         .await?;
@@ -247,6 +226,17 @@ pub async fn monitor(ctx: &Ctx, actor: &Actor, company_id: Option<i32>, now: Dat
     }
     flows.sort_by(|a, b| (&a.adapter, &a.operation).cmp(&(&b.adapter, &b.operation)));
     Ok(flows)
+}
+
+/// Runs grouped by adapter, operation and outcome, those three selected.
+fn per_flow_and_outcome() -> sea_orm::Select<integration_run::Entity> {
+    use integration_run::Column::{Adapter, Operation, Outcome};
+    integration_run::Entity::find()
+        .select_only()
+        .columns([Adapter, Operation, Outcome])
+        .group_by(Adapter)
+        .group_by(Operation)
+        .group_by(Outcome)
 }
 
 /// The newest run of one flow with one outcome.

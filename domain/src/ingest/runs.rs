@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use entities::{integration_run, RunOutcome};
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, Set};
 
 use super::apply::Report;
 use crate::{events::RunFinished, Ctx, DomainResult};
@@ -116,7 +116,7 @@ async fn complete(
     let (text, truncated) = capped(response);
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let [received, applied, skipped, failed] = counts;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let finished = integration_run::ActiveModel {
         id: Set(run.id),
         outcome: Set(outcome),
