@@ -92,7 +92,7 @@ pub async fn login(ctx: &Ctx, actor: &Actor, credentials: Credentials) -> Domain
         return Err(DomainError::InvalidCredentials);
     }
     let source = credentials.source.map(|ip| ip.to_string()).unwrap_or_default();
-    let account_key = format!("{}|{}|{}", company_key.as_deref().unwrap_or(""), email, source);
+    let account_key = format!("{}{source}", throttle_key_prefix(company_key.as_deref().unwrap_or(""), &email));
     let now = Utc::now();
     reserve_attempt(ctx, &account_key, now).await?;
 
@@ -119,6 +119,14 @@ fn lock_after(failures: i32) -> Option<Duration> {
         let exponent = u32::try_from(failures - FREE_ATTEMPTS).unwrap_or(0).min(16);
         Duration::seconds((BASE_LOCK_SECS << exponent).min(MAX_LOCK_SECS))
     })
+}
+
+/// The start of the login throttle keys of one account (`hash|source`). The
+/// e-mail is hashed so the throttle table holds no addresses: a stranger's
+/// failed attempts must not store personal data, and an anonymization can
+/// still find the account's rows.
+pub(crate) fn throttle_key_prefix(company_key: &str, email: &str) -> String {
+    format!("{}|", crate::tokens::token_hash(&format!("{company_key}|{email}")))
 }
 
 /// Counts an attempt for `account_key`, refusing while the key is locked. The
@@ -271,15 +279,13 @@ pub async fn change_password(ctx: &Ctx, actor: &Actor, current: &str, new: &str)
     crate::sessions::start(ctx, user, now).await
 }
 
-/// Forgets the failed logins of `user` from every source (after the owner
-/// proved control of the mailbox with a reset link).
+/// Forgets the failed logins of an account from every source (after the
+/// owner proved control of the mailbox with a reset link, or when the account
+/// is anonymized).
 pub(crate) async fn forget_failures(db: &impl sea_orm::ConnectionTrait, company: Option<&str>, email: &str) -> DomainResult<()> {
-    let prefix = format!("{}|{}|", company.unwrap_or("").to_lowercase(), email.to_lowercase());
-    let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    login_throttle::Entity::delete_many()
-        .filter(Expr::col(login_throttle::Column::AccountKey).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')))
-        .exec(db)
-        .await?;
+    let prefix = throttle_key_prefix(&company.unwrap_or("").to_lowercase(), &email.to_lowercase());
+    // The prefix is hex and `|`: nothing a LIKE pattern reads as a wildcard.
+    login_throttle::Entity::delete_many().filter(login_throttle::Column::AccountKey.starts_with(prefix.as_str())).exec(db).await?;
     Ok(())
 }
 

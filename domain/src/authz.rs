@@ -62,6 +62,8 @@ pub enum Action {
     ReprocessIntegrations,
     /// Read the audit log.
     ReadAuditLog,
+    /// Erase an order's, a locality's or a customer's personal data (LGPD).
+    AnonymizePersonalData,
 }
 
 impl Action {
@@ -91,6 +93,7 @@ impl Action {
             Action::ReadIntegrations => ("integration_run", "read"),
             Action::ReprocessIntegrations => ("integration_run", "reprocess"),
             Action::ReadAuditLog => ("audit_log", "read"),
+            Action::AnonymizePersonalData => ("personal_data", "anonymize"),
         }
     }
 }

@@ -18,7 +18,7 @@ use sqlx::{
 /// SQLite is opened in WAL mode (readers never block the writer), with foreign
 /// keys enforced, a 5 s busy timeout so concurrent writers wait instead of
 /// failing, and `synchronous = FULL` so a committed transaction survives power
-/// loss. The file and its directory are created when missing; the file and its
+/// loss, and `secure_delete` on. The file and its directory are created when missing; the file and its
 /// `-wal`/`-shm` companions are readable by the owner only (0600), as they
 /// hold everything, password hashes and sealed SMTP passwords included.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
@@ -28,7 +28,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
-            .synchronous(SqliteSynchronous::Full);
+            .synchronous(SqliteSynchronous::Full)
+            // Deleted and overwritten content is zeroed in the file, so an
+            // anonymization (LGPD) leaves no old values in free space.
+            .pragma("secure_delete", "ON");
         let path = options.get_filename().to_path_buf();
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {

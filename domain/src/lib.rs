@@ -10,7 +10,7 @@
 //!   revocations that close WebSockets), [`companies`], [`users`], [`localities`],
 //!   [`orders`], [`notifications`] (SMTP, templates, outbox worker, password
 //!   resets); [`ingest`], the pipeline every adapter feeds, and its
-//!   integration runs; the [`status`] machine; [`events`] for live subscribers.
+//!   integration runs; [`privacy`] (LGPD anonymization); the [`status`] machine; [`events`] for live subscribers.
 //! - value types that parse and validate input: [`cnpj`], [`validate`],
 //!   [`password`].
 //! - [`error::DomainError`]: the typed errors the transports map to API codes.
@@ -35,6 +35,7 @@ pub mod notifications;
 pub mod orders;
 pub mod page;
 pub mod password;
+pub mod privacy;
 pub mod sessions;
 pub mod status;
 pub mod tokens;

@@ -81,6 +81,8 @@ fn validated(prefix: &str, company_id: i32, input: LocalityInput) -> Result<loca
         responsible_name: Set(responsible.as_ref().map(|r| r.0.clone())),
         responsible_email: Set(responsible.as_ref().map(|r| r.1.clone())),
         responsible_phone: Set(responsible.and_then(|r| r.2)),
+        // Fresh data written over an anonymized locality is live again.
+        anonymized_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -171,6 +173,7 @@ pub async fn upsert_many(ctx: &Ctx, actor: &Actor, inputs: Vec<LocalityInput>) -
                         locality::Column::ResponsibleName,
                         locality::Column::ResponsibleEmail,
                         locality::Column::ResponsiblePhone,
+                        locality::Column::AnonymizedAt,
                         locality::Column::UpdatedAt,
                     ])
                     .to_owned(),

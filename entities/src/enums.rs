@@ -172,6 +172,9 @@ pub enum NotificationState {
     /// Kept until the company configures its sender.
     #[sea_orm(string_value = "HELD")]
     Held,
+    /// Not sent and never to be: its order or recipient was anonymized (LGPD).
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
 }
 
 /// Why a mail is sent.

@@ -39,6 +39,9 @@ pub struct Model {
     pub response_truncated: bool,
     /// The run this one reprocessed.
     pub reprocess_of: Option<i32>,
+    /// When its raw request and answer were erased because they held
+    /// personal data of an anonymized order (LGPD); it cannot be replayed.
+    pub payload_erased_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,9 @@ pub struct Model {
     pub responsible_phone: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When its responsible person and address were erased (LGPD); cleared
+    /// when fresh data is written to it.
+    pub anonymized_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -53,6 +53,8 @@ pub struct Model {
     pub last_event_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When its personal data was erased (LGPD); it is read-only from then on.
+    pub anonymized_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261202_000010_customer_status;
 mod m20261202_000011_sessions;
 mod m20261202_000012_deferred_render;
 mod m20261202_000013_integration_runs;
+mod m20261204_000014_lgpd;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_sessions::Migration),
             Box::new(m20261202_000012_deferred_render::Migration),
             Box::new(m20261202_000013_integration_runs::Migration),
+            Box::new(m20261204_000014_lgpd::Migration),
         ]
     }
 }

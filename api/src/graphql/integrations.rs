@@ -81,6 +81,9 @@ pub struct IntegrationRun {
     pub response_truncated: bool,
     /// The run this one reprocessed.
     pub reprocess_of: Option<ID>,
+    /// When its raw request and answer were erased because they carried an
+    /// anonymized order (LGPD); such a run cannot be reprocessed.
+    pub payload_erased_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     detail: Option<Detail>,
 }
@@ -118,6 +121,7 @@ impl IntegrationRun {
             response_bytes: run.response_bytes,
             response_truncated: run.response_truncated,
             reprocess_of: run.reprocess_of.map(|r| ID(r.to_string())),
+            payload_erased_at: run.payload_erased_at,
             detail,
         }
     }

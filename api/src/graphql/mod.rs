@@ -10,6 +10,7 @@ pub mod loaders;
 mod mutation;
 mod notifications;
 mod orders;
+mod privacy;
 mod query;
 pub mod request;
 pub mod scalars;
@@ -40,6 +41,7 @@ pub struct MutationRoot(
     orders::LocalityMutation,
     notifications::NotificationMutation,
     integrations::IntegrationMutation,
+    privacy::PrivacyMutation,
 );
 
 /// The executable schema type.

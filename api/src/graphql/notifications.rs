@@ -54,6 +54,8 @@ pub enum NotificationState {
     Failed,
     /// Waiting for the company's SMTP settings.
     Held,
+    /// Never to be sent: its order or recipient was anonymized (LGPD).
+    Cancelled,
 }
 
 /// Why a mail is sent.
@@ -205,6 +207,8 @@ pub struct Notification {
     pub message_id: Option<String>,
     /// When it was queued.
     pub created_at: DateTime<Utc>,
+    /// When its recipient and bodies were erased (LGPD).
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl From<notification::Model> for Notification {
@@ -220,6 +224,7 @@ impl From<notification::Model> for Notification {
             sent_at: n.sent_at,
             message_id: n.message_id,
             created_at: n.created_at,
+            erased_at: n.erased_at,
         }
     }
 }

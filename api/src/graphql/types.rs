@@ -78,6 +78,9 @@ pub struct User {
     pub last_login_at: Option<DateTime<Utc>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When a customer account's personal data was erased (LGPD); it can no
+    /// longer log in.
+    pub anonymized_at: Option<DateTime<Utc>>,
 }
 
 impl From<user::Model> for User {
@@ -92,6 +95,7 @@ impl From<user::Model> for User {
             must_change_password: u.must_change_password,
             last_login_at: u.last_login_at,
             created_at: u.created_at,
+            anonymized_at: u.anonymized_at,
         }
     }
 }

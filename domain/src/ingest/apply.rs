@@ -2,7 +2,7 @@
 //! services GraphQL uses, with its run item written in the same transaction.
 
 use entities::{integration_run_item, order, ItemOutcome, OrderStatus, RunOutcome};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use super::{
     command::{Batch, Command, Record},
@@ -148,15 +148,32 @@ async fn insert_item(db: &impl sea_orm::ConnectionTrait, run: &RunHandle, item: 
     Ok(())
 }
 
-/// The order of the actor's company with this source id, inside `work`.
-async fn find(work: &Work, actor: &Actor, source_id: &str) -> DomainResult<Option<order::Model>> {
+/// The order of the actor's company with this source id, inside `work`:
+/// the live one, or whether only an anonymized one (LGPD) had it.
+async fn find(work: &Work, actor: &Actor, source_id: &str) -> DomainResult<Found> {
     let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
-    Ok(order::Entity::find()
-        .filter(order::Column::CompanyId.eq(company_id))
-        .filter(order::Column::SourceId.eq(source_id))
-        .one(work.txn())
-        .await?)
+    let with_id = || order::Entity::find().filter(order::Column::CompanyId.eq(company_id)).filter(order::Column::SourceId.eq(source_id));
+    if let Some(live) = with_id().filter(order::Column::AnonymizedAt.is_null()).one(work.txn()).await? {
+        return Ok(Found::Live(live.id));
+    }
+    let anonymized = with_id().filter(order::Column::AnonymizedAt.is_not_null()).count(work.txn()).await? > 0;
+    Ok(if anonymized { Found::Anonymized } else { Found::None })
 }
+
+/// What a record's source id names when it arrives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Found {
+    Live(i32),
+    /// Only an anonymized order had this source id: it is never written to
+    /// again, and a creation makes a fresh order instead.
+    Anonymized,
+    None,
+}
+
+/// The note on a record that created a fresh order where an anonymized one
+/// had the source id.
+const FRESH_AFTER_ANONYMIZATION: &str =
+    "created fresh: the order stored earlier under this source id was anonymized (LGPD); none of its data was restored";
 
 /// Creates the record's order; its source id is the record's.
 async fn create_record(
@@ -201,7 +218,19 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
         return Err(DomainError::validation("commands", "a record needs at least one command"));
     }
     let mut work = Work::begin(ctx).await?;
-    let mut order_id = find(&work, actor, &source_id).await?.map(|o| o.id);
+    let found = find(&work, actor, &source_id).await?;
+    let mut order_id = match found {
+        Found::Live(id) => Some(id),
+        Found::Anonymized | Found::None => None,
+    };
+    let created = |order: &order::Model| {
+        let note = format!("created as {}", order.status.as_str());
+        if found == Found::Anonymized {
+            format!("{note}; {FRESH_AFTER_ANONYMIZATION}")
+        } else {
+            note
+        }
+    };
     let mut notes = Vec::new();
     let mut applied_any = false;
     for (n, command) in commands.into_iter().enumerate() {
@@ -209,11 +238,16 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
         let existing = |order_id: Option<i32>| {
             order_id.ok_or_else(|| DomainError::NotFound { entity: "order", id: source_id.clone() })
         };
+        let creates = matches!(command, Command::Create(_) | Command::Upsert(_) | Command::Import(_));
+        if order_id.is_none() && found == Found::Anonymized && !creates {
+            notes.push(format!("{name} skipped: the order was anonymized (LGPD)"));
+            continue;
+        }
         let change = match command {
             Command::Create(new) => {
                 let order = create_record(ctx, &mut work, actor, &source_id, n, new).await?;
                 order_id = Some(order.id);
-                notes.push(format!("created as {}", order.status.as_str()));
+                notes.push(created(&order));
                 applied_any = true;
                 continue;
             }
@@ -222,7 +256,7 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
                     None => {
                         let order = create_record(ctx, &mut work, actor, &source_id, n, new).await?;
                         order_id = Some(order.id);
-                        notes.push(format!("created as {}", order.status.as_str()));
+                        notes.push(created(&order));
                     }
                     Some(id) => {
                         let mut new = new;
@@ -240,7 +274,7 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
                 } else {
                     let order = create_record(ctx, &mut work, actor, &source_id, n, new).await?;
                     order_id = Some(order.id);
-                    notes.push(format!("created as {}", order.status.as_str()));
+                    notes.push(created(&order));
                     applied_any = true;
                 }
                 continue;

@@ -12,6 +12,9 @@ use crate::{audit, Action, Actor, Ctx, DomainError, DomainResult};
 pub async fn reprocess(ctx: &Ctx, actor: &Actor, id: i32, adapters: &[&dyn Adapter]) -> DomainResult<Answer> {
     ctx.authz.check(actor, Action::ReprocessIntegrations)?;
     let (run, _) = log::get(ctx, actor, id).await?;
+    if run.payload_erased_at.is_some() {
+        return Err(DomainError::validation("id", "its request was erased with an anonymized order (LGPD); it cannot be replayed"));
+    }
     use entities::RunOutcome::{Failed, Partial, Rejected, Success};
     match run.outcome {
         Failed | Partial => {}

@@ -219,6 +219,9 @@ pub async fn resend(ctx: &Ctx, actor: &Actor, notification_id: i32) -> DomainRes
         .one(&ctx.db)
         .await?
         .ok_or_else(|| DomainError::not_found("notification", notification_id))?;
+    if original.erased_at.is_some() {
+        return Err(DomainError::validation("id", "this mail was erased (LGPD); there is nothing to resend"));
+    }
     if original.kind == NotificationKind::PasswordReset {
         return Err(DomainError::validation("id", "password mails are not resent; ask for a new link instead"));
     }

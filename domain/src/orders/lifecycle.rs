@@ -120,7 +120,13 @@ pub(crate) async fn lock_for_write(txn: &DatabaseTransaction, actor: &Actor, ord
     if lock.exec(txn).await?.rows_affected == 0 {
         return Err(DomainError::not_found("order", order_id));
     }
-    order::Entity::find_by_id(order_id).one(txn).await?.ok_or_else(|| DomainError::not_found("order", order_id))
+    let order = order::Entity::find_by_id(order_id).one(txn).await?.ok_or_else(|| DomainError::not_found("order", order_id))?;
+    if order.anonymized_at.is_some() {
+        // Its story ended with the erasure: a comment or an edit would bring
+        // personal data back.
+        return Err(DomainError::validation("id", "the order was anonymized (LGPD) and cannot change any more"));
+    }
+    Ok(order)
 }
 
 /// The subscriber event for a history entry; `customer_before` is the status

@@ -286,7 +286,8 @@ pub async fn get(ctx: &Ctx, actor: &Actor, order_id: i32) -> DomainResult<order:
     query.filter(order::Column::Id.eq(order_id)).one(&ctx.db).await?.ok_or_else(|| DomainError::not_found("order", order_id))
 }
 
-/// An order by the company's own id (`sourceId`). Admins name the company.
+/// An order by the company's own id (`sourceId`); the newest when an
+/// anonymized order had the id before. Admins name the company.
 pub async fn by_source_id(ctx: &Ctx, actor: &Actor, source_id: &str, company_id: Option<i32>) -> DomainResult<order::Model> {
     ctx.authz.check(actor, Action::ReadOrders)?;
     let company = match (actor.scope(), company_id) {
@@ -299,6 +300,9 @@ pub async fn by_source_id(ctx: &Ctx, actor: &Actor, source_id: &str, company_id:
     query
         .filter(order::Column::CompanyId.eq(company))
         .filter(order::Column::SourceId.eq(source_id))
+        // After an anonymization a fresh order may hold the same source id:
+        // the live one comes first, the anonymized ones after it.
+        .order_by_desc(order::Column::Id)
         .one(&ctx.db)
         .await?
         .ok_or_else(|| DomainError::not_found("order", source_id))

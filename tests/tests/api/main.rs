@@ -15,6 +15,7 @@ mod hostile_documents;
 mod hostile_templates;
 mod import;
 mod ingest;
+mod lgpd;
 mod limits;
 mod localities;
 mod matrix;

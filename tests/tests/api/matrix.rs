@@ -79,6 +79,17 @@ const TABLE: &[(&str, Target, [Expect; 4])] = &[
     ("integrationMonitor", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
     ("reprocessIntegrationRun", Target::Missing, [UNAUTH, FORBID, NOPE, FORBID]),
     ("auditLog", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
+    // LGPD: the company for its own, support for any. Last, as they erase
+    // what the rows above use; the customer row names an e-mail nobody has.
+    ("anonymizeCustomer", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
+    ("anonymizeCustomer", Target::Other, [UNAUTH, Ok, NOPE, FORBID]),
+    ("anonymizeCustomer", Target::Missing, [UNAUTH, NOPE, NOPE, FORBID]),
+    ("anonymizeLocality", Target::Other, [UNAUTH, Ok, NOPE, FORBID]),
+    ("anonymizeLocality", Target::Missing, [UNAUTH, NOPE, NOPE, FORBID]),
+    ("anonymizeLocality", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
+    ("anonymizeOrder", Target::Other, [UNAUTH, Ok, NOPE, FORBID]),
+    ("anonymizeOrder", Target::Missing, [UNAUTH, NOPE, NOPE, FORBID]),
+    ("anonymizeOrder", Target::Own, [UNAUTH, Ok, Ok, FORBID]),
 ];
 
 struct World {
@@ -93,6 +104,7 @@ struct World {
     own_order: String,
     other_order: String,
     own_destination: String,
+    other_destination: String,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -155,6 +167,19 @@ fn operation(world: &World, name: &str, target: Target) -> (String, Value) {
         "integrationRun" => ("query($id: ID!) { integrationRun(id: $id) { id items { outcome } } }", json!({ "id": "999999" })),
         "integrationMonitor" => ("{ integrationMonitor { adapter operation last24h { success } } }", json!({})),
         "auditLog" => ("{ auditLog(first: 5) { totalCount edges { node { action } } } }", json!({})),
+        "anonymizeCustomer" => (
+            "mutation($c: ID) { anonymizeCustomer(email: \"nobody@own.test\", companyId: $c) { orders accounts } }",
+            json!({ "c": company }),
+        ),
+        "anonymizeLocality" => {
+            let locality = match target {
+                Target::Own => world.own_destination.clone(),
+                Target::Other => world.other_destination.clone(),
+                Target::Missing => "999999".into(),
+            };
+            ("mutation($id: ID!) { anonymizeLocality(id: $id) { localities } }", json!({ "id": locality }))
+        }
+        "anonymizeOrder" => ("mutation($id: ID!) { anonymizeOrder(id: $id) { orders } }", json!({ "id": order })),
         "reprocessIntegrationRun" => {
             ("mutation($id: ID!) { reprocessIntegrationRun(id: $id) { run { id } } }", json!({ "id": "999999" }))
         }
@@ -177,23 +202,25 @@ async fn restore(world: &mut World) {
 }
 
 /// What the admin sees of an operation's target: company active flag and token
-/// prefix, and the target user's active flag.
+/// prefix, the target user's active flag, and whether the target order and its
+/// destination were anonymized.
 async fn target_state(world: &World, target: Target) -> Value {
-    let (company, user) = match target {
-        Target::Own => (&world.own_company, &world.own_staff),
-        Target::Other => (&world.other_company, &world.other_staff),
+    let (company, user, order) = match target {
+        Target::Own => (&world.own_company, &world.own_staff, &world.own_order),
+        Target::Other => (&world.other_company, &world.other_staff, &world.other_order),
         Target::Missing => return Value::Null,
     };
     let body = world
         .app
         .gql(
             Some(&world.admin),
-            "query($id: ID!) { company(id: $id) { active integrationTokenPrefix } companyUsers(companyId: $id) { id active } }",
-            json!({ "id": company }),
+            "query($id: ID!, $order: ID!) { company(id: $id) { active integrationTokenPrefix } companyUsers(companyId: $id) { id active }
+              order(id: $order) { anonymizedAt customerName destination { anonymizedAt } } }",
+            json!({ "id": company, "order": order }),
         )
         .await;
     let user_active = body["data"]["companyUsers"].as_array().unwrap().iter().find(|u| u["id"] == json!(user)).unwrap()["active"].clone();
-    json!({ "company": body["data"]["company"], "user": user_active })
+    json!({ "company": body["data"]["company"], "user": user_active, "order": body["data"]["order"] })
 }
 
 /// Activation is only observable on an inactive target: deactivate it first.
@@ -241,6 +268,7 @@ async fn every_operation_by_every_role_on_own_and_other_company() {
         own_order,
         other_order,
         own_destination,
+        other_destination,
     };
 
     let mut failures = Vec::new();

@@ -147,6 +147,11 @@ impl Locality {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// When its responsible person and street address were erased (LGPD);
+    /// null again once fresh data is written to it.
+    async fn anonymized_at(&self) -> Option<DateTime<Utc>> {
+        self.0.anonymized_at
+    }
 }
 
 /// One line of an order.
@@ -377,6 +382,9 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// When its personal data was erased (LGPD). An anonymized order shows
+    /// no customer, address, free text or tracking codes, and cannot change.
+    pub anonymized_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     pub model: order::Model,
 }
@@ -402,6 +410,7 @@ impl From<order::Model> for Order {
             delivery_end: o.delivery_end,
             created_at: o.created_at,
             updated_at: o.updated_at,
+            anonymized_at: o.anonymized_at,
             model: o,
         }
     }
