@@ -91,7 +91,7 @@ pub async fn anonymize_order(ctx: &Ctx, actor: &Actor, order_id: i32) -> DomainR
     let txn = crate::db::begin_write(&ctx.db).await?;
     let found = order::Entity::find_by_id(order_id).one(&txn).await?;
     let order = found.filter(|o| actor.sees_company(o.company_id)).ok_or_else(|| DomainError::not_found("order", order_id))?;
-    if order.anonymized_at.is_some() {
+    if !lock_live(&txn, order::Entity::update_many().filter(order::Column::Id.eq(order.id)), order::Column::AnonymizedAt).await? {
         return Ok(Anonymized::default());
     }
     let now = Utc::now();
@@ -104,20 +104,29 @@ pub async fn anonymize_order(ctx: &Ctx, actor: &Actor, order_id: i32) -> DomainR
 
 /// Anonymizes one locality of the actor's company (admins: of any company):
 /// its responsible person and street address, and the mails sent to that
-/// person. Orders delivered there keep theirs; anonymize them (or the
-/// customer) for that.
-pub async fn anonymize_locality(ctx: &Ctx, actor: &Actor, locality_id: i32) -> DomainResult<Anonymized> {
+/// person. With `with_orders`, every order delivered there too (also when the
+/// locality itself was anonymized before): once the locality's e-mail is gone,
+/// this is how a customer's orders delivered there are found.
+pub async fn anonymize_locality(ctx: &Ctx, actor: &Actor, locality_id: i32, with_orders: bool) -> DomainResult<Anonymized> {
     ctx.authz.check(actor, Action::AnonymizePersonalData)?;
     let txn = crate::db::begin_write(&ctx.db).await?;
     let found = locality::Entity::find_by_id(locality_id).one(&txn).await?;
     let place = found
         .filter(|l| actor.sees_company(l.company_id))
         .ok_or_else(|| DomainError::not_found("locality", locality_id))?;
-    if place.anonymized_at.is_some() {
-        return Ok(Anonymized::default());
-    }
     let now = Utc::now();
-    let done = erase_localities(&txn, place.company_id, std::slice::from_ref(&place), now).await?;
+    let live = lock_live(&txn, locality::Entity::update_many().filter(locality::Column::Id.eq(place.id)), locality::Column::AnonymizedAt).await?;
+    let mut done = Anonymized::default();
+    if with_orders {
+        let orders = live_orders_to(&txn, place.company_id, std::slice::from_ref(&place)).await?;
+        done.add(erase_orders(&txn, place.company_id, &orders, now).await?);
+    }
+    if live {
+        done.add(erase_localities(&txn, place.company_id, std::slice::from_ref(&place), now).await?);
+    }
+    if done.nothing() {
+        return Ok(done);
+    }
     audit::record(&txn, actor, Some(place.company_id), "lgpd.anonymize_locality", "locality", place.id, Some(done.detail())).await?;
     txn.commit().await?;
     after_erasure(ctx).await;
@@ -154,20 +163,7 @@ pub async fn anonymize_customer(ctx: &Ctx, actor: &Actor, company_id: Option<i32
         .filter(locality::Column::ResponsibleEmail.eq(email.as_str()))
         .all(&txn)
         .await?;
-    let mut orders = Vec::new();
-    for chunk in places.chunks(CHUNK) {
-        let rows: Vec<(i32, String)> = order::Entity::find()
-            .select_only()
-            .column(order::Column::Id)
-            .column(order::Column::SourceId)
-            .filter(order::Column::CompanyId.eq(company_id))
-            .filter(order::Column::AnonymizedAt.is_null())
-            .filter(order::Column::DestinationLocalityId.is_in(chunk.iter().map(|l| l.id)))
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        orders.extend(rows);
-    }
+    let orders = live_orders_to(&txn, company_id, &places).await?;
     let accounts = user::Entity::find()
         .filter(user::Column::CompanyId.eq(company_id))
         .filter(user::Column::Role.eq(UserRole::Customer))
@@ -197,6 +193,34 @@ pub async fn anonymize_customer(ctx: &Ctx, actor: &Actor, company_id: Option<i32
     }
     after_erasure(ctx).await;
     Ok(done)
+}
+
+/// Takes the row lock of the rows `lock` selects (a no-op update, as
+/// `orders::lock_for_write` does) when they are not anonymized yet; false when
+/// there is nothing left to do. Of two concurrent calls the second waits for
+/// the first and then finds the work done, so a second run stays a no-op.
+async fn lock_live<E: EntityTrait>(db: &impl ConnectionTrait, lock: sea_orm::UpdateMany<E>, anonymized_at: E::Column) -> DomainResult<bool> {
+    let locked = lock.col_expr(anonymized_at, Expr::col(anonymized_at).into()).filter(anonymized_at.is_null()).exec(db).await?;
+    Ok(locked.rows_affected > 0)
+}
+
+/// The orders delivered to `places` that are not anonymized yet: (id, source id).
+async fn live_orders_to(db: &impl ConnectionTrait, company_id: i32, places: &[locality::Model]) -> DomainResult<Vec<(i32, String)>> {
+    let mut orders = Vec::new();
+    for chunk in places.chunks(CHUNK) {
+        let rows: Vec<(i32, String)> = order::Entity::find()
+            .select_only()
+            .column(order::Column::Id)
+            .column(order::Column::SourceId)
+            .filter(order::Column::CompanyId.eq(company_id))
+            .filter(order::Column::AnonymizedAt.is_null())
+            .filter(order::Column::DestinationLocalityId.is_in(chunk.iter().map(|l| l.id)))
+            .into_tuple()
+            .all(db)
+            .await?;
+        orders.extend(rows);
+    }
+    Ok(orders)
 }
 
 /// Erases the personal data of `orders` (id, source id) of `company_id`, with
@@ -354,8 +378,9 @@ fn mails_to(company_id: i32, emails: &[String]) -> Condition {
 
 /// Erases the recipient and bodies of the mails matching `which` (and what
 /// their attempts recorded), and cancels those not yet sent. A mail being sent
-/// right now is cancelled too: the worker's final write only lands on a mail
-/// still marked as sending, so its outcome is not written back.
+/// at this very moment is marked cancelled too, and the worker's final write
+/// (which only lands on a mail still marked as sending) records nothing of it;
+/// but that one send, already handed to the SMTP server, may still arrive.
 async fn erase_mails(db: &impl ConnectionTrait, which: Condition, now: DateTime<Utc>) -> DomainResult<Anonymized> {
     // By id from here on: erasing the recipient changes what `which` matches.
     let ids: Vec<i32> = notification::Entity::find()

@@ -67,6 +67,9 @@ impl MigrationTrait for Migration {
         .await?;
         // Partial indexes have the same syntax on SQLite and PostgreSQL.
         let db = m.get_connection();
+        // Login throttle keys now hash the e-mail; older rows held it in
+        // plain text. They are counters that expire within a day anyway.
+        db.execute_unprepared("DELETE FROM login_throttle").await?;
         db.execute_unprepared("DROP INDEX ux_orders_company_source").await?;
         db.execute_unprepared(
             "CREATE UNIQUE INDEX ux_orders_company_source ON orders (company_id, source_id) WHERE anonymized_at IS NULL",

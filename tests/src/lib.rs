@@ -466,6 +466,45 @@ pub async fn database_contains(app: &TestApp, needle: &str) -> bool {
     }
 }
 
+/// Every table's content, as one string per table, for checking that an
+/// operation wrote nothing: equal fingerprints before and after mean no row
+/// was added, changed or removed. Tables named in `except` are left out.
+pub async fn fingerprint(db: &DatabaseConnection, except: &[&str]) -> Vec<(String, String)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = db.get_database_backend();
+    let list = if on_postgres() {
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+    };
+    let tables: Vec<String> = db
+        .query_all(Statement::from_string(backend, list))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "name").unwrap())
+        .filter(|t| !except.contains(&t.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for table in tables {
+        let sql = if on_postgres() {
+            format!("SELECT COALESCE(string_agg(row_to_json(t)::text, '|' ORDER BY row_to_json(t)::text), '') AS rows FROM \"{table}\" t")
+        } else {
+            let columns: Vec<String> = db
+                .query_all(Statement::from_string(backend, format!("SELECT name FROM pragma_table_info('{table}')")))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| format!("quote(\"{}\")", r.try_get::<String>("", "name").unwrap()))
+                .collect();
+            format!("SELECT COALESCE(group_concat(r, '|'), '') AS rows FROM (SELECT {} AS r FROM \"{table}\" ORDER BY 1)", columns.join(" || ',' || "))
+        };
+        let row = db.query_one(Statement::from_string(backend, sql)).await.unwrap().unwrap();
+        out.push((table, row.try_get::<String>("", "rows").unwrap()));
+    }
+    out
+}
+
 /// The `extensions.code` of the first error, if any.
 pub fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()

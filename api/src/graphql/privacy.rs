@@ -58,11 +58,19 @@ impl PrivacyMutation {
     }
 
     /// Erases a locality's responsible person and street address (city,
-    /// state and country stay), and the mails sent to that person.
-    async fn anonymize_locality(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Anonymization> {
+    /// state and country stay), and the mails sent to that person. With
+    /// `orders: true`, also every order delivered there, even when the
+    /// locality was anonymized before (its e-mail, which ties a customer to
+    /// its orders, is gone by then).
+    async fn anonymize_locality(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(default = false)] orders: bool,
+    ) -> async_graphql::Result<Anonymization> {
         let (domain, actor) = parts(ctx)?;
         let id = parse_id("locality", &id)?;
-        privacy::anonymize_locality(domain, actor, id).await.gql().map(Into::into)
+        privacy::anonymize_locality(domain, actor, id, orders).await.gql().map(Into::into)
     }
 
     /// Erases a customer, known by e-mail: its account (closed; it cannot log

@@ -42,7 +42,13 @@ pub fn export_batches(
 ) -> DomainResult<impl Stream<Item = DomainResult<Vec<ExportRow>>> + Send + 'static> {
     ctx.authz.check(actor, Action::ExportOrders)?;
     filter.check()?;
-    let query = filtered(actor, &filter);
+    let mut query = filtered(actor, &filter);
+    if options.destination_source_ids {
+        // The order-lines layout is what `rastro import` reads back: an
+        // anonymized order would come back as a second order with its source
+        // id, its lines merged into the live one's.
+        query = query.map(|q| q.filter(order::Column::AnonymizedAt.is_null()));
+    }
     let (db, actor) = (ctx.db.clone(), actor.clone());
     Ok(stream::try_unfold(Some(0_i32), move |after| {
         let (db, actor, query) = (db.clone(), actor.clone(), query.clone());

@@ -42,7 +42,9 @@ use crate::{actor::Scope, Actor};
 ///
 /// Company users and integrations see their company's orders; customers see the
 /// orders of their company whose destination locality has them (by e-mail) as
-/// responsible person; admins and the system see all.
+/// responsible person, except anonymized ones (LGPD: whoever is responsible for
+/// the locality now need not be the person the order was for); admins and the
+/// system see all.
 pub fn visible_orders(actor: &Actor) -> Option<Select<order::Entity>> {
     let query = order::Entity::find();
     match actor.scope() {
@@ -58,6 +60,7 @@ pub fn visible_orders(actor: &Actor) -> Option<Select<order::Entity>> {
             Some(
                 query
                     .filter(order::Column::CompanyId.eq(company_id))
+                    .filter(order::Column::AnonymizedAt.is_null())
                     .filter(order::Column::DestinationLocalityId.in_subquery(owned)),
             )
         }

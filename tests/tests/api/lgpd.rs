@@ -206,7 +206,7 @@ async fn anonymizing_a_customer_leaves_no_canary_anywhere_and_reports_still_add_
     assert!(status.success(), "{stdout}\n{stderr}");
     let newest = integration_run::Entity::find().order_by_desc(integration_run::Column::Id).one(&app.db).await.unwrap().unwrap();
     let item = integration_run_item::Entity::find().filter(integration_run_item::Column::RunId.eq(newest.id)).one(&app.db).await.unwrap().unwrap();
-    assert!(item.applied.as_deref().unwrap_or_default().contains("anonymized"), "{item:?}");
+    assert!(item.applied.as_deref().unwrap_or_default().contains("created fresh"), "{item:?}");
     let fresh = order::Entity::find().filter(order::Column::SourceId.eq("IMP-1")).order_by_asc(order::Column::Id).all(&app.db).await.unwrap();
     assert_eq!(fresh.len(), 2);
     assert!(fresh[0].anonymized_at.is_some() && fresh[0].customer_name.is_none(), "the old order stays anonymized");
@@ -258,10 +258,12 @@ async fn an_order_or_a_locality_alone_and_tenants_apart() {
     assert!(stored.iter().all(|n| n.state == NotificationState::Cancelled && n.render_context.is_none()));
     let kept = ok(&app, &a.staff, "query($id: ID!) { order(id: $id) { customerName anonymizedAt } }", json!({ "id": kept })).await;
     assert_eq!(kept["order"], json!({ "customerName": "Maria Souza", "anonymizedAt": null }));
-    // The customer still sees the anonymized order, without its personal data.
-    let seen = ok(&app, &customer, "query($id: ID!) { order(id: $id) { status customerName anonymizedAt } }", json!({ "id": order })).await;
-    assert_eq!(seen["order"]["status"], "IN_SEPARATION");
-    assert!(seen["order"]["customerName"].is_null());
+    // Customers no longer see it: whoever is responsible for the locality
+    // later need not be the person it was for.
+    let seen = app.gql(Some(&customer), "query($id: ID!) { order(id: $id) { status } }", json!({ "id": order })).await;
+    assert_eq!(error_code(&seen), Some("NOT_FOUND"), "{seen}");
+    let seen = ok(&app, &customer, "{ orders(first: 5) { totalCount } }", json!({})).await;
+    assert_eq!(seen["orders"]["totalCount"], 1);
 
     // A feed's later event for it is skipped, with the reason on the record.
     let moved = app.gql(Some(&a.staff), MOVE, json!({ "id": order, "s": "IN_TRANSIT" })).await;
@@ -297,6 +299,14 @@ async fn an_order_or_a_locality_alone_and_tenants_apart() {
     assert!(place["locality"]["anonymizedAt"].is_string());
     let seen = ok(&app, &customer, "{ orders(first: 5) { totalCount } }", json!({})).await;
     assert_eq!(seen["orders"]["totalCount"], 0);
+    // The e-mail that tied the orders delivered there to their customer is
+    // gone; they are anonymized through the locality.
+    assert!(database_contains(&app, "Maria Souza").await);
+    let again = ok(&app, &a.staff, "mutation($id: ID!) { anonymizeLocality(id: $id, orders: true) { orders localities } }", json!({ "id": a.destination })).await;
+    assert_eq!(again["anonymizeLocality"], json!({ "orders": 1, "localities": 0 }));
+    assert!(!database_contains(&app, "Maria Souza").await);
+    let again = ok(&app, &a.staff, "mutation($id: ID!) { anonymizeLocality(id: $id, orders: true) { orders localities } }", json!({ "id": a.destination })).await;
+    assert_eq!(again["anonymizeLocality"], json!({ "orders": 0, "localities": 0 }), "a second run is a no-op");
     // Only anonymizeCustomer closes the customer's account.
     assert!(app.token_works(&customer).await);
     // Fresh data written to the locality makes it live again.
@@ -310,7 +320,7 @@ async fn an_order_or_a_locality_alone_and_tenants_apart() {
     assert!(!app.token_works(&customer).await);
     let trail = ok(&app, &a.staff, "{ auditLog(first: 10, filter: { action: \"lgpd.\" }) { edges { node { action } } } }", json!({})).await;
     let actions: Vec<&str> = trail["auditLog"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["lgpd.anonymize_customer", "lgpd.anonymize_locality", "lgpd.anonymize_order"]);
+    assert_eq!(actions, ["lgpd.anonymize_customer", "lgpd.anonymize_locality", "lgpd.anonymize_locality", "lgpd.anonymize_order"]);
     let trail_b = ok(&app, &b.staff, "{ auditLog(first: 10, filter: { action: \"lgpd.\" }) { totalCount } }", json!({})).await;
     assert_eq!(trail_b["auditLog"]["totalCount"], 0);
 }
