@@ -10,6 +10,7 @@ mod companies;
 mod customer_view;
 mod demo;
 mod exports;
+mod guards;
 mod health;
 mod hostile_documents;
 mod hostile_templates;
