@@ -137,17 +137,18 @@ impl RastroProcess {
         session["accessToken"].as_str().unwrap_or_else(|| panic!("{session}")).to_owned()
     }
 
-    /// The process's resident memory now and at its peak, in KiB.
+    /// The process's resident memory now and at its peak, in KiB. Panics when
+    /// they cannot be read: a memory check must not pass on zeros.
     pub fn memory_kib(&self) -> (u64, u64) {
-        let pid = self.child.id().unwrap_or(0);
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let field = |name: &str| {
+        let pid = self.child.id().expect("the process is running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/<pid>/status is readable");
+        let field = |name: &str| -> u64 {
             status
                 .lines()
                 .find(|l| l.starts_with(name))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|n| n.parse().ok())
-                .unwrap_or(0)
+                .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
         };
         (field("VmRSS:"), field("VmHWM:"))
     }

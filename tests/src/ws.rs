@@ -47,9 +47,10 @@ impl WsClient {
         self.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
     }
 
-    /// Starts a subscription and makes sure the server has taken it: a ping sent
-    /// after it is answered, and the subscription's stream is set up in the same
-    /// pass over the socket's messages.
+    /// Starts a subscription and makes sure the server has taken it: the server
+    /// runs a new subscription up to its place on the event bus while it reads
+    /// the `subscribe` message, so once a `ping` sent after it is answered, the
+    /// subscription hears every later event.
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } })).await;
         self.send(json!({ "type": "ping" })).await;
@@ -63,8 +64,6 @@ impl WsClient {
                 other => panic!("socket ended while subscribing: {other:?}"),
             }
         }
-        // Let the resolver subscribe to the event bus before changes are made.
-        tokio::time::sleep(Duration::from_millis(150)).await;
     }
 
     /// Connects, initialises with `token` and checks the `connection_ack`.

@@ -144,12 +144,30 @@ impl Executor for CountingExecutor {
         // Taken when async-graphql starts the operation, before it reads the
         // socket's next message: the count the filter sees is exact.
         let slot = OperationSlot::take(&self.active);
-        Executor::execute_stream(&self.schema, request, session_data)
+        let stream = Executor::execute_stream(&self.schema, request, session_data)
             .map(move |response| {
                 let _held = &slot;
                 response
             })
-            .boxed()
+            .boxed();
+        primed(stream)
+    }
+}
+
+/// Runs an operation's stream up to its first wait, now, while async-graphql
+/// handles its `subscribe` message, instead of at the socket's next turn: a
+/// subscription resolver takes its place on the event bus before it awaits
+/// anything (see `graphql/orders/subscription.rs`), so by the time the server
+/// answers a `ping` the client sent after `subscribe`, the subscription hears
+/// every later event. Without this, the first events after a `subscribe`
+/// could be missed, and clients could only wait and hope. A stream that waits
+/// is polled again, with the socket's own waker, by the socket's loop.
+fn primed(mut stream: BoxStream<'static, async_graphql::Response>) -> BoxStream<'static, async_graphql::Response> {
+    let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+    match stream.poll_next_unpin(&mut cx) {
+        std::task::Poll::Pending => stream,
+        std::task::Poll::Ready(Some(first)) => futures::stream::once(async move { first }).chain(stream).boxed(),
+        std::task::Poll::Ready(None) => futures::stream::empty().boxed(),
     }
 }
 

@@ -165,7 +165,15 @@ async fn passwords_are_stored_as_argon2id_hashes_and_never_returned() {
         assert!(stored.password_hash.starts_with("$argon2id$"), "{}", stored.password_hash);
         assert!(!stored.password_hash.contains(tests::PASSWORD));
     }
-    let users = app.gql(Some(&admin), "query($id: ID!) { companyUsers(companyId: $id) { email } }", json!({ "id": acme })).await;
+    // Every field of the type, so a field that leaked a hash would show.
+    let users = app
+        .gql(
+            Some(&admin),
+            "query($id: ID!) { companyUsers(companyId: $id) { id email name role companyId active mustChangePassword lastLoginAt createdAt anonymizedAt } }",
+            json!({ "id": acme }),
+        )
+        .await;
+    assert_eq!(users["data"]["companyUsers"].as_array().map(Vec::len), Some(1), "{users}");
     let text = users.to_string();
     assert!(!text.contains("argon2") && !text.contains(tests::PASSWORD), "{text}");
     // No field of the User type can hold a password.

@@ -33,11 +33,17 @@ pub(crate) async fn move_order(app: &TestApp, token: &str, id: &str, status: &st
     assert_eq!(body["data"]["updateOrderStatus"]["applied"], true, "{body}");
 }
 
+/// Waits until no mail is waiting or being sent: every mail has its final
+/// state, so what the SMTP sink holds is all it will get. Fails the test after
+/// 30 s.
 pub(crate) async fn settle(app: &TestApp) {
-    for _ in 0..100 {
-        if domain::notifications::worker::pending(&app.db).await.unwrap() == 0 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let pending = domain::notifications::worker::pending(&app.db).await.unwrap();
+        if pending == 0 {
             return;
         }
+        assert!(tokio::time::Instant::now() < deadline, "{pending} mails still waiting after 30 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -69,10 +75,9 @@ async fn a_notified_status_change_sends_exactly_one_mail_from_the_company() {
     move_order(&app, &t.staff, &other, "INVOICED", true).await;
     // A notified change afterwards arrives alone: the two above sent nothing.
     move_order(&app, &t.staff, &order, "DELIVERED", true).await;
-    let mails = smtp.wait_for(2, Duration::from_secs(10)).await;
     settle(&app).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let mails = if mails.len() == 2 { smtp.mails() } else { mails };
+    // Every mail has its final state: the sink holds all there will be.
+    let mails = smtp.mails();
     assert_eq!(mails.len(), 2);
     assert_eq!(mails[1].subject(), "acme: pedido #A-1 — Pedido entregue");
 
@@ -125,8 +130,9 @@ async fn the_test_email_reaches_the_server_and_reports_a_closed_port_in_words() 
     let message = refused["data"]["sendTestEmail"]["message"].as_str().unwrap().to_lowercase();
     assert!(message.contains("connection refused"), "{message}");
 
-    let mut bad_host = json!({ "host": "no-such-host.invalid", "port": 25, "security": "STARTTLS", "fromAddress": "a@acme.test" });
-    app.gql(Some(&t.staff), SAVE_SMTP, json!({ "i": bad_host.take() })).await;
+    let mut bad_host = json!({ "host": "no-such-host.invalid", "port": 25, "security": "START_TLS", "fromAddress": "a@acme.test" });
+    let saved = app.gql(Some(&t.staff), SAVE_SMTP, json!({ "i": bad_host.take() })).await;
+    assert_eq!(saved["data"]["saveSmtpSettings"]["host"], "no-such-host.invalid", "the settings under test are saved: {saved}");
     let unknown = app.gql(Some(&t.staff), test, json!({ "to": "ti@acme.test" })).await;
     assert_eq!(unknown["data"]["sendTestEmail"]["success"], false, "{unknown}");
     assert!(!unknown["data"]["sendTestEmail"]["message"].as_str().unwrap().is_empty());
@@ -161,13 +167,22 @@ async fn an_smtp_outage_delays_mail_but_loses_and_duplicates_none() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(refused, "no failed attempt was recorded during the outage");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The outage lasts until mails have been retried.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let states = entities::notification::Entity::find().all(&app.db).await.unwrap();
+        if states.iter().filter(|n| n.attempts >= 2).count() >= 8 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "mails were not retried during the outage");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let smtp = SmtpServer::start_on(port);
-    let mails = smtp.wait_for(100, Duration::from_secs(30)).await;
+    smtp.wait_for(100, Duration::from_secs(30)).await;
     settle(&app).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let mails = if mails.len() >= 100 { smtp.mails() } else { mails };
+    // Every mail has its final state: the sink holds all there will be.
+    let mails = smtp.mails();
     assert_eq!(mails.len(), 100, "every mail arrives exactly once");
     let mut codes: Vec<String> = mails.iter().map(|m| m.subject()).collect();
     codes.sort();
@@ -225,8 +240,8 @@ async fn mails_wait_for_the_companys_smtp_settings() {
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
     let order = app.create_order(&t.staff, "A-1", &t.destination, Some("INVOICED")).await;
+    // Held when it is queued, in the status change's own transaction.
     move_order(&app, &t.staff, &order, "IN_SEPARATION", true).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let listed = app.gql(Some(&t.staff), "query($id: ID!) { orderNotifications(orderId: $id) { state lastError } }", json!({ "id": order })).await;
     let held = &listed["data"]["orderNotifications"][0];
     assert_eq!(held["state"], "HELD", "{listed}");
@@ -361,7 +376,8 @@ async fn a_mail_interrupted_mid_send_is_not_sent_twice() {
     let after = entities::notification::Entity::find_by_id(interrupted.id).one(&app.db).await.unwrap().unwrap();
     assert_eq!(after.state, entities::NotificationState::Failed);
     assert!(after.last_error.unwrap().contains("outcome unknown"));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The round has ended and no mail waits: nothing can be on its way.
+    settle(&app).await;
     assert!(smtp.mails().is_empty(), "nothing was sent again");
 }
 
@@ -392,9 +408,13 @@ async fn hidden_notes_stay_out_of_mails_and_visible_comments_can_be_mailed() {
     let mails = smtp.wait_for(2, Duration::from_secs(10)).await;
     assert_eq!(mails.len(), 2);
     assert!(mails[1].text().contains("Saiu do centro de distribuição"));
-    // A comment without notifyCustomer mails nobody.
+    // A comment without notifyCustomer mails nobody: the next mail, of a later
+    // notified comment, is the third.
     app.gql(Some(&t.staff), "mutation($id: ID!) { addOrderComment(id: $id, comment: \"internal\") { applied } }", json!({ "id": order })).await;
-    settle(&app).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(smtp.mails().len(), 2);
+    app.gql(Some(&t.staff), "mutation($id: ID!) { addOrderComment(id: $id, comment: \"Marker\", notifyCustomer: true) { applied } }", json!({ "id": order }))
+        .await;
+    let mails = smtp.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(mails.len(), 3);
+    assert!(mails[2].text().contains("Marker"), "{}", mails[2].text());
+    assert!(mails.iter().all(|m| !m.text().contains("internal")));
 }

@@ -117,6 +117,10 @@ impl SubscriptionRoot {
     ) -> async_graphql::Result<impl Stream<Item = OrderStatusChange>> {
         let (domain, actor) = parts(ctx)?;
         domain.authz.check(actor, Action::ReadOrders).gql()?;
+        // On the bus before the first await: the socket primes a new operation
+        // up to its first wait (routes/graphql_ws.rs), so a client's `ping`
+        // after `subscribe` is answered only once this listens.
+        let events = domain.events.subscribe();
         let only = match &order_id {
             Some(id) => {
                 let id = parse_id("order", id)?;
@@ -127,7 +131,7 @@ impl SubscriptionRoot {
             None => None,
         };
         let actor = actor.clone();
-        let stream = BroadcastStream::new(domain.events.subscribe()).filter_map(move |event| {
+        let stream = BroadcastStream::new(events).filter_map(move |event| {
             let keep = match event {
                 Ok(event) if event.visible_to(&actor) && only.is_none_or(|id| id == event.order_id) => {
                     Some(OrderStatusChange(event))

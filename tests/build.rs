@@ -1,0 +1,12 @@
+//! Tests that only make sense on one database are marked for the other, so
+//! the runner shows them as ignored instead of passing them silently:
+//! `postgres_tests` is set when the suite is built to run against PostgreSQL
+//! (`TEST_DATABASE_URL`).
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(postgres_tests)");
+    println!("cargo::rerun-if-env-changed=TEST_DATABASE_URL");
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres")) {
+        println!("cargo::rustc-cfg=postgres_tests");
+    }
+}
