@@ -103,6 +103,10 @@ pub struct ServerArgs {
     /// development with a local mail sink, or a trusted private relay.
     #[arg(long, global = true, env = "RASTRO_SMTP_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
     pub smtp_allow_private: bool,
+    /// A PEM file of certificate authorities trusted for company SMTP servers
+    /// besides the public roots: a relay whose certificate a private CA signed.
+    #[arg(long, global = true, env = "RASTRO_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<std::path::PathBuf>,
     /// Do not run the mail worker in this process (another one does).
     #[arg(long, global = true, env = "RASTRO_NO_MAIL_WORKER", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_mail_worker: bool,
@@ -221,6 +225,10 @@ impl Config {
         mail.backoff_max = Duration::from_millis(args.mail_backoff_max_ms.max(args.mail_backoff_ms));
         mail.poll_interval = Duration::from_millis(args.mail_poll_ms.max(10));
         mail.allow_private_smtp = args.smtp_allow_private;
+        if let Some(path) = &args.smtp_ca_file {
+            let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("RASTRO_SMTP_CA_FILE {}: {e}", path.display()))?;
+            mail.extra_root_certificates.push(pem);
+        }
         if args.token_ttl_minutes > MAX_TOKEN_TTL_MINUTES {
             anyhow::bail!("RASTRO_TOKEN_TTL_MINUTES must be at most {MAX_TOKEN_TTL_MINUTES}; sessions go on with refresh tokens");
         }

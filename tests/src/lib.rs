@@ -80,6 +80,8 @@ pub fn test_mail_settings() -> domain::notifications::MailSettings {
     mail.test_email_timeout = Duration::from_secs(5);
     // The SMTP sink the tests use listens on 127.0.0.1.
     mail.allow_private_smtp = true;
+    // The secure sink's throwaway certificate, as an operator's private CA.
+    mail.extra_root_certificates.push(smtp::test_ca_pem());
     mail
 }
 

@@ -1,5 +1,8 @@
 //! A real SMTP server for tests (mailin-embedded, in a thread), collecting the
-//! mails it accepts.
+//! mails it accepts. [`SmtpServer::start_secure`] is a server as a company's
+//! relay would be: STARTTLS with a throwaway certificate (trusted by the test
+//! configuration, see [`test_ca_pem`]) and AUTH PLAIN/LOGIN required, offered
+//! only once the connection is encrypted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use mailin_embedded::{response, Handler, Response, Server};
+use mailin_embedded::{response, AuthMechanism, Handler, Response, Server, SslConfig};
 
 /// A mail as the server received it.
 #[derive(Debug, Clone)]
@@ -20,6 +23,41 @@ pub struct ReceivedMail {
     pub envelope_to: Vec<String>,
     /// The raw message.
     pub raw: Vec<u8>,
+    /// The user the client authenticated as (on a server that requires it).
+    pub authenticated_as: Option<String>,
+}
+
+/// The throwaway certificate of the secure test server: one per test process,
+/// for `127.0.0.1` and `localhost`, self-signed, so the certificate is its own
+/// authority. Its PEM files live in a temporary directory.
+struct TestCertificate {
+    cert_pem: String,
+    cert_path: String,
+    key_path: String,
+}
+
+fn test_certificate() -> &'static TestCertificate {
+    static CERT: std::sync::OnceLock<TestCertificate> = std::sync::OnceLock::new();
+    CERT.get_or_init(|| {
+        // The test server's rustls comes with two crypto providers in this
+        // crate's graph (the server binary has one); name one. Another test
+        // may have done so already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let generated = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).expect("a certificate");
+        let dir = std::env::temp_dir().join(format!("rastro-smtp-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let cert_pem = generated.cert.pem();
+        std::fs::write(&cert_path, &cert_pem).unwrap();
+        std::fs::write(&key_path, generated.key_pair.serialize_pem()).unwrap();
+        TestCertificate { cert_pem, cert_path: cert_path.display().to_string(), key_path: key_path.display().to_string() }
+    })
+}
+
+/// The PEM certificate the test configuration trusts for company SMTP servers
+/// (`RASTRO_SMTP_CA_FILE` in production).
+pub fn test_ca_pem() -> Vec<u8> {
+    test_certificate().cert_pem.as_bytes().to_vec()
 }
 
 impl ReceivedMail {
@@ -60,6 +98,10 @@ impl ReceivedMail {
 struct Collector {
     mails: Arc<Mutex<Vec<ReceivedMail>>>,
     current: Option<ReceivedMail>,
+    /// The user and password AUTH must present, when required.
+    account: Option<(String, String)>,
+    /// Who authenticated on this connection.
+    authenticated: Option<String>,
     /// How long accepting each message takes.
     delay: Duration,
 }
@@ -70,8 +112,30 @@ impl Handler for Collector {
     }
 
     fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
-        self.current = Some(ReceivedMail { envelope_from: from.to_owned(), envelope_to: vec![], raw: vec![] });
+        if self.account.is_some() && self.authenticated.is_none() {
+            return response::AUTHENTICATION_REQUIRED;
+        }
+        self.current = Some(ReceivedMail {
+            envelope_from: from.to_owned(),
+            envelope_to: vec![],
+            raw: vec![],
+            authenticated_as: self.authenticated.clone(),
+        });
         response::OK
+    }
+
+    fn auth_plain(&mut self, _authorization_id: &str, user: &str, password: &str) -> Response {
+        self.auth_login(user, password)
+    }
+
+    fn auth_login(&mut self, user: &str, password: &str) -> Response {
+        match &self.account {
+            Some((u, p)) if u == user && p == password => {
+                self.authenticated = Some(user.to_owned());
+                response::AUTH_OK
+            }
+            _ => response::INVALID_CREDENTIALS,
+        }
     }
 
     fn rcpt(&mut self, to: &str) -> Response {
@@ -129,11 +193,30 @@ impl SmtpServer {
         Self::start_with(free_port(), delay)
     }
 
+    /// Starts a server that offers STARTTLS with the test certificate and
+    /// takes mail only from `user` with `password`, authenticated (PLAIN or
+    /// LOGIN) over the encrypted connection.
+    pub fn start_secure(user: &str, password: &str) -> Self {
+        Self::start_full(free_port(), Duration::ZERO, Some((user.to_owned(), password.to_owned())))
+    }
+
     fn start_with(port: u16, delay: Duration) -> Self {
+        Self::start_full(port, delay, None)
+    }
+
+    fn start_full(port: u16, delay: Duration, account: Option<(String, String)>) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind SMTP port");
         let mails = Arc::new(Mutex::new(Vec::new()));
-        let mut server = Server::new(Collector { mails: mails.clone(), current: None, delay });
+        let secure = account.is_some();
+        let mut server = Server::new(Collector { mails: mails.clone(), current: None, delay, account, authenticated: None });
         server.with_name("smtp.test").with_num_threads(16).with_tcp_listener(listener);
+        if secure {
+            let cert = test_certificate();
+            server
+                .with_ssl(SslConfig::SelfSigned { cert_path: cert.cert_path.clone(), key_path: cert.key_path.clone() })
+                .expect("STARTTLS configuration");
+            server.with_auth(AuthMechanism::Plain).with_auth(AuthMechanism::Login);
+        }
         std::thread::spawn(move || {
             let _ = server.serve();
         });

@@ -7,7 +7,7 @@ use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
     transport::smtp::{
         authentication::Credentials,
-        client::{Tls, TlsParameters},
+        client::{Certificate, Tls, TlsParameters},
         PoolConfig,
     },
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
@@ -41,13 +41,21 @@ struct Server {
     security: SmtpSecurity,
     credentials: Option<Credentials>,
     timeout: Duration,
+    /// PEM certificates trusted besides the public roots.
+    extra_roots: Vec<Vec<u8>>,
 }
 
 impl Server {
     /// A pool towards `address` (or the host name itself), speaking TLS for
     /// the configured host name whatever address is used.
     fn build(&self, address: Option<IpAddr>) -> Result<Smtp, String> {
-        let tls_for = || TlsParameters::new(smtp_host::bare(&self.host).to_owned()).map_err(|e| e.to_string());
+        let tls_for = || {
+            let mut params = TlsParameters::builder(smtp_host::bare(&self.host).to_owned());
+            for pem in &self.extra_roots {
+                params = params.add_root_certificate(Certificate::from_pem(pem).map_err(|e| format!("extra CA certificate: {e}"))?);
+            }
+            params.build().map_err(|e| e.to_string())
+        };
         let tls = match self.security {
             SmtpSecurity::None => Tls::None,
             SmtpSecurity::StartTls => Tls::Required(tls_for()?),
@@ -104,7 +112,14 @@ pub(crate) fn company_transport(settings: &smtp_settings::Model, mail: &MailSett
         }
         None => None,
     };
-    let server = Server { host: settings.host.clone(), port, security: settings.security, credentials, timeout: mail.smtp_timeout };
+    let server = Server {
+        host: settings.host.clone(),
+        port,
+        security: settings.security,
+        credentials,
+        timeout: mail.smtp_timeout,
+        extra_roots: mail.extra_root_certificates.clone(),
+    };
     let route = if mail.allow_private_smtp {
         Route::Direct(server.build(None)?)
     } else {

@@ -64,6 +64,9 @@ pub struct MailSettings {
     /// private, link-local, …; see [`smtp_host`]). Off in production: on, a
     /// company could make the platform connect inside its network.
     pub allow_private_smtp: bool,
+    /// PEM certificates trusted for company SMTP servers besides the public
+    /// roots (a private CA's relay). Checked when a transport is built.
+    pub extra_root_certificates: Vec<Vec<u8>>,
 }
 
 impl MailSettings {
@@ -82,6 +85,7 @@ impl MailSettings {
             smtp_timeout: Duration::from_secs(20),
             test_email_timeout: Duration::from_secs(10),
             allow_private_smtp: false,
+            extra_root_certificates: Vec::new(),
         }
     }
 

@@ -25,6 +25,7 @@ mod operations;
 mod orders_lifecycle;
 mod orders_query;
 mod smtp_safety;
+mod smtp_secure;
 mod schema;
 mod sessions;
 mod subscriptions;
