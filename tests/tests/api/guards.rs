@@ -233,3 +233,27 @@ async fn the_worker_gives_up_after_the_maximum_attempts() {
     assert_eq!(shown["data"]["orderNotifications"][0]["state"], "FAILED", "{shown}");
     assert!(error_code(&shown).is_none());
 }
+
+#[tokio::test]
+async fn a_final_order_takes_no_invoice() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let invoice = "mutation($id: ID!) { invoiceOrder(id: $id, invoice: { number: \"9\" }) { applied order { status } } }";
+    let cancelled = app.create_order(&t.staff, "A-1", &t.destination, None).await;
+    let body = app.gql(Some(&t.staff), "mutation($id: ID!) { cancelOrder(id: $id) { applied } }", json!({ "id": cancelled })).await;
+    assert_eq!(body["data"]["cancelOrder"]["applied"], true, "{body}");
+    let refunded = app.create_order(&t.staff, "A-2", &t.destination, Some("APPROVED")).await;
+    let body = app.gql(Some(&t.staff), "mutation($id: ID!) { refundOrder(id: $id, amount: \"1.00\") { applied } }", json!({ "id": refunded })).await;
+    assert_eq!(body["data"]["refundOrder"]["applied"], true, "{body}");
+    for id in [&cancelled, &refunded] {
+        let refused = app.gql(Some(&t.staff), invoice, json!({ "id": id })).await;
+        assert_eq!(error_code(&refused), Some("VALIDATION"), "{refused}");
+        let shown = app.gql(Some(&t.staff), "query($id: ID!) { order(id: $id) { invoice { number } } }", json!({ "id": id })).await;
+        assert!(shown["data"]["order"]["invoice"].is_null(), "nothing of the invoice was stored: {shown}");
+    }
+    // A delivered order takes its invoice late, and keeps its status.
+    let delivered = app.create_order(&t.staff, "A-3", &t.destination, Some("DELIVERED")).await;
+    let late = app.gql(Some(&t.staff), invoice, json!({ "id": delivered })).await;
+    assert_eq!(late["data"]["invoiceOrder"]["order"]["status"], "DELIVERED", "{late}");
+}
