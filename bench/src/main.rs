@@ -197,6 +197,7 @@ async fn main() -> anyhow::Result<()> {
         no_mail_worker: false,
         // The bench's SMTP sink listens on 127.0.0.1.
         smtp_allow_private: true,
+        smtp_ca_file: None,
     })
     .await?;
     config.limits.body_bytes = 1 << 20;
