@@ -7,8 +7,10 @@
 #
 # Bounded: each mutant costs a rebuild and a run of the suite (about two
 # minutes here), so the run stops after MUTANTS_SECONDS (default 600) and says
-# how many it reached; the order is shuffled, so successive runs reach
-# different ones. The whole crate is scored by .ci/mutants-full.sh.
+# how many it reached. The order is cargo-mutants' own, so a run of one change
+# is repeatable. Mutants found equivalent are excluded in .cargo/mutants.toml,
+# with their reasons in TESTING.md. The whole crate is scored by
+# .ci/mutants-full.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +24,10 @@ BASE="${MUTANTS_BASE:-HEAD~1}"
 BUDGET="${MUTANTS_SECONDS:-600}"
 OUT=target/mutants-diff
 mkdir -p "$OUT"
-git diff --no-color --no-ext-diff "$BASE" HEAD -- domain adapters > "$OUT/change.diff"
+if ! git diff --no-color --no-ext-diff "$BASE" HEAD -- domain adapters > "$OUT/change.diff"; then
+  echo "== cannot diff against $BASE: set MUTANTS_BASE to the last commit that landed"
+  exit 1
+fi
 
 # Mutated: domain and each adapter; tested by their own tests and the
 # black-box suite.
@@ -35,12 +40,16 @@ for manifest in adapters/*/Cargo.toml; do
 done
 COMMON=("${PACKAGES[@]}" --in-diff "$OUT/change.diff")
 
-total=$(cargo mutants --list "${COMMON[@]}" 2>/dev/null | wc -l)
+if ! cargo mutants --list "${COMMON[@]}" > "$OUT/list.txt"; then
+  echo "== cargo-mutants could not list the change's mutants"
+  exit 1
+fi
+total=$(wc -l < "$OUT/list.txt")
 echo "== mutants: $total in the lines of domain and adapters changed since $BASE ($(git rev-parse --short "$BASE")); budget ${BUDGET}s"
 [ "$total" -eq 0 ] && exit 0
 
 # SIGINT makes cargo-mutants put the source back before it stops.
-timeout -s INT "$BUDGET" cargo mutants "${COMMON[@]}" --test-package "$TESTED" --in-place --baseline=skip --shuffle \
+timeout -s INT "$BUDGET" cargo mutants "${COMMON[@]}" --test-package "$TESTED" --in-place --baseline=skip \
   --timeout 300 --build-timeout 600 --no-times -o "$OUT" -- --tests
 rc=$?
 results="$OUT/mutants.out"
@@ -55,6 +64,10 @@ if [ -s "$results/missed.txt" ]; then
   exit 1
 fi
 tested=$(cat "$results"/caught.txt "$results"/unviable.txt "$results"/timeout.txt 2>/dev/null | wc -l)
+if [ "$tested" -eq 0 ]; then
+  echo "== no mutant was tested within ${BUDGET}s: raise MUTANTS_SECONDS"
+  exit 1
+fi
 case $rc in
   0 | 3) echo "== $tested of $total mutants tested: none missed (a mutant that hangs the suite counts as caught)" ;;
   124 | 130 | 143) echo "== budget reached: $tested of $total mutants tested, none missed" ;;

@@ -227,6 +227,10 @@ impl Config {
         mail.allow_private_smtp = args.smtp_allow_private;
         if let Some(path) = &args.smtp_ca_file {
             let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("RASTRO_SMTP_CA_FILE {}: {e}", path.display()))?;
+            // Checked now: a bad file would otherwise break TLS for every
+            // company at its first mail.
+            domain::notifications::check_root_certificate(&pem)
+                .map_err(|e| anyhow::anyhow!("RASTRO_SMTP_CA_FILE {}: {e}", path.display()))?;
             mail.extra_root_certificates.push(pem);
         }
         if args.token_ttl_minutes > MAX_TOKEN_TTL_MINUTES {

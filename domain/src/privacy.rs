@@ -115,6 +115,13 @@ pub async fn anonymize_locality(ctx: &Ctx, actor: &Actor, locality_id: i32, with
         .filter(|l| actor.sees_company(l.company_id))
         .ok_or_else(|| DomainError::not_found("locality", locality_id))?;
     let now = Utc::now();
+    // The row lock comes first whatever the state, so two calls with
+    // `with_orders` on an already anonymized locality run one after the other.
+    locality::Entity::update_many()
+        .col_expr(locality::Column::Id, Expr::col(locality::Column::Id).into())
+        .filter(locality::Column::Id.eq(place.id))
+        .exec(&txn)
+        .await?;
     let live = lock_live(&txn, locality::Entity::update_many().filter(locality::Column::Id.eq(place.id)), locality::Column::AnonymizedAt).await?;
     let mut done = Anonymized::default();
     if with_orders {
@@ -410,6 +417,7 @@ async fn erase_mails(db: &impl ConnectionTrait, which: Condition, now: DateTime<
             .col_expr(notification::Column::ErasedAt, Expr::value(Some(now)))
             .col_expr(notification::Column::UpdatedAt, Expr::value(now))
             .filter(notification::Column::Id.is_in(chunk.to_vec()))
+            .filter(notification::Column::ErasedAt.is_null())
             .exec(db)
             .await?
             .rows_affected;

@@ -15,6 +15,18 @@ use lettre::{
 
 use super::{smtp_host, MailSettings};
 
+/// Checks a PEM file of extra trusted certificates: at least one, all readable.
+pub fn check_root_certificate(pem: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(pem);
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        return Err("no PEM certificate in the file".to_owned());
+    }
+    Certificate::from_pem(pem).map(|_| ()).map_err(|e| format!("unreadable certificate: {e}"))
+}
+
+/// Why a sender with a user name and no TLS is refused.
+pub(crate) const PLAINTEXT_AUTH: &str = "the SMTP password is sent only over TLS: choose STARTTLS or TLS, or remove the user name";
+
 /// Connections a worker keeps open to one SMTP server.
 pub(crate) const POOL_SIZE: u32 = 4;
 
@@ -49,6 +61,11 @@ impl Server {
     /// A pool towards `address` (or the host name itself), speaking TLS for
     /// the configured host name whatever address is used.
     fn build(&self, address: Option<IpAddr>) -> Result<Smtp, String> {
+        // lettre would send AUTH to any server that offers it, encrypted or
+        // not: a stored password travels only over TLS.
+        if self.credentials.is_some() && self.security == SmtpSecurity::None {
+            return Err(PLAINTEXT_AUTH.to_owned());
+        }
         let tls_for = || {
             let mut params = TlsParameters::builder(smtp_host::bare(&self.host).to_owned());
             for pem in &self.extra_roots {

@@ -20,6 +20,7 @@
 
 mod crypto;
 mod mailer;
+pub use mailer::check_root_certificate;
 pub mod smtp_host;
 pub mod outbox;
 pub mod reset;

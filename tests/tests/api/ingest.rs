@@ -380,7 +380,19 @@ async fn finished_runs_reach_their_company_subscribers_only() {
             other => panic!("expected the run, got {other:?}"),
         }
     }
-    assert_eq!(theirs.next(Duration::from_millis(500)).await, WsEvent::Timeout, "beta hears nothing of alpha's runs");
+    // Beta's own run afterwards is the first thing beta hears: nothing of
+    // alpha's came before it.
+    let beta_csv = csv.replace("W-1", "WB-1");
+    let beta_answer =
+        ingest::handle(&app.ctx, b.id.parse().unwrap(), &adapter_rastro_csv::RastroCsv, "import", beta_csv.as_bytes(), None).await.unwrap();
+    match theirs.next(Duration::from_secs(5)).await {
+        WsEvent::Json(message) if message["type"] == "next" => {
+            let event = &message["payload"]["data"]["integrationRunFinished"];
+            assert_eq!(event["runId"], beta_answer.run_id.to_string(), "beta heard alpha's run: {message}");
+            assert_eq!(event["companyId"], b.id);
+        }
+        other => panic!("expected beta's run, got {other:?}"),
+    }
     let customer = app.customer(&a.id, "alpha", &a.customer_email()).await;
     let mut refused = WsClient::connect_acked(&app.base, &customer).await;
     refused.send(serde_json::json!({ "id": "1", "type": "subscribe", "payload": { "query": watch } })).await;

@@ -458,7 +458,7 @@ async fn perform(world: &World, call: Call, token: Option<&str>) -> (Expect, Val
             socket.init(token.unwrap_or("")).await;
             match socket.next(Duration::from_secs(5)).await {
                 WsEvent::Json(ack) if ack["type"] == "connection_ack" => {}
-                WsEvent::Closed(_) => return (UNAUTH, Value::Null),
+                WsEvent::Closed(4403) => return (UNAUTH, Value::Null),
                 other => return (Code("OTHER"), json!(format!("{other:?}"))),
             }
             socket.send(json!({ "id": "1", "type": "subscribe", "payload": { "query": query } })).await;

@@ -119,7 +119,10 @@ impl SubscriptionRoot {
         domain.authz.check(actor, Action::ReadOrders).gql()?;
         // On the bus before the first await: the socket primes a new operation
         // up to its first wait (routes/graphql_ws.rs), so a client's `ping`
-        // after `subscribe` is answered only once this listens.
+        // after `subscribe` is answered only once this listens. That holds
+        // while everything before this line (guards, argument parsing, the
+        // schema's extensions) is synchronous: an async guard or extension
+        // would need the subscription taken before it.
         let events = domain.events.subscribe();
         let only = match &order_id {
             Some(id) => {
@@ -155,6 +158,7 @@ impl SubscriptionRoot {
     ) -> async_graphql::Result<impl Stream<Item = crate::graphql::integrations::RunFinishedEvent>> {
         let (domain, actor) = parts(ctx)?;
         domain.authz.check(actor, Action::ReadIntegrations).gql()?;
+        // On the bus before any await: see `order_status_changed`.
         let actor = actor.clone();
         let stream = BroadcastStream::new(domain.events.subscribe_runs()).filter_map(move |event| {
             let keep = match event {
