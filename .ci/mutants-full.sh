@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 PACKAGE="${MUTANTS_PACKAGE:-domain}"
 OUT="target/mutants-full"
 rm -rf "$OUT"
-cargo mutants -p "$PACKAGE" --test-package "$PACKAGE,tests" --in-place --no-times \
+cargo mutants -p "$PACKAGE" --test-package "$PACKAGE,api,tests" --in-place --no-times \
   --timeout 300 --build-timeout 600 -o "$OUT" "$@" -- --tests | tee "$OUT.log"
 rc=${PIPESTATUS[0]}
 python3 .ci/mutants_report.py "$OUT/mutants.out/outcomes.json" "$PACKAGE" "$*" TESTING.md

@@ -29,10 +29,10 @@ if ! git diff --no-color --no-ext-diff "$BASE" HEAD -- domain adapters > "$OUT/c
   exit 1
 fi
 
-# Mutated: domain and each adapter; tested by their own tests and the
-# black-box suite.
+# Mutated: domain and each adapter; tested by their own tests, the server's
+# and the black-box suite.
 PACKAGES=(-p domain)
-TESTED=domain,tests
+TESTED=domain,api,tests
 for manifest in adapters/*/Cargo.toml; do
   name=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)
   PACKAGES+=(-p "$name")

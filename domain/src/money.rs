@@ -23,3 +23,22 @@ pub fn format_cents(cents: i64) -> String {
     let abs = cents.unsigned_abs();
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_round_trip_exactly() {
+        assert_eq!(parse_cents("1299.9"), Some(129_990));
+        assert_eq!(parse_cents("0.05"), Some(5));
+        assert_eq!(parse_cents("-3"), Some(-300));
+        assert_eq!(parse_cents("-12.34"), Some(-1_234));
+        assert_eq!(parse_cents("1.234"), None);
+        assert_eq!(parse_cents("1e3"), None);
+        assert_eq!(parse_cents(".5"), None);
+        assert_eq!(format_cents(129_990), "1299.90");
+        assert_eq!(format_cents(-5), "-0.05");
+        assert_eq!(format_cents(0), "0.00");
+    }
+}
