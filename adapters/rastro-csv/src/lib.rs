@@ -124,6 +124,7 @@ impl Adapter for RastroCsv {
                 width: None,
                 weight: None,
                 origin_locality_id: None,
+                origin_source_id: None,
             };
             match orders.last_mut() {
                 Some((order, _)) if order.source_id == source_id => order.items.push(item),
@@ -150,7 +151,7 @@ impl Adapter for RastroCsv {
             let source_id = order.source_id.clone();
             let mut commands = vec![Command::Import(order)];
             commands.extend(moves);
-            records.push(Record { source_id, commands });
+            records.push(Record::new(source_id, commands));
         }
         Ok(Batch { records })
     }

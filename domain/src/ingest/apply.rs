@@ -37,8 +37,10 @@ pub struct ItemReport {
     pub order_id: Option<i32>,
     /// What was applied and what was skipped, in words.
     pub notes: Vec<String>,
-    /// Why it failed.
+    /// Why it failed (the first reason when the adapter gave several).
     pub error: Option<ItemError>,
+    /// Every reason the adapter refused the record for (empty otherwise).
+    pub refusals: Vec<ItemError>,
 }
 
 /// What became of a batch: per record, and counted.
@@ -95,7 +97,10 @@ pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, f
     for (n, record) in batch.records.into_iter().enumerate() {
         let position = first_position + n;
         let source_id = record.source_id.clone();
-        let item = match apply_record(ctx, actor, run, position, record).await {
+        let item = if !record.refusals.is_empty() {
+            refuse(ctx, run, position, record).await?
+        } else {
+            match apply_record(ctx, actor, run, position, record).await {
             Ok(item) => item,
             Err(err) => {
                 let item = ItemReport {
@@ -105,9 +110,11 @@ pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, f
                     order_id: None,
                     notes: vec![],
                     error: Some(item_error(&err)),
+                    refusals: vec![],
                 };
                 insert_item(&ctx.db, run, &item).await?;
                 item
+            }
             }
         };
         match item.outcome {
@@ -118,6 +125,31 @@ pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, f
         report.items.push(item);
     }
     Ok(report)
+}
+
+/// Records a record the adapter refused.
+async fn refuse(ctx: &Ctx, run: &RunHandle, position: usize, record: Record) -> DomainResult<ItemReport> {
+    let item = ItemReport::refused(position, record);
+    insert_item(&ctx.db, run, &item).await?;
+    Ok(item)
+}
+
+impl ItemReport {
+    /// The report of a record the adapter refused: failed, with every reason
+    /// in its message and the first one's code and field.
+    pub fn refused(position: usize, record: Record) -> ItemReport {
+        let message = record.refusals.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; ");
+        let error = record.refusals.first().map(|first| ItemError { code: first.code, field: first.field.clone(), message });
+        ItemReport {
+            position,
+            source_id: record.source_id,
+            outcome: ItemOutcome::Failed,
+            order_id: None,
+            notes: vec![],
+            error,
+            refusals: record.refusals,
+        }
+    }
 }
 
 fn item_error(err: &DomainError) -> ItemError {
@@ -189,30 +221,48 @@ async fn create_record(
     } else if new.source_id != source_id {
         return Err(DomainError::validation(format!("commands[{n}].sourceId"), "differs from the record's source id"));
     }
-    resolve_destination(work, actor, &mut new).await?;
+    resolve_localities(work, actor, &mut new).await?;
     create_in(ctx, work, actor, new).await
 }
 
-/// Turns a destination named by the company's locality source id into its id.
-async fn resolve_destination(work: &Work, actor: &Actor, new: &mut crate::orders::NewOrder) -> DomainResult<()> {
-    let Some(reference) = new.destination_source_id.take() else { return Ok(()) };
-    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
-    let found = entities::locality::Entity::find()
-        .filter(entities::locality::Column::CompanyId.eq(company_id))
-        .filter(entities::locality::Column::SourceId.eq(reference.as_str()))
-        .one(work.txn())
-        .await?;
-    match found {
-        Some(locality) => {
-            new.destination_locality_id = Some(locality.id);
-            Ok(())
-        }
-        None => Err(DomainError::validation("destination", format!("no locality of this company has source id {reference}"))),
+/// Turns the destination and the items' origins named by the company's
+/// locality source ids into ids, in one query; their roles are checked where
+/// every order's are.
+async fn resolve_localities(work: &Work, actor: &Actor, new: &mut crate::orders::NewOrder) -> DomainResult<()> {
+    let mut wanted: Vec<&str> = new.items.iter().filter_map(|i| i.origin_source_id.as_deref()).collect();
+    wanted.extend(new.destination_source_id.as_deref());
+    if wanted.is_empty() {
+        return Ok(());
     }
+    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
+    wanted.sort_unstable();
+    wanted.dedup();
+    let found: std::collections::HashMap<String, i32> = entities::locality::Entity::find()
+        .filter(entities::locality::Column::CompanyId.eq(company_id))
+        .filter(entities::locality::Column::SourceId.is_in(wanted))
+        .all(work.txn())
+        .await?
+        .into_iter()
+        .map(|l| (l.source_id, l.id))
+        .collect();
+    let id_of = |field: String, reference: &str| {
+        found.get(reference).copied().ok_or_else(|| {
+            DomainError::validation(field, format!("no locality of this company has source id {reference}"))
+        })
+    };
+    if let Some(reference) = new.destination_source_id.take() {
+        new.destination_locality_id = Some(id_of("destination".to_owned(), &reference)?);
+    }
+    for (n, item) in new.items.iter_mut().enumerate() {
+        if let Some(reference) = item.origin_source_id.take() {
+            item.origin_locality_id = Some(id_of(format!("items[{n}].originId"), &reference)?);
+        }
+    }
+    Ok(())
 }
 
 async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize, record: Record) -> DomainResult<ItemReport> {
-    let Record { source_id, commands } = record;
+    let Record { source_id, commands, .. } = record;
     crate::validate::text("sourceId", &source_id, 30)?;
     if commands.is_empty() {
         return Err(DomainError::validation("commands", "a record needs at least one command"));
@@ -260,7 +310,7 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
                     }
                     Some(id) => {
                         let mut new = new;
-                        resolve_destination(&work, actor, &mut new).await?;
+                        resolve_localities(&work, actor, &mut new).await?;
                         update_in(ctx, &mut work, actor, id, new.into()).await?;
                         notes.push("details replaced".to_owned());
                     }
@@ -277,6 +327,14 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
                     notes.push(created(&order));
                     applied_any = true;
                 }
+                continue;
+            }
+            Command::Replace(mut new) => {
+                let id = existing(order_id)?;
+                resolve_localities(&work, actor, &mut new).await?;
+                update_in(ctx, &mut work, actor, id, new.into()).await?;
+                notes.push("details replaced".to_owned());
+                applied_any = true;
                 continue;
             }
             Command::Update(patch) => {
@@ -309,7 +367,7 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
         }
     }
     let outcome = if applied_any { ItemOutcome::Applied } else { ItemOutcome::Skipped };
-    let item = ItemReport { position, source_id, outcome, order_id, notes, error: None };
+    let item = ItemReport { position, source_id, outcome, order_id, notes, error: None, refusals: vec![] };
     insert_item(work.txn(), run, &item).await?;
     work.commit(ctx).await?;
     Ok(item)

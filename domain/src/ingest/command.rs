@@ -2,6 +2,7 @@
 
 use entities::OrderStatus;
 
+use super::apply::ItemError;
 use crate::orders::{EventMeta, Invoice, NewOrder, OrderPatch, Shipment};
 
 /// One change to the order a [`Record`] names.
@@ -12,6 +13,10 @@ pub enum Command {
     /// Create the order, or replace its details (not its status) when the
     /// source id exists: what a source that re-sends whole orders means.
     Upsert(NewOrder),
+    /// Replace the details (not the status) of the order with the record's
+    /// source id; `NOT_FOUND` when there is none: what a source's "update
+    /// order" carrying the whole order means.
+    Replace(NewOrder),
     /// Create the order unless one with its source id exists, which is then
     /// left as it is (the record is skipped): what an import means, so
     /// importing the same file twice changes nothing.
@@ -64,6 +69,7 @@ impl Command {
         match self {
             Command::Create(_) => "create",
             Command::Upsert(_) => "upsert",
+            Command::Replace(_) => "replace",
             Command::Import(_) => "import",
             Command::Update(_) => "update",
             Command::Delete(_) => "delete",
@@ -85,6 +91,21 @@ pub struct Record {
     pub source_id: String,
     /// What to do, in order.
     pub commands: Vec<Command>,
+    /// Why the adapter refused the record, rule by rule; a record with
+    /// refusals fails whole with all of them and its commands are not run.
+    pub refusals: Vec<ItemError>,
+}
+
+impl Record {
+    /// A record of `commands` for the order `source_id`.
+    pub fn new(source_id: impl Into<String>, commands: Vec<Command>) -> Self {
+        Record { source_id: source_id.into(), commands, refusals: Vec::new() }
+    }
+
+    /// A record the adapter refused, with every reason it found.
+    pub fn refused(source_id: impl Into<String>, refusals: Vec<ItemError>) -> Self {
+        Record { source_id: source_id.into(), commands: Vec::new(), refusals }
+    }
 }
 
 /// What one call carries.

@@ -32,6 +32,10 @@ pub struct NewItem {
     pub weight: Option<f64>,
     /// Where the line ships from (a locality with role origin or both).
     pub origin_locality_id: Option<i32>,
+    /// The origin by the company's own locality id (`sourceId`), as other
+    /// systems name it; the ingestion pipeline resolves it to
+    /// `origin_locality_id`.
+    pub origin_source_id: Option<String>,
 }
 
 /// A new order.
@@ -341,6 +345,7 @@ mod tests {
             width: None,
             weight: Some(1.0),
             origin_locality_id: None,
+            origin_source_id: None,
         }
     }
 

@@ -31,6 +31,7 @@ fn new_order(source_id: &str, destination: i32) -> NewOrder {
             width: None,
             weight: None,
             origin_locality_id: None,
+            origin_source_id: None,
         }],
         ..NewOrder::default()
     }
@@ -46,7 +47,7 @@ fn event(id: &str, minutes_ago: i64) -> EventMeta {
 }
 
 fn record(source_id: &str, commands: Vec<Command>) -> Record {
-    Record { source_id: source_id.into(), commands }
+    Record::new(source_id, commands)
 }
 
 fn meta() -> RunMeta {

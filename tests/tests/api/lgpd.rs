@@ -277,13 +277,13 @@ async fn an_order_or_a_locality_alone_and_tenants_apart() {
     .await
     .unwrap();
     let batch = domain::ingest::Batch {
-        records: vec![domain::ingest::Record {
-            source_id: "A-1".into(),
-            commands: vec![domain::ingest::Command::ChangeStatus {
+        records: vec![domain::ingest::Record::new(
+            "A-1",
+            vec![domain::ingest::Command::ChangeStatus {
                 to: entities::OrderStatus::InTransit,
                 meta: domain::orders::EventMeta { comment: Some("scan".into()), source: "test-feed".into(), ..Default::default() },
             }],
-        }],
+        )],
     };
     let report = domain::ingest::apply(&app.ctx, &domain::Actor::integration(a.id.parse().unwrap()), &run, batch).await.unwrap();
     assert_eq!(report.skipped, 1, "{report:?}");

@@ -79,6 +79,7 @@ impl OrderItemInput {
     fn into_domain(self) -> async_graphql::Result<orders::NewItem> {
         Ok(orders::NewItem {
             origin_locality_id: self.origin_locality_id.as_ref().map(|id| parse_id("locality", id)).transpose()?,
+            origin_source_id: None,
             source_id: self.source_id,
             product_id: self.product_id,
             name: self.name,

@@ -1,0 +1,317 @@
+//! TOTVS TOL/TRE R2 `OrderAcquisitionService` over SOAP 1.1 ⇄ ingestion
+//! commands.
+//!
+//! `createOrders`, `updateOrders` and `deleteOrders` carry transport orders in
+//! the layout of seed `003_…`; each order becomes one record, applied whole or
+//! not at all, and the answer is the layout's `ordersResponse` with one
+//! `result` per order. Reading is tolerant of prefixes, default namespaces
+//! and element order, and strict on content: every rule of the layout that
+//! needs only the order is checked here ([`order`]), each with a stable code
+//! ([`rules::Rule`], tabled in the README); the rules that need the company's
+//! localities and orders are checked by the pipeline and answered with the
+//! same codes.
+//!
+//! Pure: bytes in, commands out, answers rendered from the report.
+
+pub mod answer;
+pub mod fields;
+pub mod order;
+pub mod rules;
+pub mod xml;
+
+use std::collections::HashSet;
+
+use domain::{
+    ingest::{Adapter, Batch, Command, Context, ItemError, ItemReport, Record, Report, WireError},
+    orders::{Address, EventMeta, NewItem, NewOrder},
+};
+use entities::ItemOutcome;
+
+use crate::{
+    answer::OrderResult,
+    order::{identifier_of, read_order, Purpose, R2Item, R2Order},
+    rules::{Rule, Violation},
+};
+
+/// The adapter's name in runs and URLs.
+pub const NAME: &str = "totvs-r2";
+
+/// The target namespace of the service's messages when none is configured.
+/// TOTVS builds its acquisition namespaces as
+/// `http://www.neolog.com.br/cpl/acquisition/<name>/`; reading accepts any.
+pub const DEFAULT_NAMESPACE: &str = "http://www.neolog.com.br/cpl/acquisition/order/";
+
+/// `createOrders`.
+pub const CREATE_ORDERS: &str = "createOrders";
+/// `updateOrders`.
+pub const UPDATE_ORDERS: &str = "updateOrders";
+/// `deleteOrders`.
+pub const DELETE_ORDERS: &str = "deleteOrders";
+
+/// Most orders one call may carry.
+pub const MAX_ORDERS: usize = 5_000;
+
+/// See the crate documentation.
+#[derive(Debug, Clone)]
+pub struct TotvsR2 {
+    /// The namespace of answers.
+    pub namespace: String,
+}
+
+impl Default for TotvsR2 {
+    fn default() -> Self {
+        TotvsR2 { namespace: DEFAULT_NAMESPACE.to_owned() }
+    }
+}
+
+fn purpose_of(operation: &str) -> Option<Purpose> {
+    match operation {
+        CREATE_ORDERS => Some(Purpose::Create),
+        UPDATE_ORDERS => Some(Purpose::Update),
+        DELETE_ORDERS => Some(Purpose::Delete),
+        _ => None,
+    }
+}
+
+/// The operation a SOAP request names (its Body's first element), read no
+/// further than needed; `None` when the request is not a readable envelope.
+pub fn operation_of(body: &[u8]) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(body);
+    let mut depth = 0usize;
+    let mut in_body = false;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(start) | Event::Empty(start) if in_body => {
+                return Some(String::from_utf8_lossy(start.local_name().as_ref()).into_owned());
+            }
+            Event::Start(start) => {
+                depth += 1;
+                in_body = depth == 2 && start.local_name().as_ref() == b"Body";
+                if depth > 2 {
+                    return None;
+                }
+            }
+            Event::End(_) => depth = depth.checked_sub(1)?,
+            Event::DocType(_) | Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+/// The orders of an `orders` wrapper, or the operation's own `order` children.
+fn order_elements(operation: &xml::Element) -> Vec<&xml::Element> {
+    operation
+        .children
+        .iter()
+        .flat_map(|child| if child.name == "orders" { child.children.iter().collect::<Vec<_>>() } else { vec![child] })
+        .collect()
+}
+
+fn refusal(violation: Violation) -> ItemError {
+    ItemError { code: violation.rule.code(), field: Some(violation.field), message: violation.message }
+}
+
+/// The event of a deletion: keyed by the order so a repeat is recognised.
+fn deletion(identifier: &str, context: &Context) -> EventMeta {
+    EventMeta {
+        occurred_at: Some(context.now),
+        event_id: Some(format!("{NAME}:delete:{identifier}")),
+        comment: Some("deleted in TOTVS TRE (deleteOrders)".to_owned()),
+        source: NAME.to_owned(),
+        ..EventMeta::default()
+    }
+}
+
+/// The order's details in Rastro's words. R2 fields Rastro has no column for
+/// are kept as attributes under their R2 names, so nothing sent is lost.
+pub fn new_order(order: R2Order, purpose: Purpose) -> NewOrder {
+    let mut attributes = order.attributes;
+    let mut keep = |name: &str, value: Option<String>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            attributes.push((name.to_owned(), value));
+        }
+    };
+    keep("regionSourceId", order.region_source_id);
+    keep("shipperId", order.shipper_id);
+    keep("orderTypeSourceId", order.order_type_source_id);
+    keep("orderSubTypeSourceId", order.order_sub_type_source_id);
+    keep("integrationDataSource", order.integration_data_source);
+    keep("modal", order.modal.map(|m| m.to_string()));
+    keep("passingHubUsageType", order.passing_hub_usage.map(|h| h.as_str().to_owned()));
+    keep("possiblePassingHubsIds", Some(order.possible_passing_hubs.join(",")));
+    keep("destinationHubUsageType", order.destination_hub_usage.map(|h| h.as_str().to_owned()));
+    keep("possibleDestinationHubsIds", Some(order.possible_destination_hubs.join(",")));
+    keep("allowedVehicleIds", Some(order.allowed_vehicles.join(",")));
+    keep("forbiddenVehicleIds", Some(order.forbidden_vehicles.join(",")));
+    keep("deliveryExclusivity", order.delivery_exclusivity.map(|b| b.to_string()));
+    keep("billingLimit", order.billing_limit.map(|d| d.to_rfc3339()));
+    keep("erpCreationDt", order.erp_creation.map(|d| d.to_rfc3339()));
+    attributes.extend(order.auxiliary);
+    // On creation an alternative address makes `destinationId` a dummy.
+    let dummy = purpose == Purpose::Create && order.address.is_some();
+    NewOrder {
+        source_id: order.identifier.clone(),
+        code: order.code.unwrap_or_else(|| order.identifier.clone()),
+        destination_source_id: if dummy { None } else { order.destination_id },
+        address: order.address.map(|a| Address {
+            street: a.street,
+            number: a.number,
+            complement: a.complement,
+            district: a.district,
+            city: a.city,
+            state: a.state,
+            country: a.country,
+            zip_code: a.zip_code,
+            latitude: a.latitude,
+            longitude: a.longitude,
+        }),
+        pickup_start: order.pickup_start,
+        pickup_end: order.pickup_end,
+        delivery_start: order.delivery_start,
+        delivery_end: order.delivery_end,
+        priority: order.priority,
+        incoterm: order.incoterm,
+        reference: order.reference,
+        observations: order.observations,
+        items: order.items.into_iter().map(new_item).collect(),
+        classifications: order.classifications,
+        attributes,
+        ..NewOrder::default()
+    }
+}
+
+/// A decimal amount in cents, rounded half up at the third decimal, without
+/// passing through a float.
+pub fn cents(text: &str) -> Option<i64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let mut digits = fraction.chars();
+    let kept: String = digits.by_ref().take(2).collect();
+    let round_up = digits.next().is_some_and(|d| d >= '5');
+    let exact = domain::money::parse_cents(&format!("{whole}.{kept}"))?;
+    exact.checked_add(i64::from(round_up))
+}
+
+/// An item in Rastro's words: `price` is the value of all its units, so the
+/// unit price is `price / quantity`, in whole cents.
+fn new_item(item: R2Item) -> NewItem {
+    let total = item.price.as_deref().and_then(cents).unwrap_or(0);
+    NewItem {
+        name: item.product_id.clone(),
+        source_id: item.source_id,
+        product_id: item.product_id,
+        quantity: item.quantity,
+        unit_price_cents: (total as f64 / item.quantity).round() as i64,
+        height: item.height,
+        length: item.length,
+        width: item.width,
+        weight: item.weight,
+        origin_locality_id: None,
+        origin_source_id: Some(item.origin_id),
+    }
+}
+
+impl TotvsR2 {
+    /// Reads one call into records: one per order, refused with its
+    /// violations or carrying its commands.
+    pub fn records(&self, operation: &str, body: &[u8], context: &Context) -> Result<Vec<Record>, WireError> {
+        // The envelope first: a hostile document is refused as such, whatever
+        // operation it names.
+        let envelope = xml::read_envelope(body)?;
+        let named = envelope.operation.name.as_str();
+        let purpose = purpose_of(named).filter(|_| named == operation).ok_or_else(|| WireError::unknown_operation(named))?;
+        let elements = order_elements(&envelope.operation);
+        if elements.is_empty() {
+            return Err(WireError::malformed(format!("{operation} carries no order")));
+        }
+        if elements.len() > MAX_ORDERS {
+            return Err(WireError { code: "TOO_LARGE", message: format!("{} orders in one call; at most {MAX_ORDERS}", elements.len()) });
+        }
+        let mut seen = HashSet::new();
+        let mut records = Vec::with_capacity(elements.len());
+        for element in elements {
+            if element.name != "order" {
+                let identifier = identifier_of(element);
+                let wrong = Violation::new(Rule::UnknownField, element.name.clone(), format!("is not an order of {operation}"));
+                records.push(Record::refused(identifier, vec![refusal(wrong)]));
+                continue;
+            }
+            let (order, mut violations) = read_order(element, purpose);
+            if !order.identifier.is_empty() && !seen.insert(order.identifier.clone()) {
+                violations.push(Violation::new(Rule::RepeatedInCall, "identifier", format!("{:?} appears twice in this call", order.identifier)));
+            }
+            if !violations.is_empty() {
+                // Answered under the identifier as sent, even one too long.
+                records.push(Record::refused(identifier_of(element), violations.into_iter().map(refusal).collect()));
+                continue;
+            }
+            let identifier = order.identifier.clone();
+            let command = match purpose {
+                Purpose::Create => Command::Create(new_order(order, purpose)),
+                Purpose::Update => Command::Replace(new_order(order, purpose)),
+                Purpose::Delete => Command::Delete(deletion(&identifier, context)),
+            };
+            records.push(Record::new(identifier, vec![command]));
+        }
+        Ok(records)
+    }
+}
+
+/// The rule a failure reported by the pipeline broke, from its code and field.
+fn rule_of(operation: &str, error: &ItemError) -> Option<Rule> {
+    let field = error.field.as_deref().unwrap_or_default();
+    Some(match error.code {
+        "CONFLICT" if operation == CREATE_ORDERS => Rule::Exists,
+        "NOT_FOUND" => Rule::NotFound,
+        "VALIDATION" if field.starts_with("destination") => Rule::Destination,
+        "VALIDATION" if field.ends_with("originLocalityId") || field.ends_with("originId") => Rule::Origin,
+        "VALIDATION" if field.ends_with("sourceId") && field.starts_with("items") => Rule::ItemTaken,
+        "VALIDATION" if field == "status" => Rule::NotAllowed,
+        _ => return None,
+    })
+}
+
+/// What one record's report means to the caller.
+fn result_of(operation: &str, item: &ItemReport) -> OrderResult {
+    let identifier = item.source_id.clone();
+    match (&item.outcome, &item.error) {
+        (ItemOutcome::Applied, _) => OrderResult { identifier, success: true, codes: vec![], message: None },
+        (ItemOutcome::Skipped, _) if operation == DELETE_ORDERS => OrderResult {
+            identifier,
+            success: false,
+            codes: vec![Rule::AlreadyDeleted.code().to_owned()],
+            message: Some(format!("identifier: {:?} was already deleted", item.source_id)),
+        },
+        (ItemOutcome::Skipped, _) => OrderResult { identifier, success: true, codes: vec![], message: item.notes.first().cloned() },
+        (ItemOutcome::Failed, error) => {
+            let codes = if item.refusals.is_empty() {
+                let code = error.as_ref().map(|e| rule_of(operation, e).map_or(e.code, Rule::code)).unwrap_or("R2_ERROR");
+                vec![code.to_owned()]
+            } else {
+                let mut codes: Vec<String> = item.refusals.iter().map(|r| r.code.to_owned()).collect();
+                codes.dedup();
+                codes
+            };
+            OrderResult { identifier, success: false, codes, message: error.as_ref().map(|e| e.message.clone()) }
+        }
+    }
+}
+
+impl Adapter for TotvsR2 {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn parse(&self, operation: &str, body: &[u8], context: &Context) -> Result<Batch, WireError> {
+        Ok(Batch { records: self.records(operation, body, context)? })
+    }
+
+    fn render(&self, operation: &str, report: &Report) -> Vec<u8> {
+        let results: Vec<OrderResult> = report.items.iter().map(|item| result_of(operation, item)).collect();
+        answer::orders_response(&self.namespace, operation, &results)
+    }
+
+    fn render_rejection(&self, _operation: &str, error: &WireError) -> Vec<u8> {
+        answer::fault(&self.namespace, error)
+    }
+}

@@ -1,0 +1,105 @@
+//! What orders become: the commands of a valid call, field by field.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use adapter_totvs_r2::{cents, TotvsR2, CREATE_ORDERS, DELETE_ORDERS, UPDATE_ORDERS};
+use chrono::{TimeZone, Utc};
+use domain::ingest::{Command, Context, Record};
+use entities::{Incoterm, OrderStatus};
+
+fn context() -> Context {
+    Context { now: Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).unwrap() }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn records(operation: &str, body: &[u8]) -> Vec<Record> {
+    TotvsR2::default().records(operation, body, &context()).unwrap()
+}
+
+fn attribute<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn a_create_carries_every_field_rastro_keeps() {
+    let records = records(CREATE_ORDERS, &fixture("create-two-orders.xml"));
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r.refusals.is_empty()), "{records:?}");
+    let [Command::Create(first)] = records[0].commands.as_slice() else { panic!("{:?}", records[0].commands) };
+    assert_eq!(records[0].source_id, "PED-1001");
+    assert_eq!(first.source_id, "PED-1001");
+    assert_eq!(first.code, "Pedido 1001");
+    assert_eq!(first.status, None::<OrderStatus>);
+    assert_eq!(first.destination_source_id.as_deref(), Some("CLI-77"));
+    assert!(first.address.is_none());
+    assert_eq!(first.priority, Some(5));
+    assert_eq!(first.incoterm, Some(Incoterm::Cif));
+    assert_eq!(first.pickup_start, Some(Utc.with_ymd_and_hms(2026, 12, 7, 3, 1, 0).unwrap()));
+    // Without an offset: Brasília time.
+    assert_eq!(first.delivery_end, Some(Utc.with_ymd_and_hms(2026, 12, 10, 2, 59, 0).unwrap()));
+    assert_eq!(first.reference.as_deref(), Some("NF 123"));
+    assert_eq!(first.classifications, vec![("CANAL".to_owned(), "B2B".to_owned())]);
+    for (key, value) in [
+        ("vendedor", "Ana"),
+        ("regionSourceId", "SP"),
+        ("shipperId", "ACME"),
+        ("orderTypeSourceId", "VENDA"),
+        ("integrationDataSource", "PROTHEUS"),
+        ("passingHubUsageType", "OPTIONAL"),
+        ("possiblePassingHubsIds", "HUB-1,HUB-2"),
+        ("deliveryExclusivity", "false"),
+        ("auxiliary1", "legado"),
+    ] {
+        assert_eq!(attribute(&first.attributes, key), Some(value), "{key}");
+    }
+    assert_eq!(first.items.len(), 2);
+    let line = &first.items[0];
+    assert_eq!((line.source_id.as_str(), line.product_id.as_str()), ("PED-1001-1", "SKU-9"));
+    assert_eq!(line.origin_source_id.as_deref(), Some("CD-01"));
+    // 459.90 for 3 units.
+    assert_eq!(line.unit_price_cents, 15_330);
+    assert_eq!((line.height, line.length, line.width, line.weight), (Some(0.3), Some(0.4), Some(0.2), Some(2.5)));
+    assert_eq!(first.items[1].quantity, 12.5);
+
+    let [Command::Create(second)] = records[1].commands.as_slice() else { panic!() };
+    // An alternative address on creation makes the destination a dummy.
+    assert_eq!(second.destination_source_id, None);
+    let address = second.address.as_ref().unwrap();
+    assert_eq!((address.city.as_deref(), address.state.as_deref(), address.country.as_deref()), (Some("Campinas"), Some("SP"), Some("BR")));
+    assert_eq!((address.latitude, address.longitude), (Some(-22.9), Some(-47.06)));
+    assert_eq!(second.items[0].unit_price_cents, 2_500);
+}
+
+#[test]
+fn an_update_replaces_and_keeps_its_destination_and_a_delete_is_keyed() {
+    let body = String::from_utf8(fixture("create-two-orders.xml")).unwrap().replace("createOrders", "updateOrders");
+    let updates = records(UPDATE_ORDERS, body.as_bytes());
+    let [Command::Replace(second)] = updates[1].commands.as_slice() else { panic!("{:?}", updates[1].commands) };
+    // On update the destination must be real, even with an alternative address.
+    assert_eq!(second.destination_source_id.as_deref(), Some("DUMMY"));
+
+    let delete = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><deleteOrders><order><identifier>PED-1</identifier></order></deleteOrders></s:Body></s:Envelope>"#;
+    let deletes = records(DELETE_ORDERS, delete.as_bytes());
+    let [Command::Delete(meta)] = deletes[0].commands.as_slice() else { panic!() };
+    assert_eq!(meta.event_id.as_deref(), Some("totvs-r2:delete:PED-1"));
+    assert_eq!(meta.occurred_at, Some(context().now));
+}
+
+#[test]
+fn an_operation_named_in_the_body_must_be_the_one_called() {
+    let error = TotvsR2::default().records(UPDATE_ORDERS, &fixture("create-two-orders.xml"), &context()).unwrap_err();
+    assert_eq!(error.code, "UNKNOWN_OPERATION");
+    assert_eq!(adapter_totvs_r2::operation_of(&fixture("create-two-orders.xml")).as_deref(), Some(CREATE_ORDERS));
+}
+
+#[test]
+fn amounts_are_read_exactly() {
+    assert_eq!(cents("459.90"), Some(45_990));
+    assert_eq!(cents("0.005"), Some(1));
+    assert_eq!(cents("0.004"), Some(0));
+    assert_eq!(cents("12"), Some(1_200));
+    assert_eq!(cents("1e3"), None);
+}
