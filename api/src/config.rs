@@ -167,6 +167,23 @@ impl Default for GraphqlLimits {
     }
 }
 
+/// Bounds of the integration endpoints (SOAP and webhooks), which take bigger
+/// bodies than GraphQL: a batch of orders.
+#[derive(Debug, Clone)]
+pub struct IntegrationLimits {
+    /// Maximum request body size, bytes.
+    pub body_bytes: usize,
+    /// Integration calls parsed and applied at once in this process; a body
+    /// read into a tree costs a few times its size, so this bounds memory.
+    pub concurrent: usize,
+}
+
+impl Default for IntegrationLimits {
+    fn default() -> Self {
+        IntegrationLimits { body_bytes: 16 * 1024 * 1024, concurrent: 4 }
+    }
+}
+
 /// The resolved configuration.
 #[derive(Clone)]
 pub struct Config {
@@ -186,6 +203,8 @@ pub struct Config {
     pub db_max_connections: u32,
     /// GraphQL limits.
     pub limits: GraphqlLimits,
+    /// Integration endpoint limits.
+    pub integrations: IntegrationLimits,
     /// Mail settings.
     pub mail: domain::notifications::MailSettings,
     /// Whether this process runs the mail worker.
@@ -248,6 +267,7 @@ impl Config {
             policy_dir: args.policy_dir.clone(),
             db_max_connections: args.db_max_connections.max(1),
             limits: GraphqlLimits { introspection: args.graphql_introspection, ..GraphqlLimits::default() },
+            integrations: IntegrationLimits::default(),
             mail,
             run_mail_worker: !args.no_mail_worker,
             rates: crate::ratelimit::RateSettings {

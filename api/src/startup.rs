@@ -60,7 +60,9 @@ impl Application {
         limits.spawn_housekeeping(std::time::Duration::from_secs(60));
         let schema = graphql::builder(&config.limits).data(ctx.clone()).data(limits.clone()).finish();
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
-        let state = AppState { ctx, schema, metrics, config: Arc::new(config), limits, sockets: Arc::default() };
+        let integration_slots =
+            crate::routes::integrations::IntegrationSlots(Arc::new(tokio::sync::Semaphore::new(config.integrations.concurrent.max(1))));
+        let state = AppState { ctx, schema, metrics, config: Arc::new(config), limits, sockets: Arc::default(), integration_slots };
         Ok(Application { listener, state })
     }
 

@@ -19,4 +19,6 @@ pub struct AppState {
     pub limits: Arc<crate::ratelimit::Limits>,
     /// Open WebSockets per user in this process (the per-user cap).
     pub sockets: Arc<SocketCounts>,
+    /// Integration calls at work in this process (the concurrency cap).
+    pub integration_slots: crate::routes::integrations::IntegrationSlots,
 }

@@ -257,6 +257,8 @@ async fn erase_orders(
             .col_expr(order::Column::Observations, none())
             .col_expr(order::Column::InvoiceKey, none())
             .col_expr(order::Column::InvoiceUrl, none())
+            // A digest of the order as sent could confirm a guess of its content.
+            .col_expr(order::Column::SourceDigest, none())
             .col_expr(order::Column::AnonymizedAt, Expr::value(Some(now)))
             .col_expr(order::Column::UpdatedAt, Expr::value(now))
             .filter(order::Column::CompanyId.eq(company_id))

@@ -55,6 +55,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When its personal data was erased (LGPD); it is read-only from then on.
     pub anonymized_at: Option<DateTimeUtc>,
+    /// Digest of the order as its source last sent it whole (see
+    /// `domain::ingest::Command::Create`); erased with the order's personal data.
+    pub source_digest: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

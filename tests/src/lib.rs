@@ -102,6 +102,7 @@ pub fn test_config(database_url: String) -> Config {
             ws_recheck: Duration::from_millis(200),
             ..GraphqlLimits::default()
         },
+        integrations: api::config::IntegrationLimits::default(),
         // Every test talks from 127.0.0.1; the rate-limit tests set their own.
         rates: api::ratelimit::RateSettings {
             requests_per_ip: api::ratelimit::Rate::new(1_000_000, 100_000),
@@ -412,6 +413,8 @@ pub struct Tenant {
     pub origin: String,
     /// A destination locality whose responsible person is `customer@<identifier>.test`.
     pub destination: String,
+    /// The company's integration token.
+    pub integration_token: String,
 }
 
 impl Tenant {
@@ -424,12 +427,12 @@ impl Tenant {
 impl TestApp {
     /// Creates a company with a staff login and two localities.
     pub async fn tenant(&self, admin: &str, identifier: &str) -> Tenant {
-        let (id, _) = self.create_company(admin, identifier).await;
+        let (id, integration_token) = self.create_company(admin, identifier).await;
         let (staff, _) = self.company_user(admin, &id, identifier, &format!("staff@{identifier}.test")).await;
         let origin = self.create_locality(&staff, "CD-1", "ORIGIN", None).await;
         let customer = format!("customer@{identifier}.test");
         let destination = self.create_locality(&staff, "STORE-1", "DESTINATION", Some(&customer)).await;
-        Tenant { id, identifier: identifier.to_owned(), staff, origin, destination }
+        Tenant { id, identifier: identifier.to_owned(), staff, origin, destination, integration_token }
     }
 }
 

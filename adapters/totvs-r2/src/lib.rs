@@ -48,6 +48,14 @@ pub const UPDATE_ORDERS: &str = "updateOrders";
 /// `deleteOrders`.
 pub const DELETE_ORDERS: &str = "deleteOrders";
 
+/// The service description: the WSDL with its XSD types, its messages in
+/// `namespace` and its endpoint at `location`.
+pub fn wsdl(namespace: &str, location: &str) -> String {
+    include_str!("../wsdl/OrderAcquisitionService.wsdl")
+        .replace("{namespace}", &quick_xml::escape::escape(namespace))
+        .replace("{location}", &quick_xml::escape::escape(location))
+}
+
 /// Most orders one call may carry.
 pub const MAX_ORDERS: usize = 5_000;
 
@@ -73,30 +81,53 @@ fn purpose_of(operation: &str) -> Option<Purpose> {
     }
 }
 
-/// The operation a SOAP request names (its Body's first element), read no
-/// further than needed; `None` when the request is not a readable envelope.
-pub fn operation_of(body: &[u8]) -> Option<String> {
+/// What a request says before its arguments: the operation (the Body's
+/// first element) and a WS-Security `UsernameToken` password, if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preamble {
+    /// The operation's local name.
+    pub operation: Option<String>,
+    /// `Security/UsernameToken/Password` of the SOAP header.
+    pub password: Option<String>,
+}
+
+/// Reads a request up to its operation element and no further, so the
+/// caller can authenticate and name the run before the body is parsed.
+/// Anything unreadable ends the scan; the parse reports it properly.
+pub fn preamble(body: &[u8]) -> Preamble {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(body);
-    let mut depth = 0usize;
-    let mut in_body = false;
+    let mut path: Vec<Vec<u8>> = Vec::new();
+    let mut found = Preamble::default();
     loop {
-        match reader.read_event().ok()? {
-            Event::Start(start) | Event::Empty(start) if in_body => {
-                return Some(String::from_utf8_lossy(start.local_name().as_ref()).into_owned());
+        let Ok(event) = reader.read_event() else { return found };
+        match event {
+            Event::Start(start) | Event::Empty(start) if path.len() == 2 && path[1] == b"Body" => {
+                found.operation = Some(String::from_utf8_lossy(start.local_name().as_ref()).into_owned());
+                return found;
             }
             Event::Start(start) => {
-                depth += 1;
-                in_body = depth == 2 && start.local_name().as_ref() == b"Body";
-                if depth > 2 {
-                    return None;
+                path.push(start.local_name().as_ref().to_vec());
+                if path.len() > xml::MAX_DEPTH {
+                    return found;
                 }
             }
-            Event::End(_) => depth = depth.checked_sub(1)?,
-            Event::DocType(_) | Event::Eof => return None,
+            Event::End(_) => {
+                path.pop();
+            }
+            Event::Text(text) if path.ends_with(&[b"UsernameToken".to_vec(), b"Password".to_vec()]) && path.get(1).is_some_and(|p| p == b"Header") => {
+                let password = text.xml_content().map(|t| t.trim().to_owned()).unwrap_or_default();
+                found.password = Some(password).filter(|p| !p.is_empty());
+            }
+            Event::DocType(_) | Event::Eof => return found,
             _ => {}
         }
     }
+}
+
+/// The operation a SOAP request names; see [`preamble`].
+pub fn operation_of(body: &[u8]) -> Option<String> {
+    preamble(body).operation
 }
 
 /// The orders of an `orders` wrapper, or the operation's own `order` children.
@@ -246,9 +277,14 @@ impl TotvsR2 {
                 continue;
             }
             let identifier = order.identifier.clone();
+            let whole = |order| NewOrder {
+                source_digest: Some(element.digest()),
+                item_ids_unique_in_company: true,
+                ..new_order(order, purpose)
+            };
             let command = match purpose {
-                Purpose::Create => Command::Create(new_order(order, purpose)),
-                Purpose::Update => Command::Replace(new_order(order, purpose)),
+                Purpose::Create => Command::Create(whole(order)),
+                Purpose::Update => Command::Replace(whole(order)),
                 Purpose::Delete => Command::Delete(deletion(&identifier, context)),
             };
             records.push(Record::new(identifier, vec![command]));

@@ -48,6 +48,26 @@ impl Element {
     pub fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
     }
+
+    /// A digest of the element's content (names, trimmed texts, nesting),
+    /// whatever its prefixes, namespaces and whitespace between elements: two
+    /// sendings of one order have the same digest.
+    pub fn digest(&self) -> String {
+        use sha2::Digest as _;
+        fn feed(element: &Element, hasher: &mut sha2::Sha256) {
+            hasher.update(element.name.as_bytes());
+            hasher.update([0, u8::from(element.nil)]);
+            hasher.update(element.text.trim().as_bytes());
+            hasher.update([1]);
+            for child in &element.children {
+                feed(child, hasher);
+            }
+            hasher.update([2]);
+        }
+        let mut hasher = sha2::Sha256::new();
+        feed(self, &mut hasher);
+        format!("{:x}", hasher.finalize())
+    }
 }
 
 /// A SOAP 1.1 request, read.

@@ -40,7 +40,10 @@ fn a_create_carries_every_field_rastro_keeps() {
     assert_eq!(first.pickup_start, Some(Utc.with_ymd_and_hms(2026, 12, 7, 3, 1, 0).unwrap()));
     // Without an offset: Brasília time.
     assert_eq!(first.delivery_end, Some(Utc.with_ymd_and_hms(2026, 12, 10, 2, 59, 0).unwrap()));
+    assert_eq!(first.pickup_end, Some(Utc.with_ymd_and_hms(2026, 12, 7, 21, 0, 0).unwrap()));
+    assert_eq!(first.delivery_start, Some(Utc.with_ymd_and_hms(2026, 12, 8, 11, 0, 0).unwrap()));
     assert_eq!(first.reference.as_deref(), Some("NF 123"));
+    assert_eq!(first.observations.as_deref(), Some("Entregar na portaria"));
     assert_eq!(first.classifications, vec![("CANAL".to_owned(), "B2B".to_owned())]);
     for (key, value) in [
         ("vendedor", "Ana"),
@@ -85,6 +88,8 @@ fn an_update_replaces_and_keeps_its_destination_and_a_delete_is_keyed() {
     let deletes = records(DELETE_ORDERS, delete.as_bytes());
     let [Command::Delete(meta)] = deletes[0].commands.as_slice() else { panic!() };
     assert_eq!(meta.event_id.as_deref(), Some("totvs-r2:delete:PED-1"));
+    assert_eq!(meta.source, "totvs-r2");
+    assert_eq!(meta.comment.as_deref(), Some("deleted in TOTVS TRE (deleteOrders)"));
     assert_eq!(meta.occurred_at, Some(context().now));
 }
 
@@ -102,4 +107,33 @@ fn amounts_are_read_exactly() {
     assert_eq!(cents("0.004"), Some(0));
     assert_eq!(cents("12"), Some(1_200));
     assert_eq!(cents("1e3"), None);
+}
+
+#[test]
+fn the_preamble_names_the_operation_and_a_ws_security_password() {
+    let body = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><wsse:UsernameToken><wsse:Username>erp</wsse:Username><wsse:Password Type="PasswordText"> rst_abc </wsse:Password></wsse:UsernameToken></wsse:Security></s:Header><s:Body><o:deleteOrders xmlns:o="urn:x"><o:orders/></o:deleteOrders></s:Body></s:Envelope>"#;
+    let found = adapter_totvs_r2::preamble(body.as_bytes());
+    assert_eq!(found.operation.as_deref(), Some(DELETE_ORDERS));
+    assert_eq!(found.password.as_deref(), Some("rst_abc"));
+    // A password outside the header is no credential.
+    let elsewhere = body.replace("<s:Header>", "<s:Header/><s:Body><x>").replace("</s:Header><s:Body>", "</x>");
+    assert_eq!(adapter_totvs_r2::preamble(elsewhere.as_bytes()).password, None);
+    assert_eq!(adapter_totvs_r2::preamble(b"<!DOCTYPE x><x/>"), adapter_totvs_r2::Preamble::default());
+}
+
+#[test]
+fn the_same_order_sent_twice_has_one_digest() {
+    let first = records(CREATE_ORDERS, &fixture("create-two-orders.xml"));
+    let body = String::from_utf8(fixture("create-two-orders.xml")).unwrap();
+    // Other prefixes, no indentation: the same content.
+    let again = body.replace("ord:", "o:").replace("xmlns:ord", "xmlns:o").replace("\n", "").replace("  ", "");
+    let second = records(CREATE_ORDERS, again.as_bytes());
+    let digest = |r: &Record| match &r.commands[0] {
+        Command::Create(new) => new.source_digest.clone().unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(digest(&first[0]), digest(&second[0]));
+    assert_ne!(digest(&first[0]), digest(&first[1]));
+    let changed = body.replace("<ord:priority>5</ord:priority>", "<ord:priority>6</ord:priority>");
+    assert_ne!(digest(&records(CREATE_ORDERS, changed.as_bytes())[0]), digest(&first[0]));
 }

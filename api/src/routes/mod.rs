@@ -4,6 +4,7 @@ pub mod exports;
 pub mod graphql_http;
 pub mod graphql_ws;
 pub mod health;
+pub mod integrations;
 
 use axum::{
     extract::{DefaultBodyLimit, Request, State},
@@ -34,6 +35,14 @@ pub fn router(state: AppState) -> Router {
             get(exports::order_lines_csv).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)),
         )
         .route("/exports/orders.xml", get(exports::orders_xml).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)))
+        .route(
+            integrations::totvs_r2::PATH,
+            get(integrations::totvs_r2::describe)
+                .post(integrations::totvs_r2::call)
+                // The route bounds its own body, to answer in SOAP.
+                .layer(DefaultBodyLimit::disable())
+                .route_layer(middleware::from_fn_with_state(state.clone(), charge_one)),
+        )
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .layer(DefaultBodyLimit::max(body_limit))

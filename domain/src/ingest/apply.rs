@@ -2,7 +2,7 @@
 //! services GraphQL uses, with its run item written in the same transaction.
 
 use entities::{integration_run_item, order, ItemOutcome, OrderStatus, RunOutcome};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 
 use super::{
     command::{Batch, Command, Record},
@@ -222,7 +222,44 @@ async fn create_record(
         return Err(DomainError::validation(format!("commands[{n}].sourceId"), "differs from the record's source id"));
     }
     resolve_localities(work, actor, &mut new).await?;
+    check_item_ids(work, actor, None, &new).await?;
     create_in(ctx, work, actor, new).await
+}
+
+/// Whether the order was made from content with this digest.
+async fn same_digest(work: &Work, order_id: i32, digest: Option<&str>) -> DomainResult<bool> {
+    let Some(digest) = digest else { return Ok(false) };
+    let stored: Option<Option<String>> = order::Entity::find_by_id(order_id)
+        .select_only()
+        .column(order::Column::SourceDigest)
+        .into_tuple()
+        .one(work.txn())
+        .await?;
+    Ok(stored.flatten().as_deref() == Some(digest))
+}
+
+/// For sources whose item ids are unique across the company's orders:
+/// refuses an item id that a live order other than `this` holds.
+async fn check_item_ids(work: &Work, actor: &Actor, this: Option<i32>, new: &crate::orders::NewOrder) -> DomainResult<()> {
+    if !new.item_ids_unique_in_company || new.items.is_empty() {
+        return Ok(());
+    }
+    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
+    let ids: Vec<&str> = new.items.iter().map(|i| i.source_id.as_str()).collect();
+    let mut taken = entities::order_item::Entity::find()
+        .inner_join(order::Entity)
+        .select_only()
+        .column(entities::order_item::Column::SourceId)
+        .column(order::Column::SourceId)
+        .filter(order::Column::CompanyId.eq(company_id))
+        .filter(order::Column::AnonymizedAt.is_null())
+        .filter(entities::order_item::Column::SourceId.is_in(ids.iter().copied()));
+    if let Some(id) = this {
+        taken = taken.filter(order::Column::Id.ne(id));
+    }
+    let Some((item, owner)) = taken.into_tuple::<(String, String)>().one(work.txn()).await? else { return Ok(()) };
+    let n = ids.iter().position(|i| *i == item).unwrap_or(0);
+    Err(DomainError::validation(format!("items[{n}].sourceId"), format!("{item} is an item of order {owner}")))
 }
 
 /// Turns the destination and the items' origins named by the company's
@@ -295,6 +332,13 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
         }
         let change = match command {
             Command::Create(new) => {
+                if let Some(id) = order_id {
+                    if same_digest(&work, id, new.source_digest.as_deref()).await? {
+                        notes.push("create skipped: the order was created before from identical content".to_owned());
+                        continue;
+                    }
+                    return Err(DomainError::Conflict("an order with this sourceId already exists in the company".into()));
+                }
                 let order = create_record(ctx, &mut work, actor, &source_id, n, new).await?;
                 order_id = Some(order.id);
                 notes.push(created(&order));
@@ -332,7 +376,16 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
             Command::Replace(mut new) => {
                 let id = existing(order_id)?;
                 resolve_localities(&work, actor, &mut new).await?;
+                check_item_ids(&work, actor, Some(id), &new).await?;
+                let digest = new.source_digest.take();
                 update_in(ctx, &mut work, actor, id, new.into()).await?;
+                if digest.is_some() {
+                    order::Entity::update_many()
+                        .col_expr(order::Column::SourceDigest, sea_orm::sea_query::Expr::value(digest))
+                        .filter(order::Column::Id.eq(id))
+                        .exec(work.txn())
+                        .await?;
+                }
                 notes.push("details replaced".to_owned());
                 applied_any = true;
                 continue;

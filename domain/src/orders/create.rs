@@ -116,6 +116,7 @@ pub(crate) async fn create_in(ctx: &Ctx, work: &mut Work, actor: &Actor, input: 
         delivery_end: Set(input.delivery_end),
         priority: Set(priority),
         incoterm: Set(input.incoterm),
+        source_digest: Set(input.source_digest),
         total_cents: Set(total_cents),
         reference: Set(validate::optional_text("reference", input.reference.as_deref(), 500)?),
         observations: Set(validate::optional_text("observations", input.observations.as_deref(), 500)?),

@@ -79,6 +79,13 @@ pub struct NewOrder {
     pub classifications: Vec<(String, String)>,
     /// Attributes (key → value).
     pub attributes: Vec<(String, String)>,
+    /// A digest of the order as its source sent it whole. The ingestion
+    /// pipeline recognises a creation that finds its order made from the
+    /// same digest as a repeat, and skips it instead of refusing it.
+    pub source_digest: Option<String>,
+    /// The source's item ids are unique across the company's live orders
+    /// (TOTVS R2): the pipeline refuses an item id another order holds.
+    pub item_ids_unique_in_company: bool,
 }
 
 /// Changes to an order; `None` leaves a field as it is. Items, classifications

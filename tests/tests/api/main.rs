@@ -29,5 +29,6 @@ mod smtp_secure;
 mod schema;
 mod sessions;
 mod subscriptions;
+mod totvs_r2;
 mod under_attack;
 mod websocket;

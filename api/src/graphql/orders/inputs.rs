@@ -153,6 +153,8 @@ impl CreateOrderInput {
         Ok(orders::NewOrder {
             destination_locality_id: self.destination_locality_id.as_ref().map(|id| parse_id("locality", id)).transpose()?,
             destination_source_id: None,
+            source_digest: None,
+            item_ids_unique_in_company: false,
             items: self.items.into_iter().map(OrderItemInput::into_domain).collect::<Result<_, _>>()?,
             source_id: self.source_id,
             code: self.code,

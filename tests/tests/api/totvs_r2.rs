@@ -1,0 +1,333 @@
+//! TOTVS R2 over SOAP, black-box: the server's SOAP endpoint, the company's
+//! integration token, what each order is answered, what the database holds.
+
+use quick_xml::{events::Event, Reader};
+use serde_json::json;
+use tests::{fingerprint, TestApp, Tenant};
+
+const PATH: &str = "/integrations/totvs-r2/OrderAcquisitionService";
+
+/// One order of the R2 layout; `extra` goes inside the order, `item` is the
+/// item's own fields after the mandatory ones.
+fn order(id: &str, destination: &str, origin: &str, extra: &str, item_id: &str) -> String {
+    format!(
+        "<order><regionSourceId>SP</regionSourceId><identifier>{id}</identifier><code>Pedido {id}</code>\
+         <shipperId>ACME</shipperId><orderTypeSourceId>VENDA</orderTypeSourceId><priority>5</priority>\
+         <pickupStart>2026-12-07T00:01:00.000-03:00</pickupStart><deliveryEnd>2026-12-09T23:59:00.000-03:00</deliveryEnd>\
+         <destinationId>{destination}</destinationId><integrationDataSource>PROTHEUS</integrationDataSource>{extra}\
+         <items><item><orderId>{id}</orderId><sourceId>{item_id}</sourceId><productId>SKU-9</productId><originId>{origin}</originId>\
+         <shipmentUnitWrapperCode>CX</shipmentUnitWrapperCode><price>30.00</price><quantity>3</quantity>\
+         <quantityInShipmentUnits>1</quantityInShipmentUnits></item></items></order>"
+    )
+}
+
+fn envelope(operation: &str, orders: &[String]) -> String {
+    format!(
+        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><ord:{operation} xmlns:ord="http://www.neolog.com.br/cpl/acquisition/order/"><orders>{}</orders></ord:{operation}></soapenv:Body></soapenv:Envelope>"#,
+        orders.concat()
+    )
+}
+
+/// Posts `body` with the token in the `user.token` header.
+async fn soap(app: &TestApp, token: Option<&str>, body: &str) -> (u16, String) {
+    let mut request = app.http.post(format!("{}{PATH}", app.base)).header("content-type", "text/xml; charset=utf-8").body(body.to_owned());
+    if let Some(token) = token {
+        request = request.header("user.token", token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("text/xml; charset=utf-8"));
+    (status, response.text().await.unwrap())
+}
+
+/// Per order: identifier, success, error codes.
+fn results(answer: &str) -> Vec<(String, bool, Vec<String>)> {
+    let mut reader = Reader::from_str(answer);
+    let mut path: Vec<String> = Vec::new();
+    let mut found: Vec<(String, bool, Vec<String>)> = Vec::new();
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(e) => {
+                let name = String::from_utf8(e.local_name().as_ref().to_vec()).unwrap();
+                if name == "result" && path.last().map(String::as_str) == Some("results") {
+                    found.push((String::new(), false, vec![]));
+                }
+                path.push(name);
+            }
+            Event::End(_) => {
+                path.pop();
+            }
+            Event::Text(t) => {
+                let text = t.xml_content().unwrap().into_owned();
+                let in_result = path.iter().any(|p| p == "results");
+                match (in_result, path.last().map(String::as_str), found.last_mut()) {
+                    (true, Some("identifier"), Some(r)) => r.0 = text,
+                    (true, Some("sucess"), Some(r)) => r.1 = text == "true",
+                    (true, Some("value"), Some(r)) => r.2.push(text),
+                    _ => {}
+                }
+            }
+            Event::Eof => return found,
+            _ => {}
+        }
+    }
+}
+
+fn codes_of<'a>(results: &'a [(String, bool, Vec<String>)], id: &str) -> &'a [String] {
+    &results.iter().find(|r| r.0 == id).unwrap_or_else(|| panic!("no result for {id}: {results:?}")).2
+}
+
+async fn orders(app: &TestApp, staff: &str) -> serde_json::Value {
+    let body = app
+        .gql(
+            Some(staff),
+            "{ orders(first: 50) { nodes { sourceId status priority destination { sourceId } address { city } \
+             items { sourceId quantity unitPrice } attributes { key value } } } }",
+            json!({}),
+        )
+        .await;
+    body["data"]["orders"]["nodes"].clone()
+}
+
+async fn runs(app: &TestApp, staff: &str) -> serde_json::Value {
+    let body = app
+        .gql(Some(staff), "{ integrationRuns(first: 50) { nodes { adapter operation outcome received applied failed } } }", json!({}))
+        .await;
+    body["data"]["integrationRuns"]["nodes"].clone()
+}
+
+async fn tenant(app: &TestApp) -> Tenant {
+    let admin = app.admin().await;
+    app.tenant(&admin, "alpha").await
+}
+
+#[tokio::test]
+async fn a_create_call_applies_the_valid_orders_and_answers_each_one() {
+    let app = TestApp::spawn().await;
+    let alpha = tenant(&app).await;
+    app.create_locality(&alpha.staff, "STORE-2", "DESTINATION", None).await;
+    let token = Some(alpha.integration_token.as_str());
+    let address = "<addressCountryAcronym>BR</addressCountryAcronym><addressStateAcronym>SP</addressStateAcronym>\
+                   <addressCity>Campinas</addressCity><addressStreet>Rua das Flores</addressStreet>";
+    let body = envelope(
+        "createOrders",
+        &[
+            order("PED-1", "STORE-1", "CD-1", "", "PED-1-1"),
+            order("PED-2", "STORE-1", "CD-1", "", "PED-2-1").replace("<priority>5</priority>", "<priority>99</priority>"),
+            order("PED-3", "NOWHERE", "CD-1", "", "PED-3-1"),
+            // An origin that is a destination only.
+            order("PED-4", "STORE-1", "STORE-2", "", "PED-4-1"),
+            // The alternative address makes the destination a dummy.
+            order("PED-5", "DUMMY", "CD-1", address, "PED-5-1"),
+        ],
+    );
+    let (status, answer) = soap(&app, token, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let results = results(&answer);
+    assert_eq!(results.iter().map(|r| (r.0.as_str(), r.1)).collect::<Vec<_>>(), [
+        ("PED-1", true),
+        ("PED-2", false),
+        ("PED-3", false),
+        ("PED-4", false),
+        ("PED-5", true)
+    ]);
+    assert_eq!(codes_of(&results, "PED-2"), ["R2_PRIORITY"]);
+    assert_eq!(codes_of(&results, "PED-3"), ["R2_DESTINATION"]);
+    assert_eq!(codes_of(&results, "PED-4"), ["R2_ORIGIN"]);
+    assert!(answer.contains("priority: 99 is not between 0 and 10"), "{answer}");
+    assert!(answer.ends_with("<ns1:sucess>false</ns1:sucess></ns1:result></ns1:createOrdersResponse></soap:Body></soap:Envelope>"));
+
+    let orders = orders(&app, &alpha.staff).await;
+    let mut ids: Vec<&str> = orders.as_array().unwrap().iter().map(|o| o["sourceId"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["PED-1", "PED-5"]);
+    let first = orders.as_array().unwrap().iter().find(|o| o["sourceId"] == "PED-1").unwrap();
+    assert_eq!(first["status"], "RECEIVED");
+    assert_eq!(first["destination"]["sourceId"], "STORE-1");
+    assert_eq!(first["items"], json!([{ "sourceId": "PED-1-1", "quantity": 3.0, "unitPrice": "10.00" }]));
+    assert!(first["attributes"].as_array().unwrap().contains(&json!({ "key": "shipperId", "value": "ACME" })));
+    let fifth = orders.as_array().unwrap().iter().find(|o| o["sourceId"] == "PED-5").unwrap();
+    assert_eq!((fifth["destination"].clone(), fifth["address"]["city"].clone()), (json!(null), json!("Campinas")));
+
+    let runs = runs(&app, &alpha.staff).await;
+    assert_eq!(runs, json!([{ "adapter": "totvs-r2", "operation": "createOrders", "outcome": "PARTIAL", "received": 5, "applied": 2, "failed": 3 }]));
+}
+
+#[tokio::test]
+async fn repeats_updates_and_deletes_are_answered_per_order() {
+    let app = TestApp::spawn().await;
+    let alpha = tenant(&app).await;
+    let token = Some(alpha.integration_token.as_str());
+    let create = envelope("createOrders", &[order("PED-1", "STORE-1", "CD-1", "", "PED-1-1")]);
+    assert!(results(&soap(&app, token, &create).await.1)[0].1);
+
+    // The same call again (a retry after a lost answer): success, no second order.
+    let (_, again) = soap(&app, token, &create.replace("<orders>", "<orders>\n")).await;
+    assert_eq!(results(&again), [("PED-1".to_owned(), true, vec![])]);
+    // Other content under the same identifier is a conflict.
+    let changed = create.replace("<priority>5</priority>", "<priority>6</priority>");
+    assert_eq!(codes_of(&results(&soap(&app, token, &changed).await.1), "PED-1"), ["R2_EXISTS"]);
+    // Item ids are unique across the company's orders.
+    let taken = envelope("createOrders", &[order("PED-2", "STORE-1", "CD-1", "", "PED-1-1")]);
+    assert_eq!(codes_of(&results(&soap(&app, token, &taken).await.1), "PED-2"), ["R2_ITEM_TAKEN"]);
+    assert_eq!(orders(&app, &alpha.staff).await.as_array().unwrap().len(), 1);
+
+    let update = envelope("updateOrders", &[changed_order("PED-1", 7), changed_order("PED-9", 7)]);
+    let (status, answer) = soap(&app, token, &update).await;
+    assert_eq!(status, 200);
+    let updated = results(&answer);
+    assert!(updated[0].1, "{answer}");
+    assert_eq!(codes_of(&updated, "PED-9"), ["R2_NOT_FOUND"]);
+    assert_eq!(orders(&app, &alpha.staff).await[0]["priority"], 7);
+    // After the update, the original creation is other content.
+    assert_eq!(codes_of(&results(&soap(&app, token, &create).await.1), "PED-1"), ["R2_EXISTS"]);
+
+    let delete = |id: &str| {
+        format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><deleteOrders><orders><order><identifier>{id}</identifier></order></orders></deleteOrders></s:Body></s:Envelope>"#
+        )
+    };
+    assert_eq!(results(&soap(&app, token, &delete("PED-1")).await.1), [("PED-1".to_owned(), true, vec![])]);
+    assert_eq!(orders(&app, &alpha.staff).await[0]["status"], "CANCELLED");
+    assert_eq!(codes_of(&results(&soap(&app, token, &delete("PED-1")).await.1), "PED-1"), ["R2_ALREADY_DELETED"]);
+    assert_eq!(codes_of(&results(&soap(&app, token, &delete("PED-404")).await.1), "PED-404"), ["R2_NOT_FOUND"]);
+}
+
+fn changed_order(id: &str, priority: u8) -> String {
+    order(id, "STORE-1", "CD-1", "", &format!("{id}-1")).replace("<priority>5</priority>", &format!("<priority>{priority}</priority>"))
+}
+
+#[tokio::test]
+async fn hostile_calls_get_faults_and_write_nothing_but_their_run() {
+    let app = TestApp::spawn_with(|c| c.integrations.body_bytes = 64 * 1024).await;
+    let alpha = tenant(&app).await;
+    let token = Some(alpha.integration_token.as_str());
+    let valid = envelope("createOrders", &[order("PED-1", "STORE-1", "CD-1", "", "PED-1-1")]);
+
+    // Without a company there is no run to write: nothing changes at all.
+    let before = fingerprint(&app.db, &[]).await;
+    for token in [None, Some("rst_not-a-token"), Some("")] {
+        let (status, answer) = soap(&app, token, &valid).await;
+        assert_eq!(status, 401, "{answer}");
+        assert!(answer.contains("<faultcode>soap:Client</faultcode>") && answer.contains("<r2:code>UNAUTHENTICATED</r2:code>"), "{answer}");
+    }
+    let huge = envelope("createOrders", &vec![order("PED-1", "STORE-1", "CD-1", "", "PED-1-1"); 200]);
+    let (status, answer) = soap(&app, token, &huge).await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer.contains("<r2:code>TOO_LARGE</r2:code>"), "{answer}");
+    assert_eq!(fingerprint(&app.db, &[]).await, before);
+
+    let bomb = format!(
+        r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>{}"#,
+        valid.replace("PED-1</identifier>", "&b;</identifier>")
+    );
+    let soap12 = valid.replace("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope");
+    let deep = valid.replace("<orders>", &format!("<orders>{}", "<x>".repeat(5_000))).replace("</orders>", &format!("{}</orders>", "</x>".repeat(5_000)));
+    let broken = valid.replace("</identifier>", "</identifer>");
+    let unknown = valid.replace("createOrders", "dropOrders");
+    let cases = [
+        (bomb, "soap:Client", "DOCTYPE"),
+        (soap12, "soap:VersionMismatch", "VERSION_MISMATCH"),
+        (deep, "soap:Client", "TOO_DEEP"),
+        (broken, "soap:Client", "MALFORMED"),
+        (unknown, "soap:Client", "UNKNOWN_OPERATION"),
+    ];
+    for (body, faultcode, code) in &cases {
+        let (status, answer) = soap(&app, token, body).await;
+        assert_eq!(status, 500, "{code}: {answer}");
+        assert!(answer.contains(&format!("<faultcode>{faultcode}</faultcode>")), "{code}: {answer}");
+        assert!(answer.contains(&format!("<r2:code>{code}</r2:code>")), "{code}: {answer}");
+    }
+    // Each refused call is a run, and nothing else was written.
+    assert_eq!(fingerprint(&app.db, &["integration_runs"]).await, fingerprint_without_runs(&before));
+    let runs = runs(&app, &alpha.staff).await;
+    assert_eq!(runs.as_array().unwrap().len(), cases.len(), "{runs}");
+    assert!(runs.as_array().unwrap().iter().all(|r| r["outcome"] == "REJECTED" && r["adapter"] == "totvs-r2"), "{runs}");
+    // The server is still there, and a valid call goes through.
+    let (status, answer) = soap(&app, token, &valid).await;
+    assert_eq!((status, results(&answer)), (200, vec![("PED-1".to_owned(), true, vec![])]));
+}
+
+fn fingerprint_without_runs(all: &[(String, String)]) -> Vec<(String, String)> {
+    all.iter().filter(|(table, _)| table != "integration_runs").cloned().collect()
+}
+
+#[tokio::test]
+async fn the_wsdl_is_served_and_the_token_may_come_three_ways() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let alpha = app.tenant(&admin, "alpha").await;
+    let beta = app.tenant(&admin, "beta").await;
+
+    let response = app.http.get(format!("{}{PATH}?wsdl", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let wsdl = response.text().await.unwrap();
+    assert!(wsdl.contains(r#"<soap:address location="http://rastro.test/integrations/totvs-r2/OrderAcquisitionService"/>"#));
+    assert!(wsdl.contains(r#"<wsdl:operation name="createOrders">"#) && wsdl.contains(r#"name="deleteOrders""#));
+
+    let create = |id: &str| envelope("createOrders", &[order(id, "STORE-1", "CD-1", "", &format!("{id}-1"))]);
+    let send = |body: String| app.http.post(format!("{}{PATH}", app.base)).header("content-type", "text/xml").body(body);
+    let bearer = send(create("BEARER-1")).header("authorization", format!("Bearer {}", alpha.integration_token)).send().await.unwrap();
+    assert_eq!(bearer.status(), 200);
+    let ws_security = create("WSSE-1").replace(
+        "<soapenv:Body>",
+        &format!(
+            r#"<soapenv:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><wsse:UsernameToken><wsse:Username>erp</wsse:Username><wsse:Password>{}</wsse:Password></wsse:UsernameToken></wsse:Security></soapenv:Header><soapenv:Body>"#,
+            beta.integration_token
+        ),
+    );
+    assert_eq!(send(ws_security).send().await.unwrap().status(), 200);
+    let (status, _) = soap(&app, Some(&alpha.integration_token), &create("HEADER-1")).await;
+    assert_eq!(status, 200);
+
+    // The company is the token's: each sees its own orders only.
+    let ids = |orders: serde_json::Value| {
+        let mut ids: Vec<String> = orders.as_array().unwrap().iter().map(|o| o["sourceId"].as_str().unwrap().to_owned()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(orders(&app, &alpha.staff).await), ["BEARER-1", "HEADER-1"]);
+    assert_eq!(ids(orders(&app, &beta.staff).await), ["WSSE-1"]);
+}
+
+/// zeep, a WSDL-driven client (Python), calls every operation from the WSDL
+/// the server serves; `.ci/run` installs it and sets `RASTRO_ZEEP_PYTHON`.
+#[tokio::test]
+#[cfg_attr(not(zeep_tests), ignore = "needs zeep: .ci/run installs it and sets RASTRO_ZEEP_PYTHON")]
+async fn a_wsdl_driven_client_calls_every_operation() {
+    let app = TestApp::spawn().await;
+    let alpha = tenant(&app).await;
+    let python = std::env::var("RASTRO_ZEEP_PYTHON").expect("RASTRO_ZEEP_PYTHON names a Python with zeep");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/interop/zeep_r2.py");
+    let endpoint = format!("{}{PATH}", app.base);
+    let output = tokio::process::Command::new(python)
+        .args([script, &format!("{endpoint}?wsdl"), &endpoint, &alpha.integration_token, "STORE-1", "CD-1"])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "zeep failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    let calls: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let summary = |call: &serde_json::Value| {
+        call["results"].as_array().unwrap().iter().map(|r| (r["identifier"].as_str().unwrap().to_owned(), r["sucess"].as_bool().unwrap(), r["codes"].clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(calls[0]["call"], "createOrders");
+    assert_eq!(calls[0]["sucess"], false);
+    assert_eq!(summary(&calls[0]), [
+        ("Z-1".to_owned(), true, json!([])),
+        ("Z-2".to_owned(), true, json!([])),
+        ("Z-3".to_owned(), false, json!(["R2_DESTINATION"]))
+    ]);
+    assert_eq!((calls[1]["call"].clone(), calls[1]["sucess"].clone()), (json!("updateOrders"), json!(true)));
+    assert_eq!(summary(&calls[2]), [("Z-2".to_owned(), true, json!([])), ("Z-404".to_owned(), false, json!(["R2_NOT_FOUND"]))]);
+
+    let orders = orders(&app, &alpha.staff).await;
+    let state = |id: &str| {
+        let order = orders.as_array().unwrap().iter().find(|o| o["sourceId"] == id).unwrap();
+        (order["status"].as_str().unwrap().to_owned(), order["priority"].as_i64().unwrap())
+    };
+    assert_eq!(state("Z-1"), ("RECEIVED".to_owned(), 7));
+    assert_eq!(state("Z-2"), ("CANCELLED".to_owned(), 5));
+    assert_eq!(orders.as_array().unwrap().len(), 2);
+}
