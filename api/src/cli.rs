@@ -37,9 +37,11 @@ enum Command {
     /// Migrate, load demo data (once), print the demo logins, and serve.
     Demo,
     /// Import orders from files through the ingestion pipeline, as the
-    /// company's integration: each file is one integration run. Files are
-    /// order-lines CSV (see `adapters/rastro-csv`), e.g. from another Rastro's
-    /// `/exports/order-lines.csv`; importing the same file again changes nothing.
+    /// company's integration: each file is one integration run. With
+    /// `rastro-csv` (the default) files are order-lines CSV, e.g. from another
+    /// Rastro's `/exports/order-lines.csv`, and importing the same file again
+    /// changes nothing; with another adapter each file is one saved request
+    /// of its protocol (a `totvs-r2` SOAP envelope).
     Import {
         /// The company's identifier.
         #[arg(long)]
@@ -89,7 +91,7 @@ impl Cli {
             Command::Import { company, adapter, files } => {
                 let config = Config::from_args(&self.server).await?;
                 let ctx = domain_ctx(&config, open_database(&config).await?).await?;
-                import(&ctx, &company, &adapter, &files).await
+                import(&ctx, &company, &adapter, &files, config.integrations.body_bytes).await
             }
             Command::Demo => {
                 let config = Config::from_args(&self.server).await?;
@@ -102,7 +104,7 @@ impl Cli {
     }
 }
 
-async fn import(ctx: &domain::Ctx, company: &str, adapter: &str, files: &[PathBuf]) -> anyhow::Result<()> {
+async fn import(ctx: &domain::Ctx, company: &str, adapter: &str, files: &[PathBuf], limit: usize) -> anyhow::Result<()> {
     let system = domain::Actor::system("import command");
     let company = domain::companies::by_identifier(ctx, &system, company).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let adapters = crate::adapters::all();
@@ -113,7 +115,11 @@ async fn import(ctx: &domain::Ctx, company: &str, adapter: &str, files: &[PathBu
     let mut failed = 0;
     for file in files {
         let bar = crate::import::progress_bar(&file.display().to_string());
-        let summary = crate::import::import_csv(ctx, company.id, *adapter, file, &bar).await?;
+        let summary = if adapter.name() == adapter_rastro_csv::NAME {
+            crate::import::import_csv(ctx, company.id, *adapter, file, &bar).await?
+        } else {
+            crate::import::import_request(ctx, company.id, *adapter, file, limit, &bar).await?
+        };
         println!("{}: {summary}", file.display());
         failed += summary.report.failed + usize::from(summary.error.is_some());
     }

@@ -136,6 +136,34 @@ pub async fn import_csv(ctx: &Ctx, company_id: i32, adapter: &dyn Adapter, path:
     Ok(Summary { run_id: run.id, report, error: stopped, elapsed: started.elapsed() })
 }
 
+/// Imports a file that is one whole request of the adapter's protocol (a
+/// saved SOAP envelope), through the same path as a call to its route.
+pub async fn import_request(
+    ctx: &Ctx,
+    company_id: i32,
+    adapter: &dyn Adapter,
+    path: &Path,
+    limit: usize,
+    progress: &ProgressBar,
+) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let total = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
+    progress.set_length(total);
+    if total > limit as u64 {
+        anyhow::bail!("{} is {total} bytes, more than the {limit} one request may have", path.display());
+    }
+    let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let operation = adapter.operation_of(&body).unwrap_or_else(|| "import".to_owned());
+    let answer = ingest::handle(ctx, company_id, adapter, &operation, &body, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    progress.set_position(total);
+    progress.finish_and_clear();
+    let (report, error) = match answer.handled {
+        ingest::Handled::Applied(report) => (report, None),
+        ingest::Handled::Rejected(error) => (Report { run_id: answer.run_id, ..Report::default() }, Some(error.to_string())),
+    };
+    Ok(Summary { run_id: answer.run_id, report, error, elapsed: started.elapsed() })
+}
+
 /// A progress bar for one file on standard error (hidden when it is not a terminal).
 pub fn progress_bar(name: &str) -> ProgressBar {
     let bar = ProgressBar::new(0);

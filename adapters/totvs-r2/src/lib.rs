@@ -17,6 +17,7 @@ pub mod answer;
 pub mod fields;
 pub mod order;
 pub mod rules;
+pub mod trip;
 pub mod xml;
 
 use std::collections::HashSet;
@@ -250,7 +251,15 @@ impl TotvsR2 {
         // operation it names.
         let envelope = xml::read_envelope(body)?;
         let named = envelope.operation.name.as_str();
-        let purpose = purpose_of(named).filter(|_| named == operation).ok_or_else(|| WireError::unknown_operation(named))?;
+        if named != operation {
+            return Err(WireError::unknown_operation(named));
+        }
+        match named {
+            trip::PUBLISH_RELEASED_TRIP => return trip::released_trip(&envelope.operation, context),
+            trip::PUBLISH_TRACKING_EVENTS => return trip::tracking_events(&envelope.operation),
+            _ => {}
+        }
+        let purpose = purpose_of(named).ok_or_else(|| WireError::unknown_operation(named))?;
         let elements = order_elements(&envelope.operation);
         if elements.is_empty() {
             return Err(WireError::malformed(format!("{operation} carries no order")));
@@ -336,6 +345,10 @@ fn result_of(operation: &str, item: &ItemReport) -> OrderResult {
 impl Adapter for TotvsR2 {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn operation_of(&self, body: &[u8]) -> Option<String> {
+        operation_of(body)
     }
 
     fn parse(&self, operation: &str, body: &[u8], context: &Context) -> Result<Batch, WireError> {

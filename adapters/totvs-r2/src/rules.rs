@@ -79,11 +79,13 @@ pub enum Rule {
     AlreadyDeleted,
     /// The order cannot take this change now (its status forbids it).
     NotAllowed,
+    /// A tracking event's type is not one the service knows.
+    EventType,
 }
 
 impl Rule {
     /// Every rule, in the README's order.
-    pub const ALL: [Rule; 36] = [
+    pub const ALL: [Rule; 37] = [
         Rule::Mandatory,
         Rule::Size,
         Rule::Integer,
@@ -120,6 +122,7 @@ impl Rule {
         Rule::NotFound,
         Rule::AlreadyDeleted,
         Rule::NotAllowed,
+        Rule::EventType,
     ];
 
     /// The stable code in answers and the integrations log (≤ 30 characters,
@@ -162,6 +165,7 @@ impl Rule {
             Rule::NotFound => "R2_NOT_FOUND",
             Rule::AlreadyDeleted => "R2_ALREADY_DELETED",
             Rule::NotAllowed => "R2_NOT_ALLOWED",
+            Rule::EventType => "R2_EVENT_TYPE",
         }
     }
 }

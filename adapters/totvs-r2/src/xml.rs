@@ -22,10 +22,11 @@ pub const SOAP12_ENVELOPE: &str = "http://www.w3.org/2003/05/soap-envelope";
 /// The XML Schema instance namespace (`xsi:nil`).
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
-/// Deepest element nesting read; the deepest the service defines is 9
-/// (`Envelope/Body/createOrders/orders/order/items/item/attributes/attribute/value`
-/// is 10 with the leaf).
-pub const MAX_DEPTH: usize = 16;
+/// Deepest element nesting read. Orders nest 10 deep
+/// (`Envelope/Body/createOrders/orders/order/items/item/attributes/attribute/value`);
+/// TRE's trip publication 16 (`…/stop/subStops/subStop/unloadedShipmentUnits/
+/// shipmentUnit/deliveryUnitList/deliveryUnit/orderSourceId`).
+pub const MAX_DEPTH: usize = 24;
 
 /// Most elements one envelope may hold; bounds the tree whatever the body limit.
 pub const MAX_ELEMENTS: usize = 2_000_000;

@@ -119,6 +119,21 @@ fn the_preamble_names_the_operation_and_a_ws_security_password() {
     let elsewhere = body.replace("<s:Header>", "<s:Header/><s:Body><x>").replace("</s:Header><s:Body>", "</x>");
     assert_eq!(adapter_totvs_r2::preamble(elsewhere.as_bytes()).password, None);
     assert_eq!(adapter_totvs_r2::preamble(b"<!DOCTYPE x><x/>"), adapter_totvs_r2::Preamble::default());
+    // Other header text is no credential either.
+    let other = body.replace("<wsse:UsernameToken>", "<wsse:Nonce>n0nce</wsse:Nonce><wsse:UsernameToken>").replace(" rst_abc ", "");
+    assert_eq!(adapter_totvs_r2::preamble(other.as_bytes()).password, None);
+    // A header as deep as the reader reads still leaves the operation found;
+    // one level deeper and the scan gives up (the parse refuses it).
+    let depth = adapter_totvs_r2::xml::MAX_DEPTH - 2;
+    let deep = |levels: usize| {
+        format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header>{}{}</s:Header><s:Body><createOrders/></s:Body></s:Envelope>"#,
+            "<h>".repeat(levels),
+            "</h>".repeat(levels)
+        )
+    };
+    assert_eq!(adapter_totvs_r2::operation_of(deep(depth).as_bytes()).as_deref(), Some(CREATE_ORDERS));
+    assert_eq!(adapter_totvs_r2::operation_of(deep(depth + 1).as_bytes()), None);
 }
 
 #[test]
@@ -136,4 +151,57 @@ fn the_same_order_sent_twice_has_one_digest() {
     assert_ne!(digest(&first[0]), digest(&first[1]));
     let changed = body.replace("<ord:priority>5</ord:priority>", "<ord:priority>6</ord:priority>");
     assert_ne!(digest(&records(CREATE_ORDERS, changed.as_bytes())[0]), digest(&first[0]));
+}
+
+#[test]
+fn a_released_trip_moves_each_of_its_orders_once_and_records_the_trip() {
+    use adapter_totvs_r2::trip::PUBLISH_RELEASED_TRIP;
+    let moved = records(PUBLISH_RELEASED_TRIP, &fixture("publish-released-trip.xml"));
+    assert_eq!(moved.iter().map(|r| r.source_id.as_str()).collect::<Vec<_>>(), ["PED-1001", "PED-1002"]);
+    let [Command::Annotate(attributes), Command::ChangeStatus { to, meta }] = moved[0].commands.as_slice() else {
+        panic!("{:?}", moved[0].commands)
+    };
+    assert_eq!(*to, OrderStatus::InSeparation);
+    assert_eq!(meta.event_id.as_deref(), Some("totvs-r2:trip:TRIP-9:PED-1001"));
+    assert_eq!(meta.comment.as_deref(), Some("Trip TRIP-9 released, carrier TRANSP-1"));
+    assert_eq!((meta.source.as_str(), meta.occurred_at), ("totvs-r2", Some(context().now)));
+    for (key, value) in [
+        ("tre.tripId", "TRIP-9"),
+        ("tre.carrierId", "TRANSP-1"),
+        ("tre.vehicleId", "VAN-3"),
+        ("tre.vehicleDescription", "Van 3.5t"),
+        ("tre.truckLicensePlate", "ABC1D23"),
+    ] {
+        assert_eq!(attribute(attributes, key), Some(value), "{key}");
+    }
+    // A trip without its identifier: each order is refused, saying why.
+    let body = String::from_utf8(fixture("publish-released-trip.xml")).unwrap().replace("<identifier>TRIP-9</identifier>", "");
+    let refused = records(PUBLISH_RELEASED_TRIP, body.as_bytes());
+    assert_eq!(refused.len(), 2);
+    assert!(refused.iter().all(|r| r.commands.is_empty() && r.refusals[0].code == "R2_MANDATORY"));
+    let empty = body.replace("PED-100", "");
+    let error = TotvsR2::default().records(PUBLISH_RELEASED_TRIP, empty.replace("<orderSourceId>1</orderSourceId>", "").replace("<orderSourceId>2</orderSourceId>", "").as_bytes(), &context());
+    assert_eq!(error.unwrap_err().code, "MALFORMED");
+}
+
+#[test]
+fn tracking_events_move_orders_or_add_an_entry() {
+    use adapter_totvs_r2::trip::PUBLISH_TRACKING_EVENTS;
+    let events = records(PUBLISH_TRACKING_EVENTS, &fixture("rules/valid-tracking-events.xml"));
+    let moves: Vec<(Option<OrderStatus>, Option<String>, Option<String>)> = events
+        .iter()
+        .map(|r| match &r.commands[..] {
+            [Command::ChangeStatus { to, meta }] => (Some(*to), meta.event_id.clone(), meta.comment.clone()),
+            [Command::Track(meta)] => (None, meta.event_id.clone(), meta.comment.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(moves, [
+        (Some(OrderStatus::InTransit), Some("totvs-r2:event:EV-1".into()), Some("Campinas/SP".into())),
+        (None, Some("totvs-r2:event:EV-2".into()), Some("Chegou ao centro de distribuição".into())),
+        (Some(OrderStatus::Delivered), Some("totvs-r2:event:EV-3".into()), None),
+    ]);
+    let [Command::ChangeStatus { meta, .. }] = &events[2].commands[..] else { panic!() };
+    assert_eq!(meta.occurred_at, Some(Utc.with_ymd_and_hms(2026, 12, 8, 18, 0, 0).unwrap()));
+    assert!(events.iter().all(|r| r.source_id == "PED-1"));
 }

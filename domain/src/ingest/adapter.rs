@@ -41,6 +41,12 @@ pub trait Adapter: Send + Sync {
     /// Its name in runs and URLs (`totvs-r2`, `rastro-csv`).
     fn name(&self) -> &'static str;
 
+    /// The operation a saved request names, for protocols that say it in
+    /// the body (SOAP); `None` where the caller must say it.
+    fn operation_of(&self, _body: &[u8]) -> Option<String> {
+        None
+    }
+
     /// Reads a request of `operation`.
     fn parse(&self, operation: &str, body: &[u8], context: &Context) -> Result<Batch, WireError>;
 

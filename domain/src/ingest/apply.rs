@@ -9,7 +9,7 @@ use super::{
     runs::RunHandle,
 };
 use crate::{
-    orders::{create_in, execute_in, update_in, Change, StatusOutcome, Work},
+    orders::{annotate_in, create_in, execute_in, update_in, Change, StatusOutcome, Work},
     Actor, Ctx, DomainError, DomainResult,
 };
 
@@ -387,6 +387,12 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
                         .await?;
                 }
                 notes.push("details replaced".to_owned());
+                applied_any = true;
+                continue;
+            }
+            Command::Annotate(pairs) => {
+                annotate_in(ctx, &mut work, actor, existing(order_id)?, pairs).await?;
+                notes.push("attributes set".to_owned());
                 applied_any = true;
                 continue;
             }

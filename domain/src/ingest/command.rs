@@ -23,6 +23,9 @@ pub enum Command {
     Import(NewOrder),
     /// Change its details.
     Update(OrderPatch),
+    /// Set some of its attributes by key, leaving the others (a trip, a
+    /// vehicle, learnt one fact at a time).
+    Annotate(Vec<(String, String)>),
     /// The source deleted it. The order is cancelled (its history stays, and
     /// customers see why); one already in transit or final cannot be.
     Delete(EventMeta),
@@ -72,6 +75,7 @@ impl Command {
             Command::Replace(_) => "replace",
             Command::Import(_) => "import",
             Command::Update(_) => "update",
+            Command::Annotate(_) => "annotate",
             Command::Delete(_) => "delete",
             Command::ChangeStatus { .. } => "status",
             Command::Hold(_) => "hold",

@@ -187,6 +187,35 @@ pub async fn update(ctx: &Ctx, actor: &Actor, order_id: i32, patch: OrderPatch) 
 }
 
 /// [`update`] inside `work`.
+/// Sets attributes of an order by key, leaving the others as they are: what
+/// a source that learns one fact at a time (a trip, a vehicle) records.
+pub(crate) async fn annotate_in(ctx: &Ctx, work: &mut Work, actor: &Actor, order_id: i32, pairs: Vec<(String, String)>) -> DomainResult<()> {
+    ctx.authz.check(actor, Action::WriteOrders)?;
+    let txn = work.txn();
+    lock_for_write(txn, actor, order_id).await?;
+    let rows = validate_pairs(vec![], pairs)?;
+    let keys: Vec<String> = rows.iter().filter_map(|r| r.key.clone().take()).collect();
+    order_attribute::Entity::delete_many()
+        .filter(order_attribute::Column::OrderId.eq(order_id))
+        .filter(order_attribute::Column::Kind.eq(entities::AttributeKind::Attribute))
+        .filter(order_attribute::Column::Key.is_in(keys))
+        .exec(txn)
+        .await?;
+    if !rows.is_empty() {
+        let rows = rows.into_iter().map(|mut row| {
+            row.order_id = Set(order_id);
+            row
+        });
+        order_attribute::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+    order::Entity::update_many()
+        .col_expr(order::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(order::Column::Id.eq(order_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 pub(crate) async fn update_in(ctx: &Ctx, work: &mut Work, actor: &Actor, order_id: i32, patch: OrderPatch) -> DomainResult<order::Model> {
     ctx.authz.check(actor, Action::WriteOrders)?;
     let txn = work.txn();

@@ -331,3 +331,122 @@ async fn a_wsdl_driven_client_calls_every_operation() {
     assert_eq!(state("Z-2"), ("CANCELLED".to_owned(), 5));
     assert_eq!(orders.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn saved_envelopes_import_through_the_same_path() {
+    let app = TestApp::spawn().await;
+    let alpha = tenant(&app).await;
+    let dir = std::env::temp_dir().join(format!("rastro-r2-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let create = dir.join("create.xml");
+    std::fs::write(&create, envelope("createOrders", &[order("IMP-1", "STORE-1", "CD-1", "", "IMP-1-1"), order("IMP-2", "NOWHERE", "CD-1", "", "IMP-2-1")])).unwrap();
+    let broken = dir.join("broken.xml");
+    std::fs::write(&broken, "<!DOCTYPE x><x/>").unwrap();
+
+    let (status, stdout, stderr) =
+        tests::process::run_command(&app.database_url, &["import", "--company", "alpha", "--adapter", "totvs-r2", create.to_str().unwrap()]).await;
+    // One order failed, so the command says so.
+    assert!(!status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 orders received, 1 applied, 0 skipped, 1 failed"), "{stdout}\n{stderr}");
+    let (status, stdout, _) =
+        tests::process::run_command(&app.database_url, &["import", "--company", "alpha", "--adapter", "totvs-r2", broken.to_str().unwrap()]).await;
+    assert!(!status.success() && stdout.contains("stopped: a DOCTYPE or entity declaration is not accepted"), "{stdout}");
+
+    let orders = orders(&app, &alpha.staff).await;
+    assert_eq!(orders.as_array().unwrap().iter().map(|o| o["sourceId"].as_str().unwrap()).collect::<Vec<_>>(), ["IMP-1"]);
+    let runs = runs(&app, &alpha.staff).await;
+    let mut seen: Vec<(String, String)> =
+        runs.as_array().unwrap().iter().map(|r| (r["operation"].as_str().unwrap().to_owned(), r["outcome"].as_str().unwrap().to_owned())).collect();
+    seen.sort();
+    assert_eq!(seen, [("createOrders".to_owned(), "PARTIAL".to_owned()), ("import".to_owned(), "REJECTED".to_owned())]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn released_trip(trip: &str, orders: &[&str]) -> String {
+    let units: String = orders
+        .iter()
+        .map(|o| format!("<deliveryUnit><identifier>DU-{o}</identifier><orderSourceId>{o}</orderSourceId></deliveryUnit>"))
+        .collect();
+    format!(
+        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><ns1:publishReleasedTrip xmlns:ns1="urn:neolog:cockpit:TripReleaseRequestPublishingService"><messageId>M-{trip}</messageId><tripReleaseRequests><tripReleaseRequest><identifier>{trip}</identifier><carrierId>TRANSP-1</carrierId><vehicleId>VAN-3</vehicleId><truckLicensePlate>ABC1D23</truckLicensePlate><loads><load><stops><stop><subStops><subStop><unloadedShipmentUnits><shipmentUnit><deliveryUnitList>{units}</deliveryUnitList></shipmentUnit></unloadedShipmentUnits></subStop></subStops></stop></stops></load></loads></tripReleaseRequest></tripReleaseRequests></ns1:publishReleasedTrip></soapenv:Body></soapenv:Envelope>"#
+    )
+}
+
+fn tracking(events: &[(&str, &str, &str, &str)]) -> String {
+    let events: String = events
+        .iter()
+        .map(|(id, order, kind, at)| {
+            format!("<event><eventId>{id}</eventId><orderSourceId>{order}</orderSourceId><type>{kind}</type><occurredAt>{at}</occurredAt><location>Campinas/SP</location></event>")
+        })
+        .collect();
+    format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><publishTrackingEvents xmlns="http://www.neolog.com.br/cpl/acquisition/order/"><events>{events}</events></publishTrackingEvents></s:Body></s:Envelope>"#
+    )
+}
+
+/// The seed's story end to end: the company gets its token, its localities
+/// their responsible person; TRE sends the order, then the trip; tracking
+/// follows; the customer gets a mail at each step and reads the history.
+#[tokio::test]
+async fn the_seed_story_from_the_order_to_the_customers_mails() {
+    let smtp = tests::smtp::SmtpServer::start();
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let acme = app.tenant(&admin, "acme").await;
+    crate::notifications::use_smtp(&app, &acme, smtp.port, None).await;
+    let token = Some(acme.integration_token.as_str());
+
+    let (_, created) = soap(&app, token, &envelope("createOrders", &[order("PED-1", "STORE-1", "CD-1", "", "PED-1-1")])).await;
+    assert_eq!(results(&created), [("PED-1".to_owned(), true, vec![])]);
+
+    let (status, released) = soap(&app, token, &released_trip("TRIP-9", &["PED-1", "PED-404"])).await;
+    assert_eq!(status, 200, "{released}");
+    let released = results(&released);
+    assert!(released[0].1, "{released:?}");
+    assert_eq!(codes_of(&released, "PED-404"), ["R2_NOT_FOUND"]);
+    let mails = smtp.wait_for(1, std::time::Duration::from_secs(10)).await;
+    assert_eq!(mails[0].envelope_to, [acme.customer_email()]);
+    assert!(mails[0].subject().ends_with("Em separação"), "{}", mails[0].subject());
+
+    let events = tracking(&[("EV-1", "PED-1", "IN_TRANSIT", "2030-01-01T09:00:00-03:00"), ("EV-2", "PED-1", "DELIVERED", "2030-01-01T15:00:00-03:00")]);
+    // The tracking times are in the future: refused per event, nothing moves.
+    let (_, early) = soap(&app, token, &events).await;
+    assert!(results(&early).iter().all(|r| !r.1), "{early}");
+    let now = chrono::Utc::now();
+    let at = |minutes: i64| (now + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // After the trip's release (stamped when it arrived), within the clock
+    // skew the server allows.
+    let events = tracking(&[("EV-1", "PED-1", "IN_TRANSIT", &at(1)), ("EV-2", "PED-1", "DELIVERED", &at(2))]);
+    let (_, tracked) = soap(&app, token, &events).await;
+    assert!(results(&tracked).iter().all(|r| r.1), "{tracked}");
+    // Sent again (TRE retries): recognised, nothing moves twice.
+    let (_, again) = soap(&app, token, &events).await;
+    assert!(results(&again).iter().all(|r| r.1), "{again}");
+    let mails = smtp.wait_for(3, std::time::Duration::from_secs(10)).await;
+    assert_eq!(mails.len(), 3);
+    assert!(mails[1].subject().ends_with("Em trânsito") && mails[2].subject().ends_with("Pedido entregue"), "{:?}", mails.iter().map(|m| m.subject()).collect::<Vec<_>>());
+
+    let customer = app.customer(&acme.id, "acme", &acme.customer_email()).await;
+    let seen = app
+        .gql(Some(&customer), "{ orders(first: 5) { nodes { code status history { toStatus comment } } } }", json!({}))
+        .await;
+    let order = &seen["data"]["orders"]["nodes"][0];
+    assert_eq!(order["code"], "Pedido PED-1", "{seen}");
+    assert_eq!(order["status"], "DELIVERED");
+    let history: Vec<(String, String)> = order["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["toStatus"].as_str().unwrap().to_owned(), h["comment"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    assert_eq!(history, [
+        ("RECEIVED".to_owned(), String::new()),
+        ("IN_SEPARATION".to_owned(), "Trip TRIP-9 released, carrier TRANSP-1".to_owned()),
+        ("IN_TRANSIT".to_owned(), "Campinas/SP".to_owned()),
+        ("DELIVERED".to_owned(), "Campinas/SP".to_owned()),
+    ]);
+    let staff = app.gql(Some(&acme.staff), "{ orders(first: 5) { nodes { attributes { key value } } } }", json!({})).await;
+    let attributes = &staff["data"]["orders"]["nodes"][0]["attributes"];
+    assert!(attributes.as_array().unwrap().contains(&json!({ "key": "tre.tripId", "value": "TRIP-9" })), "{attributes}");
+    assert!(attributes.as_array().unwrap().contains(&json!({ "key": "tre.truckLicensePlate", "value": "ABC1D23" })), "{attributes}");
+}
