@@ -4,7 +4,7 @@
 use crate::{validate, DomainError};
 
 /// An address as a client sends it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Address {
     /// Street.
     pub street: Option<String>,

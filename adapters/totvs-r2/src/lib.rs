@@ -24,7 +24,7 @@ use std::collections::HashSet;
 
 use domain::{
     ingest::{Adapter, Batch, Command, Context, ItemError, ItemReport, Record, Report, WireError},
-    orders::{Address, EventMeta, NewItem, NewOrder},
+    orders::{EventMeta, NewItem, NewOrder},
 };
 use entities::ItemOutcome;
 
@@ -186,18 +186,7 @@ pub fn new_order(order: R2Order, purpose: Purpose) -> NewOrder {
         source_id: order.identifier.clone(),
         code: order.code.unwrap_or_else(|| order.identifier.clone()),
         destination_source_id: if dummy { None } else { order.destination_id },
-        address: order.address.map(|a| Address {
-            street: a.street,
-            number: a.number,
-            complement: a.complement,
-            district: a.district,
-            city: a.city,
-            state: a.state,
-            country: a.country,
-            zip_code: a.zip_code,
-            latitude: a.latitude,
-            longitude: a.longitude,
-        }),
+        address: order.address,
         pickup_start: order.pickup_start,
         pickup_end: order.pickup_end,
         delivery_start: order.delivery_start,

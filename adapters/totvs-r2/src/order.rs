@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use domain::orders::Address;
 use entities::Incoterm;
 
 use crate::{
@@ -40,31 +41,6 @@ impl HubUsage {
             HubUsage::Invalid => "INVALID",
         }
     }
-}
-
-/// The alternative delivery address.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AlternativeAddress {
-    /// Two letters.
-    pub country: Option<String>,
-    /// Two letters.
-    pub state: Option<String>,
-    /// City.
-    pub city: Option<String>,
-    /// District.
-    pub district: Option<String>,
-    /// Street.
-    pub street: Option<String>,
-    /// Number.
-    pub number: Option<String>,
-    /// Complement.
-    pub complement: Option<String>,
-    /// Zip code.
-    pub zip_code: Option<String>,
-    /// Latitude.
-    pub latitude: Option<f64>,
-    /// Longitude.
-    pub longitude: Option<f64>,
 }
 
 /// One `orderitem`.
@@ -150,7 +126,7 @@ pub struct R2Order {
     /// the alternative address is used on creation).
     pub destination_id: Option<String>,
     /// The alternative address, when any of its fields is given.
-    pub address: Option<AlternativeAddress>,
+    pub address: Option<Address>,
     /// `integrationDataSource`.
     pub integration_data_source: Option<String>,
     /// Deprecated `modal`.
@@ -314,7 +290,7 @@ fn pairs(f: &mut Fields<'_>, group: &'static str, key: &'static str) -> Vec<(Str
     found
 }
 
-fn read_address(f: &mut Fields<'_>) -> Option<AlternativeAddress> {
+fn read_address(f: &mut Fields<'_>) -> Option<Address> {
     let acronym = |f: &mut Fields<'_>, name: &'static str| {
         let value = f.text(name, false, 2)?;
         if value.len() == 2 && value.chars().all(|c| c.is_ascii_alphabetic()) {
@@ -324,7 +300,7 @@ fn read_address(f: &mut Fields<'_>) -> Option<AlternativeAddress> {
             None
         }
     };
-    let mut address = AlternativeAddress {
+    let mut address = Address {
         country: acronym(f, "addressCountryAcronym"),
         state: acronym(f, "addressStateAcronym"),
         city: f.text("addressCity", false, 50),
@@ -333,7 +309,7 @@ fn read_address(f: &mut Fields<'_>) -> Option<AlternativeAddress> {
         number: f.text("addressNumber", false, 30),
         complement: f.text("addressComplement", false, 30),
         zip_code: f.text("addressZipCode", false, 10),
-        ..AlternativeAddress::default()
+        ..Address::default()
     };
     let latitude = f.decimal("addressLatitude", false).map(|(_, v)| v);
     let longitude = f.decimal("addressLongitude", false).map(|(_, v)| v);
@@ -352,7 +328,7 @@ fn read_address(f: &mut Fields<'_>) -> Option<AlternativeAddress> {
         (None, Some(_)) => f.violate(Rule::CoordinatesPair, "addressLatitude", "is mandatory with addressLongitude"),
         (None, None) => {}
     }
-    (address != AlternativeAddress::default()).then_some(address)
+    (address != Address::default()).then_some(address)
 }
 
 fn read_item(element: &Element, n: usize, identifier: &str) -> (R2Item, Vec<Violation>) {

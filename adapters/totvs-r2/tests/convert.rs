@@ -205,3 +205,31 @@ fn tracking_events_move_orders_or_add_an_entry() {
     assert_eq!(meta.occurred_at, Some(Utc.with_ymd_and_hms(2026, 12, 8, 18, 0, 0).unwrap()));
     assert!(events.iter().all(|r| r.source_id == "PED-1"));
 }
+
+#[test]
+fn whole_orders_carry_their_digest_and_unique_item_ids() {
+    for (operation, body) in [
+        (CREATE_ORDERS, String::from_utf8(fixture("create-two-orders.xml")).unwrap()),
+        (UPDATE_ORDERS, String::from_utf8(fixture("create-two-orders.xml")).unwrap().replace("createOrders", "updateOrders")),
+    ] {
+        for record in records(operation, body.as_bytes()) {
+            let (Command::Create(new) | Command::Replace(new)) = &record.commands[0] else { panic!() };
+            assert!(new.item_ids_unique_in_company);
+            assert_eq!(new.source_digest.as_ref().map(String::len), Some(64));
+        }
+    }
+}
+
+#[test]
+fn a_call_carries_at_most_five_thousand_orders() {
+    let call = |n: usize| {
+        format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><deleteOrders><orders>{}</orders></deleteOrders></s:Body></s:Envelope>"#,
+            (0..n).map(|i| format!("<order><identifier>P-{i}</identifier></order>")).collect::<String>()
+        )
+    };
+    let most = adapter_totvs_r2::MAX_ORDERS;
+    assert_eq!(records(DELETE_ORDERS, call(most).as_bytes()).len(), most);
+    let error = TotvsR2::default().records(DELETE_ORDERS, call(most + 1).as_bytes(), &context()).unwrap_err();
+    assert_eq!(error.code, "TOO_LARGE");
+}

@@ -445,34 +445,10 @@ async fn perform(world: &World, call: Call, token: Option<&str>) -> (Expect, Val
             };
             (got, body)
         }
-        Call::Get(path) => {
-            let mut request = world.app.http.get(format!("{}{path}", world.app.base));
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            let status = request.send().await.unwrap().status().as_u16();
-            let got = match status {
-                200 => Ok,
-                401 => UNAUTH,
-                403 => FORBID,
-                404 => NOPE,
-                _ => Code("OTHER"),
-            };
-            (got, json!({ "status": status }))
-        }
+        Call::Get(path) => http(world.app.http.get(format!("{}{path}", world.app.base)), token).await,
         Call::Soap(path) => {
             let envelope = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><deleteOrders><orders><order><identifier>X-1</identifier></order></orders></deleteOrders></s:Body></s:Envelope>"#;
-            let mut request = world.app.http.post(format!("{}{path}", world.app.base)).header("content-type", "text/xml").body(envelope);
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            let status = request.send().await.unwrap().status().as_u16();
-            let got = match status {
-                200 => Ok,
-                401 => UNAUTH,
-                _ => Code("OTHER"),
-            };
-            (got, json!({ "status": status }))
+            http(world.app.http.post(format!("{}{path}", world.app.base)).header("content-type", "text/xml").body(envelope), token).await
         }
         Call::Subscription(query, trigger) => {
             let mut socket = WsClient::connect(&world.app.base).await;
@@ -510,6 +486,23 @@ async fn perform(world: &World, call: Call, token: Option<&str>) -> (Expect, Val
             (Code("SILENT"), Value::Null)
         }
     }
+}
+
+/// Sends an HTTP route's request with the role's token as `Authorization:
+/// Bearer`; the outcome by status.
+async fn http(mut request: reqwest::RequestBuilder, token: Option<&str>) -> (Expect, Value) {
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let status = request.send().await.unwrap().status().as_u16();
+    let got = match status {
+        200 => Ok,
+        401 => UNAUTH,
+        403 => FORBID,
+        404 => NOPE,
+        _ => Code("OTHER"),
+    };
+    (got, json!({ "status": status }))
 }
 
 fn known(code: &str) -> &'static str {
