@@ -144,12 +144,16 @@ async fn has_sender(db: &impl ConnectionTrait, company_id: i32) -> DomainResult<
 /// Called in the transaction of an applied status change or comment: writes the
 /// customer mail when the company's rules want one (and, for manual changes,
 /// the user asked to notify; a comment mails only when asked to and visible to
-/// the customer). Returns whether a mail was queued.
+/// the customer). Returns whether a mail was queued. `customer_before` is the
+/// status the customer saw before the change: the mail speaks of what the
+/// customer sees, so a hidden hold shows in neither `previous_status` nor, for
+/// a comment, `status` (as in the customer's history, `visibility.rs`).
 pub(crate) async fn enqueue_status_change(
     ctx: &Ctx,
     db: &impl ConnectionTrait,
     order: &order::Model,
     entry: &order_status_history::Model,
+    customer_before: OrderStatus,
 ) -> DomainResult<bool> {
     let manual = entry.source == "manual";
     let comment_only = entry.from_status == Some(entry.to_status);
@@ -165,7 +169,8 @@ pub(crate) async fn enqueue_status_change(
     }
     // A note hidden from the customer never goes into the customer's mail.
     let comment = entry.comment.as_deref().filter(|_| entry.visible_to_customer);
-    let (recipient, render_context) = gather(ctx, db, order, entry.from_status, entry.to_status, comment).await?;
+    let to = if comment_only { order.customer_status } else { entry.to_status };
+    let (recipient, render_context) = gather(ctx, db, order, Some(customer_before), to, comment).await?;
     let Some(recipient) = recipient else {
         tracking_skip(order.id);
         return Ok(false);
@@ -195,7 +200,8 @@ fn tracking_skip(order_id: i32) {
 pub async fn preview(ctx: &Ctx, actor: &Actor, order_id: i32, status: OrderStatus) -> DomainResult<Draft> {
     ctx.authz.check(actor, Action::ReadNotifications)?;
     let order = orders::get(ctx, actor, order_id).await?;
-    let (recipient, context) = gather(ctx, &ctx.db, &order, Some(order.status), status, None).await?;
+    // As the mail would say it: from the status the customer sees.
+    let (recipient, context) = gather(ctx, &ctx.db, &order, Some(order.customer_status), status, None).await?;
     Ok(Draft { recipient, mail: context.render(&ctx.db, order.company_id).await? })
 }
 

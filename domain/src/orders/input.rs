@@ -314,6 +314,12 @@ pub(crate) fn validate_invoice(invoice: &Invoice) -> Result<(), DomainError> {
     }
     validate::optional_text("invoice.series", invoice.series.as_deref(), 10)?;
     validate::optional_text("invoice.url", invoice.url.as_deref(), 500)?;
+    // Customers open it from the portal: no `javascript:` or other schemes.
+    if let Some(url) = invoice.url.as_deref().filter(|u| !u.trim().is_empty()) {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(DomainError::validation("invoice.url", "must be an http(s) URL"));
+        }
+    }
     if invoice.value_cents.is_some_and(|v| v < 0) {
         return Err(DomainError::validation("invoice.value", "must not be negative"));
     }
@@ -390,5 +396,15 @@ mod tests {
         let invoice = Invoice { number: "1".into(), key: Some("1".repeat(44)), series: None, value_cents: None, issued_at: None, url: None };
         assert!(validate_invoice(&invoice).is_ok());
         assert!(validate_invoice(&Invoice { key: Some("12".into()), ..invoice.clone() }).is_err());
+    }
+
+    #[test]
+    fn an_invoice_link_is_http_or_https() {
+        let with = |url: &str| Invoice { number: "1".into(), key: None, series: None, value_cents: None, issued_at: None, url: Some(url.into()) };
+        assert!(validate_invoice(&with("https://nfe.example/1")).is_ok());
+        assert!(validate_invoice(&with("http://nfe.example/1")).is_ok());
+        assert!(validate_invoice(&with("")).is_ok());
+        assert!(validate_invoice(&with("javascript:alert(1)")).is_err());
+        assert!(validate_invoice(&with("ftp://nfe.example/1")).is_err());
     }
 }

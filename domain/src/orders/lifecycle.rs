@@ -331,7 +331,7 @@ pub(crate) async fn execute_in(
     let order = model.update(txn).await?;
     let entry = history(target.unwrap_or(from), true, None).insert(txn).await?;
     let mailed = if target.is_some() || is_comment {
-        crate::notifications::outbox::enqueue_status_change(ctx, txn, &order, &entry).await?
+        crate::notifications::outbox::enqueue_status_change(ctx, txn, &order, &entry, customer_before).await?
     } else {
         false
     };

@@ -11,6 +11,8 @@ mod customer_view;
 mod demo;
 mod exports;
 mod guards;
+mod guards_rules;
+mod guards_tenancy;
 mod health;
 mod hostile_documents;
 mod hostile_templates;
