@@ -313,13 +313,7 @@ pub(crate) fn validate_invoice(invoice: &Invoice) -> Result<(), DomainError> {
         }
     }
     validate::optional_text("invoice.series", invoice.series.as_deref(), 10)?;
-    validate::optional_text("invoice.url", invoice.url.as_deref(), 500)?;
-    // Customers open it from the portal: no `javascript:` or other schemes.
-    if let Some(url) = invoice.url.as_deref().filter(|u| !u.trim().is_empty()) {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(DomainError::validation("invoice.url", "must be an http(s) URL"));
-        }
-    }
+    web_link("invoice.url", invoice.url.as_deref())?;
     if invoice.value_cents.is_some_and(|v| v < 0) {
         return Err(DomainError::validation("invoice.value", "must not be negative"));
     }
@@ -331,11 +325,16 @@ pub(crate) fn validate_shipment(shipment: &Shipment) -> Result<(), DomainError> 
     validate::text("shipment.carrier", &shipment.carrier, 100)?;
     validate::optional_text("shipment.title", shipment.title.as_deref(), 100)?;
     validate::text("shipment.trackingNumber", &shipment.tracking_number, 100)?;
-    if let Some(url) = shipment.tracking_url.as_deref().filter(|u| !u.trim().is_empty()) {
-        validate::text("shipment.trackingUrl", url, 500)?;
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(DomainError::validation("shipment.trackingUrl", "must be an http(s) URL"));
-        }
+    web_link("shipment.trackingUrl", shipment.tracking_url.as_deref())
+}
+
+/// An optional link customers open (from mails and the portal): at most 500
+/// characters, and http(s) only, never `javascript:` or another scheme.
+fn web_link(field: &str, url: Option<&str>) -> Result<(), DomainError> {
+    let Some(url) = url.filter(|u| !u.trim().is_empty()) else { return Ok(()) };
+    validate::text(field, url, 500)?;
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(DomainError::validation(field, "must be an http(s) URL"));
     }
     Ok(())
 }

@@ -223,7 +223,7 @@ async fn internal_errors_reach_clients_and_the_integrations_log_without_details(
     let run = ingest::runs::begin(&app.ctx, Some(company), &meta, b"<request/>").await.unwrap();
     let shipment = Shipment { carrier: "correios".into(), title: None, tracking_number: "BR1".into(), tracking_url: None, shipped_at: None };
     let ship = Command::Ship { shipment, meta: EventMeta { source: "test-feed".into(), ..EventMeta::default() } };
-    let batch = Batch { records: vec![Record { source_id: "A-1".into(), commands: vec![ship] }] };
+    let batch = Batch { records: vec![Record::new("A-1", vec![ship])] };
     let report = ingest::apply(&app.ctx, &Actor::integration(company), &run, batch).await.unwrap();
     assert_eq!(report.failed, 1, "{report:?}");
     ingest::runs::finish(&app.ctx, &run, &report, b"<answer/>").await.unwrap();

@@ -148,7 +148,7 @@ async fn a_company_id_passed_by_staff_does_not_open_another_companys_integration
     let meta = RunMeta { adapter: "test-feed".into(), operation: "push".into(), reprocess_of: None };
     let run = ingest::runs::begin(&app.ctx, Some(company), &meta, b"<request/>").await.unwrap();
     let change = Command::ChangeStatus { to: OrderStatus::Approved, meta: EventMeta { source: "test-feed".into(), ..EventMeta::default() } };
-    let batch = Batch { records: vec![Record { source_id: "A-1".into(), commands: vec![change] }] };
+    let batch = Batch { records: vec![Record::new("A-1", vec![change])] };
     let report = ingest::apply(&app.ctx, &Actor::integration(company), &run, batch).await.unwrap();
     assert_eq!(report.applied, 1, "{report:?}");
     ingest::runs::finish(&app.ctx, &run, &report, b"<answer/>").await.unwrap();
