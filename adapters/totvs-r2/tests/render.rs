@@ -72,3 +72,9 @@ fn a_failure_without_a_reason_still_has_a_code() {
     assert!(!success);
     assert_eq!(codes, ["R2_ERROR"]);
 }
+
+#[test]
+fn runs_name_the_adapter_as_its_route_does() {
+    assert_eq!(TotvsR2::default().name(), adapter_totvs_r2::NAME);
+    assert_eq!(adapter_totvs_r2::NAME, "totvs-r2");
+}

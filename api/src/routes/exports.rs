@@ -8,7 +8,7 @@
 //! `companyId` (admins). Authenticate with `Authorization: Bearer …`.
 //!
 //! CSV: a header row, then one row per order; `skus` lists the items' SKUs
-//! separated by `|`. Text cells starting with `=`, `+`, `-`, `@`, tab or CR
+//! separated by `|`. Text cells starting with `=`, `+`, `-`, `@`, tab, CR or `'`
 //! get a leading `'` so spreadsheets do not run them as formulas
 //! ([`domain::orders::csv_text_cell`]). XML: always well-formed — characters
 //! XML 1.0 forbids are written as U+FFFD ([`domain::orders::xml_escape`]):

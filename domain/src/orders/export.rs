@@ -86,10 +86,11 @@ pub fn export_batches(
 }
 
 /// Undoes [`csv_text_cell`]: the `'` it put before a leading formula
-/// character is dropped, so an exported file imports back as it was.
+/// character (or a quote of the text's own) is dropped, so an exported file
+/// imports back as it was.
 pub fn csv_text_uncell(value: &str) -> &str {
     match value.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) => rest,
         _ => value,
     }
 }
@@ -98,7 +99,9 @@ pub fn csv_text_uncell(value: &str) -> &str {
 /// starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be read by
 /// Excel, LibreOffice or Google Sheets as a formula (or, for tab/CR, as one
 /// after the leading whitespace is skipped), so it gets a leading `'`, which
-/// those programs show as "this is text" and which keeps the rest intact.
+/// those programs show as "this is text" and which keeps the rest intact. A
+/// text that starts with a `'` of its own gets one too, so that the quote
+/// survives both a spreadsheet and [`csv_text_uncell`].
 ///
 /// Apply it to every cell whose text comes from outside (codes, names, SKUs,
 /// invoice numbers). Cells the export formats itself — ids, amounts such as
@@ -106,7 +109,7 @@ pub fn csv_text_uncell(value: &str) -> &str {
 /// *is* a number, and quoting it would turn it into text in the spreadsheet.
 pub fn csv_text_cell(value: &str) -> std::borrow::Cow<'_, str> {
     match value.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{value}").into(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\'') => format!("'{value}").into(),
         _ => value.into(),
     }
 }
@@ -150,7 +153,7 @@ pub fn xml_escape(value: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::{csv_text_cell, xml_escape};
+    use super::{csv_text_cell, csv_text_uncell, xml_escape};
 
     #[test]
     fn formula_starts_are_quoted_and_the_rest_kept() {
@@ -166,7 +169,16 @@ mod tests {
             ("", ""),
         ] {
             assert_eq!(csv_text_cell(input), expected);
+            assert_eq!(csv_text_uncell(expected), input, "a quoted cell reads back as it was");
         }
+        // A text that starts with a quote of its own keeps it, whatever follows.
+        for own in ["'Nice' pillow", "'", "'=1", "''"] {
+            let cell = csv_text_cell(own);
+            assert_eq!(cell, format!("'{own}"));
+            assert_eq!(csv_text_uncell(&cell), own);
+        }
+        // A quote the export did not put there is text.
+        assert_eq!(csv_text_uncell("'Nice'"), "'Nice'");
     }
 
     #[test]
