@@ -77,6 +77,11 @@ impl Adapter for RastroCsv {
         NAME
     }
 
+    /// A file says nothing of its operation: it is always an import.
+    fn operation_of(&self, _body: &[u8]) -> Option<String> {
+        None
+    }
+
     fn parse(&self, operation: &str, body: &[u8], _context: &Context) -> Result<Batch, WireError> {
         if operation != IMPORT {
             return Err(WireError::unknown_operation(operation));

@@ -59,3 +59,9 @@ fn answers_are_json_from_the_report() {
     let json: serde_json::Value = serde_json::from_slice(&refusal).unwrap();
     assert_eq!(json["error"]["code"], "MALFORMED");
 }
+
+#[test]
+fn a_file_names_no_operation_of_its_own() {
+    use domain::ingest::Adapter;
+    assert_eq!(RastroCsv.operation_of(b"source_id,code\nA-1,#1\n"), None);
+}

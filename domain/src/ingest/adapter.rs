@@ -43,9 +43,7 @@ pub trait Adapter: Send + Sync {
 
     /// The operation a saved request names, for protocols that say it in
     /// the body (SOAP); `None` where the caller must say it.
-    fn operation_of(&self, _body: &[u8]) -> Option<String> {
-        None
-    }
+    fn operation_of(&self, body: &[u8]) -> Option<String>;
 
     /// Reads a request of `operation`.
     fn parse(&self, operation: &str, body: &[u8], context: &Context) -> Result<Batch, WireError>;
