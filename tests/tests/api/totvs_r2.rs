@@ -169,8 +169,12 @@ async fn repeats_updates_and_deletes_are_answered_per_order() {
     let changed = create.replace("<priority>5</priority>", "<priority>6</priority>");
     assert_eq!(codes_of(&results(&soap(&app, token, &changed).await.1), "PED-1"), ["R2_EXISTS"]);
     // Item ids are unique across the company's orders.
-    let taken = envelope("createOrders", &[order("PED-2", "STORE-1", "CD-1", "", "PED-1-1")]);
-    assert_eq!(codes_of(&results(&soap(&app, token, &taken).await.1), "PED-2"), ["R2_ITEM_TAKEN"]);
+    let second_item = "<item><orderId>PED-2</orderId><sourceId>PED-1-1</sourceId><productId>SKU-9</productId><originId>CD-1</originId>\
+        <shipmentUnitWrapperCode>CX</shipmentUnitWrapperCode><quantity>1</quantity><quantityInShipmentUnits>1</quantityInShipmentUnits></item></items>";
+    let taken = envelope("createOrders", &[order("PED-2", "STORE-1", "CD-1", "", "PED-2-1").replacen("</items>", second_item, 1)]);
+    let (_, answer) = soap(&app, token, &taken).await;
+    assert_eq!(codes_of(&results(&answer), "PED-2"), ["R2_ITEM_TAKEN"]);
+    assert!(answer.contains("items[1].sourceId: PED-1-1 is an item of order PED-1"), "{answer}");
     assert_eq!(orders(&app, &alpha.staff).await.as_array().unwrap().len(), 1);
 
     let update = envelope("updateOrders", &[changed_order("PED-1", 7), changed_order("PED-9", 7)]);
