@@ -101,20 +101,20 @@ pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, f
             refuse(ctx, run, position, record).await?
         } else {
             match apply_record(ctx, actor, run, position, record).await {
-            Ok(item) => item,
-            Err(err) => {
-                let item = ItemReport {
-                    position,
-                    source_id,
-                    outcome: ItemOutcome::Failed,
-                    order_id: None,
-                    notes: vec![],
-                    error: Some(item_error(&err)),
-                    refusals: vec![],
-                };
-                insert_item(&ctx.db, run, &item).await?;
-                item
-            }
+                Ok(item) => item,
+                Err(err) => {
+                    let item = ItemReport {
+                        position,
+                        source_id,
+                        outcome: ItemOutcome::Failed,
+                        order_id: None,
+                        notes: vec![],
+                        error: Some(item_error(&err)),
+                        refusals: vec![],
+                    };
+                    insert_item(&ctx.db, run, &item).await?;
+                    item
+                }
             }
         };
         match item.outcome {
