@@ -98,6 +98,9 @@ fn an_operation_named_in_the_body_must_be_the_one_called() {
     let error = TotvsR2::default().records(UPDATE_ORDERS, &fixture("create-two-orders.xml"), &context()).unwrap_err();
     assert_eq!(error.code, "UNKNOWN_OPERATION");
     assert_eq!(adapter_totvs_r2::operation_of(&fixture("create-two-orders.xml")).as_deref(), Some(CREATE_ORDERS));
+    // What `rastro import` asks of a saved envelope.
+    let adapter: &dyn domain::ingest::Adapter = &TotvsR2::default();
+    assert_eq!(adapter.operation_of(&fixture("publish-released-trip.xml")).as_deref(), Some("publishReleasedTrip"));
 }
 
 #[test]
