@@ -140,10 +140,6 @@ fn order_elements(operation: &xml::Element) -> Vec<&xml::Element> {
         .collect()
 }
 
-fn refusal(violation: Violation) -> ItemError {
-    ItemError { code: violation.rule.code(), field: Some(violation.field), message: violation.message }
-}
-
 /// The event of a deletion: keyed by the order so a repeat is recognised.
 fn deletion(identifier: &str, context: &Context) -> EventMeta {
     EventMeta {
@@ -262,7 +258,7 @@ impl TotvsR2 {
             if element.name != "order" {
                 let identifier = identifier_of(element);
                 let wrong = Violation::new(Rule::UnknownField, element.name.clone(), format!("is not an order of {operation}"));
-                records.push(Record::refused(identifier, vec![refusal(wrong)]));
+                records.push(Record::refused(identifier, vec![wrong.into()]));
                 continue;
             }
             let (order, mut violations) = read_order(element, purpose);
@@ -271,7 +267,7 @@ impl TotvsR2 {
             }
             if !violations.is_empty() {
                 // Answered under the identifier as sent, even one too long.
-                records.push(Record::refused(identifier_of(element), violations.into_iter().map(refusal).collect()));
+                records.push(Record::refused(identifier_of(element), violations.into_iter().map(ItemError::from).collect()));
                 continue;
             }
             let identifier = order.identifier.clone();

@@ -188,6 +188,13 @@ pub struct Violation {
     pub message: String,
 }
 
+impl From<Violation> for domain::ingest::ItemError {
+    /// A violation as the pipeline records a refusal.
+    fn from(violation: Violation) -> Self {
+        domain::ingest::ItemError { code: violation.rule.code(), field: Some(violation.field), message: violation.message }
+    }
+}
+
 impl Violation {
     /// A violation of `rule` at `field`; `message` follows the field's name.
     pub fn new(rule: Rule, field: impl Into<String>, message: impl fmt::Display) -> Self {

@@ -61,7 +61,7 @@ pub fn released_trip(operation: &Element, context: &Context) -> Result<Vec<Recor
         let Some(trip_id) = text_of(trip, "identifier") else {
             for order in orders.into_iter().filter(|o| seen.insert(o.clone())) {
                 let missing = Violation::new(Rule::Mandatory, "tripReleaseRequest.identifier", "is mandatory");
-                records.push(Record::refused(order, vec![refusal(missing)]));
+                records.push(Record::refused(order, vec![missing.into()]));
             }
             continue;
         };
@@ -97,10 +97,6 @@ pub fn released_trip(operation: &Element, context: &Context) -> Result<Vec<Recor
         return Err(WireError::malformed("publishReleasedTrip names no orderSourceId"));
     }
     Ok(records)
-}
-
-fn refusal(violation: Violation) -> ItemError {
-    ItemError { code: violation.rule.code(), field: Some(violation.field), message: violation.message }
 }
 
 /// A tracking event's type and the status it moves the order to; a
@@ -147,7 +143,7 @@ pub fn tracking_events(operation: &Element) -> Result<Vec<Record>, WireError> {
         }
         let source_id = order.clone().unwrap_or_else(|| format!("events[{n}]"));
         let (Some(event_id), Some(status), true) = (event_id, status, violations.is_empty()) else {
-            records.push(Record::refused(source_id, violations.into_iter().map(refusal).collect()));
+            records.push(Record::refused(source_id, violations.into_iter().map(ItemError::from).collect()));
             continue;
         };
         let text = match (location, comment) {

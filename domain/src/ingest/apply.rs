@@ -337,7 +337,7 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
                         notes.push("create skipped: the order was created before from identical content".to_owned());
                         continue;
                     }
-                    return Err(DomainError::Conflict("an order with this sourceId already exists in the company".into()));
+                    return Err(crate::orders::source_id_taken());
                 }
                 let order = create_record(ctx, &mut work, actor, &source_id, n, new).await?;
                 order_id = Some(order.id);

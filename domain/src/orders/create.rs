@@ -59,9 +59,14 @@ async fn check_localities(
     Ok(())
 }
 
+/// The refusal of an order whose source id the company's live orders have.
+pub(crate) fn source_id_taken() -> DomainError {
+    DomainError::Conflict("an order with this sourceId already exists in the company".into())
+}
+
 fn conflict_on_duplicate(err: sea_orm::DbErr) -> DomainError {
     if is_unique_violation(&err) {
-        DomainError::Conflict("an order with this sourceId already exists in the company".into())
+        source_id_taken()
     } else {
         err.into()
     }

@@ -27,7 +27,7 @@ pub use query::{
 
 pub use visibility::shown_status;
 pub use work::Work;
-pub(crate) use create::{annotate_in, create_in, update_in};
+pub(crate) use create::{annotate_in, create_in, source_id_taken, update_in};
 pub(crate) use lifecycle::{execute_in, Change};
 
 use entities::{locality, order};
