@@ -19,6 +19,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use serde_json::json;
 
 mod import;
+mod r2;
 mod seed;
 mod sink;
 
@@ -42,6 +43,10 @@ struct Args {
     /// Orders in the `rastro import` file.
     #[arg(long, default_value_t = 10_000)]
     import_orders: usize,
+    /// Orders sent in 1,000-order `createOrders` calls (half as many in calls
+    /// of 100, a twentieth one at a time).
+    #[arg(long, default_value_t = 5_000)]
+    r2_orders: usize,
 }
 
 const PAGE: &str = "query { orders(first: 50) { totalCount edges { node {
@@ -247,6 +252,10 @@ async fn main() -> anyhow::Result<()> {
     let (mails, mail_time) = sink::mail_throughput(&ctx, &token, fixture.company_id, args.mails).await?;
     let import_time = import::import(&ctx, fixture.company_id, args.import_orders).await?;
     let floor_time = import::floor(&db, args.import_orders).await?;
+    r2::prepare(&db, fixture.company_id).await?;
+    let r2_sizes = [(1, args.r2_orders / 20), (100, args.r2_orders / 2), (1_000, args.r2_orders)];
+    let r2_rates = r2::measure(&db, &base, &fixture.integration_token, fixture.company_id, &r2_sizes).await?;
+    let parse_rate = r2::parse_rate(1_000)?;
 
     println!("| {name} | orders page (GraphQL, {} clients) | {:.0} req/s | {} ms | {} ms |", args.concurrency, rps, ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)));
     println!("| {name} | same rows, hand-written SQL (1 client) | {:.0} pages/s | {} ms | {} ms |", floor_rps, ms(percentile(&floor_latencies, 0.5)), ms(percentile(&floor_latencies, 0.99)));
@@ -272,6 +281,17 @@ async fn main() -> anyhow::Result<()> {
         import_time.as_secs_f64(),
         import_rate / floor_rate
     );
+    for rate in &r2_rates {
+        println!(
+            "| {name} | R2 `createOrders`, {} orders × 10 items per call ({} orders) | {:.0} orders/s | {:.2}× the floor | floor {:.0} orders/s |",
+            rate.batch,
+            rate.orders,
+            rate.end_to_end,
+            rate.end_to_end / rate.floor,
+            rate.floor
+        );
+    }
+    println!("| {name} | R2 parse+validate alone (1000-order call) | {parse_rate:.0} orders/s | | |");
     println!("| {name} | floor: {} one-row transactions | {floor_rate:.0} commits/s ({:.2} s) | | |", args.import_orders, floor_time.as_secs_f64());
     Ok(())
 }

@@ -21,6 +21,8 @@ pub const STAFF_PASSWORD: &str = "Bench-password-2026";
 pub struct Fixture {
     /// The company.
     pub company_id: i32,
+    /// The company's integration token.
+    pub integration_token: String,
 }
 
 const BATCH: usize = 400;
@@ -33,8 +35,8 @@ pub async fn seed(ctx: &Ctx, orders: usize) -> anyhow::Result<Fixture> {
         NewCompany { identifier: COMPANY.into(), email: "b@bench.example".into(), phone: "+55 11 3333-4444".into(), cnpj: "11222333000181".into() },
     )
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?
-    .company;
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (company, integration_token) = (company.company, company.integration_token);
     let created = users::create_company_user(
         ctx,
         &system,
@@ -166,5 +168,5 @@ pub async fn seed(ctx: &Ctx, orders: usize) -> anyhow::Result<Fixture> {
         }
         order_attribute::Entity::insert_many(attributes).exec_without_returning(&ctx.db).await?;
     }
-    Ok(Fixture { company_id: company.id })
+    Ok(Fixture { company_id: company.id, integration_token })
 }

@@ -15,6 +15,19 @@ pub async fn record(
     entity_id: impl ToString,
     detail: Option<serde_json::Value>,
 ) -> DomainResult<()> {
+    entry(actor, company_id, action, entity, entity_id, detail).insert(db).await?;
+    Ok(())
+}
+
+/// The row [`record`] inserts, for callers that insert many at once.
+pub(crate) fn entry(
+    actor: &Actor,
+    company_id: Option<i32>,
+    action: &str,
+    entity: &str,
+    entity_id: impl ToString,
+    detail: Option<serde_json::Value>,
+) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
         company_id: Set(company_id),
         actor_user_id: Set(actor.user_id()),
@@ -26,9 +39,6 @@ pub async fn record(
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// Filters of the audit log.

@@ -115,10 +115,6 @@ pub fn read_envelope(body: &[u8]) -> Result<Envelope, WireError> {
     let mut elements = 0usize;
     loop {
         let (ns, event) = reader.read_resolved_event().map_err(|e| malformed(format!("not well-formed XML: {e}")))?;
-        let envelope_ns = match &ns {
-            ResolveResult::Bound(ns) => Some(ns.as_ref().to_vec()),
-            _ => None,
-        };
         match event {
             Event::DocType(_) => return Err(refused("DOCTYPE", "a DOCTYPE or entity declaration is not accepted")),
             Event::Start(ref start) | Event::Empty(ref start) => {
@@ -133,7 +129,11 @@ pub fn read_envelope(body: &[u8]) -> Result<Envelope, WireError> {
                     if root.is_some() {
                         return Err(malformed("more than one root element"));
                     }
-                    check_envelope(&local_name(start), envelope_ns.as_deref())?;
+                    let envelope_ns = match &ns {
+                        ResolveResult::Bound(ns) => Some(ns.as_ref()),
+                        _ => None,
+                    };
+                    check_envelope(&local_name(start), envelope_ns)?;
                 }
                 let element = Element { name: local_name(start), nil: is_nil(&reader, start), ..Element::default() };
                 if matches!(event, Event::Empty(_)) {
@@ -147,6 +147,10 @@ pub fn read_envelope(body: &[u8]) -> Result<Envelope, WireError> {
                 close(&mut open, &mut root, element);
             }
             Event::Text(text) => {
+                // Indentation after a child element is nobody's text.
+                if open.last().is_some_and(|e| !e.children.is_empty()) && text.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
                 let text = text.xml_content().map_err(|e| malformed(format!("text is not UTF-8: {e}")))?;
                 push_text(&mut open, &text)?;
             }

@@ -1,10 +1,13 @@
 //! Applying a batch: each record in its own unit of work, through the same
 //! services GraphQL uses, with its run item written in the same transaction.
 
+use std::collections::{HashMap, HashSet};
+
 use entities::{integration_run_item, order, ItemOutcome, OrderStatus, RunOutcome};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 
 use super::{
+    bulk::{self, Creation},
     command::{Batch, Command, Record},
     runs::RunHandle,
 };
@@ -94,37 +97,78 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch) -> D
 /// its records are numbered from `first_position`.
 pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, first_position: usize) -> DomainResult<Report> {
     let mut report = Report { run_id: run.id, ..Report::default() };
-    for (n, record) in batch.records.into_iter().enumerate() {
-        let position = first_position + n;
-        let source_id = record.source_id.clone();
-        let item = if !record.refusals.is_empty() {
-            refuse(ctx, run, position, record).await?
-        } else {
-            match apply_record(ctx, actor, run, position, record).await {
-                Ok(item) => item,
-                Err(err) => {
-                    let item = ItemReport {
-                        position,
-                        source_id,
-                        outcome: ItemOutcome::Failed,
-                        order_id: None,
-                        notes: vec![],
-                        error: Some(item_error(&err)),
-                        refusals: vec![],
-                    };
-                    insert_item(&ctx.db, run, &item).await?;
-                    item
-                }
+    let mut records = batch
+        .records
+        .into_iter()
+        .enumerate()
+        .map(|(n, record)| Creation::of(first_position + n, record).map_err(|record| (first_position + n, record)))
+        .peekable();
+    while let Some(next) = records.next() {
+        let first = match next {
+            Ok(creation) => creation,
+            Err((position, record)) => {
+                report.push(apply_one(ctx, actor, run, position, record).await?);
+                continue;
             }
         };
-        match item.outcome {
-            ItemOutcome::Applied => report.applied += 1,
-            ItemOutcome::Skipped => report.skipped += 1,
-            ItemOutcome::Failed => report.failed += 1,
+        // The creations that follow, up to a repeated source id: a repeat
+        // must see the order its first occurrence makes.
+        let mut seen: HashSet<String> = HashSet::from([first.source_id.clone()]);
+        let mut creations = vec![first];
+        while creations.len() < bulk::MAX_RECORDS {
+            let fresh = |next: &Result<Creation, _>| next.as_ref().is_ok_and(|c| !seen.contains(&c.source_id));
+            let Some(Ok(creation)) = records.next_if(fresh) else { break };
+            seen.insert(creation.source_id.clone());
+            creations.push(creation);
         }
-        report.items.push(item);
+        match bulk::create_records(ctx, actor, run, &creations).await {
+            Ok(items) => items.into_iter().for_each(|item| report.push(item)),
+            Err(err) => {
+                // Nothing was written (a concurrent writer took a source id,
+                // say): each record on its own, where it is decided alone.
+                tracing::warn!(error = %err, records = creations.len(), "batched creation failed; applying one by one");
+                for creation in creations {
+                    report.push(apply_one(ctx, actor, run, creation.position, creation.into_record()).await?);
+                }
+            }
+        }
     }
     Ok(report)
+}
+
+impl Report {
+    fn push(&mut self, item: ItemReport) {
+        match item.outcome {
+            ItemOutcome::Applied => self.applied += 1,
+            ItemOutcome::Skipped => self.skipped += 1,
+            ItemOutcome::Failed => self.failed += 1,
+        }
+        self.items.push(item);
+    }
+}
+
+/// Applies one record in its own transaction.
+async fn apply_one(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize, record: Record) -> DomainResult<ItemReport> {
+    let source_id = record.source_id.clone();
+    if !record.refusals.is_empty() {
+        return refuse(ctx, run, position, record).await;
+    }
+    match apply_record(ctx, actor, run, position, record).await {
+        Ok(item) => Ok(item),
+        Err(err) => {
+            let item = ItemReport {
+                position,
+                source_id,
+                outcome: ItemOutcome::Failed,
+                order_id: None,
+                notes: vec![],
+                error: Some(item_error(&err)),
+                refusals: vec![],
+            };
+            insert_item(&ctx.db, run, &item).await?;
+            Ok(item)
+        }
+    }
 }
 
 /// Records a record the adapter refused.
@@ -152,7 +196,7 @@ impl ItemReport {
     }
 }
 
-fn item_error(err: &DomainError) -> ItemError {
+pub(super) fn item_error(err: &DomainError) -> ItemError {
     let field = match err {
         DomainError::Validation { field, .. } => Some(field.clone()),
         _ => None,
@@ -161,6 +205,12 @@ fn item_error(err: &DomainError) -> ItemError {
 }
 
 async fn insert_item(db: &impl sea_orm::ConnectionTrait, run: &RunHandle, item: &ItemReport) -> DomainResult<()> {
+    item_row(run, item).insert(db).await?;
+    Ok(())
+}
+
+/// The run item row of a record's report.
+pub(super) fn item_row(run: &RunHandle, item: &ItemReport) -> integration_run_item::ActiveModel {
     let notes = (!item.notes.is_empty()).then(|| serde_json::Value::from(item.notes.clone()).to_string());
     integration_run_item::ActiveModel {
         run_id: Set(run.id),
@@ -175,9 +225,6 @@ async fn insert_item(db: &impl sea_orm::ConnectionTrait, run: &RunHandle, item: 
         applied: Set(notes),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// The order of the actor's company with this source id, inside `work`:
@@ -204,8 +251,11 @@ enum Found {
 
 /// The note on a record that created a fresh order where an anonymized one
 /// had the source id.
-const FRESH_AFTER_ANONYMIZATION: &str =
+pub(super) const FRESH_AFTER_ANONYMIZATION: &str =
     "created fresh: the order stored earlier under this source id was anonymized (LGPD); none of its data was restored";
+
+/// The note on a creation recognised as a repeat of the one that made its order.
+pub(super) const REPEATED_CREATE: &str = "create skipped: the order was created before from identical content";
 
 /// Creates the record's order; its source id is the record's.
 async fn create_record(
@@ -246,20 +296,67 @@ async fn check_item_ids(work: &Work, actor: &Actor, this: Option<i32>, new: &cra
     }
     let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
     let ids: Vec<&str> = new.items.iter().map(|i| i.source_id.as_str()).collect();
-    let mut taken = entities::order_item::Entity::find()
-        .inner_join(order::Entity)
-        .select_only()
-        .column(entities::order_item::Column::SourceId)
-        .column(order::Column::SourceId)
-        .filter(order::Column::CompanyId.eq(company_id))
-        .filter(order::Column::AnonymizedAt.is_null())
-        .filter(entities::order_item::Column::SourceId.is_in(ids.iter().copied()));
-    if let Some(id) = this {
-        taken = taken.filter(order::Column::Id.ne(id));
+    let taken = item_owners(work, company_id, &ids, this).await?;
+    refuse_taken_items(new, |item| taken.get(item).map(String::as_str))
+}
+
+/// Which of `ids` are item ids of the company's live orders (other than
+/// `except`), with their order's source id.
+pub(super) async fn item_owners(work: &Work, company_id: i32, ids: &[&str], except: Option<i32>) -> DomainResult<HashMap<String, String>> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    const PER_STATEMENT: usize = 2_000;
+    let mut owners = HashMap::new();
+    for chunk in ids.chunks(PER_STATEMENT) {
+        // Two index lookups rather than a join. On SQLite the index is named:
+        // once ANALYZE has seen other sources' item ids (line numbers, a few
+        // values shared by every order) it would plan a scan of every item.
+        let txn = work.txn();
+        let select = entities::order_item::Entity::find()
+            .select_only()
+            .columns([entities::order_item::Column::SourceId, entities::order_item::Column::OrderId])
+            .filter(entities::order_item::Column::SourceId.is_in(chunk.iter().copied()));
+        let items: Vec<(String, i32)> = match txn.get_database_backend() {
+            DbBackend::Sqlite => {
+                let marks = vec!["?"; chunk.len()].join(",");
+                let sql = format!("SELECT source_id, order_id FROM order_items INDEXED BY ix_order_items_source_id WHERE source_id IN ({marks})");
+                let values = chunk.iter().map(|id| sea_orm::Value::from(*id));
+                let rows = txn.query_all(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)).await?;
+                rows.iter().map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))).collect::<Result<_, sea_orm::DbErr>>()?
+            }
+            _ => select.into_tuple().all(txn).await?,
+        };
+        if items.is_empty() {
+            continue;
+        }
+        let mut order_ids: Vec<i32> = items.iter().map(|(_, order_id)| *order_id).filter(|id| Some(*id) != except).collect();
+        order_ids.sort_unstable();
+        order_ids.dedup();
+        let live: HashMap<i32, String> = order::Entity::find()
+            .select_only()
+            .columns([order::Column::Id, order::Column::SourceId])
+            .filter(order::Column::Id.is_in(order_ids))
+            .filter(order::Column::CompanyId.eq(company_id))
+            .filter(order::Column::AnonymizedAt.is_null())
+            .into_tuple()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        owners.extend(items.into_iter().filter_map(|(item, order_id)| live.get(&order_id).map(|owner| (item, owner.clone()))));
     }
-    let Some((item, owner)) = taken.into_tuple::<(String, String)>().one(work.txn()).await? else { return Ok(()) };
-    let n = ids.iter().position(|i| *i == item).unwrap_or(0);
-    Err(DomainError::validation(format!("items[{n}].sourceId"), format!("{item} is an item of order {owner}")))
+    Ok(owners)
+}
+
+/// Refuses the first item of `new` whose id `owner_of` says an order (its
+/// source id given) holds.
+pub(super) fn refuse_taken_items<'a>(new: &crate::orders::NewOrder, owner_of: impl Fn(&str) -> Option<&'a str>) -> DomainResult<()> {
+    for (n, item) in new.items.iter().enumerate() {
+        if let Some(owner) = owner_of(&item.source_id) {
+            let message = format!("{} is an item of order {owner}", item.source_id);
+            return Err(DomainError::validation(format!("items[{n}].sourceId"), message));
+        }
+    }
+    Ok(())
 }
 
 /// Turns the destination and the items' origins named by the company's
@@ -274,7 +371,7 @@ async fn resolve_localities(work: &Work, actor: &Actor, new: &mut crate::orders:
     let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
     wanted.sort_unstable();
     wanted.dedup();
-    let found: std::collections::HashMap<String, i32> = entities::locality::Entity::find()
+    let found: HashMap<String, i32> = entities::locality::Entity::find()
         .filter(entities::locality::Column::CompanyId.eq(company_id))
         .filter(entities::locality::Column::SourceId.is_in(wanted))
         .all(work.txn())
@@ -282,8 +379,14 @@ async fn resolve_localities(work: &Work, actor: &Actor, new: &mut crate::orders:
         .into_iter()
         .map(|l| (l.source_id, l.id))
         .collect();
+    resolve_with(new, |reference| found.get(reference).copied())
+}
+
+/// Sets the locality ids of `new` from the source ids it names, as `id_of`
+/// finds them among the company's localities.
+pub(super) fn resolve_with(new: &mut crate::orders::NewOrder, id_of: impl Fn(&str) -> Option<i32>) -> DomainResult<()> {
     let id_of = |field: String, reference: &str| {
-        found.get(reference).copied().ok_or_else(|| {
+        id_of(reference).ok_or_else(|| {
             DomainError::validation(field, format!("no locality of this company has source id {reference}"))
         })
     };
@@ -334,7 +437,7 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
             Command::Create(new) => {
                 if let Some(id) = order_id {
                     if same_digest(&work, id, new.source_digest.as_deref()).await? {
-                        notes.push("create skipped: the order was created before from identical content".to_owned());
+                        notes.push(REPEATED_CREATE.to_owned());
                         continue;
                     }
                     return Err(crate::orders::source_id_taken());

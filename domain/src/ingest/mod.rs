@@ -21,6 +21,7 @@
 
 pub mod adapter;
 pub mod apply;
+mod bulk;
 pub mod command;
 pub mod handle;
 pub mod log;

@@ -34,7 +34,16 @@ async fn check_localities(
         .filter(locality::Column::Id.is_in(ids))
         .all(db)
         .await?;
-    let role = |id: i32| found.iter().find(|l| l.id == id).map(|l| l.logistic_role);
+    check_roles(destination, origins, |id| found.iter().find(|l| l.id == id).map(|l| l.logistic_role))
+}
+
+/// The rule behind [`check_localities`], given the role of each of the
+/// company's localities (`None`: not one of them).
+pub(crate) fn check_roles(
+    destination: Option<i32>,
+    origins: &[Option<i32>],
+    role: impl Fn(i32) -> Option<LogisticRole>,
+) -> DomainResult<()> {
     if let Some(id) = destination {
         match role(id) {
             None => return Err(DomainError::validation("destinationLocalityId", "is not a locality of this company")),
@@ -64,7 +73,7 @@ pub(crate) fn source_id_taken() -> DomainError {
     DomainError::Conflict("an order with this sourceId already exists in the company".into())
 }
 
-fn conflict_on_duplicate(err: sea_orm::DbErr) -> DomainError {
+pub(super) fn conflict_on_duplicate(err: sea_orm::DbErr) -> DomainError {
     if is_unique_violation(&err) {
         source_id_taken()
     } else {
@@ -82,10 +91,26 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewOrder) -> DomainResult<o
     Ok(order)
 }
 
-/// [`create`] inside `work`.
-pub(crate) async fn create_in(ctx: &Ctx, work: &mut Work, actor: &Actor, input: NewOrder) -> DomainResult<order::Model> {
-    ctx.authz.check(actor, Action::WriteOrders)?;
-    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
+/// An order checked by everything [`create_in`] checks without the
+/// database, ready to insert.
+pub(crate) struct Prepared {
+    /// The order's row (no id yet).
+    pub(crate) model: order::ActiveModel,
+    /// Its lines (no order id yet).
+    pub(crate) items: Vec<order_item::ActiveModel>,
+    /// Its classifications and attributes (no order id yet).
+    pub(crate) pairs: Vec<order_attribute::ActiveModel>,
+    /// The status it starts in.
+    pub(crate) status: OrderStatus,
+    /// Its destination locality, whose role is still to check.
+    pub(crate) destination: Option<i32>,
+    /// Each line's origin locality, whose roles are still to check.
+    pub(crate) origins: Vec<Option<i32>>,
+}
+
+/// Checks a new order of `company_id` as far as it can be without the
+/// database.
+pub(crate) fn prepare(company_id: i32, input: NewOrder) -> DomainResult<Prepared> {
     let status = input.status.unwrap_or(OrderStatus::Received);
     if matches!(status, OrderStatus::OnHold | OrderStatus::Cancelled | OrderStatus::Refunded) {
         return Err(DomainError::validation("status", format!("an order cannot start as {}", status.as_str())));
@@ -136,23 +161,34 @@ pub(crate) async fn create_in(ctx: &Ctx, work: &mut Work, actor: &Actor, input: 
         last_event_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        anonymized_at: Set(None),
         ..Default::default()
     };
     apply_address(&mut model, input.address)?;
+    Ok(Prepared { model, items, pairs, status, destination: input.destination_locality_id, origins })
+}
 
-    let txn = work.txn();
-    check_localities(txn, company_id, input.destination_locality_id, &origins).await?;
-    let order = model.insert(txn).await.map_err(conflict_on_duplicate)?;
-    insert_children(txn, order.id, items, pairs).await?;
-    let entry = order_status_history::ActiveModel {
+/// The first history entry of a created order.
+pub(crate) fn creation_entry(order: &order::Model, actor: &Actor, status: OrderStatus) -> order_status_history::ActiveModel {
+    order_status_history::ActiveModel {
         source: Set(match actor.kind() {
             crate::actor::ActorKind::Integration { .. } => "integration".into(),
             _ => "manual".into(),
         }),
-        ..history_entry(&order, actor, None, status, now)
+        ..history_entry(order, actor, None, status, order.created_at)
     }
-    .insert(txn)
-    .await?;
+}
+
+/// [`create`] inside `work`.
+pub(crate) async fn create_in(ctx: &Ctx, work: &mut Work, actor: &Actor, input: NewOrder) -> DomainResult<order::Model> {
+    ctx.authz.check(actor, Action::WriteOrders)?;
+    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
+    let Prepared { model, items, pairs, status, destination, origins } = prepare(company_id, input)?;
+    let txn = work.txn();
+    check_localities(txn, company_id, destination, &origins).await?;
+    let order = model.insert(txn).await.map_err(conflict_on_duplicate)?;
+    insert_children(txn, order.id, items, pairs).await?;
+    let entry = creation_entry(&order, actor, status).insert(txn).await?;
     audit::record(txn, actor, Some(company_id), "order.create", "order", order.id, None).await?;
     let event = event_for(txn, &order, &entry, None).await?;
     work.publish(event);

@@ -141,7 +141,17 @@ pub(crate) async fn event_for(
         Some(id) => locality::Entity::find_by_id(id).one(db).await?.and_then(|l| l.responsible_email),
         None => None,
     };
-    Ok(OrderStatusEvent {
+    Ok(event_of(order, entry, customer_before, responsible_email))
+}
+
+/// [`event_for`], given the responsible person of the order's destination.
+pub(crate) fn event_of(
+    order: &order::Model,
+    entry: &order_status_history::Model,
+    customer_before: Option<OrderStatus>,
+    responsible_email: Option<String>,
+) -> OrderStatusEvent {
+    OrderStatusEvent {
         order_id: order.id,
         company_id: order.company_id,
         responsible_email,
@@ -160,7 +170,7 @@ pub(crate) async fn event_for(
         source: entry.source.clone(),
         occurred_at: entry.occurred_at,
         recorded_at: entry.recorded_at,
-    })
+    }
 }
 
 /// Why an event is recorded without being applied, if it is stale or a repeat.

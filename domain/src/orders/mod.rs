@@ -6,6 +6,7 @@
 //! that changes it and appends its history entry in the same transaction.
 
 mod create;
+mod create_many;
 mod export;
 mod input;
 mod lifecycle;
@@ -27,7 +28,8 @@ pub use query::{
 
 pub use visibility::shown_status;
 pub use work::Work;
-pub(crate) use create::{annotate_in, create_in, source_id_taken, update_in};
+pub(crate) use create::{annotate_in, check_roles, create_in, prepare, source_id_taken, update_in, Prepared};
+pub(crate) use create_many::insert_prepared;
 pub(crate) use lifecycle::{execute_in, Change};
 
 use entities::{locality, order};

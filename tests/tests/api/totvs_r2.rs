@@ -198,6 +198,113 @@ async fn repeats_updates_and_deletes_are_answered_per_order() {
     assert_eq!(codes_of(&results(&soap(&app, token, &delete("PED-404")).await.1), "PED-404"), ["R2_NOT_FOUND"]);
 }
 
+async fn orders_with_ids(app: &TestApp, staff: &str) -> Vec<serde_json::Value> {
+    let query = "{ orders(first: 20) { nodes { id sourceId anonymizedAt items { sourceId } attributes { key } history { toStatus source } } } }";
+    app.gql(Some(staff), query, json!({})).await["data"]["orders"]["nodes"].as_array().unwrap().clone()
+}
+
+/// The records of the company's latest run: position, outcome, notes, error.
+async fn latest_run_items(app: &TestApp, staff: &str) -> Vec<(i64, String, Vec<String>, Option<String>)> {
+    let id = app.gql(Some(staff), "{ integrationRuns(first: 1) { nodes { id } } }", json!({})).await["data"]["integrationRuns"]["nodes"][0]["id"].clone();
+    let run = app
+        .gql(Some(staff), "query($id: ID!) { integrationRun(id: $id) { items { position outcome applied errorMessage } } }", json!({ "id": id }))
+        .await;
+    run["data"]["integrationRun"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let notes = item["applied"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_owned()).collect();
+            (item["position"].as_i64().unwrap(), item["outcome"].as_str().unwrap().to_owned(), notes, item["errorMessage"].as_str().map(str::to_owned))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_orders_of_one_call_are_decided_as_if_they_came_one_by_one() {
+    let app = TestApp::spawn().await;
+    let alpha = tenant(&app).await;
+    let token = Some(alpha.integration_token.as_str());
+    let first = order("PED-1", "STORE-1", "CD-1", "", "PED-1-1");
+    let ninth = order("PED-9", "STORE-1", "CD-1", "", "PED-9-1");
+    assert!(results(&soap(&app, token, &envelope("createOrders", &[first.clone(), ninth.clone()])).await.1).iter().all(|r| r.1));
+    let anonymized = order("PED-0", "STORE-1", "CD-1", "", "PED-0-1");
+    assert!(results(&soap(&app, token, &envelope("createOrders", std::slice::from_ref(&anonymized))).await.1)[0].1);
+    let listed = orders_with_ids(&app, &alpha.staff).await;
+    let id = listed.iter().find(|o| o["sourceId"] == "PED-0").unwrap()["id"].clone();
+    let erased = app.gql(Some(&alpha.staff), "mutation($id: ID!) { anonymizeOrder(id: $id) { orders } }", json!({ "id": id })).await;
+    assert_eq!(erased["data"]["anonymizeOrder"]["orders"], 1, "{erased}");
+
+    let body = envelope(
+        "createOrders",
+        &[
+            // A repeat of an earlier call's order: answered as done.
+            first.clone(),
+            order("PED-2", "STORE-1", "CD-1", "", "PED-2-1"),
+            // Its item id belongs to the order just before it in this call.
+            order("PED-3", "STORE-1", "CD-1", "", "PED-2-1"),
+            // Refused before it could take its item id …
+            order("PED-6", "NOWHERE", "CD-1", "", "PED-7-1"),
+            // … so the next order may have it.
+            order("PED-7", "STORE-1", "CD-1", "", "PED-7-1"),
+            // The id of an anonymized order makes a fresh one.
+            anonymized,
+            // Other content under an existing id.
+            ninth.replace("<priority>5</priority>", "<priority>4</priority>"),
+        ],
+    );
+    let (status, answer) = soap(&app, token, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let answered = results(&answer);
+    assert_eq!(
+        answered.iter().map(|r| (r.0.as_str(), r.1, r.2.join(","))).collect::<Vec<_>>(),
+        [
+            ("PED-1", true, String::new()),
+            ("PED-2", true, String::new()),
+            ("PED-3", false, "R2_ITEM_TAKEN".to_owned()),
+            ("PED-6", false, "R2_DESTINATION".to_owned()),
+            ("PED-7", true, String::new()),
+            ("PED-0", true, String::new()),
+            ("PED-9", false, "R2_EXISTS".to_owned()),
+        ]
+    );
+    assert!(answer.contains("items[0].sourceId: PED-2-1 is an item of order PED-2"), "{answer}");
+
+    let items = latest_run_items(&app, &alpha.staff).await;
+    let skipped = "create skipped: the order was created before from identical content";
+    let fresh = "created as RECEIVED; created fresh: the order stored earlier under this source id was anonymized (LGPD); none of its data was restored";
+    assert_eq!(
+        items.iter().map(|(position, outcome, notes, _)| (*position, outcome.as_str(), notes.join("|"))).collect::<Vec<_>>(),
+        [
+            (0, "SKIPPED", skipped.to_owned()),
+            (1, "APPLIED", "created as RECEIVED".to_owned()),
+            (2, "FAILED", String::new()),
+            (3, "FAILED", String::new()),
+            (4, "APPLIED", "created as RECEIVED".to_owned()),
+            (5, "APPLIED", fresh.to_owned()),
+            (6, "FAILED", String::new()),
+        ]
+    );
+    assert_eq!(items[3].3.as_deref(), Some("destination: no locality of this company has source id NOWHERE"));
+
+    // Each created order is whole: its line, its attributes, one history entry.
+    let listed = orders_with_ids(&app, &alpha.staff).await;
+    let mut created: Vec<(String, String, usize, String)> = listed
+        .iter()
+        .filter(|o| !["PED-1", "PED-9"].contains(&o["sourceId"].as_str().unwrap()) && o["anonymizedAt"].is_null())
+        .map(|o| {
+            let history = o["history"].as_array().unwrap().iter().map(|h| format!("{}/{}", h["toStatus"].as_str().unwrap(), h["source"].as_str().unwrap())).collect::<Vec<_>>().join(",");
+            (o["sourceId"].as_str().unwrap().to_owned(), o["items"][0]["sourceId"].as_str().unwrap().to_owned(), o["attributes"].as_array().unwrap().len(), history)
+        })
+        .collect();
+    created.sort();
+    let whole = |id: &str, item: &str| (id.to_owned(), item.to_owned(), 4, "RECEIVED/integration".to_owned());
+    assert_eq!(created, [whole("PED-0", "PED-0-1"), whole("PED-2", "PED-2-1"), whole("PED-7", "PED-7-1")]);
+    let audit = app.gql(Some(&alpha.staff), "{ auditLog(first: 50, filter: { action: \"order.create\" }) { edges { node { action } } } }", json!({})).await;
+    // Three orders before this call, three in it.
+    assert_eq!(audit["data"]["auditLog"]["edges"].as_array().unwrap().len(), 6, "{audit}");
+}
+
 fn changed_order(id: &str, priority: u8) -> String {
     order(id, "STORE-1", "CD-1", "", &format!("{id}-1")).replace("<priority>5</priority>", &format!("<priority>{priority}</priority>"))
 }
