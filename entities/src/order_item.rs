@@ -21,6 +21,11 @@ pub struct Model {
     /// Kilograms.
     pub weight: Option<f64>,
     pub origin_locality_id: Option<i32>,
+    /// The line's total as its source stated it, in cents; without it the
+    /// total is `quantity × unit_price_cents`, rounded.
+    pub total_cents: Option<i64>,
+    /// The source's other fields of the line, as a JSON object of text.
+    pub attributes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -128,8 +128,7 @@ impl Adapter for RastroCsv {
                 length: None,
                 width: None,
                 weight: None,
-                origin_locality_id: None,
-                origin_source_id: None,
+                ..NewItem::default()
             };
             match orders.last_mut() {
                 Some((order, _)) if order.source_id == source_id => order.items.push(item),

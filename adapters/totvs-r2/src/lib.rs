@@ -209,22 +209,50 @@ pub fn cents(text: &str) -> Option<i64> {
     exact.checked_add(i64::from(round_up))
 }
 
-/// An item in Rastro's words: `price` is the value of all its units, so the
-/// unit price is `price / quantity`, in whole cents.
+/// An item in Rastro's words: `price` is the value of all its units, kept
+/// as the line's total; the unit price is `price / quantity` in whole cents.
+/// The item's other R2 fields are kept as its attributes under their R2
+/// names, its classifications as `classification.{type}`.
 fn new_item(item: R2Item) -> NewItem {
-    let total = item.price.as_deref().and_then(cents).unwrap_or(0);
+    let total = item.price.as_deref().and_then(cents);
+    let mut attributes = Vec::new();
+    let mut keep = |name: String, value: Option<String>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            attributes.push((name, value));
+        }
+    };
+    keep("shipmentUnitWrapperCode".into(), Some(item.wrapper_code));
+    keep("quantityInShipmentUnits".into(), Some(item.quantity_in_shipment_units.to_string()));
+    keep("MIT".into(), item.mit);
+    keep("DSK".into(), item.dsk);
+    keep("reference".into(), item.reference);
+    keep("proportionalityId".into(), item.proportionality_id);
+    keep("orderItemClassificationSourceId".into(), item.classification_source_id);
+    keep("volume".into(), item.volume.map(|v| v.to_string()));
+    keep("palletFractionationForbidden".into(), item.pallet_fractionation_forbidden.map(|b| b.to_string()));
+    for (flag, name) in item.orientations.iter().zip(order::ORIENTATIONS) {
+        keep(name.to_owned(), flag.map(|b| b.to_string()));
+    }
+    for (kind, value) in item.classifications {
+        keep(format!("classification.{kind}"), Some(value));
+    }
+    for (name, value) in item.attributes {
+        keep(name, Some(value));
+    }
     NewItem {
         name: item.product_id.clone(),
         source_id: item.source_id,
         product_id: item.product_id,
         quantity: item.quantity,
-        unit_price_cents: (total as f64 / item.quantity).round() as i64,
+        unit_price_cents: (total.unwrap_or(0) as f64 / item.quantity).round() as i64,
+        total_cents: total,
         height: item.height,
         length: item.length,
         width: item.width,
         weight: item.weight,
         origin_locality_id: None,
         origin_source_id: Some(item.origin_id),
+        attributes,
     }
 }
 

@@ -81,11 +81,13 @@ pub enum Rule {
     NotAllowed,
     /// A tracking event's type is not one the service knows.
     EventType,
+    /// A tracking event names neither or both of `orderSourceId` and `tripId`.
+    EventTarget,
 }
 
 impl Rule {
     /// Every rule, in the README's order.
-    pub const ALL: [Rule; 37] = [
+    pub const ALL: [Rule; 38] = [
         Rule::Mandatory,
         Rule::Size,
         Rule::Integer,
@@ -123,6 +125,7 @@ impl Rule {
         Rule::AlreadyDeleted,
         Rule::NotAllowed,
         Rule::EventType,
+        Rule::EventTarget,
     ];
 
     /// The stable code in answers and the integrations log (≤ 30 characters,
@@ -166,6 +169,7 @@ impl Rule {
             Rule::AlreadyDeleted => "R2_ALREADY_DELETED",
             Rule::NotAllowed => "R2_NOT_ALLOWED",
             Rule::EventType => "R2_EVENT_TYPE",
+            Rule::EventTarget => "R2_EVENT_TARGET",
         }
     }
 }

@@ -7,13 +7,14 @@
 //!   read tolerantly: only the elements named here matter, wherever TRE
 //!   nests them.
 //! - `publishTrackingEvents` is Rastro's own operation, in the same style,
-//!   because TRE's tracking format is not public: one event per order, each
-//!   with its id (a repeat is skipped), type, time and optional location.
+//!   because TRE's tracking format is not public: one event per order or per
+//!   trip, each with its id (a repeat is skipped), type, time and optional
+//!   location.
 
 use std::collections::HashSet;
 
 use domain::{
-    ingest::{Command, Context, ItemError, Record, WireError},
+    ingest::{Command, Context, Group, ItemError, Record, WireError},
     orders::EventMeta,
 };
 use entities::OrderStatus;
@@ -29,6 +30,10 @@ use crate::{
 pub const PUBLISH_RELEASED_TRIP: &str = "publishReleasedTrip";
 /// Rastro's tracking events.
 pub const PUBLISH_TRACKING_EVENTS: &str = "publishTrackingEvents";
+
+/// The order attribute a released trip records, by which a trip's tracking
+/// events find its orders.
+pub const TRIP_ATTRIBUTE: &str = "tre.tripId";
 
 /// Every descendant of `element` named `name`, in document order.
 fn descendants<'a>(element: &'a Element, name: &str, found: &mut Vec<&'a Element>) {
@@ -65,7 +70,7 @@ pub fn released_trip(operation: &Element, context: &Context) -> Result<Vec<Recor
             }
             continue;
         };
-        let mut attributes = vec![("tre.tripId".to_owned(), trip_id.clone())];
+        let mut attributes = vec![(TRIP_ATTRIBUTE.to_owned(), trip_id.clone())];
         for (key, name) in [
             ("tre.carrierId", "carrierId"),
             ("tre.vehicleId", "vehicleId"),
@@ -122,7 +127,12 @@ pub fn tracking_events(operation: &Element) -> Result<Vec<Record>, WireError> {
     for (n, event) in events.into_iter().enumerate() {
         let mut f = Fields::new(event, "");
         let event_id = f.text("eventId", true, 100);
-        let order = f.text("orderSourceId", true, 30);
+        let order = f.text("orderSourceId", false, 30);
+        let trip = f.text("tripId", false, 255);
+        let named = |name: &str| event.child(name).is_some_and(|e| !e.text.trim().is_empty());
+        if named("orderSourceId") == named("tripId") {
+            f.violate(Rule::EventTarget, "orderSourceId", "name the order (orderSourceId) or the trip (tripId), not both or neither");
+        }
         let kind = f.text("type", true, 20);
         let occurred_at = f.datetime("occurredAt", true);
         let location = f.text("location", false, 200);
@@ -141,7 +151,7 @@ pub fn tracking_events(operation: &Element) -> Result<Vec<Record>, WireError> {
         if event.name != "event" {
             violations.push(Violation::new(Rule::UnknownField, event.name.clone(), "is not an event"));
         }
-        let source_id = order.clone().unwrap_or_else(|| format!("events[{n}]"));
+        let source_id = order.clone().or_else(|| trip.clone()).unwrap_or_else(|| format!("events[{n}]"));
         let (Some(event_id), Some(status), true) = (event_id, status, violations.is_empty()) else {
             records.push(Record::refused(source_id, violations.into_iter().map(ItemError::from).collect()));
             continue;
@@ -161,7 +171,10 @@ pub fn tracking_events(operation: &Element) -> Result<Vec<Record>, WireError> {
             Some(to) => Command::ChangeStatus { to, meta },
             None => Command::Track(meta),
         };
-        records.push(Record::new(source_id, vec![command]));
+        records.push(match trip {
+            Some(trip) if order.is_none() => Record::for_group(source_id, Group { key: TRIP_ATTRIBUTE.to_owned(), value: trip }, vec![command]),
+            _ => Record::new(source_id, vec![command]),
+        });
     }
     Ok(records)
 }

@@ -4,7 +4,7 @@
 
 use adapter_totvs_r2::{cents, TotvsR2, CREATE_ORDERS, DELETE_ORDERS, UPDATE_ORDERS};
 use chrono::{TimeZone, Utc};
-use domain::ingest::{Command, Context, Record};
+use domain::ingest::{Command, Context, Group, Record};
 use entities::{Incoterm, OrderStatus};
 
 fn context() -> Context {
@@ -202,11 +202,34 @@ fn tracking_events_move_orders_or_add_an_entry() {
     assert_eq!(moves, [
         (Some(OrderStatus::InTransit), Some("totvs-r2:event:EV-1".into()), Some("Campinas/SP".into())),
         (None, Some("totvs-r2:event:EV-2".into()), Some("Chegou ao centro de distribuição".into())),
+        (Some(OrderStatus::InTransit), Some("totvs-r2:event:EV-4".into()), None),
         (Some(OrderStatus::Delivered), Some("totvs-r2:event:EV-3".into()), None),
     ]);
-    let [Command::ChangeStatus { meta, .. }] = &events[2].commands[..] else { panic!() };
+    let [Command::ChangeStatus { meta, .. }] = &events[3].commands[..] else { panic!() };
     assert_eq!(meta.occurred_at, Some(Utc.with_ymd_and_hms(2026, 12, 8, 18, 0, 0).unwrap()));
-    assert!(events.iter().all(|r| r.source_id == "PED-1"));
+    let targets: Vec<(&str, Option<&Group>)> = events.iter().map(|r| (r.source_id.as_str(), r.group.as_ref())).collect();
+    let trip = Group { key: "tre.tripId".into(), value: "TRIP-9".into() };
+    assert_eq!(targets, [("PED-1", None), ("PED-1", None), ("TRIP-9", Some(&trip)), ("PED-1", None)]);
+}
+
+#[test]
+fn an_item_keeps_its_total_and_its_other_fields() {
+    let records = records(CREATE_ORDERS, &fixture("create-two-orders.xml"));
+    let [Command::Create(first)] = records[0].commands.as_slice() else { panic!() };
+    let line = &first.items[0];
+    // 459.90 for 3 units: the unit is rounded, the line's total is not.
+    assert_eq!((line.unit_price_cents, line.total_cents), (15_330, Some(45_990)));
+    let kept: Vec<(&str, &str)> = line.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(kept, [
+        ("shipmentUnitWrapperCode", "CX"),
+        ("quantityInShipmentUnits", "1"),
+        ("MIT", "M1"),
+        ("DSK", "D1"),
+        ("reference", "linha 1"),
+        ("hlwAllow", "true"),
+    ]);
+    // Without a price the line has no stated total.
+    assert_eq!(first.items[1].total_cents, None);
 }
 
 #[test]

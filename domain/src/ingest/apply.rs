@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use entities::{integration_run_item, order, ItemOutcome, OrderStatus, RunOutcome};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::{
     bulk::{self, Creation},
@@ -101,13 +101,19 @@ pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, f
         .records
         .into_iter()
         .enumerate()
-        .map(|(n, record)| Creation::of(first_position + n, record).map_err(|record| (first_position + n, record)))
+        .map(|(n, record)| Creation::of(first_position + n, record).map_err(|record| (first_position + n, Box::new(record))))
         .peekable();
     while let Some(next) = records.next() {
         let first = match next {
             Ok(creation) => creation,
+            Err((position, record)) if record.group.is_some() && record.refusals.is_empty() => {
+                for item in apply_group(ctx, actor, run, position, *record).await? {
+                    report.push(item);
+                }
+                continue;
+            }
             Err((position, record)) => {
-                report.push(apply_one(ctx, actor, run, position, record).await?);
+                report.push(apply_one(ctx, actor, run, position, *record).await?);
                 continue;
             }
         };
@@ -145,6 +151,46 @@ impl Report {
         }
         self.items.push(item);
     }
+}
+
+/// Most orders one group record reaches.
+pub const MAX_GROUP: u64 = 5_000;
+
+/// Applies a group record to each live order of the group, each in its own
+/// transaction (one order that cannot move does not hold the others back),
+/// all at the record's position; a group with no order fails as not found.
+async fn apply_group(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize, record: Record) -> DomainResult<Vec<ItemReport>> {
+    let Some(group) = record.group.clone() else { return Ok(vec![apply_one(ctx, actor, run, position, record).await?]) };
+    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
+    use entities::order_attribute;
+    let tagged = sea_orm::sea_query::Query::select()
+        .column(order_attribute::Column::OrderId)
+        .from(order_attribute::Entity)
+        .and_where(order_attribute::Column::Key.eq(group.key.as_str()))
+        .and_where(order_attribute::Column::Value.eq(group.value.as_str()))
+        .and_where(order_attribute::Column::Kind.eq(entities::AttributeKind::Attribute))
+        .to_owned();
+    let members = order::Entity::find()
+        .filter(order::Column::CompanyId.eq(company_id))
+        .filter(order::Column::AnonymizedAt.is_null())
+        .filter(order::Column::Id.in_subquery(tagged));
+    let refusal = match members.clone().count(&ctx.db).await? {
+        0 => Some(DomainError::NotFound { entity: "order", id: format!("with {} {}", group.key, group.value) }),
+        n if n > MAX_GROUP => Some(DomainError::validation(group.key.clone(), format!("{} names {n} orders; at most {MAX_GROUP} move together", group.value))),
+        _ => None,
+    };
+    if let Some(err) = refusal {
+        let item = ItemReport { position, source_id: record.source_id, outcome: ItemOutcome::Failed, order_id: None, notes: vec![], error: Some(item_error(&err)), refusals: vec![] };
+        insert_item(&ctx.db, run, &item).await?;
+        return Ok(vec![item]);
+    }
+    let source_ids: Vec<String> =
+        members.select_only().column(order::Column::SourceId).order_by_asc(order::Column::Id).into_tuple().all(&ctx.db).await?;
+    let mut items = Vec::with_capacity(source_ids.len());
+    for source_id in source_ids {
+        items.push(apply_one(ctx, actor, run, position, Record::new(source_id, record.commands.clone())).await?);
+    }
+    Ok(items)
 }
 
 /// Applies one record in its own transaction.
@@ -199,6 +245,7 @@ impl ItemReport {
 pub(super) fn item_error(err: &DomainError) -> ItemError {
     let field = match err {
         DomainError::Validation { field, .. } => Some(field.clone()),
+        DomainError::InvalidTransition { .. } => Some("status".to_owned()),
         _ => None,
     };
     ItemError { code: err.code(), field, message: err.client_message() }

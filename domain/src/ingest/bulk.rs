@@ -40,19 +40,19 @@ impl Creation {
     /// The creation a record asks for, when it is accepted by its adapter
     /// and only creates one order; `Err` gives back any other record.
     pub(super) fn of(position: usize, record: Record) -> Result<Creation, Record> {
-        if !record.refusals.is_empty() || !matches!(record.commands.as_slice(), [Command::Create(_)]) {
+        if !record.refusals.is_empty() || record.group.is_some() || !matches!(record.commands.as_slice(), [Command::Create(_)]) {
             return Err(record);
         }
-        let Record { source_id, mut commands, refusals } = record;
+        let Record { source_id, mut commands, refusals, group } = record;
         match commands.pop() {
             Some(Command::Create(order)) => Ok(Creation { position, source_id, order }),
-            other => Err(Record { source_id, commands: other.into_iter().collect(), refusals }),
+            other => Err(Record { source_id, commands: other.into_iter().collect(), refusals, group }),
         }
     }
 
     /// The record it came from.
     pub(super) fn into_record(self) -> Record {
-        Record { source_id: self.source_id, commands: vec![Command::Create(self.order)], refusals: vec![] }
+        Record::new(self.source_id, vec![Command::Create(self.order)])
     }
 }
 

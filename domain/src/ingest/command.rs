@@ -98,17 +98,37 @@ pub struct Record {
     /// Why the adapter refused the record, rule by rule; a record with
     /// refusals fails whole with all of them and its commands are not run.
     pub refusals: Vec<ItemError>,
+    /// When set, the record is about every live order of the company with
+    /// this attribute (a trip's orders) rather than one order: its commands
+    /// run for each of them, each order on its own; `source_id` names the
+    /// group when no order has it.
+    pub group: Option<Group>,
+}
+
+/// Orders named by an attribute they share (`tre.tripId` = `T-1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The attribute's key.
+    pub key: String,
+    /// Its value.
+    pub value: String,
 }
 
 impl Record {
     /// A record of `commands` for the order `source_id`.
     pub fn new(source_id: impl Into<String>, commands: Vec<Command>) -> Self {
-        Record { source_id: source_id.into(), commands, refusals: Vec::new() }
+        Record { source_id: source_id.into(), commands, refusals: Vec::new(), group: None }
+    }
+
+    /// A record of `commands` for every live order whose attribute `group.key`
+    /// is `group.value`; `label` names it when there is none.
+    pub fn for_group(label: impl Into<String>, group: Group, commands: Vec<Command>) -> Self {
+        Record { source_id: label.into(), commands, refusals: Vec::new(), group: Some(group) }
     }
 
     /// A record the adapter refused, with every reason it found.
     pub fn refused(source_id: impl Into<String>, refusals: Vec<ItemError>) -> Self {
-        Record { source_id: source_id.into(), commands: Vec::new(), refusals }
+        Record { source_id: source_id.into(), commands: Vec::new(), refusals, group: None }
     }
 }
 

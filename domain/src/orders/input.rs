@@ -10,7 +10,7 @@ pub use crate::address::Address;
 use crate::{validate, DomainError};
 
 /// One order line.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewItem {
     /// The line's id at the source; unique within the order.
     pub source_id: String,
@@ -36,6 +36,12 @@ pub struct NewItem {
     /// systems name it; the ingestion pipeline resolves it to
     /// `origin_locality_id`.
     pub origin_source_id: Option<String>,
+    /// The line's total in cents when the source states it (TOTVS R2 sends
+    /// the value of all units): kept exact, where `quantity × unit price`
+    /// would round.
+    pub total_cents: Option<i64>,
+    /// The source's other fields of the line (key → value).
+    pub attributes: Vec<(String, String)>,
 }
 
 /// A new order.
@@ -259,11 +265,24 @@ pub(crate) fn validate_items(items: Vec<NewItem>) -> Result<(Vec<order_item::Act
                 return Err(DomainError::validation(f(name), "must be greater than zero"));
             }
         }
-        let line = (item.quantity * item.unit_price_cents as f64).round();
-        if !line.is_finite() || line > 1e15 {
-            return Err(DomainError::validation(f("quantity"), "line total is too large"));
-        }
-        total = total.saturating_add(line as i64);
+        let line = match item.total_cents {
+            Some(cents) if !(0..=MAX_LINE_CENTS).contains(&cents) => {
+                return Err(DomainError::validation(f("total"), "must be between zero and 10^15 cents"))
+            }
+            Some(cents) => cents,
+            None => {
+                let line = (item.quantity * item.unit_price_cents as f64).round();
+                if !line.is_finite() || line > MAX_LINE_CENTS as f64 {
+                    return Err(DomainError::validation(f("quantity"), "line total is too large"));
+                }
+                line as i64
+            }
+        };
+        total = total.saturating_add(line);
+        let attributes = match item.attributes.is_empty() {
+            true => None,
+            false => Some(item_attributes(&f("attributes"), item.attributes)?),
+        };
         rows.push(order_item::ActiveModel {
             source_id: Set(source_id),
             product_id: Set(validate::text(&f("productId"), &item.product_id, 30)?),
@@ -275,10 +294,37 @@ pub(crate) fn validate_items(items: Vec<NewItem>) -> Result<(Vec<order_item::Act
             width: Set(item.width),
             weight: Set(item.weight),
             origin_locality_id: Set(item.origin_locality_id),
+            total_cents: Set(item.total_cents),
+            attributes: Set(attributes),
             ..Default::default()
         });
     }
     Ok((rows, total))
+}
+
+/// Largest line total, in cents.
+const MAX_LINE_CENTS: i64 = 1_000_000_000_000_000;
+
+/// A line's attributes as stored: a JSON object of text, keys unique.
+fn item_attributes(field: &str, pairs: Vec<(String, String)>) -> Result<String, DomainError> {
+    let mut object = serde_json::Map::with_capacity(pairs.len());
+    for (n, (key, value)) in pairs.into_iter().enumerate() {
+        let key = validate::text(&format!("{field}[{n}].key"), &key, 60)?;
+        let value = validate::text(&format!("{field}[{n}].value"), &value, 500)?;
+        if object.insert(key, serde_json::Value::String(value)).is_some() {
+            return Err(DomainError::validation(format!("{field}[{n}].key"), "appears twice"));
+        }
+    }
+    if object.len() > 50 {
+        return Err(DomainError::validation(field, "at most 50 per line"));
+    }
+    Ok(serde_json::Value::Object(object).to_string())
+}
+
+/// A stored line's attributes (see [`item_attributes`]), in key order.
+pub fn stored_item_attributes(stored: Option<&str>) -> Vec<(String, String)> {
+    let Some(Ok(serde_json::Value::Object(object))) = stored.map(serde_json::from_str::<serde_json::Value>) else { return vec![] };
+    object.into_iter().map(|(key, value)| (key, value.as_str().unwrap_or_default().to_owned())).collect()
 }
 
 /// Validates classifications and attributes into rows without `order_id`.
@@ -356,8 +402,7 @@ mod tests {
             length: None,
             width: None,
             weight: Some(1.0),
-            origin_locality_id: None,
-            origin_source_id: None,
+            ..NewItem::default()
         }
     }
 

@@ -16,7 +16,7 @@ mod work;
 
 pub use create::{create, update};
 pub use export::{csv_text_cell, csv_text_uncell, export_batches, ExportOptions, xml_escape, ExportRow, EXPORT_BATCH};
-pub use input::{Address, Invoice, NewItem, NewOrder, OrderPatch, Shipment};
+pub use input::{stored_item_attributes, Address, Invoice, NewItem, NewOrder, OrderPatch, Shipment};
 pub use lifecycle::{
     add_comment, add_shipment, cancel, change_status, hold, invoice, mark_delivered, refund, release, EventMeta,
     StatusOutcome,

@@ -30,8 +30,7 @@ fn new_order(source_id: &str, destination: i32) -> NewOrder {
             length: None,
             width: None,
             weight: None,
-            origin_locality_id: None,
-            origin_source_id: None,
+            ..NewItem::default()
         }],
         ..NewOrder::default()
     }

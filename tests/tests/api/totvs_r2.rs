@@ -568,3 +568,58 @@ async fn the_seed_story_from_the_order_to_the_customers_mails() {
     assert!(attributes.as_array().unwrap().contains(&json!({ "key": "tre.tripId", "value": "TRIP-9" })), "{attributes}");
     assert!(attributes.as_array().unwrap().contains(&json!({ "key": "tre.truckLicensePlate", "value": "ABC1D23" })), "{attributes}");
 }
+
+/// A tracking event of a whole trip: every live order released with it moves,
+/// each on its own; the items keep R2's own fields and their exact totals.
+#[tokio::test]
+async fn a_trip_event_moves_each_order_of_the_trip() {
+    let app = TestApp::spawn().await;
+    let alpha = tenant(&app).await;
+    let token = Some(alpha.integration_token.as_str());
+    let orders_xml: Vec<String> = ["PED-1", "PED-2", "PED-3"].iter().map(|id| order(id, "STORE-1", "CD-1", "", &format!("{id}-1"))).collect();
+    // 100.00 for 3 units: 33.33 a unit, but the line is worth 100.00.
+    let orders_xml: Vec<String> = orders_xml.iter().map(|o| o.replace("<price>30.00</price>", "<price>100.00</price><MIT>M7</MIT>")).collect();
+    assert!(results(&soap(&app, token, &envelope("createOrders", &orders_xml)).await.1).iter().all(|r| r.1));
+    assert!(results(&soap(&app, token, &released_trip("TRIP-9", &["PED-1", "PED-2"])).await.1).iter().all(|r| r.1));
+    let delete = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><deleteOrders><orders><order><identifier>PED-2</identifier></order></orders></deleteOrders></s:Body></s:Envelope>"#;
+    assert!(results(&soap(&app, token, delete).await.1)[0].1);
+
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let trip_event = |event: &str, trip: &str| {
+        tracking(&[(event, "", "IN_TRANSIT", &at)]).replace("<orderSourceId></orderSourceId>", &format!("<tripId>{trip}</tripId>"))
+    };
+    let (status, answer) = soap(&app, token, &trip_event("EV-T1", "TRIP-9")).await;
+    assert_eq!(status, 200, "{answer}");
+    let moved = results(&answer);
+    assert_eq!(moved.iter().map(|r| (r.0.as_str(), r.1)).collect::<Vec<_>>(), [("PED-1", true), ("PED-2", false)], "{answer}");
+    assert_eq!(codes_of(&moved, "PED-2"), ["R2_NOT_ALLOWED"]);
+    let (_, unknown) = soap(&app, token, &trip_event("EV-T2", "TRIP-404")).await;
+    assert_eq!(codes_of(&results(&unknown), "TRIP-404"), ["R2_NOT_FOUND"]);
+
+    let listed = app
+        .gql(
+            Some(&alpha.staff),
+            "{ orders(first: 10) { nodes { sourceId status total items { unitPrice total attributes { key value } } } } }",
+            json!({}),
+        )
+        .await;
+    let mut statuses: Vec<(String, String)> = listed["data"]["orders"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["sourceId"].as_str().unwrap().to_owned(), o["status"].as_str().unwrap().to_owned()))
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, [
+        ("PED-1".to_owned(), "IN_TRANSIT".to_owned()),
+        ("PED-2".to_owned(), "CANCELLED".to_owned()),
+        ("PED-3".to_owned(), "RECEIVED".to_owned())
+    ]);
+    let first = &listed["data"]["orders"]["nodes"][0];
+    assert_eq!((first["total"].clone(), first["items"][0]["unitPrice"].clone(), first["items"][0]["total"].clone()), (json!("100.00"), json!("33.33"), json!("100.00")));
+    assert_eq!(first["items"][0]["attributes"], json!([
+        { "key": "MIT", "value": "M7" },
+        { "key": "quantityInShipmentUnits", "value": "1" },
+        { "key": "shipmentUnitWrapperCode", "value": "CX" }
+    ]));
+}

@@ -89,6 +89,7 @@ impl OrderItemInput {
             length: self.length,
             width: self.width,
             weight: self.weight,
+            ..orders::NewItem::default()
         })
     }
 }

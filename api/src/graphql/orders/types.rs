@@ -170,7 +170,8 @@ pub struct OrderItem {
     pub quantity: f64,
     /// Unit price.
     pub unit_price: Money,
-    /// Quantity × unit price.
+    /// The line's total: as its source stated it, else quantity × unit
+    /// price, rounded.
     pub total: Money,
     /// Height, metres.
     pub height: Option<f64>,
@@ -183,13 +184,22 @@ pub struct OrderItem {
     /// Origin locality id. Staff only: customers get `FORBIDDEN`.
     #[graphql(guard = "StaffOnly")]
     pub origin_locality_id: Option<ID>,
+    /// The source's other fields of the line (TOTVS R2: wrapper, units in
+    /// shipment units, MIT/DSK, …), by key. Staff only: customers get
+    /// `FORBIDDEN`.
+    #[graphql(guard = "StaffOnly")]
+    pub attributes: Vec<KeyValue>,
 }
 
 impl From<order_item::Model> for OrderItem {
     fn from(i: order_item::Model) -> Self {
         OrderItem {
             id: ID(i.id.to_string()),
-            total: Money((i.quantity * i.unit_price_cents as f64).round() as i64),
+            total: Money(i.total_cents.unwrap_or_else(|| (i.quantity * i.unit_price_cents as f64).round() as i64)),
+            attributes: domain::orders::stored_item_attributes(i.attributes.as_deref())
+                .into_iter()
+                .map(|(key, value)| KeyValue { key, value })
+                .collect(),
             source_id: i.source_id,
             product_id: i.product_id,
             name: i.name,
