@@ -92,3 +92,32 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     state.metrics.http_duration.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
     response
 }
+
+/// Marks a response whose 5xx status is the client's doing: a SOAP fault for
+/// malformed or hostile input, sent with HTTP 500 as the WS-I Basic Profile
+/// asks. The request log shows it as an answer, not as a server failure.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientFault;
+
+/// The request log's classifier: 5xx responses are server failures (logged
+/// at ERROR) unless marked [`ClientFault`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerFailures;
+
+impl tower_http::classify::ClassifyResponse for ServerFailures {
+    type FailureClass = tower_http::classify::ServerErrorsFailureClass;
+    type ClassifyEos = tower_http::classify::NeverClassifyEos<Self::FailureClass>;
+
+    fn classify_response<B>(self, response: &axum::http::Response<B>) -> tower_http::classify::ClassifiedResponse<Self::FailureClass, Self::ClassifyEos> {
+        use tower_http::classify::{ClassifiedResponse, ServerErrorsFailureClass};
+        if response.status().is_server_error() && response.extensions().get::<ClientFault>().is_none() {
+            ClassifiedResponse::Ready(Err(ServerErrorsFailureClass::StatusCode(response.status())))
+        } else {
+            ClassifiedResponse::Ready(Ok(()))
+        }
+    }
+
+    fn classify_error<E: std::fmt::Display + 'static>(self, error: &E) -> Self::FailureClass {
+        tower_http::classify::ServerErrorsFailureClass::Error(error.to_string())
+    }
+}

@@ -48,7 +48,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), edge))
         .layer(middleware::from_fn_with_state(state.clone(), telemetry::track))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new(tower_http::classify::SharedClassifier::new(crate::telemetry::ServerFailures)))
         .with_state(state)
 }
 

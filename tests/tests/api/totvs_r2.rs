@@ -327,6 +327,9 @@ async fn hostile_calls_get_faults_and_write_nothing_but_their_run() {
     let (status, answer) = soap(&app, token, &huge).await;
     assert_eq!(status, 413, "{answer}");
     assert!(answer.contains("<r2:code>TOO_LARGE</r2:code>"), "{answer}");
+    // A wrong token in the headers is refused before the body is read.
+    let (status, answer) = soap(&app, Some("rst_wrong"), &huge).await;
+    assert_eq!(status, 401, "{answer}");
     assert_eq!(fingerprint(&app.db, &[]).await, before);
 
     let bomb = format!(

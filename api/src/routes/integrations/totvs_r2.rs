@@ -41,18 +41,30 @@ pub async fn describe(State(state): State<AppState>) -> Response {
 /// One SOAP call.
 pub async fn call(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
     let limits = &state.config.integrations;
+    let unauthenticated = || fault(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "a valid integration token is required (header user.token)");
+    // A token in the headers is checked before the body is read: a stranger
+    // does not get us to read megabytes.
+    let early = match token(&headers, None) {
+        Some(header_token) => match authenticate(&state, Some(header_token)).await {
+            Ok(actor) => Some(actor),
+            Err(domain::DomainError::Unauthenticated) => return unauthenticated(),
+            Err(error) => return server_fault(&error),
+        },
+        None => None,
+    };
     let body = match read_body(&headers, request.into_body(), limits.body_bytes).await {
         Ok(body) => body,
         Err(error @ BodyError::TooLarge(_)) => return fault(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", error.to_string()),
         Err(error @ BodyError::Unreadable) => return fault(StatusCode::BAD_REQUEST, "MALFORMED", error.to_string()),
     };
     let found = preamble(&body);
-    let actor = match authenticate(&state, token(&headers, found.password.as_deref())).await {
-        Ok(actor) => actor,
-        Err(domain::DomainError::Unauthenticated) => {
-            return fault(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "a valid integration token is required (header user.token)")
-        }
-        Err(error) => return server_fault(&error),
+    let actor = match early {
+        Some(actor) => actor,
+        None => match authenticate(&state, found.password.as_deref()).await {
+            Ok(actor) => actor,
+            Err(domain::DomainError::Unauthenticated) => return unauthenticated(),
+            Err(error) => return server_fault(&error),
+        },
     };
     let Some(company_id) = actor.company_id() else { return fault(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "no company") };
     // Parsing and applying cost memory in proportion to the body: only so
@@ -60,13 +72,14 @@ pub async fn call(State(state): State<AppState>, headers: HeaderMap, request: Re
     let Ok(_slot) = state.integration_slots.0.acquire().await else { return server_fault(&"closing") };
     let operation = found.operation.unwrap_or_else(|| "unknown".to_owned());
     match ingest::handle(&state.ctx, company_id, &TotvsR2::default(), &operation, &body, None).await {
-        Ok(answer) => {
-            let status = match answer.handled {
-                Handled::Applied(_) => StatusCode::OK,
-                Handled::Rejected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            xml(status, answer.body)
-        }
+        Ok(answer) => match answer.handled {
+            Handled::Applied(_) => xml(StatusCode::OK, answer.body),
+            Handled::Rejected(_) => {
+                let mut response = xml(StatusCode::INTERNAL_SERVER_ERROR, answer.body);
+                response.extensions_mut().insert(crate::telemetry::ClientFault);
+                response
+            }
+        },
         Err(error) => server_fault(&error),
     }
 }
