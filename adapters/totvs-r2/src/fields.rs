@@ -21,7 +21,7 @@ pub fn senders_offset() -> FixedOffset {
 
 /// Reads the fields of one element; `prefix` names them in violations.
 pub struct Fields<'a> {
-    element: &'a Element,
+    element: &'a Element<'a>,
     prefix: String,
     /// Names the caller asked for; anything else is an unknown field.
     known: Vec<&'static str>,
@@ -31,7 +31,7 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     /// Starts reading `element`'s children.
-    pub fn new(element: &'a Element, prefix: impl Into<String>) -> Self {
+    pub fn new(element: &'a Element<'a>, prefix: impl Into<String>) -> Self {
         Fields { element, prefix: prefix.into(), known: Vec::new(), violations: Vec::new() }
     }
 
@@ -47,7 +47,7 @@ impl<'a> Fields<'a> {
     }
 
     /// The elements named `name` (a repeated field, a group).
-    pub fn all(&mut self, name: &'static str) -> Vec<&'a Element> {
+    pub fn all(&mut self, name: &'static str) -> Vec<&'a Element<'a>> {
         self.known.push(name);
         self.element.children.iter().filter(|c| c.name == name).collect()
     }
@@ -159,7 +159,7 @@ impl<'a> Fields<'a> {
     /// Ends the reading: every child not asked for is an unknown field.
     pub fn finish(mut self) -> Vec<Violation> {
         let unknown: Vec<String> =
-            self.element.children.iter().filter(|c| !self.known.contains(&c.name.as_str())).map(|c| c.name.clone()).collect();
+            self.element.children.iter().filter(|c| !self.known.contains(&c.name.as_ref())).map(|c| c.name.to_string()).collect();
         for name in unknown {
             let path = self.path(&name);
             self.violations.push(Violation::new(Rule::UnknownField, path, "is not a field of this layout"));

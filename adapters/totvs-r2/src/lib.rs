@@ -132,7 +132,7 @@ pub fn operation_of(body: &[u8]) -> Option<String> {
 }
 
 /// The orders of an `orders` wrapper, or the operation's own `order` children.
-fn order_elements(operation: &xml::Element) -> Vec<&xml::Element> {
+fn order_elements<'e, 'a>(operation: &'e xml::Element<'a>) -> Vec<&'e xml::Element<'a>> {
     operation
         .children
         .iter()
@@ -263,7 +263,7 @@ impl TotvsR2 {
         // The envelope first: a hostile document is refused as such, whatever
         // operation it names.
         let envelope = xml::read_envelope(body)?;
-        let named = envelope.operation.name.as_str();
+        let named = envelope.operation.name.as_ref();
         if named != operation {
             return Err(WireError::unknown_operation(named));
         }

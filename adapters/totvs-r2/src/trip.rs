@@ -36,7 +36,7 @@ pub const PUBLISH_TRACKING_EVENTS: &str = "publishTrackingEvents";
 pub const TRIP_ATTRIBUTE: &str = "tre.tripId";
 
 /// Every descendant of `element` named `name`, in document order.
-fn descendants<'a>(element: &'a Element, name: &str, found: &mut Vec<&'a Element>) {
+fn descendants<'e, 'a>(element: &'e Element<'a>, name: &str, found: &mut Vec<&'e Element<'a>>) {
     for child in &element.children {
         if child.name == name {
             found.push(child);

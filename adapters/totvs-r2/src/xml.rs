@@ -7,6 +7,8 @@
 //! nesting deeper than [`MAX_DEPTH`] end the reading before any work is done
 //! on the content, so a hostile document costs no more than its bytes.
 
+use std::borrow::Cow;
+
 use quick_xml::{
     events::{BytesStart, Event},
     name::ResolveResult,
@@ -32,21 +34,23 @@ pub const MAX_DEPTH: usize = 24;
 pub const MAX_ELEMENTS: usize = 2_000_000;
 
 /// An element, by local name, with its text and children in document order.
+/// Names and texts borrow from the document where they can: reading a large
+/// call allocates per element, not per name and text.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Element {
+pub struct Element<'a> {
     /// Local name (no prefix).
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// Its text (CDATA and references resolved), untrimmed.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// `xsi:nil="true"`.
     pub nil: bool,
     /// Child elements.
-    pub children: Vec<Element>,
+    pub children: Vec<Element<'a>>,
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// The first child named `name`.
-    pub fn child(&self, name: &str) -> Option<&Element> {
+    pub fn child(&self, name: &str) -> Option<&Element<'a>> {
         self.children.iter().find(|c| c.name == name)
     }
 
@@ -73,11 +77,11 @@ impl Element {
 
 /// A SOAP 1.1 request, read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Envelope {
+pub struct Envelope<'a> {
     /// The `Header`'s children (empty without a header).
-    pub header: Vec<Element>,
+    pub header: Vec<Element<'a>>,
     /// The body's one child: the operation and its arguments.
-    pub operation: Element,
+    pub operation: Element<'a>,
 }
 
 fn refused(code: &'static str, message: impl Into<String>) -> WireError {
@@ -91,8 +95,23 @@ fn malformed(message: impl Into<String>) -> WireError {
 /// The code of a refusal that is a SOAP `VersionMismatch` fault.
 pub const VERSION_MISMATCH: &str = "VERSION_MISMATCH";
 
-fn local_name(start: &BytesStart<'_>) -> String {
-    String::from_utf8_lossy(start.local_name().as_ref()).into_owned()
+/// The element's name after its prefix, borrowed from `document` when the
+/// reader lent it from there (it does for a document read from a slice).
+fn local_name<'a>(document: &'a [u8], start: &BytesStart<'_>) -> Cow<'a, str> {
+    let local = start.local_name();
+    let bytes = local.as_ref();
+    let base = document.as_ptr() as usize;
+    let at = (bytes.as_ptr() as usize).wrapping_sub(base);
+    match document.get(at..at + bytes.len()) {
+        Some(lent) if lent.as_ptr() == bytes.as_ptr() => String::from_utf8_lossy(lent),
+        _ => Cow::Owned(String::from_utf8_lossy(bytes).into_owned()),
+    }
+}
+
+/// Text as the document has it, line ends normalized; borrowed unless they
+/// needed it.
+fn text_of<'a>(text: &quick_xml::events::BytesText<'a>) -> Result<Cow<'a, str>, WireError> {
+    text.xml10_content().map_err(|e| malformed(format!("text is not UTF-8: {e}")))
 }
 
 /// Whether the element carries `xsi:nil="true"`.
@@ -106,7 +125,7 @@ fn is_nil(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> bool {
 }
 
 /// Reads `body` as a SOAP 1.1 envelope.
-pub fn read_envelope(body: &[u8]) -> Result<Envelope, WireError> {
+pub fn read_envelope(body: &[u8]) -> Result<Envelope<'_>, WireError> {
     let mut reader = NsReader::from_reader(body);
     reader.config_mut().check_end_names = true;
     // The tree under construction: one open element per level.
@@ -133,9 +152,9 @@ pub fn read_envelope(body: &[u8]) -> Result<Envelope, WireError> {
                         ResolveResult::Bound(ns) => Some(ns.as_ref()),
                         _ => None,
                     };
-                    check_envelope(&local_name(start), envelope_ns)?;
+                    check_envelope(&local_name(body, start), envelope_ns)?;
                 }
-                let element = Element { name: local_name(start), nil: is_nil(&reader, start), ..Element::default() };
+                let element = Element { name: local_name(body, start), nil: is_nil(&reader, start), ..Element::default() };
                 if matches!(event, Event::Empty(_)) {
                     close(&mut open, &mut root, element);
                 } else {
@@ -151,12 +170,11 @@ pub fn read_envelope(body: &[u8]) -> Result<Envelope, WireError> {
                 if open.last().is_some_and(|e| !e.children.is_empty()) && text.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                let text = text.xml_content().map_err(|e| malformed(format!("text is not UTF-8: {e}")))?;
-                push_text(&mut open, &text)?;
+                push_text(&mut open, text_of(&text)?)?;
             }
             Event::CData(data) => {
                 let text = data.decode().map_err(|e| malformed(format!("CDATA is not UTF-8: {e}")))?;
-                push_text(&mut open, &text)?;
+                push_text(&mut open, text)?;
             }
             Event::GeneralRef(reference) => {
                 let resolved = match reference.resolve_char_ref().map_err(|e| malformed(e.to_string()))? {
@@ -168,7 +186,7 @@ pub fn read_envelope(body: &[u8]) -> Result<Envelope, WireError> {
                             .to_owned()
                     }
                 };
-                push_text(&mut open, &resolved)?;
+                push_text(&mut open, Cow::Owned(resolved))?;
             }
             Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
             Event::Eof => break,
@@ -182,16 +200,17 @@ pub fn read_envelope(body: &[u8]) -> Result<Envelope, WireError> {
 }
 
 /// Text outside the root is only whitespace; inside, it joins its element's.
-fn push_text(open: &mut [Element], text: &str) -> Result<(), WireError> {
+fn push_text<'a>(open: &mut [Element<'a>], text: Cow<'a, str>) -> Result<(), WireError> {
     match open.last_mut() {
-        Some(element) => element.text.push_str(text),
+        Some(element) if element.text.is_empty() => element.text = text,
+        Some(element) => element.text.to_mut().push_str(&text),
         None if text.trim().is_empty() => {}
         None => return Err(malformed("text outside the envelope")),
     }
     Ok(())
 }
 
-fn close(open: &mut [Element], root: &mut Option<Element>, element: Element) {
+fn close<'a>(open: &mut [Element<'a>], root: &mut Option<Element<'a>>, element: Element<'a>) {
     match open.last_mut() {
         Some(parent) => parent.children.push(element),
         None => *root = Some(element),
@@ -211,11 +230,11 @@ fn check_envelope(name: &str, ns: Option<&[u8]>) -> Result<(), WireError> {
     }
 }
 
-fn split_envelope(root: Element) -> Result<Envelope, WireError> {
+fn split_envelope(root: Element<'_>) -> Result<Envelope<'_>, WireError> {
     let mut header = Vec::new();
     let mut body = None;
     for child in root.children {
-        match (child.name.as_str(), &body) {
+        match (child.name.as_ref(), &body) {
             ("Header", None) if header.is_empty() => header = child.children,
             ("Body", None) => body = Some(child),
             (other, _) => return Err(malformed(format!("unexpected {other} in the Envelope"))),
@@ -240,8 +259,11 @@ mod tests {
 
     #[test]
     fn prefixes_and_default_namespaces_read_alike() {
-        let a = read_envelope(envelope(r#"<o:createOrders xmlns:o="urn:x"><o:orders><o:order><o:code>A&amp;B</o:code></o:order></o:orders></o:createOrders>"#).as_bytes()).unwrap();
-        let b = read_envelope(envelope(r#"<createOrders xmlns="urn:y"><orders><order><code><![CDATA[A&B]]></code></order></orders></createOrders>"#).as_bytes()).unwrap();
+        let (a, b) = (
+            envelope(r#"<o:createOrders xmlns:o="urn:x"><o:orders><o:order><o:code>A&amp;B</o:code></o:order></o:orders></o:createOrders>"#),
+            envelope(r#"<createOrders xmlns="urn:y"><orders><order><code><![CDATA[A&B]]></code></order></orders></createOrders>"#),
+        );
+        let (a, b) = (read_envelope(a.as_bytes()).unwrap(), read_envelope(b.as_bytes()).unwrap());
         assert_eq!(a, b);
         assert_eq!(a.operation.name, "createOrders");
         assert_eq!(a.operation.child("orders").unwrap().children[0].child("code").unwrap().text, "A&B");
@@ -263,11 +285,17 @@ mod tests {
     }
 
     #[test]
+    fn texts_are_read_whole_with_line_ends_normalized() {
+        let document = envelope("<op><a>linha 1\r\nlinha 2</a><b>x&amp;y z</b><c>\n   </c>\n  <d/></op>");
+        let read = read_envelope(document.as_bytes()).unwrap();
+        let texts: Vec<(&str, &str)> = read.operation.children.iter().map(|c| (c.name.as_ref(), c.text.as_ref())).collect();
+        assert_eq!(texts, [("a", "linha 1\nlinha 2"), ("b", "x&y z"), ("c", "\n   "), ("d", "")]);
+    }
+
+    #[test]
     fn nil_elements_are_marked() {
-        let read = read_envelope(
-            envelope(r#"<op xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><a i:nil="true"/><b>x</b></op>"#).as_bytes(),
-        )
-        .unwrap();
+        let document = envelope(r#"<op xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><a i:nil="true"/><b>x</b></op>"#);
+        let read = read_envelope(document.as_bytes()).unwrap();
         assert!(read.operation.children[0].nil);
         assert!(!read.operation.children[1].nil);
     }
