@@ -1,9 +1,10 @@
 //! TOTVS R2 `createOrders` throughput: batches of 1, 100 and 1,000 orders of
 //! 10 items each, sent over HTTP to the real SOAP endpoint; the adapter's
-//! parse+validate rate alone; and the floor — the same rows (orders, items,
-//! attributes, history entries, audit entries, run items and the run with its
-//! request) written by hand-written multi-row INSERTs, one transaction per
-//! batch, on the same database.
+//! parse+validate rate alone; and the floor — the same rows (orders, items
+//! with their R2 fields, attributes, history entries, audit entries, run
+//! items and the run with its request) written by hand-written multi-row
+//! INSERTs of literal values, one transaction per call, on the same
+//! database, with the call already parsed.
 
 use std::time::{Duration, Instant};
 
@@ -196,8 +197,10 @@ async fn floor_call(db: &DatabaseConnection, company_id: i32, destinations: &[i3
     for (position, o) in orders.iter().enumerate() {
         let id = id_of[o.source_id.as_str()];
         for item in &o.items {
+            let attributes: serde_json::Map<String, serde_json::Value> =
+                item.attributes.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
             items.push(format!(
-                "({id}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {origin})",
+                "({id}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {origin}, {}, {})",
                 quote(&item.source_id),
                 quote(&item.product_id),
                 quote(&item.name),
@@ -207,6 +210,8 @@ async fn floor_call(db: &DatabaseConnection, company_id: i32, destinations: &[i3
                 item.length.unwrap_or(0.0),
                 item.width.unwrap_or(0.0),
                 item.weight.unwrap_or(0.0),
+                item.total_cents.map_or_else(|| "NULL".to_owned(), |c| c.to_string()),
+                quote(&serde_json::Value::Object(attributes).to_string()),
             ));
         }
         for (key, value) in &o.classifications {
@@ -220,7 +225,11 @@ async fn floor_call(db: &DatabaseConnection, company_id: i32, destinations: &[i3
         run_items.push(format!("({run}, {company_id}, {position}, {}, 'APPLIED', {id}, '[\"created as RECEIVED\"]')", quote(&o.source_id)));
     }
     for (table, columns, rows) in [
-        ("order_items", "order_id, source_id, product_id, name, quantity, unit_price_cents, height, length, width, weight, origin_locality_id", items),
+        (
+            "order_items",
+            "order_id, source_id, product_id, name, quantity, unit_price_cents, height, length, width, weight, origin_locality_id, total_cents, attributes",
+            items,
+        ),
         ("order_attributes", "order_id, kind, key, value", pairs),
         (
             "order_status_history",
