@@ -160,7 +160,7 @@ fn check(known: &Known, claimed: &HashMap<String, String>, company_id: i32, sour
     Ok(Decision::Create(Box::new(order), items))
 }
 
-/// Reads, in three queries, what the batch's checks need.
+/// Reads what the batch's checks need, a few queries whatever its size.
 async fn look_up(work: &Work, company_id: i32, records: &[Creation]) -> DomainResult<Known> {
     let news: Vec<&NewOrder> = records.iter().map(|record| &record.order).collect();
     let source_ids: Vec<&str> = records.iter().map(|record| record.source_id.as_str()).collect();

@@ -626,3 +626,32 @@ async fn a_trip_event_moves_each_order_of_the_trip() {
         { "key": "shipmentUnitWrapperCode", "value": "CX" }
     ]));
 }
+
+/// The token is the company's key: a rotated one and a deactivated
+/// company's are refused at the door, and such calls write nothing.
+#[tokio::test]
+async fn a_rotated_token_and_a_deactivated_companys_token_are_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let alpha = app.tenant(&admin, "alpha").await;
+    let create = |id: &str| envelope("createOrders", &[order(id, "STORE-1", "CD-1", "", &format!("{id}-1"))]);
+    assert_eq!(soap(&app, Some(&alpha.integration_token), &create("PED-1")).await.0, 200);
+
+    let rotated = app
+        .gql(Some(&admin), "mutation($id: ID!) { rotateIntegrationToken(companyId: $id) { integrationToken } }", json!({ "id": alpha.id }))
+        .await;
+    let new_token = rotated["data"]["rotateIntegrationToken"]["integrationToken"].as_str().unwrap().to_owned();
+    let before = fingerprint(&app.db, &[]).await;
+    let (status, answer) = soap(&app, Some(&alpha.integration_token), &create("PED-2")).await;
+    assert_eq!(status, 401, "{answer}");
+    assert_eq!(fingerprint(&app.db, &[]).await, before);
+    assert_eq!(soap(&app, Some(&new_token), &create("PED-2")).await.0, 200);
+
+    let done = app.gql(Some(&admin), "mutation($id: ID!) { deactivateCompany(id: $id) { active } }", json!({ "id": alpha.id })).await;
+    assert_eq!(done["data"]["deactivateCompany"]["active"], false, "{done}");
+    let before = fingerprint(&app.db, &[]).await;
+    let (status, answer) = soap(&app, Some(&new_token), &create("PED-3")).await;
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer.contains("<r2:code>UNAUTHENTICATED</r2:code>"), "{answer}");
+    assert_eq!(fingerprint(&app.db, &[]).await, before);
+}
