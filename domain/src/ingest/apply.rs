@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 
 use super::{
     bulk::{self, Creation},
-    command::{Batch, Command, Record},
+    command::{Batch, Command, Group, Record},
     runs::RunHandle,
 };
 use crate::{
@@ -106,14 +106,15 @@ pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, f
     while let Some(next) = records.next() {
         let first = match next {
             Ok(creation) => creation,
-            Err((position, record)) if record.group.is_some() && record.refusals.is_empty() => {
-                for item in apply_group(ctx, actor, run, position, *record).await? {
-                    report.push(item);
-                }
-                continue;
-            }
             Err((position, record)) => {
-                report.push(apply_one(ctx, actor, run, position, *record).await?);
+                match *record {
+                    Record { group: Some(group), refusals, source_id, commands } if refusals.is_empty() => {
+                        for item in apply_group(ctx, actor, run, position, &source_id, &group, commands).await? {
+                            report.push(item);
+                        }
+                    }
+                    record => report.push(apply_one(ctx, actor, run, position, record).await?),
+                }
                 continue;
             }
         };
@@ -159,8 +160,15 @@ pub const MAX_GROUP: u64 = 5_000;
 /// Applies a group record to each live order of the group, each in its own
 /// transaction (one order that cannot move does not hold the others back),
 /// all at the record's position; a group with no order fails as not found.
-async fn apply_group(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize, record: Record) -> DomainResult<Vec<ItemReport>> {
-    let Some(group) = record.group.clone() else { return Ok(vec![apply_one(ctx, actor, run, position, record).await?]) };
+async fn apply_group(
+    ctx: &Ctx,
+    actor: &Actor,
+    run: &RunHandle,
+    position: usize,
+    label: &str,
+    group: &Group,
+    commands: Vec<Command>,
+) -> DomainResult<Vec<ItemReport>> {
     let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
     use entities::order_attribute;
     let tagged = sea_orm::sea_query::Query::select()
@@ -180,7 +188,7 @@ async fn apply_group(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize,
         _ => None,
     };
     if let Some(err) = refusal {
-        let item = ItemReport { position, source_id: record.source_id, outcome: ItemOutcome::Failed, order_id: None, notes: vec![], error: Some(item_error(&err)), refusals: vec![] };
+        let item = ItemReport { position, source_id: label.to_owned(), outcome: ItemOutcome::Failed, order_id: None, notes: vec![], error: Some(item_error(&err)), refusals: vec![] };
         insert_item(&ctx.db, run, &item).await?;
         return Ok(vec![item]);
     }
@@ -188,7 +196,7 @@ async fn apply_group(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize,
         members.select_only().column(order::Column::SourceId).order_by_asc(order::Column::Id).into_tuple().all(&ctx.db).await?;
     let mut items = Vec::with_capacity(source_ids.len());
     for source_id in source_ids {
-        items.push(apply_one(ctx, actor, run, position, Record::new(source_id, record.commands.clone())).await?);
+        items.push(apply_one(ctx, actor, run, position, Record::new(source_id, commands.clone())).await?);
     }
     Ok(items)
 }

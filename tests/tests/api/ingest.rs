@@ -6,7 +6,7 @@
 
 use chrono::{Duration, Utc};
 use domain::{
-    ingest::{self, Batch, Command, Record, RunMeta},
+    ingest::{self, Batch, Command, Group, ItemError, Record, RunMeta},
     orders::{EventMeta, NewItem, NewOrder, Shipment},
     Actor,
 };
@@ -121,6 +121,7 @@ async fn each_record_is_applied_whole_or_not_at_all_and_every_outcome_is_recorde
         ],
     };
     let (report, stored) = run(&app, company, batch).await;
+    assert_eq!(report.run_id, stored.id);
     assert_eq!((report.applied, report.skipped, report.failed), (1, 0, 3));
     assert_eq!(stored.outcome, RunOutcome::Partial);
     assert_eq!((stored.received, stored.applied, stored.skipped, stored.failed), (4, 1, 0, 3));
@@ -399,5 +400,47 @@ async fn finished_runs_reach_their_company_subscribers_only() {
     match refused.next(Duration::from_secs(5)).await {
         WsEvent::Json(message) => assert_eq!(message["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{message}"),
         other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// A record about a group of orders (a trip's) runs its commands for each
+/// live order of the group, each on its own; one the adapter refused runs
+/// nothing; an empty group is not found.
+#[tokio::test]
+async fn a_group_record_moves_each_order_of_the_group() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let tenant = app.tenant(&admin, "alpha").await;
+    let company: i32 = tenant.id.parse().unwrap();
+    let destination: i32 = tenant.destination.parse().unwrap();
+    let trip = || Group { key: "tre.tripId".into(), value: "T-1".into() };
+    let tagged = |id: &str| vec![Command::Create(new_order(id, destination)), Command::Annotate(vec![("tre.tripId".into(), "T-1".into())])];
+    let setup = Batch { records: vec![record("G-1", tagged("G-1")), record("G-2", tagged("G-2")), record("G-3", vec![Command::Create(new_order("G-3", destination))])] };
+    assert_eq!(run(&app, company, setup).await.0.applied, 3);
+
+    let moved = |id: &str| Command::ChangeStatus { to: OrderStatus::InSeparation, meta: event(id, 1) };
+    let refused = Record {
+        refusals: vec![ItemError { code: "R2_EVENT_TYPE", field: Some("type".into()), message: "not a type".into() }],
+        ..Record::for_group("T-1", trip(), vec![Command::ChangeStatus { to: OrderStatus::Cancelled, meta: event("g0", 2) }])
+    };
+    let batch = Batch {
+        records: vec![
+            refused,
+            Record::for_group("T-1", trip(), vec![moved("g1")]),
+            Record::for_group("T-404", Group { key: "tre.tripId".into(), value: "T-404".into() }, vec![moved("g2")]),
+        ],
+    };
+    let (report, stored) = run(&app, company, batch).await;
+    let seen: Vec<(usize, &str, ItemOutcome, Option<&str>)> =
+        report.items.iter().map(|i| (i.position, i.source_id.as_str(), i.outcome, i.error.as_ref().map(|e| e.code))).collect();
+    assert_eq!(seen, [
+        (0, "T-1", ItemOutcome::Failed, Some("R2_EVENT_TYPE")),
+        (1, "G-1", ItemOutcome::Applied, None),
+        (1, "G-2", ItemOutcome::Applied, None),
+        (2, "T-404", ItemOutcome::Failed, Some("NOT_FOUND")),
+    ]);
+    assert_eq!((stored.received, stored.applied, stored.failed), (4, 2, 2));
+    for (id, status) in [("G-1", OrderStatus::InSeparation), ("G-2", OrderStatus::InSeparation), ("G-3", OrderStatus::Received)] {
+        assert_eq!(order_by_source(&app, company, id).await.unwrap().status, status, "{id}");
     }
 }
