@@ -278,16 +278,17 @@ impl EventBus {
     }
 
     async fn stage_on<T: Serialize>(&self, topic: &Topic<T>, txn: &impl ConnectionTrait, events: Vec<T>) -> DomainResult<Staged<T>> {
-        if self.cross_process {
-            for event in &events {
-                let payload = serde_json::to_string(event).map_err(anyhow::Error::from)?;
-                txn.execute(Statement::from_sql_and_values(
-                    DatabaseBackend::Postgres,
-                    "SELECT pg_notify($1, $2)",
-                    [topic.channel.into(), payload.into()],
-                ))
-                .await?;
-            }
+        if self.cross_process && !events.is_empty() {
+            // One statement for all of them: a batch of 500 created orders
+            // notifies in one round trip, not 500.
+            let payloads = events.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::from)?;
+            let payloads = serde_json::to_string(&payloads).map_err(anyhow::Error::from)?;
+            txn.execute(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, payload) FROM json_array_elements_text($2::json) AS payload",
+                [topic.channel.into(), payloads.into()],
+            ))
+            .await?;
         }
         Ok(Staged { topic: topic.clone(), cross_process: self.cross_process, events })
     }

@@ -655,3 +655,28 @@ async fn a_rotated_token_and_a_deactivated_companys_token_are_refused() {
     assert!(answer.contains("<r2:code>UNAUTHENTICATED</r2:code>"), "{answer}");
     assert_eq!(fingerprint(&app.db, &[]).await, before);
 }
+
+/// A call's creations cost the same number of statements whatever their
+/// number: they are checked and written together, not one by one.
+#[tokio::test]
+async fn the_statements_of_a_create_call_do_not_grow_with_its_orders() {
+    let app = TestApp::spawn().await;
+    let alpha = tenant(&app).await;
+    let token = Some(alpha.integration_token.as_str());
+    let mut counts = Vec::new();
+    for (first, count) in [(0, 5), (100, 50)] {
+        let orders: Vec<String> =
+            (first..first + count).map(|n| order(&format!("PED-{n}"), "STORE-1", "CD-1", "", &format!("PED-{n}-1"))).collect();
+        let body = envelope("createOrders", &orders);
+        let before = app.statements_run().await;
+        let (status, answer) = soap(&app, token, &body).await;
+        let after = app.statements_run().await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(results(&answer).iter().filter(|r| r.1).count(), count);
+        counts.push(after - before);
+    }
+    // About 14 either way (run, lookups, one INSERT per table, run items,
+    // outcome); one by one, 50 orders would take some 600. The margin is for
+    // the mail worker's polls, which share the counter.
+    assert!(counts[1] <= counts[0] + 4 && counts[1] < 30, "statement count grows with the orders of a call: {counts:?}");
+}
