@@ -1,5 +1,8 @@
-//! Applying a batch: each record in its own unit of work, through the same
+//! Applying a batch: each record whole or not at all, through the same
 //! services GraphQL uses, with its run item written in the same transaction.
+//! Consecutive records that only create orders are checked together and
+//! written in one transaction ([`super::bulk`]); any other record, and a
+//! group record's every order, has a transaction of its own.
 
 use std::collections::{HashMap, HashSet};
 
@@ -85,9 +88,9 @@ impl Report {
 }
 
 /// Applies `batch` as `actor` (a company's integration actor), recording one
-/// item per record in `run`. Each record is applied whole or not at all in its
-/// own transaction; stale and repeated events are skipped as they are for
-/// GraphQL. Only an infrastructure failure writing the run itself is an error;
+/// item per record (a group record: one per order of its group) in `run`.
+/// Each record is applied whole or not at all; stale and repeated events are
+/// skipped as they are for GraphQL. Only an infrastructure failure writing the run itself is an error;
 /// everything a record can do wrong is in its item.
 pub async fn apply(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch) -> DomainResult<Report> {
     apply_at(ctx, actor, run, batch, 0).await
