@@ -185,9 +185,18 @@ async fn apply_group(
         .filter(order::Column::CompanyId.eq(company_id))
         .filter(order::Column::AnonymizedAt.is_null())
         .filter(order::Column::Id.in_subquery(tagged));
-    let refusal = match members.clone().count(&ctx.db).await? {
+    // One read: the group's orders, one more than allowed to tell too many.
+    let source_ids: Vec<String> = members
+        .select_only()
+        .column(order::Column::SourceId)
+        .order_by_asc(order::Column::Id)
+        .limit(MAX_GROUP + 1)
+        .into_tuple()
+        .all(&ctx.db)
+        .await?;
+    let refusal = match source_ids.len() as u64 {
         0 => Some(DomainError::NotFound { entity: "order", id: format!("with {} {}", group.key, group.value) }),
-        n if n > MAX_GROUP => Some(DomainError::validation(group.key.clone(), format!("{} names {n} orders; at most {MAX_GROUP} move together", group.value))),
+        n if n > MAX_GROUP => Some(DomainError::validation(group.key.clone(), format!("{} names more than {MAX_GROUP} orders; at most {MAX_GROUP} move together", group.value))),
         _ => None,
     };
     if let Some(err) = refusal {
@@ -195,8 +204,6 @@ async fn apply_group(
         insert_item(&ctx.db, run, &item).await?;
         return Ok(vec![item]);
     }
-    let source_ids: Vec<String> =
-        members.select_only().column(order::Column::SourceId).order_by_asc(order::Column::Id).into_tuple().all(&ctx.db).await?;
     let mut items = Vec::with_capacity(source_ids.len());
     for source_id in source_ids {
         items.push(apply_one(ctx, actor, run, position, Record::new(source_id, commands.clone())).await?);
