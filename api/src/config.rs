@@ -176,11 +176,13 @@ pub struct IntegrationLimits {
     /// Integration calls parsed and applied at once in this process; a body
     /// read into a tree costs a few times its size, so this bounds memory.
     pub concurrent: usize,
+    /// Most orders one group record (a TRE trip event) moves.
+    pub group_orders: u64,
 }
 
 impl Default for IntegrationLimits {
     fn default() -> Self {
-        IntegrationLimits { body_bytes: 16 * 1024 * 1024, concurrent: 4 }
+        IntegrationLimits { body_bytes: 16 * 1024 * 1024, concurrent: 4, group_orders: domain::ingest::Limits::default().group_orders }
     }
 }
 

@@ -31,6 +31,7 @@ pub async fn domain_ctx(config: &Config, db: DatabaseConnection) -> anyhow::Resu
         events,
         mail: std::sync::Arc::new(config.mail.clone()),
         mail_wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
+        ingest: domain::ingest::Limits { group_orders: config.integrations.group_orders },
     })
 }
 

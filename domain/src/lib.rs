@@ -63,4 +63,6 @@ pub struct Ctx {
     pub mail: std::sync::Arc<notifications::MailSettings>,
     /// Wakes the mail worker after a commit that queued mail.
     pub mail_wakeup: std::sync::Arc<tokio::sync::Notify>,
+    /// Bounds on ingested records.
+    pub ingest: ingest::Limits,
 }

@@ -157,9 +157,6 @@ impl Report {
     }
 }
 
-/// Most orders one group record reaches.
-pub const MAX_GROUP: u64 = 5_000;
-
 /// Applies a group record to each live order of the group, each in its own
 /// transaction (one order that cannot move does not hold the others back),
 /// all at the record's position; a group with no order fails as not found.
@@ -185,18 +182,19 @@ async fn apply_group(
         .filter(order::Column::CompanyId.eq(company_id))
         .filter(order::Column::AnonymizedAt.is_null())
         .filter(order::Column::Id.in_subquery(tagged));
+    let most = ctx.ingest.group_orders;
     // One read: the group's orders, one more than allowed to tell too many.
     let source_ids: Vec<String> = members
         .select_only()
         .column(order::Column::SourceId)
         .order_by_asc(order::Column::Id)
-        .limit(MAX_GROUP + 1)
+        .limit(most + 1)
         .into_tuple()
         .all(&ctx.db)
         .await?;
     let refusal = match source_ids.len() as u64 {
         0 => Some(DomainError::NotFound { entity: "order", id: format!("with {} {}", group.key, group.value) }),
-        n if n > MAX_GROUP => Some(DomainError::validation(group.key.clone(), format!("{} names more than {MAX_GROUP} orders; at most {MAX_GROUP} move together", group.value))),
+        n if n > most => Some(DomainError::validation(group.key.clone(), format!("{} names more than {most} orders; at most {most} move together", group.value))),
         _ => None,
     };
     if let Some(err) = refusal {

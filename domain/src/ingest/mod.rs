@@ -34,3 +34,17 @@ pub use handle::{handle, Answer, Handled};
 pub use reprocess::reprocess;
 pub use command::{Batch, Command, Group, Record};
 pub use runs::{RunHandle, RunMeta};
+
+/// Bounds on what one ingested record may reach.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most orders one group record (a trip, say) moves; a group naming more
+    /// is refused whole, so one record cannot turn into unbounded work.
+    pub group_orders: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { group_orders: 5_000 }
+    }
+}

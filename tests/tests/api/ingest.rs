@@ -444,3 +444,27 @@ async fn a_group_record_moves_each_order_of_the_group() {
         assert_eq!(order_by_source(&app, company, id).await.unwrap().status, status, "{id}");
     }
 }
+
+#[tokio::test]
+async fn a_group_larger_than_the_bound_moves_none_and_one_at_the_bound_moves_all() {
+    let app = TestApp::spawn_with(|c| c.integrations.group_orders = 2).await;
+    let admin = app.admin().await;
+    let tenant = app.tenant(&admin, "alpha").await;
+    let company: i32 = tenant.id.parse().unwrap();
+    let destination: i32 = tenant.destination.parse().unwrap();
+    let tagged = |id: &str, trip: &str| record(id, vec![Command::Create(new_order(id, destination)), Command::Annotate(vec![("tre.tripId".into(), trip.into())])]);
+    let setup = Batch { records: vec![tagged("B-1", "AT"), tagged("B-2", "AT"), tagged("O-1", "OVER"), tagged("O-2", "OVER"), tagged("O-3", "OVER")] };
+    assert_eq!(run(&app, company, setup).await.0.applied, 5);
+
+    let trip = |value: &str| Group { key: "tre.tripId".into(), value: value.into() };
+    let moved = |id: &str| vec![Command::ChangeStatus { to: OrderStatus::InSeparation, meta: event(id, 1) }];
+    let batch = Batch { records: vec![Record::for_group("AT", trip("AT"), moved("b1")), Record::for_group("OVER", trip("OVER"), moved("b2"))] };
+    let (report, _) = run(&app, company, batch).await;
+    let seen: Vec<(&str, ItemOutcome, Option<&str>)> = report.items.iter().map(|i| (i.source_id.as_str(), i.outcome, i.error.as_ref().map(|e| e.code))).collect();
+    assert_eq!(seen, [("B-1", ItemOutcome::Applied, None), ("B-2", ItemOutcome::Applied, None), ("OVER", ItemOutcome::Failed, Some("VALIDATION"))]);
+    let message = &report.items[2].error.as_ref().unwrap().message;
+    assert!(message.contains("more than 2 orders"), "{message}");
+    for (id, status) in [("B-1", OrderStatus::InSeparation), ("B-2", OrderStatus::InSeparation), ("O-1", OrderStatus::Received), ("O-2", OrderStatus::Received), ("O-3", OrderStatus::Received)] {
+        assert_eq!(order_by_source(&app, company, id).await.unwrap().status, status, "{id}");
+    }
+}
