@@ -54,11 +54,15 @@ impl<'a> Fields<'a> {
 
     /// The raw text of field `name`, trimmed; `None` when absent, nil or blank.
     pub fn raw(&mut self, name: &'static str, mandatory: bool) -> Option<&'a str> {
-        let found = self.all(name);
-        if found.len() > 1 {
+        self.known.push(name);
+        // Read for every field of every item: no list is built.
+        let element: &'a Element<'a> = self.element;
+        let mut found = element.children.iter().filter(|c| c.name == name);
+        let first = found.next();
+        if found.next().is_some() {
             self.violate(Rule::UnknownField, name, "appears more than once");
         }
-        let value = found.first().filter(|e| !e.nil).map(|e| e.text.trim()).filter(|t| !t.is_empty());
+        let value = first.filter(|e| !e.nil).map(|e| e.text.trim()).filter(|t| !t.is_empty());
         if value.is_none() && mandatory {
             self.violate(Rule::Mandatory, name, "is mandatory");
         }
