@@ -11,7 +11,10 @@ use chrono::{DateTime, Utc};
 use entities::OrderStatus;
 use serde::Deserialize;
 
-use domain::ingest::WireError;
+use domain::{
+    ingest::{Command, Record, WireError},
+    orders::EventMeta,
+};
 
 /// A notification's body, as VTEX sends it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -256,4 +259,26 @@ pub fn meaning(state: State) -> Meaning {
 /// skipped, with its name in the reason.
 pub fn meaning_of(name: &str) -> Result<Meaning, String> {
     State::parse(name).map(meaning).ok_or_else(|| format!("state {name:?} is not one VTEX documents"))
+}
+
+/// The pipeline's record for a notification: a status change for the states
+/// that move an order, dated and identified so that a replay or an older
+/// change is recognised; a skipped record, with its reason, for the rest
+/// (whether or not the order was ever imported).
+pub fn record(notification: &Notification) -> Record {
+    match meaning_of(&notification.state) {
+        Ok(Meaning::Move(to)) => {
+            let meta = EventMeta {
+                comment: Some(format!("VTEX: {}", notification.state)),
+                notify_customer: true,
+                visible_to_customer: true,
+                occurred_at: notification.occurred_at(),
+                event_id: Some(notification.event_id()),
+                source: crate::NAME.to_owned(),
+            };
+            Record::new(notification.order_id.clone(), vec![Command::ChangeStatus { to, meta }])
+        }
+        Ok(Meaning::Skip(reason)) => Record::skipped(notification.order_id.clone(), format!("{}: {reason}", notification.state)),
+        Err(reason) => Record::skipped(notification.order_id.clone(), reason),
+    }
 }

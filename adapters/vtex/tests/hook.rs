@@ -80,3 +80,27 @@ fn skipped_states_say_why() {
     assert_eq!(meaning_of("teleported").unwrap_err(), "state \"teleported\" is not one VTEX documents");
     assert_eq!(meaning_of("Canceled").unwrap_err(), "state \"Canceled\" is not one VTEX documents", "names are case-sensitive");
 }
+
+#[test]
+fn a_moving_state_is_a_dated_status_change_and_the_rest_are_skipped_records() {
+    use adapter_vtex::hook::record;
+    use domain::ingest::Command;
+
+    let canceled = changed(r#"{"OrderId":"v9-01","State":"canceled","LastState":"cancel","LastChange":"2026-12-01T10:00:00Z","CurrentChange":"2026-12-01T10:05:00.5Z"}"#);
+    let moved = record(&canceled);
+    assert_eq!((moved.source_id.as_str(), moved.skipped.as_deref()), ("v9-01", None));
+    let [Command::ChangeStatus { to, meta }] = moved.commands.as_slice() else { panic!("{moved:?}") };
+    assert_eq!(*to, OrderStatus::Cancelled);
+    assert_eq!(meta.occurred_at.unwrap().to_rfc3339(), "2026-12-01T10:05:00.500+00:00");
+    assert_eq!(meta.event_id.as_deref(), Some("vtex:hook:v9-01:canceled:2026-12-01T10:05:00.5Z"));
+    assert_eq!((meta.source.as_str(), meta.comment.as_deref()), ("vtex", Some("VTEX: canceled")));
+    assert!(meta.notify_customer && meta.visible_to_customer);
+
+    let early = record(&changed(include_str!("fixtures/hook-guide.json")));
+    assert!(early.commands.is_empty());
+    assert_eq!(early.source_id, "v40484048naf-01");
+    assert_eq!(early.skipped.as_deref(), Some("payment-approved: a state before the invoice: tracking starts when the order is invoiced"));
+
+    let unknown = record(&changed(r#"{"OrderId":"v9-01","State":"lost-in-space"}"#));
+    assert_eq!(unknown.skipped.as_deref(), Some("state \"lost-in-space\" is not one VTEX documents"));
+}

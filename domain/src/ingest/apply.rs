@@ -104,14 +104,14 @@ pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, f
         .records
         .into_iter()
         .enumerate()
-        .map(|(n, record)| Creation::of(first_position + n, record).map_err(|record| (first_position + n, Box::new(record))))
+        .map(|(n, record)| Creation::of(first_position + n, record).map_err(|record| (first_position + n, record)))
         .peekable();
     while let Some(next) = records.next() {
         let first = match next {
             Ok(creation) => creation,
             Err((position, record)) => {
                 match *record {
-                    Record { group: Some(group), refusals, source_id, commands } if refusals.is_empty() => {
+                    Record { group: Some(group), refusals, source_id, commands, skipped: None } if refusals.is_empty() => {
                         for item in apply_group(ctx, actor, run, position, &source_id, &group, commands).await? {
                             report.push(item);
                         }
@@ -214,6 +214,11 @@ async fn apply_one(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize, r
     let source_id = record.source_id.clone();
     if !record.refusals.is_empty() {
         return refuse(ctx, run, position, record).await;
+    }
+    if let Some(reason) = record.skipped {
+        let item = ItemReport { position, source_id, outcome: ItemOutcome::Skipped, order_id: None, notes: vec![reason], error: None, refusals: vec![] };
+        insert_item(&ctx.db, run, &item).await?;
+        return Ok(item);
     }
     match apply_record(ctx, actor, run, position, record).await {
         Ok(item) => Ok(item),

@@ -39,14 +39,14 @@ pub(super) struct Creation {
 impl Creation {
     /// The creation a record asks for, when it is accepted by its adapter
     /// and only creates one order; `Err` gives back any other record.
-    pub(super) fn of(position: usize, record: Record) -> Result<Creation, Record> {
+    pub(super) fn of(position: usize, record: Record) -> Result<Creation, Box<Record>> {
         if !record.refusals.is_empty() || record.group.is_some() || !matches!(record.commands.as_slice(), [Command::Create(_)]) {
-            return Err(record);
+            return Err(Box::new(record));
         }
-        let Record { source_id, mut commands, refusals, group } = record;
+        let Record { source_id, mut commands, refusals, group, skipped } = record;
         match commands.pop() {
             Some(Command::Create(order)) => Ok(Creation { position, source_id, order }),
-            other => Err(Record { source_id, commands: other.into_iter().collect(), refusals, group }),
+            other => Err(Box::new(Record { source_id, commands: other.into_iter().collect(), refusals, group, skipped })),
         }
     }
 

@@ -103,6 +103,11 @@ pub struct Record {
     /// run for each of them, each order on its own; `source_id` names the
     /// group when no order has it.
     pub group: Option<Group>,
+    /// Why the adapter read the record and found nothing in it for the
+    /// order to do (a source's state that means nothing to tracking): it is
+    /// recorded as skipped with this reason, whether or not the order
+    /// exists, and its commands are not run.
+    pub skipped: Option<String>,
 }
 
 /// Orders named by an attribute they share (`tre.tripId` = `T-1`).
@@ -117,18 +122,23 @@ pub struct Group {
 impl Record {
     /// A record of `commands` for the order `source_id`.
     pub fn new(source_id: impl Into<String>, commands: Vec<Command>) -> Self {
-        Record { source_id: source_id.into(), commands, refusals: Vec::new(), group: None }
+        Record { source_id: source_id.into(), commands, refusals: Vec::new(), group: None, skipped: None }
     }
 
     /// A record of `commands` for every live order whose attribute `group.key`
     /// is `group.value`; `label` names it when there is none.
     pub fn for_group(label: impl Into<String>, group: Group, commands: Vec<Command>) -> Self {
-        Record { source_id: label.into(), commands, refusals: Vec::new(), group: Some(group) }
+        Record { source_id: label.into(), commands, refusals: Vec::new(), group: Some(group), skipped: None }
     }
 
     /// A record the adapter refused, with every reason it found.
     pub fn refused(source_id: impl Into<String>, refusals: Vec<ItemError>) -> Self {
-        Record { source_id: source_id.into(), commands: Vec::new(), refusals, group: None }
+        Record { source_id: source_id.into(), commands: Vec::new(), refusals, group: None, skipped: None }
+    }
+
+    /// A record the adapter read and skips, for `reason`.
+    pub fn skipped(source_id: impl Into<String>, reason: impl Into<String>) -> Self {
+        Record { source_id: source_id.into(), commands: Vec::new(), refusals: Vec::new(), group: None, skipped: Some(reason.into()) }
     }
 }
 

@@ -446,6 +446,41 @@ async fn a_group_record_moves_each_order_of_the_group() {
 }
 
 #[tokio::test]
+async fn a_skipped_record_is_recorded_with_its_reason_whether_or_not_its_order_exists() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let tenant = app.tenant(&admin, "alpha").await;
+    let company: i32 = tenant.id.parse().unwrap();
+    let destination: i32 = tenant.destination.parse().unwrap();
+    assert_eq!(run(&app, company, Batch { records: vec![record("S-1", vec![Command::Create(new_order("S-1", destination))])] }).await.0.applied, 1);
+    let before = tests::fingerprint(&app.db, &[]).await;
+
+    let batch = Batch {
+        records: vec![
+            Record::skipped("S-1", "a state before the invoice"),
+            Record::skipped("NEVER-SEEN", "a state before the invoice"),
+            Record { skipped: Some("ignored".into()), ..Record::refused("S-1", vec![ItemError { code: "BAD", field: None, message: "refused".into() }]) },
+        ],
+    };
+    let (report, stored) = run(&app, company, batch).await;
+    let seen: Vec<(&str, ItemOutcome, Vec<String>, Option<&str>)> =
+        report.items.iter().map(|i| (i.source_id.as_str(), i.outcome, i.notes.clone(), i.error.as_ref().map(|e| e.code))).collect();
+    assert_eq!(seen, [
+        ("S-1", ItemOutcome::Skipped, vec!["a state before the invoice".to_owned()], None),
+        ("NEVER-SEEN", ItemOutcome::Skipped, vec!["a state before the invoice".to_owned()], None),
+        ("S-1", ItemOutcome::Failed, vec![], Some("BAD")),
+    ]);
+    assert_eq!((stored.received, stored.applied, stored.skipped, stored.failed), (3, 0, 2, 1));
+    let kept: Vec<(Option<String>, ItemOutcome, Option<String>)> = items(&app, stored.id).await.into_iter().map(|i| (i.source_id, i.outcome, i.applied)).collect();
+    assert_eq!(kept[0], (Some("S-1".to_owned()), ItemOutcome::Skipped, Some("[\"a state before the invoice\"]".to_owned())));
+    assert_eq!(kept[1].1, ItemOutcome::Skipped);
+    // Only the run and its items were written: no order, history or audit entry.
+    let after = tests::fingerprint(&app.db, &[]).await;
+    let changed: Vec<&str> = before.iter().zip(&after).filter(|(b, a)| b != a).map(|(b, _)| b.0.as_str()).collect();
+    assert_eq!(changed, ["integration_run_items", "integration_runs"]);
+}
+
+#[tokio::test]
 async fn a_group_larger_than_the_bound_moves_none_and_one_at_the_bound_moves_all() {
     let app = TestApp::spawn_with(|c| c.integrations.group_orders = 2).await;
     let admin = app.admin().await;
