@@ -152,6 +152,21 @@ pub async fn upsert_many(ctx: &Ctx, actor: &Actor, inputs: Vec<LocalityInput>) -
     }
     let source_ids: Vec<String> = seen.into_iter().collect();
     let txn = crate::db::begin_write(&ctx.db).await?;
+    write(&txn, &models).await?;
+    let stored = locality::Entity::find()
+        .filter(locality::Column::CompanyId.eq(company_id))
+        .filter(locality::Column::SourceId.is_in(source_ids))
+        .order_by_asc(locality::Column::Id)
+        .all(&txn)
+        .await?;
+    audit::record(&txn, actor, Some(company_id), "locality.bulk_upsert", "locality", stored.len(), None).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// Inserts `models`, or updates the company's localities with their source
+/// ids (an anonymized one becomes live again with the new details).
+async fn write(txn: &impl ConnectionTrait, models: &[locality::ActiveModel]) -> DomainResult<()> {
     // Bounded chunks keep each statement under the databases' parameter limits.
     for chunk in models.chunks(100) {
         locality::Entity::insert_many(chunk.to_vec())
@@ -178,17 +193,27 @@ pub async fn upsert_many(ctx: &Ctx, actor: &Actor, inputs: Vec<LocalityInput>) -
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
+    Ok(())
+}
+
+/// Creates or updates one locality of the actor's company by its source id,
+/// inside a unit of work: what an integration that knows its customers only
+/// from their orders does before the order (VTEX's shipping e-mail, say).
+pub(crate) async fn upsert_in(txn: &impl ConnectionTrait, actor: &Actor, authz: &crate::Authorizer, input: LocalityInput) -> DomainResult<locality::Model> {
+    authz.check(actor, Action::WriteLocalities)?;
+    let company_id = writing_company(actor)?;
+    let source_id = input.source_id.trim().to_owned();
+    write(txn, &[validated("destination.", company_id, input)?]).await?;
     let stored = locality::Entity::find()
         .filter(locality::Column::CompanyId.eq(company_id))
-        .filter(locality::Column::SourceId.is_in(source_ids))
-        .order_by_asc(locality::Column::Id)
-        .all(&txn)
-        .await?;
-    audit::record(&txn, actor, Some(company_id), "locality.bulk_upsert", "locality", stored.len(), None).await?;
-    txn.commit().await?;
+        .filter(locality::Column::SourceId.eq(source_id.as_str()))
+        .one(txn)
+        .await?
+        .ok_or_else(|| DomainError::NotFound { entity: "locality", id: source_id })?;
+    audit::record(txn, actor, Some(company_id), "locality.upsert", "locality", stored.id, None).await?;
     Ok(stored)
 }
 

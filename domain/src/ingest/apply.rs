@@ -496,12 +496,19 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
         let existing = |order_id: Option<i32>| {
             order_id.ok_or_else(|| DomainError::NotFound { entity: "order", id: source_id.clone() })
         };
-        let creates = matches!(command, Command::Create(_) | Command::Upsert(_) | Command::Import(_));
-        if order_id.is_none() && found == Found::Anonymized && !creates {
+        // What runs without a live order: creations, and the destination.
+        let needs_order = !matches!(command, Command::Create(_) | Command::Upsert(_) | Command::Import(_) | Command::Destination(_));
+        if order_id.is_none() && found == Found::Anonymized && needs_order {
             notes.push(format!("{name} skipped: the order was anonymized (LGPD)"));
             continue;
         }
         let change = match command {
+            Command::Destination(input) => {
+                let locality = crate::localities::upsert_in(work.txn(), actor, &ctx.authz, input).await?;
+                notes.push(format!("destination {} saved", locality.source_id));
+                applied_any = true;
+                continue;
+            }
             Command::Create(new) => {
                 if let Some(id) = order_id {
                     if same_digest(&work, id, new.source_digest.as_deref()).await? {

@@ -3,11 +3,20 @@
 use entities::OrderStatus;
 
 use super::apply::ItemError;
-use crate::orders::{EventMeta, Invoice, NewOrder, OrderPatch, Shipment};
+use crate::{
+    localities::LocalityInput,
+    orders::{EventMeta, Invoice, NewOrder, OrderPatch, Shipment},
+};
 
 /// One change to the order a [`Record`] names.
 #[derive(Debug, Clone)]
 pub enum Command {
+    /// Create or update the company's locality with this source id, as a
+    /// destination: the customer a source knows only from its orders, whose
+    /// e-mail (the responsible person's) lets them follow their orders. The
+    /// order commands that follow name it by its source id. Run whether or
+    /// not the order exists.
+    Destination(LocalityInput),
     /// Create the order; `CONFLICT` when the source id already exists.
     Create(NewOrder),
     /// Create the order, or replace its details (not its status) when the
@@ -84,6 +93,7 @@ impl Command {
             Command::Ship { .. } => "shipment",
             Command::Refund { .. } => "refund",
             Command::Track(_) => "tracking",
+            Command::Destination(_) => "destination",
         }
     }
 }

@@ -446,6 +446,57 @@ async fn a_group_record_moves_each_order_of_the_group() {
 }
 
 #[tokio::test]
+async fn a_destination_learnt_from_an_order_is_saved_with_it_and_updated_by_the_next() {
+    use domain::{address::Address, localities::{LocalityInput, Responsible}};
+    use entities::{audit_log, locality, LogisticRole};
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let tenant = app.tenant(&admin, "alpha").await;
+    let company: i32 = tenant.id.parse().unwrap();
+    let customer = |city: &str, email: &str| LocalityInput {
+        source_id: "cust-ana".into(),
+        name: "Ana Lima".into(),
+        logistic_role: LogisticRole::Destination,
+        address: Address { street: Some("Rua A".into()), number: Some("1".into()), city: Some(city.into()), state: Some("SP".into()), country: Some("BR".into()), zip_code: Some("01000-000".into()), ..Address::default() },
+        responsible: Some(Responsible { name: "Ana Lima".into(), email: email.into(), phone: None }),
+    };
+    let to_customer = |id: &str| NewOrder { destination_locality_id: None, destination_source_id: Some("cust-ana".into()), ..new_order(id, 0) };
+    let batch = Batch {
+        records: vec![
+            record("D-1", vec![Command::Destination(customer("Campinas", "ana@cliente.example")), Command::Upsert(to_customer("D-1"))]),
+            record("D-2", vec![Command::Destination(customer("Santos", "ana@cliente.example")), Command::Upsert(to_customer("D-2"))]),
+            // A bad e-mail fails the whole record: neither the locality's change nor the order.
+            record("D-3", vec![Command::Destination(customer("Recife", "not-an-email")), Command::Upsert(to_customer("D-3"))]),
+        ],
+    };
+    let (report, _) = run(&app, company, batch).await;
+    let seen: Vec<(&str, ItemOutcome, Vec<String>)> = report.items.iter().map(|i| (i.source_id.as_str(), i.outcome, i.notes.clone())).collect();
+    assert!(report.items[0].error.is_none(), "{:?}", report.items[0].error);
+    assert_eq!(seen[0], ("D-1", ItemOutcome::Applied, vec!["destination cust-ana saved".to_owned(), "created as RECEIVED".to_owned()]));
+    assert_eq!(seen[1].1, ItemOutcome::Applied);
+    assert_eq!((seen[2].1, report.items[2].error.as_ref().map(|e| e.field.clone())), (ItemOutcome::Failed, Some(Some("destination.responsible.email".to_owned()))));
+
+    let saved = locality::Entity::find().filter(locality::Column::CompanyId.eq(company)).filter(locality::Column::SourceId.eq("cust-ana")).all(&app.db).await.unwrap();
+    assert_eq!(saved.len(), 1, "one locality per customer, updated in place");
+    assert_eq!((saved[0].city.as_deref(), saved[0].responsible_email.as_deref()), (Some("Santos"), Some("ana@cliente.example")));
+    assert_eq!(saved[0].logistic_role, LogisticRole::Destination);
+    for id in ["D-1", "D-2"] {
+        assert_eq!(order_by_source(&app, company, id).await.unwrap().destination_locality_id, Some(saved[0].id), "{id}");
+    }
+    assert!(order_by_source(&app, company, "D-3").await.is_none());
+    let audited = audit_log::Entity::find().filter(audit_log::Column::Action.eq("locality.upsert")).count(&app.db).await.unwrap();
+    assert_eq!(audited, 2);
+
+    // Another company's integration saving the same source id touches its own locality only.
+    let other = app.tenant(&admin, "beta").await;
+    let other_id: i32 = other.id.parse().unwrap();
+    let (report, _) = run(&app, other_id, Batch { records: vec![record("D-1", vec![Command::Destination(customer("Natal", "bia@cliente.example")), Command::Upsert(to_customer("D-1"))])] }).await;
+    assert_eq!(report.applied, 1);
+    let mine = locality::Entity::find_by_id(saved[0].id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!((mine.city.as_deref(), mine.responsible_email.as_deref()), (Some("Santos"), Some("ana@cliente.example")));
+}
+
+#[tokio::test]
 async fn a_skipped_record_is_recorded_with_its_reason_whether_or_not_its_order_exists() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
