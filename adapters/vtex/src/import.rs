@@ -27,6 +27,15 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The field the refusal is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Refusal::NotInvoiced { .. } => "status",
+            Refusal::NoInvoice | Refusal::ReturnInvoiceOnly => "packageAttachment.packages",
+            Refusal::NoInvoiceFile { .. } => "packageAttachment.packages.invoiceUrl",
+        }
+    }
+
     /// The stable code of the refusal.
     pub fn code(&self) -> &'static str {
         match self {

@@ -8,6 +8,7 @@
 //!
 //! Pure: bytes in, orders out.
 
+pub mod convert;
 pub mod hook;
 pub mod import;
 pub mod wire;

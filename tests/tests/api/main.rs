@@ -33,4 +33,5 @@ mod sessions;
 mod subscriptions;
 mod totvs_r2;
 mod under_attack;
+mod vtex;
 mod websocket;
