@@ -221,3 +221,20 @@ pub async fn authenticate_integration(ctx: &Ctx, token: &str) -> DomainResult<Ac
         .map(|c| Actor::integration(c.id))
         .ok_or(DomainError::Unauthenticated)
 }
+
+/// The options of VTEX Tracking's integration a company has chosen (seed
+/// `002_…`); both off until turned on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VtexOptions {
+    /// Import only orders whose invoices came with their file.
+    pub require_invoice_file: bool,
+    /// Let VTEX's hook notifications move orders.
+    pub status_updates: bool,
+}
+
+/// The VTEX options of the integration's own company.
+pub async fn vtex_options(ctx: &Ctx, actor: &Actor) -> DomainResult<VtexOptions> {
+    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
+    let company = company::Entity::find_by_id(company_id).one(&ctx.db).await?.ok_or(DomainError::Unauthenticated)?;
+    Ok(VtexOptions { require_invoice_file: company.vtex_require_invoice_file, status_updates: company.vtex_status_updates })
+}

@@ -19,6 +19,10 @@ pub struct Model {
     /// First characters of the token, so support can tell tokens apart.
     pub integration_token_prefix: String,
     pub active: bool,
+    /// VTEX: import only orders whose invoices came with their file.
+    pub vtex_require_invoice_file: bool,
+    /// VTEX: hook notifications move orders.
+    pub vtex_status_updates: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -15,6 +15,7 @@ mod m20261202_000013_integration_runs;
 mod m20261204_000014_lgpd;
 mod m20261205_000015_order_sources;
 mod m20261205_000016_order_details;
+mod m20261205_000017_vtex_options;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_lgpd::Migration),
             Box::new(m20261205_000015_order_sources::Migration),
             Box::new(m20261205_000016_order_details::Migration),
+            Box::new(m20261205_000017_vtex_options::Migration),
         ]
     }
 }

@@ -8,11 +8,13 @@
 //!
 //! Pure: bytes in, orders out.
 
+pub mod adapter;
 pub mod convert;
 pub mod hook;
 pub mod import;
 pub mod wire;
 
+pub use adapter::{Vtex, HOOK, IMPORT};
 pub use import::{importable, Refusal};
 pub use wire::{read_orders, Order};
 

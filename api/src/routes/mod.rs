@@ -43,6 +43,19 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::disable())
                 .route_layer(middleware::from_fn_with_state(state.clone(), charge_one)),
         )
+        .route(
+            integrations::vtex::ORDERS_PATH,
+            axum::routing::post(integrations::vtex::orders)
+                // The route bounds its own body, to answer in JSON.
+                .layer(DefaultBodyLimit::disable())
+                .route_layer(middleware::from_fn_with_state(state.clone(), charge_one)),
+        )
+        .route(
+            integrations::vtex::HOOK_PATH,
+            axum::routing::post(integrations::vtex::hook)
+                .layer(DefaultBodyLimit::disable())
+                .route_layer(middleware::from_fn_with_state(state.clone(), charge_one)),
+        )
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -62,3 +62,120 @@ async fn an_imported_order_reaches_its_customer_with_exact_cents_and_a_reimport_
     let notes = again.items[0].notes.join("; ");
     assert!(notes.contains("invoice skipped") && notes.contains("shipment skipped"), "{notes}");
 }
+
+/// POSTs `body` to a VTEX path with VTEX's header pair; status and JSON answer.
+async fn post(app: &TestApp, path: &str, token: Option<&str>, body: String) -> (u16, Value) {
+    let mut request = app.http.post(format!("{}/integrations/vtex/{path}", app.base)).header("content-type", "application/json").body(body);
+    if let Some(token) = token {
+        request = request.header("X-VTEX-API-AppKey", "vtexappkey-luxstore").header("X-VTEX-API-AppToken", token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")))
+}
+
+async fn runs(app: &TestApp, company_id: i32) -> Vec<integration_run::Model> {
+    use sea_orm::QueryOrder;
+    integration_run::Entity::find().filter(integration_run::Column::CompanyId.eq(company_id)).order_by_asc(integration_run::Column::Id).all(&app.db).await.unwrap()
+}
+
+fn hook_body(order_id: &str, state: &str, at: &str) -> String {
+    json!({ "Domain": "Fulfillment", "OrderId": order_id, "State": state, "LastState": "invoiced", "LastChange": at, "CurrentChange": at, "Origin": { "Account": "luxstore", "Key": "vtexappkey-luxstore" } }).to_string()
+}
+
+#[tokio::test]
+async fn the_routes_import_orders_and_answer_hooks_under_the_companys_option() {
+    use entities::{company, RunOutcome};
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let tenant = app.tenant(&admin, "luxstore").await;
+    let company_id: i32 = tenant.id.parse().unwrap();
+    let token = tenant.integration_token.as_str();
+
+    // Two orders in one call: one without tracking (it stays INVOICED), one not invoiced.
+    let mut untracked = invoiced();
+    untracked["packageAttachment"]["packages"][0]["trackingNumber"] = Value::Null;
+    let mut handling = invoiced();
+    handling["orderId"] = json!("1172452900799-01");
+    handling["status"] = json!("handling");
+    let (status, answer) = post(&app, "orders", Some(token), json!([untracked, handling]).to_string()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!((answer["received"].clone(), answer["applied"].clone(), answer["failed"].clone()), (json!(2), json!(1), json!(1)));
+    assert_eq!(answer["orders"][0]["outcome"], "applied");
+    assert_eq!(answer["orders"][1]["code"], "VTEX_NOT_INVOICED");
+    assert!(answer["orders"][1]["message"].as_str().unwrap().contains("handling"), "{answer}");
+    let order_id = "1172452900788-01";
+    let db = app.db.clone();
+    let stored = || {
+        let db = db.clone();
+        async move { order::Entity::find().filter(order::Column::CompanyId.eq(company_id)).filter(order::Column::SourceId.eq(order_id)).one(&db).await.unwrap().unwrap() }
+    };
+    assert_eq!(stored().await.status, OrderStatus::Invoiced);
+
+    // VTEX's ping when the hook is saved: 200, and no run.
+    let before = runs(&app, company_id).await.len();
+    let (status, _) = post(&app, "hook", Some(token), r#"{"hookConfig":"ping"}"#.into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(runs(&app, company_id).await.len(), before);
+
+    // Status updates are off by default: a cancellation is recorded as skipped.
+    // A minute ago, written as VTEX writes it (seven decimals).
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(1)).format("%Y-%m-%dT%H:%M:%S%.6f0Z").to_string();
+    let canceled = hook_body(order_id, "canceled", &at);
+    let (status, answer) = post(&app, "hook", Some(token), canceled.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["orders"][0]["outcome"], "skipped");
+    assert_eq!(answer["orders"][0]["notes"], json!([adapter_vtex::adapter::UPDATES_OFF]));
+    assert_eq!(stored().await.status, OrderStatus::Invoiced);
+
+    // Turned on, the same notification cancels it.
+    let mut options = company::Entity::find_by_id(company_id).one(&app.db).await.unwrap().unwrap().into_active_model();
+    options.vtex_status_updates = Set(true);
+    options.update(&app.db).await.unwrap();
+    let earlier = hook_body(order_id, "invoiced", "2000-01-01T10:00:00Z");
+    let (status, answer) = post(&app, "hook", Some(token), canceled.clone()).await;
+    assert_eq!((status, answer["orders"][0]["outcome"].clone()), (200, json!("applied")), "{answer}");
+    assert_eq!(stored().await.status, OrderStatus::Cancelled);
+    // Replayed, and an older change arriving late: skipped, not errors.
+    let (_, replay) = post(&app, "hook", Some(token), canceled).await;
+    assert_eq!(replay["orders"][0]["outcome"], "skipped", "{replay}");
+    let (_, late) = post(&app, "hook", Some(token), earlier).await;
+    assert_eq!(late["orders"][0]["outcome"], "skipped", "{late}");
+    // A state before the invoice, for an order never imported: skipped with its reason.
+    let (_, early) = post(&app, "hook", Some(token), hook_body("v1-01", "payment-approved", "2026-01-01T10:00:00Z")).await;
+    assert_eq!(early["orders"][0]["outcome"], "skipped");
+    assert!(early["orders"][0]["notes"][0].as_str().unwrap().contains("before the invoice"), "{early}");
+    // A moving state for an order never imported: not found.
+    let (_, unknown) = post(&app, "hook", Some(token), hook_body("v404-01", "canceled", "2026-01-01T10:00:00Z")).await;
+    assert_eq!((unknown["orders"][0]["outcome"].clone(), unknown["orders"][0]["code"].clone()), (json!("failed"), json!("NOT_FOUND")), "{unknown}");
+    assert_eq!(stored().await.status, OrderStatus::Cancelled);
+
+    // Malformed JSON: a 400 with a message, recorded as a rejected run.
+    let (status, answer) = post(&app, "orders", Some(token), "{\"orderId\": ".into()).await;
+    assert_eq!((status, answer["error"]["code"].clone()), (400, json!("MALFORMED")), "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().starts_with("not a VTEX order"), "{answer}");
+    assert_eq!(runs(&app, company_id).await.last().unwrap().outcome, RunOutcome::Rejected);
+}
+
+#[tokio::test]
+async fn strangers_and_oversized_bodies_are_refused_before_anything_is_read_or_written() {
+    let app = TestApp::spawn_with(|c| c.integrations.body_bytes = 64 * 1024).await;
+    let admin = app.admin().await;
+    let tenant = app.tenant(&admin, "luxstore").await;
+    let before = tests::fingerprint(&app.db, &[]).await;
+    for path in ["orders", "hook"] {
+        let (status, answer) = post(&app, path, None, invoiced().to_string()).await;
+        assert_eq!((status, answer["error"]["code"].clone()), (401, json!("UNAUTHENTICATED")), "{path}: {answer}");
+        let (status, _) = post(&app, path, Some("rtk_not-a-token"), invoiced().to_string()).await;
+        assert_eq!(status, 401, "{path}");
+        // The ping needs the token too: a hook saved without it fails at VTEX.
+        let (status, _) = post(&app, path, None, r#"{"hookConfig":"ping"}"#.into()).await;
+        assert_eq!(status, 401, "{path}");
+    }
+    assert_eq!(tests::fingerprint(&app.db, &[]).await, before, "a stranger wrote nothing");
+    let huge = format!("[{}]", vec![invoiced().to_string(); 40].join(","));
+    let (status, answer) = post(&app, "orders", Some(&tenant.integration_token), huge).await;
+    assert_eq!((status, answer["error"]["code"].clone()), (413, json!("TOO_LARGE")), "{answer}");
+}

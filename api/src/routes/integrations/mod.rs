@@ -4,6 +4,7 @@
 //! with its adapter, and answer what the adapter rendered.
 
 pub mod totvs_r2;
+pub mod vtex;
 
 use std::sync::Arc;
 

@@ -1,0 +1,92 @@
+//! The adapter the routes hand calls to: VTEX orders to import, and hook
+//! notifications, with the company's two options; answers in JSON.
+
+use domain::ingest::{Adapter, Batch, Context, Record, Report, WireError};
+use entities::ItemOutcome;
+use serde_json::{json, Value};
+
+use crate::{convert, hook, wire};
+
+/// An import call: one order in the `GetOrder` shape, or an array of them.
+pub const IMPORT: &str = "orders";
+/// A hook notification.
+pub const HOOK: &str = "hook";
+
+/// VTEX for one company, with its options (both off by default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Vtex {
+    /// Import only orders whose invoices came with their file.
+    pub require_invoice_file: bool,
+    /// Let hook notifications move orders; off, each is recorded as skipped.
+    pub status_updates: bool,
+}
+
+/// Why a notification did nothing while the option is off.
+pub const UPDATES_OFF: &str = "status updates from VTEX are off for this company";
+
+impl Vtex {
+    /// The record of a hook notification, under the company's option.
+    fn hook_record(&self, body: &[u8]) -> Result<Record, WireError> {
+        match hook::read_hook(body)? {
+            hook::HookCall::Ping => Err(WireError::malformed("a ping carries no change")),
+            hook::HookCall::Changed(notification) if !self.status_updates => Ok(Record::skipped(notification.order_id, UPDATES_OFF)),
+            hook::HookCall::Changed(notification) => Ok(hook::record(&notification)),
+        }
+    }
+}
+
+fn outcome(outcome: ItemOutcome) -> &'static str {
+    match outcome {
+        ItemOutcome::Applied => "applied",
+        ItemOutcome::Skipped => "skipped",
+        ItemOutcome::Failed => "failed",
+    }
+}
+
+impl Adapter for Vtex {
+    fn name(&self) -> &'static str {
+        crate::NAME
+    }
+
+    fn operation_of(&self, _body: &[u8]) -> Option<String> {
+        // The route says it: the path is the operation.
+        None
+    }
+
+    fn parse(&self, operation: &str, body: &[u8], _context: &Context) -> Result<Batch, WireError> {
+        let records = match operation {
+            IMPORT => wire::read_orders(body)?.iter().map(|order| convert::record(order, self.require_invoice_file)).collect(),
+            HOOK => vec![self.hook_record(body)?],
+            other => return Err(WireError::unknown_operation(other)),
+        };
+        Ok(Batch { records })
+    }
+
+    fn render(&self, _operation: &str, report: &Report) -> Vec<u8> {
+        let orders: Vec<Value> = report
+            .items
+            .iter()
+            .map(|item| {
+                let mut order = json!({ "orderId": item.source_id, "outcome": outcome(item.outcome), "notes": item.notes });
+                if let Some(error) = &item.error {
+                    order["code"] = json!(error.code);
+                    order["message"] = json!(error.message);
+                }
+                order
+            })
+            .collect();
+        let answer = json!({
+            "runId": report.run_id,
+            "received": report.received(),
+            "applied": report.applied,
+            "skipped": report.skipped,
+            "failed": report.failed,
+            "orders": orders,
+        });
+        answer.to_string().into_bytes()
+    }
+
+    fn render_rejection(&self, _operation: &str, error: &WireError) -> Vec<u8> {
+        json!({ "error": { "code": error.code, "message": error.message } }).to_string().into_bytes()
+    }
+}
