@@ -138,6 +138,8 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     // the service description is public.
     ("POST /integrations/totvs-r2/OrderAcquisitionService", Target::Own, [UNAUTH; 5]),
     ("GET /integrations/totvs-r2/OrderAcquisitionService?wsdl", Target::Own, [Ok; 5]),
+    ("POST /integrations/vtex/orders", Target::Own, [UNAUTH; 5]),
+    ("POST /integrations/vtex/hook", Target::Own, [UNAUTH; 5]),
     ("orderStatusChanged", Target::Own, LOGGED_IN),
     ("localities", Target::Own, STAFF_OWN),
     ("locality", Target::Own, STAFF_OWN),
@@ -251,8 +253,9 @@ enum Call {
     /// A subscription, and what makes both companies publish an event for it.
     Subscription(&'static str, Trigger),
     Get(String),
-    /// A SOAP call with the role's token as `Authorization: Bearer`.
-    Soap(String),
+    /// An integration call (SOAP or JSON, by its path) with the role's token
+    /// as `Authorization: Bearer`.
+    Integration(String),
 }
 
 #[derive(Clone, Copy)]
@@ -427,7 +430,7 @@ async fn operation(world: &World, name: &str, target: Target) -> Call {
         "orderStatusChanged" => Call::Subscription("subscription { orderStatusChanged { orderId status } }", Trigger::OrderMoves),
         "integrationRunFinished" => Call::Subscription("subscription { integrationRunFinished { runId outcome } }", Trigger::Runs),
         route if route.starts_with("GET ") => Call::Get(route.trim_start_matches("GET ").to_owned()),
-        route if route.starts_with("POST /integrations/") => Call::Soap(route.trim_start_matches("POST ").to_owned()),
+        route if route.starts_with("POST /integrations/") => Call::Integration(route.trim_start_matches("POST ").to_owned()),
         other => panic!("unknown operation {other}"),
     }
 }
@@ -446,9 +449,14 @@ async fn perform(world: &World, call: Call, token: Option<&str>) -> (Expect, Val
             (got, body)
         }
         Call::Get(path) => http(world.app.http.get(format!("{}{path}", world.app.base)), token).await,
-        Call::Soap(path) => {
-            let envelope = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><deleteOrders><orders><order><identifier>X-1</identifier></order></orders></deleteOrders></s:Body></s:Envelope>"#;
-            http(world.app.http.post(format!("{}{path}", world.app.base)).header("content-type", "text/xml").body(envelope), token).await
+        Call::Integration(path) => {
+            // What each protocol would carry: a deletion, a cancellation.
+            let (kind, body) = if path.starts_with("/integrations/totvs-r2/") {
+                ("text/xml", r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><deleteOrders><orders><order><identifier>X-1</identifier></order></orders></deleteOrders></s:Body></s:Envelope>"#)
+            } else {
+                ("application/json", r#"{"OrderId":"X-1","State":"canceled","orderId":"X-1","status":"canceled"}"#)
+            };
+            http(world.app.http.post(format!("{}{path}", world.app.base)).header("content-type", kind).body(body), token).await
         }
         Call::Subscription(query, trigger) => {
             let mut socket = WsClient::connect(&world.app.base).await;
