@@ -60,6 +60,8 @@ pub enum Action {
     ReadIntegrations,
     /// Replay a failed integration run.
     ReprocessIntegrations,
+    /// Choose a company's integration options (VTEX's, say).
+    ConfigureIntegrations,
     /// Read the audit log.
     ReadAuditLog,
     /// Erase an order's, a locality's or a customer's personal data (LGPD).
@@ -92,6 +94,7 @@ impl Action {
             Action::ResetPassword => ("password_reset", "use"),
             Action::ReadIntegrations => ("integration_run", "read"),
             Action::ReprocessIntegrations => ("integration_run", "reprocess"),
+            Action::ConfigureIntegrations => ("integration", "configure"),
             Action::ReadAuditLog => ("audit_log", "read"),
             Action::AnonymizePersonalData => ("personal_data", "anonymize"),
         }

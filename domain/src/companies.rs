@@ -238,3 +238,19 @@ pub async fn vtex_options(ctx: &Ctx, actor: &Actor) -> DomainResult<VtexOptions>
     let company = company::Entity::find_by_id(company_id).one(&ctx.db).await?.ok_or(DomainError::Unauthenticated)?;
     Ok(VtexOptions { require_invoice_file: company.vtex_require_invoice_file, status_updates: company.vtex_status_updates })
 }
+
+/// Sets a company's VTEX options (its own staff, or platform support); audited.
+pub async fn set_vtex_options(ctx: &Ctx, actor: &Actor, id: i32, options: VtexOptions) -> DomainResult<company::Model> {
+    ctx.authz.check(actor, Action::ConfigureIntegrations)?;
+    let company = find_visible(ctx, actor, id).await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    let mut model = company.into_active_model();
+    model.vtex_require_invoice_file = Set(options.require_invoice_file);
+    model.vtex_status_updates = Set(options.status_updates);
+    model.updated_at = Set(Utc::now());
+    let company = model.update(&txn).await?;
+    let detail = serde_json::json!({ "requireInvoiceFile": options.require_invoice_file, "statusUpdates": options.status_updates });
+    audit::record(&txn, actor, Some(id), "company.vtex_options", "company", id, Some(detail)).await?;
+    txn.commit().await?;
+    Ok(company)
+}

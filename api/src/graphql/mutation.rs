@@ -105,6 +105,20 @@ impl AccountMutation {
         companies::rotate_integration_token(domain, actor, id).await.gql().map(CompanyWithToken::from)
     }
 
+    /// Sets the company's VTEX options (its staff, or platform support).
+    async fn set_vtex_options(
+        &self,
+        ctx: &Context<'_>,
+        company_id: ID,
+        require_invoice_file: bool,
+        status_updates: bool,
+    ) -> async_graphql::Result<Company> {
+        let (domain, actor) = parts(ctx)?;
+        let id = parse_id("company", &company_id)?;
+        let options = companies::VtexOptions { require_invoice_file, status_updates };
+        companies::set_vtex_options(domain, actor, id, options).await.gql().map(Company::from)
+    }
+
     /// Deactivates a company: its users and integrations stop working at once.
     async fn deactivate_company(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Company> {
         let (domain, actor) = parts(ctx)?;

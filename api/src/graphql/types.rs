@@ -34,6 +34,8 @@ pub struct Company {
     pub active: bool,
     /// The first characters of the current integration token, to tell tokens apart.
     pub integration_token_prefix: String,
+    /// The options of the VTEX integration.
+    pub vtex: VtexOptions,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -51,10 +53,23 @@ impl From<company::Model> for Company {
             cnpj,
             active: c.active,
             integration_token_prefix: c.integration_token_prefix,
+            vtex: VtexOptions { require_invoice_file: c.vtex_require_invoice_file, status_updates: c.vtex_status_updates },
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
     }
+}
+
+/// A company's choices for the VTEX integration (VTEX Tracking's own two
+/// options), both off until turned on.
+#[derive(SimpleObject)]
+pub struct VtexOptions {
+    /// Import only orders whose invoices came with their file (`invoiceUrl`
+    /// or `embeddedInvoice`).
+    pub require_invoice_file: bool,
+    /// Let VTEX's hook notifications move orders (`canceled` → `CANCELLED`);
+    /// off, each is recorded as skipped.
+    pub status_updates: bool,
 }
 
 /// An account.

@@ -88,6 +88,9 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     ("companyUsers", Target::Other, SUPPORT_AND_STAFF_OTHER),
     ("companyUsers", Target::Missing, SUPPORT_AND_STAFF_MISSING),
     ("createCompany", Target::Own, SUPPORT_ONLY),
+    ("setVtexOptions", Target::Own, SUPPORT_AND_STAFF_OWN),
+    ("setVtexOptions", Target::Other, SUPPORT_AND_STAFF_OTHER),
+    ("setVtexOptions", Target::Missing, SUPPORT_AND_STAFF_MISSING),
     ("rotateIntegrationToken", Target::Own, SUPPORT_ONLY),
     ("rotateIntegrationToken", Target::Other, SUPPORT_ONLY),
     ("deactivateCompany", Target::Own, SUPPORT_ONLY),
@@ -315,6 +318,10 @@ async fn operation(world: &World, name: &str, target: Target) -> Call {
         "resetPassword" => gql("mutation { resetPassword(token: \"not-a-token\", newPassword: \"Another-password-2026\") { accessToken } }", json!({})),
         "logout" => gql("mutation { logout }", json!({})),
         "company" => gql("query($id: ID!) { company(id: $id) { id identifier email } }", json!({ "id": company })),
+        "setVtexOptions" => gql(
+            "mutation($id: ID!) { setVtexOptions(companyId: $id, requireInvoiceFile: true, statusUpdates: true) { vtex { statusUpdates } } }",
+            json!({ "id": company }),
+        ),
         "companies" => gql("{ companies { totalCount edges { node { id identifier } } } }", json!({})),
         "companyUsers" => gql("query($id: ID!) { companyUsers(companyId: $id) { id email } }", json!({ "id": company })),
         "createCompany" => gql(

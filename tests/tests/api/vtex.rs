@@ -86,8 +86,7 @@ fn hook_body(order_id: &str, state: &str, at: &str) -> String {
 
 #[tokio::test]
 async fn the_routes_import_orders_and_answer_hooks_under_the_companys_option() {
-    use entities::{company, RunOutcome};
-    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    use entities::RunOutcome;
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let tenant = app.tenant(&admin, "luxstore").await;
@@ -130,10 +129,15 @@ async fn the_routes_import_orders_and_answer_hooks_under_the_companys_option() {
     assert_eq!(answer["orders"][0]["notes"], json!([adapter_vtex::adapter::UPDATES_OFF]));
     assert_eq!(stored().await.status, OrderStatus::Invoiced);
 
-    // Turned on, the same notification cancels it.
-    let mut options = company::Entity::find_by_id(company_id).one(&app.db).await.unwrap().unwrap().into_active_model();
-    options.vtex_status_updates = Set(true);
-    options.update(&app.db).await.unwrap();
+    // The company's staff turns updates on; the same notification then cancels it.
+    let query = "query($id: ID!) { company(id: $id) { vtex { requireInvoiceFile statusUpdates } } }";
+    let shown = app.gql(Some(&tenant.staff), query, json!({ "id": tenant.id })).await;
+    assert_eq!(shown["data"]["company"]["vtex"], json!({ "requireInvoiceFile": false, "statusUpdates": false }), "off by default: {shown}");
+    let set = "mutation($id: ID!) { setVtexOptions(companyId: $id, requireInvoiceFile: false, statusUpdates: true) { vtex { requireInvoiceFile statusUpdates } } }";
+    let changed = app.gql(Some(&tenant.staff), set, json!({ "id": tenant.id })).await;
+    assert_eq!(changed["data"]["setVtexOptions"]["vtex"], json!({ "requireInvoiceFile": false, "statusUpdates": true }), "{changed}");
+    let audited = entities::audit_log::Entity::find().filter(entities::audit_log::Column::Action.eq("company.vtex_options")).count(&app.db).await.unwrap();
+    assert_eq!(audited, 1);
     let earlier = hook_body(order_id, "invoiced", "2000-01-01T10:00:00Z");
     let (status, answer) = post(&app, "hook", Some(token), canceled.clone()).await;
     assert_eq!((status, answer["orders"][0]["outcome"].clone()), (200, json!("applied")), "{answer}");
@@ -178,4 +182,25 @@ async fn strangers_and_oversized_bodies_are_refused_before_anything_is_read_or_w
     let huge = format!("[{}]", vec![invoiced().to_string(); 40].join(","));
     let (status, answer) = post(&app, "orders", Some(&tenant.integration_token), huge).await;
     assert_eq!((status, answer["error"]["code"].clone()), (413, json!("TOO_LARGE")), "{answer}");
+}
+
+#[tokio::test]
+async fn the_invoice_file_option_refuses_an_order_whose_invoice_came_without_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let tenant = app.tenant(&admin, "luxstore").await;
+    let set = "mutation($id: ID!) { setVtexOptions(companyId: $id, requireInvoiceFile: true, statusUpdates: false) { id } }";
+    // Platform support sets up a tenant's integration too.
+    assert!(app.gql(Some(&admin), set, json!({ "id": tenant.id })).await["errors"].is_null());
+    let mut bare = invoiced();
+    bare["packageAttachment"]["packages"][0]["invoiceUrl"] = Value::Null;
+    bare["packageAttachment"]["packages"][0]["embeddedInvoice"] = Value::Null;
+    let (status, answer) = post(&app, "orders", Some(&tenant.integration_token), bare.to_string()).await;
+    assert_eq!(status, 200);
+    assert_eq!((answer["orders"][0]["outcome"].clone(), answer["orders"][0]["code"].clone()), (json!("failed"), json!("VTEX_NO_INVOICE_FILE")), "{answer}");
+    let company_id: i32 = tenant.id.parse().unwrap();
+    assert_eq!(order::Entity::find().filter(order::Column::CompanyId.eq(company_id)).count(&app.db).await.unwrap(), 0);
+    // With its file, the same order is imported.
+    let (_, answer) = post(&app, "orders", Some(&tenant.integration_token), invoiced().to_string()).await;
+    assert_eq!(answer["orders"][0]["outcome"], "applied", "{answer}");
 }
