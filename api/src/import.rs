@@ -86,7 +86,7 @@ pub async fn import_csv(ctx: &Ctx, company_id: i32, adapter: &dyn Adapter, path:
     let header = reader.byte_headers()?.clone();
     let source_column = header.iter().position(|h| h == b"source_id");
     let actor = Actor::integration(company_id);
-    let context = Context { now: chrono::Utc::now() };
+    let context = Context { now: chrono::Utc::now(), ..Context::default() };
     let mut report = Report { run_id: run.id, ..Report::default() };
     let mut part = Part::new(&header, 2)?;
     let mut previous: Option<Vec<u8>> = None;

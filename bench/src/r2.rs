@@ -112,7 +112,7 @@ async fn end_to_end(base: &str, token: &str, prefix: &str, batch: usize, orders:
 pub fn parse_rate(orders: usize) -> anyhow::Result<f64> {
     let body = envelope("P-", 0, orders);
     let adapter = TotvsR2::default();
-    let context = Context { now: chrono::Utc::now() };
+    let context = Context { now: chrono::Utc::now(), ..Context::default() };
     let rounds = 5;
     let started = Instant::now();
     for _ in 0..rounds {
@@ -126,7 +126,7 @@ pub fn parse_rate(orders: usize) -> anyhow::Result<f64> {
 /// The orders a generated call creates, as the adapter reads them.
 fn created_orders(body: &str) -> anyhow::Result<Vec<NewOrder>> {
     let batch = TotvsR2::default()
-        .parse(CREATE_ORDERS, body.as_bytes(), &Context { now: chrono::Utc::now() })
+        .parse(CREATE_ORDERS, body.as_bytes(), &Context { now: chrono::Utc::now(), ..Context::default() })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(batch
         .records

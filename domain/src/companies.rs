@@ -232,10 +232,9 @@ pub struct VtexOptions {
     pub status_updates: bool,
 }
 
-/// The VTEX options of the integration's own company.
-pub async fn vtex_options(ctx: &Ctx, actor: &Actor) -> DomainResult<VtexOptions> {
-    let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
-    let company = company::Entity::find_by_id(company_id).one(&ctx.db).await?.ok_or(DomainError::Unauthenticated)?;
+/// The VTEX options of a company, for the ingestion pipeline's calls.
+pub(crate) async fn vtex_options_of(ctx: &Ctx, company_id: i32) -> DomainResult<VtexOptions> {
+    let company = company::Entity::find_by_id(company_id).one(&ctx.db).await?.ok_or_else(|| DomainError::not_found("company", company_id))?;
     Ok(VtexOptions { require_invoice_file: company.vtex_require_invoice_file, status_updates: company.vtex_status_updates })
 }
 

@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let adapter = TotvsR2::default();
-    let context = Context { now: chrono::Utc::now() };
+    let context = Context { now: chrono::Utc::now(), ..Context::default() };
     let named = preamble(data).operation;
     for operation in [CREATE_ORDERS, UPDATE_ORDERS, DELETE_ORDERS, trip::PUBLISH_RELEASED_TRIP, trip::PUBLISH_TRACKING_EVENTS] {
         if named.as_deref().is_some_and(|n| n != operation) {

@@ -9,7 +9,7 @@ use entities::OrderStatus;
 
 fn parse(name: &str) -> Result<domain::ingest::Batch, domain::ingest::WireError> {
     let body = std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    RastroCsv.parse(IMPORT, &body, &Context { now: Utc::now() })
+    RastroCsv.parse(IMPORT, &body, &Context { now: Utc::now(), ..Context::default() })
 }
 
 #[test]
@@ -45,7 +45,7 @@ fn a_malformed_file_is_refused_whole_with_the_line() {
     assert!(bad.message.starts_with("line 2: unit_price"), "{}", bad.message);
     let missing = parse("missing-column.csv").unwrap_err();
     assert_eq!(missing.message, "line 1: missing column unit_price");
-    let unknown = RastroCsv.parse("export", b"", &Context { now: Utc::now() }).unwrap_err();
+    let unknown = RastroCsv.parse("export", b"", &Context { now: Utc::now(), ..Context::default() }).unwrap_err();
     assert_eq!(unknown.code, "UNKNOWN_OPERATION");
 }
 

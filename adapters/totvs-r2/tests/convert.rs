@@ -8,7 +8,7 @@ use domain::ingest::{Command, Context, Group, Record};
 use entities::{Incoterm, OrderStatus};
 
 fn context() -> Context {
-    Context { now: Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).unwrap() }
+    Context { now: Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).unwrap(), ..Context::default() }
 }
 
 fn fixture(name: &str) -> Vec<u8> {

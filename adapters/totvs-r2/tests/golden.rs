@@ -15,7 +15,7 @@ use domain::ingest::{Adapter, Context, ItemReport, Report};
 use entities::ItemOutcome;
 
 fn context() -> Context {
-    Context { now: Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).unwrap() }
+    Context { now: Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).unwrap(), ..Context::default() }
 }
 
 /// The answer to `body`, with accepted records reported as applied.

@@ -56,7 +56,7 @@ fn every_declared_field_is_one_the_reader_knows() {
     let body = format!(
         r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><createOrders><orders><order>{order}</order></orders></createOrders></s:Body></s:Envelope>"#
     );
-    let records = TotvsR2::default().records(CREATE_ORDERS, body.as_bytes(), &Context { now: Utc::now() }).unwrap();
+    let records = TotvsR2::default().records(CREATE_ORDERS, body.as_bytes(), &Context { now: Utc::now(), ..Context::default() }).unwrap();
     let unknown: Vec<_> = records[0].refusals.iter().filter(|r| r.code == "R2_UNKNOWN_FIELD").map(|r| r.message.clone()).collect();
     assert!(unknown.is_empty(), "declared in the WSDL, unknown to the reader: {unknown:?}");
 }

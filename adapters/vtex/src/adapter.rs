@@ -1,35 +1,36 @@
 //! The adapter the routes hand calls to: VTEX orders to import, and hook
-//! notifications, with the company's two options; answers in JSON.
+//! notifications, under the company's two options (from the pipeline's
+//! [`Context`], so a call, a replay and a file import read alike); answers
+//! in JSON.
 
-use domain::ingest::{Adapter, Batch, Context, Record, Report, WireError};
+use domain::{
+    companies::VtexOptions,
+    ingest::{Adapter, Batch, Context, Record, Report, WireError},
+};
 use entities::ItemOutcome;
 use serde_json::{json, Value};
 
 use crate::{convert, hook, wire};
 
-/// An import call: one order in the `GetOrder` shape, or an array of them.
-pub const IMPORT: &str = "orders";
+/// An import call (`POST /integrations/vtex/orders`, `rastro import`): one
+/// order in the `GetOrder` shape, an array of them, or JSON lines.
+pub const IMPORT: &str = "import";
 /// A hook notification.
 pub const HOOK: &str = "hook";
 
-/// VTEX for one company, with its options (both off by default).
+/// See the module documentation.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Vtex {
-    /// Import only orders whose invoices came with their file.
-    pub require_invoice_file: bool,
-    /// Let hook notifications move orders; off, each is recorded as skipped.
-    pub status_updates: bool,
-}
+pub struct Vtex;
 
 /// Why a notification did nothing while the option is off.
 pub const UPDATES_OFF: &str = "status updates from VTEX are off for this company";
 
 impl Vtex {
     /// The record of a hook notification, under the company's option.
-    fn hook_record(&self, body: &[u8]) -> Result<Record, WireError> {
+    fn hook_record(&self, body: &[u8], options: VtexOptions) -> Result<Record, WireError> {
         match hook::read_hook(body)? {
             hook::HookCall::Ping => Err(WireError::malformed("a ping carries no change")),
-            hook::HookCall::Changed(notification) if !self.status_updates => Ok(Record::skipped(notification.order_id, UPDATES_OFF)),
+            hook::HookCall::Changed(notification) if !options.status_updates => Ok(Record::skipped(notification.order_id, UPDATES_OFF)),
             hook::HookCall::Changed(notification) => Ok(hook::record(&notification)),
         }
     }
@@ -53,10 +54,10 @@ impl Adapter for Vtex {
         None
     }
 
-    fn parse(&self, operation: &str, body: &[u8], _context: &Context) -> Result<Batch, WireError> {
+    fn parse(&self, operation: &str, body: &[u8], context: &Context) -> Result<Batch, WireError> {
         let records = match operation {
-            IMPORT => wire::read_orders(body)?.iter().map(|order| convert::record(order, self.require_invoice_file)).collect(),
-            HOOK => vec![self.hook_record(body)?],
+            IMPORT => wire::read_orders(body)?.iter().map(|order| convert::record(order, context.vtex.require_invoice_file)).collect(),
+            HOOK => vec![self.hook_record(body, context.vtex)?],
             other => return Err(WireError::unknown_operation(other)),
         };
         Ok(Batch { records })

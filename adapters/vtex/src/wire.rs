@@ -283,21 +283,24 @@ impl Package {
     }
 }
 
-/// Reads an import call: one order, or an array of at most [`MAX_ORDERS`].
+/// Reads an import call: one order, an array of them, or orders one after
+/// the other (JSON lines, as a file export has them); at most [`MAX_ORDERS`].
 pub fn read_orders(body: &[u8]) -> Result<Vec<Order>, WireError> {
     let malformed = |e: serde_json::Error| WireError::malformed(format!("not a VTEX order: {e}"));
-    match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'[') => {
-            let orders: Vec<Order> = serde_json::from_slice(body).map_err(malformed)?;
-            if orders.is_empty() {
-                return Err(WireError::malformed("the array holds no order"));
-            }
-            if orders.len() > MAX_ORDERS {
-                return Err(WireError { code: "TOO_LARGE", message: format!("{} orders in one call; at most {MAX_ORDERS}", orders.len()) });
-            }
-            Ok(orders)
+    let orders: Vec<Order> = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => serde_json::from_slice(body).map_err(malformed)?,
+        Some(b'{') => {
+            // One past the bound is enough to refuse the call.
+            let stream = serde_json::Deserializer::from_slice(body).into_iter::<Order>().take(MAX_ORDERS + 1);
+            stream.collect::<Result<_, _>>().map_err(malformed)?
         }
-        Some(b'{') => Ok(vec![serde_json::from_slice(body).map_err(malformed)?]),
-        _ => Err(WireError::malformed("the body is neither a JSON object nor an array of orders")),
+        _ => return Err(WireError::malformed("the body is neither a JSON object nor an array of orders")),
+    };
+    if orders.is_empty() {
+        return Err(WireError::malformed("the array holds no order"));
     }
+    if orders.len() > MAX_ORDERS {
+        return Err(WireError { code: "TOO_LARGE", message: format!("more than {MAX_ORDERS} orders in one call") });
+    }
+    Ok(orders)
 }

@@ -3,20 +3,27 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use adapter_vtex::{adapter::UPDATES_OFF, Vtex, HOOK, IMPORT};
-use domain::ingest::{Adapter, Command, Context, ItemError, ItemReport, Report, WireError};
+use domain::{
+    companies::VtexOptions,
+    ingest::{Adapter, Command, Context, ItemError, ItemReport, Report, WireError},
+};
 use entities::ItemOutcome;
 use serde_json::{json, Value};
 
 fn context() -> Context {
-    Context { now: chrono::Utc::now() }
+    Context { now: chrono::Utc::now(), ..Context::default() }
+}
+
+fn with(options: VtexOptions) -> Context {
+    Context { vtex: options, ..context() }
 }
 
 const CANCELED: &str = r#"{"OrderId":"v9-01","State":"canceled","LastChange":"2026-12-01T10:00:00Z"}"#;
 
 #[test]
 fn the_path_names_the_operation_and_nothing_else_does() {
-    let vtex = Vtex::default();
-    assert_eq!(vtex.name(), "vtex");
+    let vtex = Vtex;
+    assert_eq!((vtex.name(), IMPORT, HOOK), ("vtex", "import", "hook"));
     assert_eq!(vtex.operation_of(CANCELED.as_bytes()), None);
     let error = vtex.parse("invoice", b"{}", &context()).unwrap_err();
     assert_eq!(error.code, "UNKNOWN_OPERATION");
@@ -26,10 +33,10 @@ fn the_path_names_the_operation_and_nothing_else_does() {
 
 #[test]
 fn the_status_updates_option_decides_what_a_notification_does() {
-    let off = Vtex::default().parse(HOOK, CANCELED.as_bytes(), &context()).unwrap();
+    let off = Vtex.parse(HOOK, CANCELED.as_bytes(), &context()).unwrap();
     assert_eq!(off.records[0].skipped.as_deref(), Some(UPDATES_OFF));
     assert!(off.records[0].commands.is_empty());
-    let on = Vtex { status_updates: true, ..Vtex::default() }.parse(HOOK, CANCELED.as_bytes(), &context()).unwrap();
+    let on = Vtex.parse(HOOK, CANCELED.as_bytes(), &with(VtexOptions { status_updates: true, ..VtexOptions::default() })).unwrap();
     assert!(matches!(on.records[0].commands.as_slice(), [Command::ChangeStatus { .. }]), "{:?}", on.records[0]);
 }
 
@@ -41,9 +48,9 @@ fn the_invoice_file_option_reaches_the_import_rule() {
     order["packageAttachment"]["packages"][0]["invoiceUrl"] = Value::Null;
     order["packageAttachment"]["packages"][0]["embeddedInvoice"] = Value::Null;
     let body = order.to_string();
-    let lenient = Vtex::default().parse(IMPORT, body.as_bytes(), &context()).unwrap();
+    let lenient = Vtex.parse(IMPORT, body.as_bytes(), &context()).unwrap();
     assert!(lenient.records[0].refusals.is_empty());
-    let strict = Vtex { require_invoice_file: true, ..Vtex::default() }.parse(IMPORT, body.as_bytes(), &context()).unwrap();
+    let strict = Vtex.parse(IMPORT, body.as_bytes(), &with(VtexOptions { require_invoice_file: true, ..VtexOptions::default() })).unwrap();
     assert_eq!(strict.records[0].refusals[0].code, "VTEX_NO_INVOICE_FILE");
 }
 
@@ -69,7 +76,7 @@ fn answers_are_json_with_one_entry_per_order() {
         skipped: 1,
         failed: 1,
     };
-    let answer: Value = serde_json::from_slice(&Vtex::default().render(IMPORT, &report)).unwrap();
+    let answer: Value = serde_json::from_slice(&Vtex.render(IMPORT, &report)).unwrap();
     assert_eq!(answer, json!({
         "runId": 7, "received": 3, "applied": 1, "skipped": 1, "failed": 1,
         "orders": [
@@ -78,6 +85,6 @@ fn answers_are_json_with_one_entry_per_order() {
             { "orderId": "C-01", "outcome": "failed", "notes": [], "code": "VTEX_NOT_INVOICED", "message": "not invoiced" },
         ]
     }));
-    let refused: Value = serde_json::from_slice(&Vtex::default().render_rejection(IMPORT, &WireError::malformed("bad"))).unwrap();
+    let refused: Value = serde_json::from_slice(&Vtex.render_rejection(IMPORT, &WireError::malformed("bad"))).unwrap();
     assert_eq!(refused, json!({ "error": { "code": "MALFORMED", "message": "bad" } }));
 }

@@ -142,6 +142,8 @@ fn an_array_is_many_orders_and_bad_bodies_are_told_apart() {
 
     let too_many = format!("[{}]", vec![r#"{"orderId":"x"}"#; adapter_vtex::wire::MAX_ORDERS + 1].join(","));
     assert_eq!(message(&too_many).code, "TOO_LARGE");
+    let too_many_lines = vec![r#"{"orderId":"x"}"#; adapter_vtex::wire::MAX_ORDERS + 1].join("\n");
+    assert_eq!(message(&too_many_lines).code, "TOO_LARGE");
     let at_most = format!("[{}]", vec![r#"{"orderId":"x"}"#; adapter_vtex::wire::MAX_ORDERS].join(","));
     assert_eq!(read_orders(at_most.as_bytes()).unwrap().len(), adapter_vtex::wire::MAX_ORDERS);
 }
@@ -156,4 +158,15 @@ fn deep_nesting_costs_its_bytes_and_never_the_stack() {
     assert_eq!(read_orders(read.as_bytes()).unwrap_err().code, "MALFORMED");
     let unclosed = format!("[{}", "{\"orderId\":{\"a\":".repeat(50_000));
     assert_eq!(read_orders(unclosed.as_bytes()).unwrap_err().code, "MALFORMED");
+}
+
+#[test]
+fn json_lines_are_orders_one_after_the_other() {
+    let lines = format!("{}\n{}\n", invoiced(), sample());
+    let orders = read_orders(lines.as_bytes()).unwrap();
+    assert_eq!(orders.iter().map(|o| o.status.as_deref().unwrap()).collect::<Vec<_>>(), ["invoiced", "handling"]);
+    let broken = format!("{}\n{{\"orderId\":", invoiced());
+    let error = read_orders(broken.as_bytes()).unwrap_err();
+    assert_eq!(error.code, "MALFORMED");
+    assert!(error.message.contains("line 2"), "{}", error.message);
 }

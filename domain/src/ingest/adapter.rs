@@ -30,10 +30,13 @@ impl WireError {
 }
 
 /// What an adapter may know besides the bytes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Context {
     /// Now, as the caller sees it.
     pub now: DateTime<Utc>,
+    /// The company's choices for VTEX (read by the VTEX adapter only), so
+    /// that a call, a replay and a file import are read alike.
+    pub vtex: crate::companies::VtexOptions,
 }
 
 /// One external system. Implementations live in `adapters/<system>`.

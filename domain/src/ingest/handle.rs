@@ -43,7 +43,7 @@ pub async fn handle(
 ) -> DomainResult<Answer> {
     let meta = RunMeta { adapter: adapter.name().to_owned(), operation: operation.to_owned(), reprocess_of };
     let run = runs::begin(ctx, Some(company_id), &meta, body).await?;
-    let context = Context { now: Utc::now() };
+    let context = Context { now: Utc::now(), vtex: crate::companies::vtex_options_of(ctx, company_id).await? };
     match adapter.parse(operation, body, &context) {
         Err(error) => {
             let answer = adapter.render_rejection(operation, &error);

@@ -204,3 +204,28 @@ async fn the_invoice_file_option_refuses_an_order_whose_invoice_came_without_it(
     let (_, answer) = post(&app, "orders", Some(&tenant.integration_token), invoiced().to_string()).await;
     assert_eq!(answer["orders"][0]["outcome"], "applied", "{answer}");
 }
+
+#[tokio::test]
+async fn rastro_import_reads_a_file_of_json_lines_through_the_same_path() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let tenant = app.tenant(&admin, "luxstore").await;
+    let mut handling = invoiced();
+    handling["orderId"] = json!("1172452900799-01");
+    handling["status"] = json!("handling");
+    let dir = std::env::temp_dir().join(format!("rastro-vtex-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("orders.jsonl");
+    std::fs::write(&file, format!("{}\n{}\n", invoiced(), handling)).unwrap();
+
+    let path = file.to_str().unwrap();
+    let (status, stdout, stderr) = tests::process::run_command(&app.database_url, &["import", "--company", &tenant.identifier, "--adapter", "vtex", path]).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!status.success(), "one order was refused, so the command says so: {stdout}\n{stderr}");
+    assert!(stdout.contains("2 orders received, 1 applied, 0 skipped, 1 failed"), "{stdout}\n{stderr}");
+    let company_id: i32 = tenant.id.parse().unwrap();
+    let imported: Vec<String> = order::Entity::find().filter(order::Column::CompanyId.eq(company_id)).all(&app.db).await.unwrap().into_iter().map(|o| o.source_id).collect();
+    assert_eq!(imported, ["1172452900788-01"]);
+    let run = runs(&app, company_id).await.pop().unwrap();
+    assert_eq!((run.adapter.as_str(), run.operation.as_str(), run.failed), ("vtex", "import", 1));
+}

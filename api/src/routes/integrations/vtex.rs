@@ -18,7 +18,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use domain::{
-    companies,
     ingest::{self, Adapter, Handled, WireError},
     DomainError,
 };
@@ -39,7 +38,7 @@ fn json(status: StatusCode, body: Vec<u8>) -> Response {
 
 fn refusal(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
     let error = WireError { code, message: message.into() };
-    let mut response = json(status, Vtex::default().render_rejection("", &error));
+    let mut response = json(status, Vtex.render_rejection("", &error));
     response.extensions_mut().insert(crate::telemetry::ClientFault);
     response
 }
@@ -72,15 +71,10 @@ async fn call(State(state): State<AppState>, headers: HeaderMap, request: Reques
     if operation == HOOK && matches!(hook::read_hook(&body), Ok(hook::HookCall::Ping)) {
         return json(StatusCode::OK, br#"{"hookConfig":"pong"}"#.to_vec());
     }
-    let options = match companies::vtex_options(&state.ctx, &actor).await {
-        Ok(options) => options,
-        Err(error) => return server_error(&error),
-    };
-    let adapter = Vtex { require_invoice_file: options.require_invoice_file, status_updates: options.status_updates };
     // Parsing and applying cost memory in proportion to the body: only so
     // many at once.
     let Ok(_slot) = state.integration_slots.0.acquire().await else { return server_error(&"closing") };
-    match ingest::handle(&state.ctx, company_id, &adapter, operation, &body, None).await {
+    match ingest::handle(&state.ctx, company_id, &Vtex, operation, &body, None).await {
         Ok(answer) => match answer.handled {
             Handled::Applied(_) => json(StatusCode::OK, answer.body),
             Handled::Rejected(_) => {
