@@ -511,6 +511,8 @@ async fn a_skipped_record_is_recorded_with_its_reason_whether_or_not_its_order_e
             Record::skipped("S-1", "a state before the invoice"),
             Record::skipped("NEVER-SEEN", "a state before the invoice"),
             Record { skipped: Some("ignored".into()), ..Record::refused("S-1", vec![ItemError { code: "BAD", field: None, message: "refused".into() }]) },
+            // Refusals win over the commands a record carries, creations included.
+            Record { refusals: vec![ItemError { code: "BAD", field: None, message: "refused".into() }], ..record("S-2", vec![Command::Create(new_order("S-2", destination))]) },
         ],
     };
     let (report, stored) = run(&app, company, batch).await;
@@ -520,8 +522,9 @@ async fn a_skipped_record_is_recorded_with_its_reason_whether_or_not_its_order_e
         ("S-1", ItemOutcome::Skipped, vec!["a state before the invoice".to_owned()], None),
         ("NEVER-SEEN", ItemOutcome::Skipped, vec!["a state before the invoice".to_owned()], None),
         ("S-1", ItemOutcome::Failed, vec![], Some("BAD")),
+        ("S-2", ItemOutcome::Failed, vec![], Some("BAD")),
     ]);
-    assert_eq!((stored.received, stored.applied, stored.skipped, stored.failed), (3, 0, 2, 1));
+    assert_eq!((stored.received, stored.applied, stored.skipped, stored.failed), (4, 0, 2, 2));
     let kept: Vec<(Option<String>, ItemOutcome, Option<String>)> = items(&app, stored.id).await.into_iter().map(|i| (i.source_id, i.outcome, i.applied)).collect();
     assert_eq!(kept[0], (Some("S-1".to_owned()), ItemOutcome::Skipped, Some("[\"a state before the invoice\"]".to_owned())));
     assert_eq!(kept[1].1, ItemOutcome::Skipped);
