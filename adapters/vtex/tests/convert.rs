@@ -44,6 +44,7 @@ fn the_customer_becomes_a_destination_the_order_names() {
     assert_eq!(new.destination_source_id.as_deref(), Some(customer.source_id.as_str()));
     assert_eq!(new.address, None);
     assert_eq!(new.customer_name.as_deref(), Some("Rodrigo Smith"));
+    assert_eq!(new.attributes, [("vtex.sequence".to_owned(), "502556".to_owned())], "the store's order number");
     assert_eq!(new.delivery_end.unwrap().to_rfc3339(), "2024-03-09T10:13:40.102045300+00:00", "shippingEstimateDate is the promise");
 }
 
@@ -52,9 +53,11 @@ fn lines_keep_exact_cents_and_vtex_ids() {
     let mut order = invoiced();
     order["items"][0]["quantity"] = json!(3);
     order["items"][0]["sellingPrice"] = json!(333);
+    order["items"][0]["additionalInfo"]["dimension"] = json!({ "cubicweight": 1.0, "height": 12.0, "length": 34.0, "width": 56.0, "weight": 78.5 });
     let commands = commands_of(&order);
     let Command::Upsert(new) = &commands[1] else { unreachable!() };
     let line = &new.items[0];
+    assert_eq!((line.height, line.length, line.width, line.weight), (Some(12.0), Some(34.0), Some(56.0), Some(78.5)));
     assert_eq!((line.source_id.as_str(), line.product_id.as_str(), line.name.as_str()), ("1", "18", "Bay Max L"));
     assert_eq!((line.quantity, line.unit_price_cents, line.total_cents), (3.0, 333, Some(999)));
     let kept: Vec<&str> = line.attributes.iter().map(|(k, _)| k.as_str()).collect();
