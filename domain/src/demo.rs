@@ -4,7 +4,8 @@
 
 use chrono::{Duration, Utc};
 use entities::{
-    locality, order, order_attribute, order_item, order_status_history, refund, shipment, user, AttributeKind, Incoterm, LogisticRole,
+    invoice, locality, order, order_attribute, order_item, order_status_history, refund, shipment, tracking_event, user, AttributeKind,
+    Incoterm, LogisticRole,
     OrderStatus, UserRole,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
@@ -234,6 +235,10 @@ async fn load_orders(ctx: &Ctx, company_id: i32, spec: &DemoCompany, seed: u64) 
     let mut attributes = Vec::new();
     let mut shipments = Vec::new();
     let mut refunds = Vec::new();
+    let mut invoices = Vec::new();
+    // Per shipped order: its destination's city and whether it arrived, for
+    // the carrier's timeline written once the shipments have ids.
+    let mut journeys = std::collections::HashMap::new();
     for n in 0..ORDERS_PER_COMPANY {
         let status = STATUSES[n % STATUSES.len()];
         let path = path_to(status);
@@ -275,6 +280,19 @@ async fn load_orders(ctx: &Ctx, company_id: i32, spec: &DemoCompany, seed: u64) 
         }
         .insert(&txn)
         .await?;
+        if invoiced {
+            invoices.push(invoice::ActiveModel {
+                order_id: Set(order.id),
+                company_id: Set(company_id),
+                number: Set(format!("{}", 50_000 + n)),
+                key: Set(order.invoice_key.clone()),
+                series: Set(order.invoice_series.clone()),
+                value_cents: Set(total),
+                issued_at: Set(created_at + step * 2),
+                created_at: Set(created_at + step * 2),
+                ..Default::default()
+            });
+        }
         for (i, (line, quantity)) in lines.iter().zip(&quantities).enumerate() {
             items.push(order_item::ActiveModel {
                 order_id: Set(order.id),
@@ -297,6 +315,9 @@ async fn load_orders(ctx: &Ctx, company_id: i32, spec: &DemoCompany, seed: u64) 
         });
         if let Some(step_index) = path.iter().position(|s| *s == OrderStatus::InTransit) {
             let carrier = ["Correios", "Jadlog", "Total Express"][n % 3];
+            let shipped_at = created_at + step * i32::try_from(step_index).unwrap_or(0);
+            let arrived = path.contains(&OrderStatus::Delivered).then_some(last_at);
+            journeys.insert(order.id, (destination.city.clone().unwrap_or_default(), destination.state.clone(), shipped_at, shipped_at + step / 2, arrived));
             shipments.push(shipment::ActiveModel {
                 order_id: Set(order.id),
                 company_id: Set(company_id),
@@ -304,8 +325,10 @@ async fn load_orders(ctx: &Ctx, company_id: i32, spec: &DemoCompany, seed: u64) 
                 title: Set(Some(format!("{carrier} expresso"))),
                 tracking_number: Set(format!("BR{:09}XX", 100_000 + n)),
                 tracking_url: Set(Some(format!("https://rastreio.example/{}", 100_000 + n))),
-                shipped_at: Set(created_at + step * i32::try_from(step_index).unwrap_or(0)),
-                created_at: Set(created_at + step * i32::try_from(step_index).unwrap_or(0)),
+                shipped_at: Set(shipped_at),
+                created_at: Set(shipped_at),
+                invoice_number: Set(invoiced.then(|| format!("{}", 50_000 + n))),
+                delivered_at: Set(arrived),
                 ..Default::default()
             });
         }
@@ -354,6 +377,38 @@ async fn load_orders(ctx: &Ctx, company_id: i32, spec: &DemoCompany, seed: u64) 
     }
     for chunk in refunds.chunks(500) {
         refund::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+    }
+    for chunk in invoices.chunks(500) {
+        invoice::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+    }
+    let shipped = shipment::Entity::find().filter(shipment::Column::CompanyId.eq(company_id)).all(&txn).await?;
+    let timeline: Vec<tracking_event::ActiveModel> = shipped
+        .iter()
+        .filter_map(|s| journeys.get(&s.order_id).map(|journey| (s, journey)))
+        .flat_map(|(s, (city, state, shipped_at, halfway, arrived))| {
+            let mut steps = vec![
+                (Some(origin.city.clone().unwrap_or_default()), origin.state.clone(), *shipped_at, "Objeto postado".to_owned()),
+                (None, None, *halfway, "Em trânsito para a unidade de distribuição".to_owned()),
+            ];
+            if let Some(at) = arrived {
+                steps.push((Some(city.clone()), state.clone(), *at, "Objeto entregue ao destinatário".to_owned()));
+            }
+            steps.into_iter().enumerate().map(move |(position, (city, state, at, description))| tracking_event::ActiveModel {
+                shipment_id: Set(s.id),
+                order_id: Set(s.order_id),
+                company_id: Set(company_id),
+                position: Set(i32::try_from(position).unwrap_or(0)),
+                occurred_at: Set(Some(at)),
+                city: Set(city.filter(|c| !c.is_empty())),
+                state: Set(state),
+                description: Set(description),
+                created_at: Set(at),
+                ..Default::default()
+            })
+        })
+        .collect();
+    for chunk in timeline.chunks(500) {
+        tracking_event::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
     }
     txn.commit().await?;
     Ok(())

@@ -4,7 +4,8 @@
 //! What goes: names, e-mails, phones, street addresses and coordinates, free
 //! text (comments, observations, references, attributes), invoice keys and
 //! links (an NF-e key opens the invoice, which names the buyer), tracking
-//! numbers and links (a carrier's page shows the address), mail recipients and
+//! numbers and links (a carrier's page shows the address) and the carrier's
+//! words in a tracking timeline, mail recipients and
 //! bodies, the raw integration payloads that carried the order, reset tokens,
 //! and the account's login throttle rows. What stays: statuses,
 //! dates, amounts, SKUs and product names, counts, source ids and codes, city,
@@ -26,8 +27,9 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use entities::{
-    company, integration_run, integration_run_item, locality, notification, notification_attempt, order,
-    order_attribute, order_status_history, password_reset_token, refund, shipment, user, NotificationState, UserRole,
+    company, integration_run, integration_run_item, invoice, locality, notification, notification_attempt, order,
+    order_attribute, order_status_history, password_reset_token, refund, shipment, tracking_event, user, NotificationState,
+    UserRole,
 };
 use sea_orm::{
     sea_query::Expr,
@@ -282,6 +284,18 @@ async fn erase_orders(
             .col_expr(shipment::Column::TrackingNumber, Expr::value(""))
             .col_expr(shipment::Column::TrackingUrl, none())
             .filter(shipment::Column::OrderId.is_in(ids.clone()))
+            .exec(db)
+            .await?;
+        invoice::Entity::update_many()
+            .col_expr(invoice::Column::Key, none())
+            .col_expr(invoice::Column::Url, none())
+            .filter(invoice::Column::OrderId.is_in(ids.clone()))
+            .exec(db)
+            .await?;
+        // A carrier's words can name the person who received it.
+        tracking_event::Entity::update_many()
+            .col_expr(tracking_event::Column::Description, Expr::value(""))
+            .filter(tracking_event::Column::OrderId.is_in(ids.clone()))
             .exec(db)
             .await?;
         done.add(erase_mails(db, Condition::all().add(notification::Column::OrderId.is_in(ids.clone())), now).await?);

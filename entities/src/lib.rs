@@ -11,6 +11,7 @@ pub mod audit_log;
 pub mod company;
 pub mod enums;
 pub mod integration_run;
+pub mod invoice;
 pub mod integration_run_item;
 pub mod locality;
 pub mod login_throttle;
@@ -28,6 +29,7 @@ pub mod refund;
 pub mod session;
 pub mod shipment;
 pub mod smtp_settings;
+pub mod tracking_event;
 pub mod user;
 
 pub use enums::{

@@ -18,6 +18,10 @@ pub struct Model {
     pub tracking_url: Option<String>,
     pub shipped_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    /// The invoice it carries, when the source said.
+    pub invoice_number: Option<String>,
+    /// When the carrier delivered it.
+    pub delivered_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

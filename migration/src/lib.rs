@@ -16,6 +16,7 @@ mod m20261204_000014_lgpd;
 mod m20261205_000015_order_sources;
 mod m20261205_000016_order_details;
 mod m20261205_000017_vtex_options;
+mod m20261205_000018_invoices_and_tracking;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_order_sources::Migration),
             Box::new(m20261205_000016_order_details::Migration),
             Box::new(m20261205_000017_vtex_options::Migration),
+            Box::new(m20261205_000018_invoices_and_tracking::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
-//! The adapter the routes hand calls to: VTEX orders to import, and hook
-//! notifications, under the company's two options (from the pipeline's
-//! [`Context`], so a call, a replay and a file import read alike); answers
-//! in JSON.
+//! The adapter the routes hand calls to: VTEX orders to import, hook
+//! notifications, and tracking calls, under the company's two options (from
+//! the pipeline's [`Context`], so a call, a replay and a file import read
+//! alike); answers in JSON.
 
 use domain::{
     companies::VtexOptions,
@@ -10,13 +10,23 @@ use domain::{
 use entities::ItemOutcome;
 use serde_json::{json, Value};
 
-use crate::{convert, hook, wire};
+use crate::{
+    convert, hook,
+    tracking::{self, Addressed},
+    wire,
+};
 
 /// An import call (`POST /integrations/vtex/orders`, `rastro import`): one
 /// order in the `GetOrder` shape, an array of them, or JSON lines.
 pub const IMPORT: &str = "import";
 /// A hook notification.
 pub const HOOK: &str = "hook";
+/// `PUT …/orders/{orderId}/invoice/{invoiceNumber}/tracking`, recorded as
+/// an [`Addressed`] envelope.
+pub const TRACKING: &str = "tracking";
+/// `PATCH …/orders/{orderId}/invoice/{invoiceNumber}`, recorded as an
+/// [`Addressed`] envelope.
+pub const TRACKING_NUMBER: &str = "tracking-number";
 
 /// See the module documentation.
 #[derive(Debug, Clone, Copy, Default)]
@@ -58,24 +68,29 @@ impl Adapter for Vtex {
         let records = match operation {
             IMPORT => wire::read_orders(body)?.iter().map(|order| convert::record(order, context.vtex.require_invoice_file)).collect(),
             HOOK => vec![self.hook_record(body, context.vtex)?],
+            TRACKING => vec![tracking::tracking_record(&Addressed::read(body)?)?],
+            TRACKING_NUMBER => vec![tracking::tracking_number_record(&Addressed::read(body)?)?],
             other => return Err(WireError::unknown_operation(other)),
         };
         Ok(Batch { records })
     }
 
-    fn render(&self, _operation: &str, report: &Report) -> Vec<u8> {
-        let orders: Vec<Value> = report
-            .items
-            .iter()
-            .map(|item| {
-                let mut order = json!({ "orderId": item.source_id, "outcome": outcome(item.outcome), "notes": item.notes });
-                if let Some(error) = &item.error {
-                    order["code"] = json!(error.code);
-                    order["message"] = json!(error.message);
-                }
-                order
-            })
-            .collect();
+    fn render(&self, operation: &str, report: &Report) -> Vec<u8> {
+        let order = |item: &domain::ingest::ItemReport| {
+            let mut order = json!({ "orderId": item.source_id, "outcome": outcome(item.outcome), "notes": item.notes });
+            if let Some(error) = &item.error {
+                order["code"] = json!(error.code);
+                order["message"] = json!(error.message);
+            }
+            order
+        };
+        if matches!(operation, TRACKING | TRACKING_NUMBER) {
+            // VTEX answers these with the order and a receipt: the run.
+            let mut answer = report.items.first().map(order).unwrap_or_else(|| json!({}));
+            answer["receipt"] = json!(report.run_id.to_string());
+            return answer.to_string().into_bytes();
+        }
+        let orders: Vec<Value> = report.items.iter().map(order).collect();
         let answer = json!({
             "runId": report.run_id,
             "received": report.received(),

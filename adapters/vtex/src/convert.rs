@@ -155,16 +155,37 @@ fn invoice_and_shipment(order_id: &str, package: &Package) -> Vec<Command> {
             issued_at: instant(package.issuance_date.as_deref()),
             url: given(&package.invoice_url),
         },
-        meta: meta(format!("vtex:invoice:{order_id}:{number}"), comment, false),
+        meta: meta(crate::event_id("invoice", &[order_id, &number]), comment, false),
     }];
     if let Some(tracking) = given(&package.tracking_number) {
-        let carrier = given(&package.courier).unwrap_or_else(|| "VTEX".to_owned());
-        commands.push(Command::Ship {
-            meta: meta(format!("vtex:shipment:{order_id}:{number}:{tracking}"), format!("Shipped by {carrier}: {tracking}"), true),
-            shipment: Shipment { carrier, title: None, tracking_number: tracking, tracking_url: given(&package.tracking_url), shipped_at: None },
-        });
+        commands.push(shipment(order_id, &number, given(&package.courier), tracking, given(&package.tracking_url), None));
     }
     commands
+}
+
+/// The shipment of invoice `number` of `order_id` with its tracking
+/// number: identified by both, so an import and a later `PATCH` of the same
+/// tracking number make one shipment.
+pub fn shipment(
+    order_id: &str,
+    number: &str,
+    courier: Option<String>,
+    tracking: String,
+    url: Option<String>,
+    shipped_at: Option<DateTime<Utc>>,
+) -> Command {
+    let carrier = courier.unwrap_or_else(|| "VTEX".to_owned());
+    Command::Ship {
+        meta: meta(crate::event_id("shipment", &[order_id, number, &tracking]), format!("Shipped by {carrier}: {tracking}"), true),
+        shipment: Shipment {
+            carrier,
+            title: None,
+            tracking_number: tracking,
+            tracking_url: url,
+            shipped_at,
+            invoice_number: Some(number.to_owned()).filter(|n| !n.is_empty()),
+        },
+    }
 }
 
 /// The record of one order of an import call: refused with its reason when

@@ -94,7 +94,7 @@ impl Notification {
     /// The change's id: a replayed notification has the same one.
     pub fn event_id(&self) -> String {
         let at = self.current_change.as_deref().or(self.last_change.as_deref()).unwrap_or_default();
-        format!("{}:hook:{}:{}:{at}", crate::NAME, self.order_id, self.state)
+        crate::event_id("hook", &[&self.order_id, &self.state, at])
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use domain::{orders, Actor, Ctx};
-use entities::{locality, order_attribute, order_item, order_status_history, refund, shipment};
+use entities::{invoice, locality, order_attribute, order_item, order_status_history, refund, shipment, tracking_event};
 
 use super::error::to_gql;
 
@@ -42,6 +42,8 @@ order_children!(order_status_history::Model, orders::history_for);
 order_children!(shipment::Model, orders::shipments_for);
 order_children!(order_attribute::Model, orders::attributes_for);
 order_children!(refund::Model, orders::refunds_for);
+order_children!(invoice::Model, orders::invoices_for);
+order_children!(tracking_event::Model, orders::tracking_events_for);
 
 impl Loader<i32> for Batch<locality::Model> {
     type Value = locality::Model;
@@ -68,6 +70,10 @@ pub struct Loaders {
     pub attributes: Cached<order_attribute::Model>,
     /// Refunds by order id.
     pub refunds: Cached<refund::Model>,
+    /// Invoices by order id.
+    pub invoices: Cached<invoice::Model>,
+    /// Shipments' tracking events by order id.
+    pub tracking: Cached<tracking_event::Model>,
     /// Localities by id.
     pub localities: Cached<locality::Model>,
 }
@@ -85,6 +91,10 @@ pub struct Wanted {
     pub attributes: bool,
     /// `refunds`.
     pub refunds: bool,
+    /// `invoices`.
+    pub invoices: bool,
+    /// `shipments { events }`.
+    pub tracking: bool,
     /// `destination`.
     pub destination: bool,
 }
@@ -105,6 +115,8 @@ impl Loaders {
             shipments: loader(ctx, actor),
             attributes: loader(ctx, actor),
             refunds: loader(ctx, actor),
+            invoices: loader(ctx, actor),
+            tracking: loader(ctx, actor),
             localities: loader(ctx, actor),
         }
     }
@@ -120,12 +132,14 @@ impl Loaders {
         let ids: Vec<i32> = orders.iter().map(|o| o.id).collect();
         let destinations: Vec<i32> = orders.iter().filter_map(|o| o.destination_locality_id).collect();
         let ids = &ids;
-        let (items, history, shipments, attributes, refunds, localities) = tokio::join!(
+        let (items, history, shipments, attributes, refunds, invoices, tracking, localities) = tokio::join!(
             async { if wanted.items { self.items.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
             async { if wanted.history { self.history.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
             async { if wanted.shipments { self.shipments.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
             async { if wanted.attributes { self.attributes.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
             async { if wanted.refunds { self.refunds.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
+            async { if wanted.invoices { self.invoices.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
+            async { if wanted.tracking { self.tracking.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
             async {
                 if wanted.destination && !destinations.is_empty() {
                     self.localities.load_many(destinations.iter().copied()).await.map(drop)
@@ -139,6 +153,8 @@ impl Loaders {
         shipments?;
         attributes?;
         refunds?;
+        invoices?;
+        tracking?;
         localities
     }
 }

@@ -11,7 +11,7 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     middleware::{self, Next},
     response::Response,
-    routing::get,
+    routing::{get, patch, post, put, MethodRouter},
     Extension, Router,
 };
 
@@ -25,6 +25,10 @@ use crate::{
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.limits.body_bytes;
+    // An integration route bounds its own body, to answer in its protocol.
+    let integration = |route: MethodRouter<AppState>| {
+        route.layer(DefaultBodyLimit::disable()).route_layer(middleware::from_fn_with_state(state.clone(), charge_one))
+    };
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route("/graphql/ws", get(graphql_ws::upgrade).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)))
@@ -35,27 +39,13 @@ pub fn router(state: AppState) -> Router {
             get(exports::order_lines_csv).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)),
         )
         .route("/exports/orders.xml", get(exports::orders_xml).route_layer(middleware::from_fn_with_state(state.clone(), charge_one)))
-        .route(
-            integrations::totvs_r2::PATH,
-            get(integrations::totvs_r2::describe)
-                .post(integrations::totvs_r2::call)
-                // The route bounds its own body, to answer in SOAP.
-                .layer(DefaultBodyLimit::disable())
-                .route_layer(middleware::from_fn_with_state(state.clone(), charge_one)),
-        )
-        .route(
-            integrations::vtex::ORDERS_PATH,
-            axum::routing::post(integrations::vtex::orders)
-                // The route bounds its own body, to answer in JSON.
-                .layer(DefaultBodyLimit::disable())
-                .route_layer(middleware::from_fn_with_state(state.clone(), charge_one)),
-        )
-        .route(
-            integrations::vtex::HOOK_PATH,
-            axum::routing::post(integrations::vtex::hook)
-                .layer(DefaultBodyLimit::disable())
-                .route_layer(middleware::from_fn_with_state(state.clone(), charge_one)),
-        )
+        .route(integrations::totvs_r2::PATH, integration(get(integrations::totvs_r2::describe).post(integrations::totvs_r2::call)))
+        .route(integrations::vtex::ORDERS_PATH, integration(post(integrations::vtex::orders)))
+        .route(integrations::vtex::HOOK_PATH, integration(post(integrations::vtex::hook)))
+        .route(integrations::vtex::INVOICE_PATH, integration(patch(integrations::vtex::tracking_number)))
+        .route(integrations::vtex::OMS_INVOICE_PATH, integration(patch(integrations::vtex::tracking_number)))
+        .route(integrations::vtex::TRACKING_PATH, integration(put(integrations::vtex::tracking)))
+        .route(integrations::vtex::OMS_TRACKING_PATH, integration(put(integrations::vtex::tracking)))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .layer(DefaultBodyLimit::max(body_limit))

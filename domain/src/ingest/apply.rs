@@ -586,6 +586,7 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
             Command::Release(meta) => (Change::Release, meta),
             Command::Invoice { invoice, meta } => (Change::Invoice(invoice), meta),
             Command::Ship { shipment, meta } => (Change::Ship(shipment), meta),
+            Command::Timeline { update, meta } => (Change::Timeline(update), meta),
             Command::Refund { amount_cents, meta } => (Change::Refund(amount_cents), meta),
             Command::Track(meta) => {
                 if meta.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {

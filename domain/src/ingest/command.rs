@@ -5,7 +5,7 @@ use entities::OrderStatus;
 use super::apply::ItemError;
 use crate::{
     localities::LocalityInput,
-    orders::{EventMeta, Invoice, NewOrder, OrderPatch, Shipment},
+    orders::{EventMeta, Invoice, NewOrder, OrderPatch, Shipment, TrackingUpdate},
 };
 
 /// One change to the order a [`Record`] names.
@@ -73,6 +73,16 @@ pub enum Command {
     /// A tracking event (a scan at a hub, a delivery attempt note): a history
     /// entry with its text that changes no status. `meta.comment` is required.
     Track(EventMeta),
+    /// A carrier's report on the shipment of one of its invoices: the
+    /// shipment's timeline is replaced by the report's, and the order moves
+    /// to `DELIVERED` when it was delivered, or to `IN_TRANSIT` when it
+    /// was not yet on its way.
+    Timeline {
+        /// The report.
+        update: TrackingUpdate,
+        /// When, the event id, the comment and flags.
+        meta: EventMeta,
+    },
 }
 
 impl Command {
@@ -93,6 +103,7 @@ impl Command {
             Command::Ship { .. } => "shipment",
             Command::Refund { .. } => "refund",
             Command::Track(_) => "tracking",
+            Command::Timeline { .. } => "timeline",
             Command::Destination(_) => "destination",
         }
     }

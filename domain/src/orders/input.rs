@@ -184,7 +184,40 @@ pub struct Shipment {
     pub tracking_url: Option<String>,
     /// When it left (default: now).
     pub shipped_at: Option<DateTime<Utc>>,
+    /// The order's invoice it carries, by number; the invoice must have
+    /// been recorded.
+    pub invoice_number: Option<String>,
 }
+
+/// A carrier's report on the shipment of one of the order's invoices: its
+/// timeline so far (which replaces the one kept) and whether it arrived.
+#[derive(Debug, Clone, Default)]
+pub struct TrackingUpdate {
+    /// The invoice whose shipment it is about; that shipment must exist.
+    pub invoice_number: String,
+    /// It was delivered.
+    pub delivered: bool,
+    /// When, if the carrier said.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The timeline, in the carrier's order.
+    pub events: Vec<TrackingEvent>,
+}
+
+/// One event of a shipment's timeline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackingEvent {
+    /// When it happened, if the carrier said.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Where: the city.
+    pub city: Option<String>,
+    /// Where: the state.
+    pub state: Option<String>,
+    /// What happened.
+    pub description: String,
+}
+
+/// Events one report may carry: a real shipment has tens.
+pub const MAX_TRACKING_EVENTS: usize = 500;
 
 /// Checks the pickup/delivery windows (TOTVS R2 rules).
 pub(crate) fn check_windows(
@@ -371,7 +404,22 @@ pub(crate) fn validate_shipment(shipment: &Shipment) -> Result<(), DomainError> 
     validate::text("shipment.carrier", &shipment.carrier, 100)?;
     validate::optional_text("shipment.title", shipment.title.as_deref(), 100)?;
     validate::text("shipment.trackingNumber", &shipment.tracking_number, 100)?;
+    validate::optional_text("shipment.invoiceNumber", shipment.invoice_number.as_deref(), 30)?;
     web_link("shipment.trackingUrl", shipment.tracking_url.as_deref())
+}
+
+/// Validates a carrier's report.
+pub(crate) fn validate_tracking(update: &TrackingUpdate) -> Result<(), DomainError> {
+    validate::text("tracking.invoiceNumber", &update.invoice_number, 30)?;
+    if update.events.len() > MAX_TRACKING_EVENTS {
+        return Err(DomainError::validation("tracking.events", format!("at most {MAX_TRACKING_EVENTS} events")));
+    }
+    for (n, event) in update.events.iter().enumerate() {
+        validate::text(&format!("tracking.events[{n}].description"), &event.description, 500)?;
+        validate::optional_text(&format!("tracking.events[{n}].city"), event.city.as_deref(), 100)?;
+        validate::optional_text(&format!("tracking.events[{n}].state"), event.state.as_deref(), 100)?;
+    }
+    Ok(())
 }
 
 /// An optional link customers open (from mails and the portal): at most 500

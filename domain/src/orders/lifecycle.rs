@@ -4,14 +4,15 @@
 //! subscriber event; then commit and publish.
 
 use chrono::{DateTime, Utc};
-use entities::{locality, order, order_status_history, refund, shipment, OrderStatus};
+use entities::{locality, order, order_status_history, refund, OrderStatus};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, Set,
 };
 
 use super::{
-    input::{validate_invoice, validate_shipment, Invoice, Shipment},
+    input::{validate_invoice, validate_shipment, validate_tracking, Invoice, Shipment, TrackingUpdate},
+    shipping,
     work::Work,
 };
 use crate::{actor::Scope, events::OrderStatusEvent, status, validate, Action, Actor, Ctx, DomainError, DomainResult};
@@ -69,6 +70,7 @@ pub(crate) enum Change {
     Ship(Shipment),
     Refund(i64),
     Comment,
+    Timeline(TrackingUpdate),
 }
 
 /// A history entry of `order` by `actor` moving `from → to` at `at`, with the
@@ -221,6 +223,7 @@ pub(crate) async fn execute_in(
     match &command {
         Change::Invoice(invoice) => validate_invoice(invoice)?,
         Change::Ship(shipment) => validate_shipment(shipment)?,
+        Change::Timeline(update) => validate_tracking(update)?,
         Change::Refund(amount) if *amount <= 0 => return Err(DomainError::validation("amount", "must be greater than zero")),
         Change::Move(_) | Change::Hold | Change::Release | Change::Refund(_) | Change::Comment => {}
     }
@@ -255,6 +258,7 @@ pub(crate) async fn execute_in(
         Change::Ship(_) => OrderStatus::InTransit,
         Change::Refund(_) => OrderStatus::Refunded,
         Change::Comment => from,
+        Change::Timeline(update) => timeline_status(from, update).unwrap_or(from),
     };
     if let Some(reason) = skip_reason(txn, &order, &meta).await? {
         let entry = history(intended, false, Some(reason)).insert(txn).await?;
@@ -277,6 +281,7 @@ pub(crate) async fn execute_in(
         Change::Ship(_) => (from != OrderStatus::InTransit).then_some(OrderStatus::InTransit),
         Change::Refund(_) => Some(OrderStatus::Refunded),
         Change::Comment => None,
+        Change::Timeline(update) => timeline_status(from, update),
     };
     if let Some(to) = target {
         status::check(from, to, order.status_before_hold)?;
@@ -287,28 +292,16 @@ pub(crate) async fn execute_in(
     let mut model = order.clone().into_active_model();
     match command {
         Change::Invoice(invoice) => {
-            model.invoice_number = Set(Some(invoice.number.trim().to_owned()));
-            model.invoice_key = Set(invoice.key);
-            model.invoice_series = Set(invoice.series);
-            model.invoice_value_cents = Set(Some(invoice.value_cents.unwrap_or(order.total_cents)));
-            model.invoice_issued_at = Set(Some(invoice.issued_at.unwrap_or(now)));
-            model.invoice_url = Set(invoice.url);
+            let kept = shipping::record_invoice(txn, &order, &invoice, now).await?;
+            model.invoice_number = Set(Some(kept.number));
+            model.invoice_key = Set(kept.key);
+            model.invoice_series = Set(kept.series);
+            model.invoice_value_cents = Set(Some(kept.value_cents));
+            model.invoice_issued_at = Set(Some(kept.issued_at));
+            model.invoice_url = Set(kept.url);
         }
-        Change::Ship(s) => {
-            shipment::ActiveModel {
-                order_id: Set(order.id),
-                company_id: Set(order.company_id),
-                carrier: Set(s.carrier.trim().to_owned()),
-                title: Set(s.title),
-                tracking_number: Set(s.tracking_number.trim().to_owned()),
-                tracking_url: Set(s.tracking_url.filter(|u| !u.trim().is_empty())),
-                shipped_at: Set(s.shipped_at.unwrap_or(occurred_at)),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-        }
+        Change::Ship(shipment) => shipping::add_shipment(txn, &order, shipment, occurred_at, now).await?,
+        Change::Timeline(update) => shipping::replace_timeline(txn, &order, update, occurred_at, now).await?,
         Change::Refund(amount) => {
             let refundable = order.total_cents - order.refunded_cents;
             if amount > refundable {
@@ -351,6 +344,18 @@ pub(crate) async fn execute_in(
     }
     work.queued_mail(mailed);
     Ok(StatusOutcome { order, entry, applied: true })
+}
+
+/// Where a carrier's report takes an order from `from`: delivered is
+/// `DELIVERED` (unless it already is; a move the machine refuses fails the
+/// report); events are `IN_TRANSIT` where the machine allows it (after a
+/// failed delivery, the carrier is on its way again), and nothing where it
+/// does not (a delivered order's late events only fill its timeline).
+fn timeline_status(from: OrderStatus, update: &TrackingUpdate) -> Option<OrderStatus> {
+    if update.delivered {
+        return (from != OrderStatus::Delivered).then_some(OrderStatus::Delivered);
+    }
+    (!update.events.is_empty() && status::allowed(from, OrderStatus::InTransit, None)).then_some(OrderStatus::InTransit)
 }
 
 /// Moves an order to `to` (any status the machine allows).

@@ -11,18 +11,23 @@ mod export;
 mod input;
 mod lifecycle;
 mod query;
+mod shipping;
 mod visibility;
 mod work;
 
 pub use create::{create, update};
 pub use export::{csv_text_cell, csv_text_uncell, export_batches, ExportOptions, xml_escape, ExportRow, EXPORT_BATCH};
-pub use input::{stored_item_attributes, Address, Invoice, NewItem, NewOrder, OrderPatch, Shipment};
+pub use input::{
+    stored_item_attributes, Address, Invoice, NewItem, NewOrder, OrderPatch, Shipment, TrackingEvent, TrackingUpdate,
+    MAX_TRACKING_EVENTS,
+};
 pub use lifecycle::{
     add_comment, add_shipment, cancel, change_status, hold, invoice, mark_delivered, refund, release, EventMeta,
     StatusOutcome,
 };
 pub use query::{
-    attributes_for, by_source_id, cursor_of, get, history_for, items_for, list, refunds_for, shipments_for, OrderFilter, OrderSort,
+    attributes_for, by_source_id, cursor_of, get, history_for, invoices_for, items_for, list, refunds_for, shipments_for,
+    tracking_events_for, OrderFilter, OrderSort,
     OrderSortField,
 };
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
-use entities::{order, order_attribute, order_item, order_status_history, refund, shipment, OrderStatus};
+use entities::{invoice, order, order_attribute, order_item, order_status_history, refund, shipment, tracking_event, OrderStatus};
 use sea_orm::{
     sea_query::{Expr, Query},
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
@@ -346,6 +346,15 @@ children_loader!(
 children_loader!(
     /// Refunds of many orders, by order id.
     refunds_for, refund, refund::Column::OrderId, refund::Column::Id
+);
+children_loader!(
+    /// Invoices of many orders, by order id, in the order they came.
+    invoices_for, invoice, invoice::Column::OrderId, invoice::Column::Id
+);
+children_loader!(
+    /// Tracking timelines of many orders' shipments, by order id, each
+    /// shipment's events in its carrier's order (they are written in it).
+    tracking_events_for, tracking_event, tracking_event::Column::OrderId, tracking_event::Column::Id
 );
 
 /// History of many orders, oldest first. Customers see only entries marked

@@ -217,11 +217,13 @@ async fn internal_errors_reach_clients_and_the_integrations_log_without_details(
 
     // A record that fails for the same kind of reason: its log entry is what
     // the company reads, and says no more.
-    app.db.execute_unprepared("DROP TABLE shipments").await.unwrap();
+    // Tracking events refer to shipments; PostgreSQL drops that reference too.
+    let drop = if tests::on_postgres() { "DROP TABLE shipments CASCADE" } else { "DROP TABLE shipments" };
+    app.db.execute_unprepared(drop).await.unwrap();
     let company: i32 = t.id.parse().unwrap();
     let meta = RunMeta { adapter: "test-feed".into(), operation: "push".into(), reprocess_of: None };
     let run = ingest::runs::begin(&app.ctx, Some(company), &meta, b"<request/>").await.unwrap();
-    let shipment = Shipment { carrier: "correios".into(), title: None, tracking_number: "BR1".into(), tracking_url: None, shipped_at: None };
+    let shipment = Shipment { carrier: "correios".into(), title: None, tracking_number: "BR1".into(), tracking_url: None, shipped_at: None, invoice_number: None };
     let ship = Command::Ship { shipment, meta: EventMeta { source: "test-feed".into(), ..EventMeta::default() } };
     let batch = Batch { records: vec![Record::new("A-1", vec![ship])] };
     let report = ingest::apply(&app.ctx, &Actor::integration(company), &run, batch).await.unwrap();

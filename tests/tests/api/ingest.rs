@@ -14,7 +14,7 @@ use entities::{integration_run, integration_run_item, order, ItemOutcome, OrderS
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use tests::TestApp;
 
-fn new_order(source_id: &str, destination: i32) -> NewOrder {
+pub(crate) fn new_order(source_id: &str, destination: i32) -> NewOrder {
     NewOrder {
         source_id: source_id.into(),
         code: format!("#{source_id}"),
@@ -55,7 +55,7 @@ fn meta() -> RunMeta {
 
 /// Runs `batch` through the pipeline as the company's integration, the way a
 /// route does: begin the run, apply, finish with an answer.
-async fn run(app: &TestApp, company_id: i32, batch: Batch) -> (ingest::Report, integration_run::Model) {
+pub(crate) async fn run(app: &TestApp, company_id: i32, batch: Batch) -> (ingest::Report, integration_run::Model) {
     let handle = ingest::runs::begin(&app.ctx, Some(company_id), &meta(), b"<request/>").await.unwrap();
     let report = ingest::apply(&app.ctx, &Actor::integration(company_id), &handle, batch).await.unwrap();
     ingest::runs::finish(&app.ctx, &handle, &report, b"<answer/>").await.unwrap();
@@ -72,7 +72,7 @@ async fn items(app: &TestApp, run_id: i32) -> Vec<integration_run_item::Model> {
         .unwrap()
 }
 
-async fn order_by_source(app: &TestApp, company_id: i32, source_id: &str) -> Option<order::Model> {
+pub(crate) async fn order_by_source(app: &TestApp, company_id: i32, source_id: &str) -> Option<order::Model> {
     order::Entity::find()
         .filter(order::Column::CompanyId.eq(company_id))
         .filter(order::Column::SourceId.eq(source_id))
@@ -93,6 +93,7 @@ async fn each_record_is_applied_whole_or_not_at_all_and_every_outcome_is_recorde
         tracking_number: "BR123".into(),
         tracking_url: None,
         shipped_at: None,
+        invoice_number: None,
     };
     let batch = Batch {
         records: vec![

@@ -27,6 +27,7 @@ const ATTRIBUTE: &str = "obsidian-canary gate code";
 const TRACKING: &str = "TRKCANARY778899";
 const INVOICE_URL: &str = "https://nfe.example/danfe-tamarind-canary";
 const IMPORTED_NAME: &str = "Yggdrasil Canaryson";
+const CARRIER_WORDS: &str = "handed to ulysses-canary at the door";
 
 const CANARIES: &[&str] = &[
     CUSTOMER_NAME,
@@ -42,6 +43,7 @@ const CANARIES: &[&str] = &[
     TRACKING,
     INVOICE_URL,
     IMPORTED_NAME,
+    CARRIER_WORDS,
 ];
 
 const ANONYMIZE_CUSTOMER: &str = "mutation($e: String!, $c: ID) { anonymizeCustomer(email: $e, companyId: $c) {
@@ -56,6 +58,25 @@ async fn ok(app: &TestApp, token: &str, query: &str, variables: Value) -> Value 
 }
 
 /// Orders of a company and the sum of their totals, from the database.
+/// A carrier's report on the shipment of `invoice` of order `source_id`, as
+/// an integration sends it.
+pub(crate) async fn track(app: &TestApp, company_id: i32, source_id: &str, invoice: &str, words: &str) {
+    use domain::{
+        ingest::{self, Batch, Command, Record, RunMeta},
+        orders::{EventMeta, TrackingEvent, TrackingUpdate},
+        Actor,
+    };
+    let meta = RunMeta { adapter: "test-carrier".into(), operation: "tracking".into(), reprocess_of: None };
+    let run = ingest::runs::begin(&app.ctx, Some(company_id), &meta, words.as_bytes()).await.unwrap();
+    let event = TrackingEvent { description: words.into(), city: Some("Campinas".into()), ..TrackingEvent::default() };
+    let update = TrackingUpdate { invoice_number: invoice.into(), events: vec![event], ..TrackingUpdate::default() };
+    let timeline = Command::Timeline { update, meta: EventMeta { source: "test-carrier".into(), ..EventMeta::default() } };
+    let batch = Batch { records: vec![Record::new(source_id, vec![timeline])] };
+    let report = ingest::apply(&app.ctx, &Actor::integration(company_id), &run, batch).await.unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    ingest::runs::finish(&app.ctx, &run, &report, b"{}").await.unwrap();
+}
+
 async fn count_and_total(app: &TestApp, company_id: &str) -> (usize, i64) {
     let company_id: i32 = company_id.parse().unwrap();
     let orders = order::Entity::find().filter(order::Column::CompanyId.eq(company_id)).all(&app.db).await.unwrap();
@@ -100,8 +121,10 @@ async fn anonymizing_a_customer_leaves_no_canary_anywhere_and_reports_still_add_
         json!({ "id": order, "u": INVOICE_URL })).await;
     let moved = ok(&app, &t.staff, MOVE, json!({ "id": order, "s": "IN_SEPARATION", "n": true, "c": COMMENT })).await;
     assert_eq!(moved["updateOrderStatus"]["applied"], true);
-    ok(&app, &t.staff, "mutation($id: ID!, $n: String!) { addShipment(id: $id, shipment: { carrier: \"Correios\", trackingNumber: $n, trackingUrl: \"https://rastreio.example/TRKCANARY778899\" }) { applied } }",
+    ok(&app, &t.staff, "mutation($id: ID!, $n: String!) { addShipment(id: $id, shipment: { carrier: \"Correios\", trackingNumber: $n, trackingUrl: \"https://rastreio.example/TRKCANARY778899\", invoiceNumber: \"1001\" }) { applied } }",
         json!({ "id": order, "n": TRACKING })).await;
+    // The carrier's timeline, in its own words, through the pipeline.
+    track(&app, t.id.parse().unwrap(), "CAN-1", "1001", CARRIER_WORDS).await;
     app.create_order(&t.staff, "CTRL-1", &control_home, Some("APPROVED")).await;
 
     // First access: the customer gets an account (named after the
@@ -144,7 +167,7 @@ async fn anonymizing_a_customer_leaves_no_canary_anywhere_and_reports_still_add_
     assert_eq!(done["orders"], 2, "{done}");
     assert_eq!(done["localities"], 1, "{done}");
     assert_eq!(done["accounts"], 1, "{done}");
-    assert_eq!(done["integrationRunsErased"], 1, "{done}");
+    assert_eq!(done["integrationRunsErased"], 2, "the file import and the carrier's report: {done}");
     assert!(done["mailsErased"].as_u64().unwrap() >= 2, "{done}");
 
     for canary in CANARIES {

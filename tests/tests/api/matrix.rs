@@ -70,7 +70,7 @@ const SUPPORT_ONLY: [Expect; 5] = [UNAUTH, Ok, FORBID, FORBID, FORBID];
 const LOGGED_IN: [Expect; 5] = [UNAUTH, Ok, Ok, Ok, Ok];
 
 /// (operation, target, [anonymous, admin, company, customer, other customer]).
-/// HTTP routes are named `GET /path` or `POST /path`. Rows run in this order; the ones that
+/// HTTP routes are named `METHOD /path`. Rows run in this order; the ones that
 /// erase or end what later rows use come last.
 const TABLE: &[(&str, Target, [Expect; 5])] = &[
     ("me", Target::Own, LOGGED_IN),
@@ -143,6 +143,10 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     ("GET /integrations/totvs-r2/OrderAcquisitionService?wsdl", Target::Own, [Ok; 5]),
     ("POST /integrations/vtex/orders", Target::Own, [UNAUTH; 5]),
     ("POST /integrations/vtex/hook", Target::Own, [UNAUTH; 5]),
+    ("PATCH /integrations/vtex/orders/X-1/invoice/1", Target::Own, [UNAUTH; 5]),
+    ("PUT /integrations/vtex/orders/X-1/invoice/1/tracking", Target::Own, [UNAUTH; 5]),
+    ("PATCH /integrations/vtex/api/oms/pvt/orders/X-1/invoice/1", Target::Own, [UNAUTH; 5]),
+    ("PUT /integrations/vtex/api/oms/pvt/orders/X-1/invoice/1/tracking", Target::Own, [UNAUTH; 5]),
     ("orderStatusChanged", Target::Own, LOGGED_IN),
     ("localities", Target::Own, STAFF_OWN),
     ("locality", Target::Own, STAFF_OWN),
@@ -256,9 +260,9 @@ enum Call {
     /// A subscription, and what makes both companies publish an event for it.
     Subscription(&'static str, Trigger),
     Get(String),
-    /// An integration call (SOAP or JSON, by its path) with the role's token
+    /// An integration call (its method; SOAP or JSON, by its path) with the role's token
     /// as `Authorization: Bearer`.
-    Integration(String),
+    Integration(reqwest::Method, String),
 }
 
 #[derive(Clone, Copy)]
@@ -437,7 +441,10 @@ async fn operation(world: &World, name: &str, target: Target) -> Call {
         "orderStatusChanged" => Call::Subscription("subscription { orderStatusChanged { orderId status } }", Trigger::OrderMoves),
         "integrationRunFinished" => Call::Subscription("subscription { integrationRunFinished { runId outcome } }", Trigger::Runs),
         route if route.starts_with("GET ") => Call::Get(route.trim_start_matches("GET ").to_owned()),
-        route if route.starts_with("POST /integrations/") => Call::Integration(route.trim_start_matches("POST ").to_owned()),
+        route if route.contains(" /integrations/") && !route.starts_with("GET ") => {
+            let (method, path) = route.split_once(' ').unwrap();
+            Call::Integration(method.parse().unwrap(), path.to_owned())
+        }
         other => panic!("unknown operation {other}"),
     }
 }
@@ -456,14 +463,14 @@ async fn perform(world: &World, call: Call, token: Option<&str>) -> (Expect, Val
             (got, body)
         }
         Call::Get(path) => http(world.app.http.get(format!("{}{path}", world.app.base)), token).await,
-        Call::Integration(path) => {
+        Call::Integration(method, path) => {
             // What each protocol would carry: a deletion, a cancellation.
             let (kind, body) = if path.starts_with("/integrations/totvs-r2/") {
                 ("text/xml", r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><deleteOrders><orders><order><identifier>X-1</identifier></order></orders></deleteOrders></s:Body></s:Envelope>"#)
             } else {
                 ("application/json", r#"{"OrderId":"X-1","State":"canceled","orderId":"X-1","status":"canceled"}"#)
             };
-            http(world.app.http.post(format!("{}{path}", world.app.base)).header("content-type", kind).body(body), token).await
+            http(world.app.http.request(method, format!("{}{path}", world.app.base)).header("content-type", kind).body(body), token).await
         }
         Call::Subscription(query, trigger) => {
             let mut socket = WsClient::connect(&world.app.base).await;

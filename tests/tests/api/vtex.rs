@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 use tests::TestApp;
 
-fn invoiced() -> Value {
+pub(crate) fn invoiced() -> Value {
     let mut order: Value = serde_json::from_str(include_str!("../../../adapters/vtex/tests/fixtures/get-order-handling.json")).unwrap();
     order["status"] = json!("invoiced");
     order["packageAttachment"]["packages"][0]["type"] = json!("Output");
@@ -64,7 +64,7 @@ async fn an_imported_order_reaches_its_customer_with_exact_cents_and_a_reimport_
 }
 
 /// POSTs `body` to a VTEX path with VTEX's header pair; status and JSON answer.
-async fn post(app: &TestApp, path: &str, token: Option<&str>, body: String) -> (u16, Value) {
+pub(crate) async fn post(app: &TestApp, path: &str, token: Option<&str>, body: String) -> (u16, Value) {
     let mut request = app.http.post(format!("{}/integrations/vtex/{path}", app.base)).header("content-type", "application/json").body(body);
     if let Some(token) = token {
         request = request.header("X-VTEX-API-AppKey", "vtexappkey-luxstore").header("X-VTEX-API-AppToken", token);

@@ -281,6 +281,9 @@ pub struct ShipmentInput {
     pub tracking_url: Option<String>,
     /// When it left (default: now).
     pub shipped_at: Option<DateTime<Utc>>,
+    /// The order's invoice it carries, by number (`NOT_FOUND` when the
+    /// order has no invoice with that number).
+    pub invoice_number: Option<String>,
 }
 
 impl From<ShipmentInput> for orders::Shipment {
@@ -291,6 +294,7 @@ impl From<ShipmentInput> for orders::Shipment {
             tracking_number: s.tracking_number,
             tracking_url: s.tracking_url,
             shipped_at: s.shipped_at,
+            invoice_number: s.invoice_number,
         }
     }
 }

@@ -48,6 +48,8 @@ impl OrderQuery {
             shipments: node.field("shipments").exists(),
             attributes: node.field("classifications").exists() || node.field("attributes").exists(),
             refunds: node.field("refunds").exists(),
+            invoices: node.field("invoices").exists(),
+            tracking: node.field("shipments").field("events").exists(),
             destination: node.field("destination").exists(),
         };
         ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(&page.items, wanted).await?;

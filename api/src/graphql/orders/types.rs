@@ -2,7 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use entities::{locality, order, order_item, order_status_history, refund, shipment, AttributeKind};
+use entities::{invoice, locality, order, order_item, order_status_history, refund, shipment, tracking_event, AttributeKind};
 
 use crate::graphql::{guard::StaffOnly, loaders::Loaders, request::parts, scalars::Money};
 
@@ -278,8 +278,9 @@ impl From<order_status_history::Model> for HistoryEntry {
     }
 }
 
-/// A shipment with its tracking code.
+/// A shipment with its tracking code and its carrier's timeline.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Shipment {
     /// Shipment id.
     pub id: ID,
@@ -293,11 +294,50 @@ pub struct Shipment {
     pub tracking_url: Option<String>,
     /// When it left.
     pub shipped_at: DateTime<Utc>,
+    /// The invoice it carries, when its source said.
+    pub invoice_number: Option<String>,
+    /// When its carrier delivered it.
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    key: (i32, i32),
+}
+
+#[ComplexObject]
+impl Shipment {
+    /// Its carrier's timeline (where it was, what happened, when), in the
+    /// carrier's order; loaded for a whole page at once.
+    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrackingEvent>> {
+        let (order_id, shipment_id) = self.key;
+        let rows = loaders(ctx)?.tracking.load_one(order_id).await?.unwrap_or_default();
+        Ok(rows.into_iter().filter(|e| e.shipment_id == shipment_id).map(TrackingEvent::from).collect())
+    }
+}
+
+/// One event of a shipment's timeline, as its carrier reported it.
+#[derive(SimpleObject)]
+pub struct TrackingEvent {
+    /// When it happened, when the carrier said.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Where: the city.
+    pub city: Option<String>,
+    /// Where: the state.
+    pub state: Option<String>,
+    /// What happened.
+    pub description: String,
+}
+
+impl From<tracking_event::Model> for TrackingEvent {
+    fn from(e: tracking_event::Model) -> Self {
+        TrackingEvent { occurred_at: e.occurred_at, city: e.city, state: e.state, description: e.description }
+    }
 }
 
 impl From<shipment::Model> for Shipment {
     fn from(s: shipment::Model) -> Self {
         Shipment {
+            key: (s.order_id, s.id),
+            invoice_number: s.invoice_number,
+            delivered_at: s.delivered_at,
             id: ID(s.id.to_string()),
             carrier: s.carrier,
             title: s.title,
@@ -343,6 +383,19 @@ pub struct Invoice {
     pub issued_at: Option<DateTime<Utc>>,
     /// Link to the document.
     pub url: Option<String>,
+}
+
+impl From<invoice::Model> for Invoice {
+    fn from(i: invoice::Model) -> Self {
+        Invoice {
+            number: i.number,
+            key: i.key,
+            series: i.series,
+            value: Some(Money(i.value_cents)),
+            issued_at: Some(i.issued_at),
+            url: i.url,
+        }
+    }
 }
 
 /// An order. Nested lists are loaded in batches for a whole page.
@@ -463,7 +516,14 @@ impl Order {
         })
     }
 
-    /// The fiscal invoice, once issued.
+    /// Every fiscal invoice, in the order they came (an order can be
+    /// invoiced in parts).
+    async fn invoices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Invoice>> {
+        let rows = loaders(ctx)?.invoices.load_one(self.model.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Invoice::from).collect())
+    }
+
+    /// The fiscal invoice, once issued: the latest, when there are several.
     async fn invoice(&self) -> Option<Invoice> {
         let o = &self.model;
         o.invoice_number.as_ref().map(|number| Invoice {

@@ -1,6 +1,10 @@
-//! `POST /integrations/vtex/orders` (VTEX orders to import) and
-//! `POST /integrations/vtex/hook` (VTEX Hook notifications), through
-//! `adapters/vtex`.
+//! `POST /integrations/vtex/orders` (VTEX orders to import),
+//! `POST /integrations/vtex/hook` (VTEX Hook notifications),
+//! `PATCH /integrations/vtex/orders/{orderId}/invoice/{invoiceNumber}` (an
+//! invoice's tracking number) and `PUT …/invoice/{invoiceNumber}/tracking`
+//! (its carrier's report), through `adapters/vtex`. The last two also answer
+//! under `/integrations/vtex/api/oms/pvt/orders/…`, VTEX's own paths, so a
+//! carrier's integration can take Rastro's base URL in place of the store's.
 //!
 //! Authenticated by the company's integration token: `user.token`,
 //! `Authorization: Bearer`, or VTEX's own header pair with the token as
@@ -11,9 +15,9 @@
 //! notification is one record, applied at once: nothing slow runs inline
 //! (mail goes through the outbox), well within VTEX's 5 s.
 
-use adapter_vtex::{hook, Vtex, HOOK, IMPORT};
+use adapter_vtex::{hook, tracking::Addressed, Vtex, HOOK, IMPORT, TRACKING, TRACKING_NUMBER};
 use axum::{
-    extract::{Request, State},
+    extract::{Path, Request, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
@@ -29,6 +33,14 @@ use crate::state::AppState;
 pub const ORDERS_PATH: &str = "/integrations/vtex/orders";
 /// The hook path.
 pub const HOOK_PATH: &str = "/integrations/vtex/hook";
+/// An invoice's path (`PATCH`: its tracking number).
+pub const INVOICE_PATH: &str = "/integrations/vtex/orders/{order_id}/invoice/{invoice_number}";
+/// An invoice's tracking path (`PUT`: its carrier's report).
+pub const TRACKING_PATH: &str = "/integrations/vtex/orders/{order_id}/invoice/{invoice_number}/tracking";
+/// [`INVOICE_PATH`] as VTEX spells it.
+pub const OMS_INVOICE_PATH: &str = "/integrations/vtex/api/oms/pvt/orders/{order_id}/invoice/{invoice_number}";
+/// [`TRACKING_PATH`] as VTEX spells it.
+pub const OMS_TRACKING_PATH: &str = "/integrations/vtex/api/oms/pvt/orders/{order_id}/invoice/{invoice_number}/tracking";
 
 fn json(status: StatusCode, body: Vec<u8>) -> Response {
     let mut response = (status, body).into_response();
@@ -53,7 +65,40 @@ pub async fn hook(state: State<AppState>, headers: HeaderMap, request: Request) 
     call(state, headers, request, HOOK).await
 }
 
-async fn call(State(state): State<AppState>, headers: HeaderMap, request: Request, operation: &str) -> Response {
+/// `PATCH …/orders/{orderId}/invoice/{invoiceNumber}`.
+pub async fn tracking_number(state: State<AppState>, Path(ids): Path<(String, String)>, headers: HeaderMap, request: Request) -> Response {
+    call_addressed(state, headers, request, TRACKING_NUMBER, ids).await
+}
+
+/// `PUT …/orders/{orderId}/invoice/{invoiceNumber}/tracking`.
+pub async fn tracking(state: State<AppState>, Path(ids): Path<(String, String)>, headers: HeaderMap, request: Request) -> Response {
+    call_addressed(state, headers, request, TRACKING, ids).await
+}
+
+async fn call(state: State<AppState>, headers: HeaderMap, request: Request, operation: &str) -> Response {
+    call_with(state, headers, request, operation, None).await
+}
+
+async fn call_addressed(
+    state: State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+    operation: &str,
+    (order_id, invoice_number): (String, String),
+) -> Response {
+    call_with(state, headers, request, operation, Some((order_id, invoice_number))).await
+}
+
+/// A call to one invoice of one order is recorded with the path's ids (see
+/// [`Addressed`]) and answered like VTEX: 404 when the order or invoice is
+/// not known, 400 when the report was refused.
+async fn call_with(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+    operation: &str,
+    addressed: Option<(String, String)>,
+) -> Response {
     let app_token = headers.get("x-vtex-api-apptoken").and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
     let actor = match authenticate(&state, token(&headers, app_token)).await {
         Ok(actor) => actor,
@@ -74,8 +119,21 @@ async fn call(State(state): State<AppState>, headers: HeaderMap, request: Reques
     // Parsing and applying cost memory in proportion to the body: only so
     // many at once.
     let Ok(_slot) = state.integration_slots.0.acquire().await else { return server_error(&"closing") };
+    let body = match &addressed {
+        Some((order_id, invoice_number)) => {
+            Addressed::new(order_id, invoice_number, &body).map_or_else(|| body.to_vec(), |call| call.to_bytes())
+        }
+        None => body.to_vec(),
+    };
     match ingest::handle(&state.ctx, company_id, &Vtex, operation, &body, None).await {
         Ok(answer) => match answer.handled {
+            Handled::Applied(report) if addressed.is_some() && report.failed > 0 => {
+                let not_found = report.items.iter().filter_map(|i| i.error.as_ref()).any(|e| e.code == "NOT_FOUND");
+                let status = if not_found { StatusCode::NOT_FOUND } else { StatusCode::BAD_REQUEST };
+                let mut response = json(status, answer.body);
+                response.extensions_mut().insert(crate::telemetry::ClientFault);
+                response
+            }
             Handled::Applied(_) => json(StatusCode::OK, answer.body),
             Handled::Rejected(_) => {
                 let mut response = json(StatusCode::BAD_REQUEST, answer.body);

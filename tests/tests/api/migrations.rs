@@ -1,0 +1,31 @@
+//! Migrations that move data: run down and up again on a database in use,
+//! nothing an order had is lost.
+
+use entities::invoice;
+use migration::MigratorTrait;
+use sea_orm::EntityTrait;
+use serde_json::json;
+use tests::TestApp;
+
+#[tokio::test]
+async fn invoices_kept_apart_start_with_every_invoice_orders_had() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let invoiced = app.create_order(&t.staff, "A-1", &t.destination, Some("APPROVED")).await;
+    app.create_order(&t.staff, "A-2", &t.destination, Some("APPROVED")).await;
+    let body = app
+        .gql(Some(&t.staff), "mutation($id: ID!) { invoiceOrder(id: $id, invoice: { number: \"NF-77\", value: \"12.34\", series: \"2\" }) { applied } }", json!({ "id": invoiced }))
+        .await;
+    assert_eq!(body["data"]["invoiceOrder"]["applied"], true, "{body}");
+
+    // Back to before invoices had a table of their own, and forward again.
+    migration::Migrator::down(&app.db, Some(1)).await.unwrap();
+    assert!(invoice::Entity::find().all(&app.db).await.is_err(), "the table is gone");
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    let kept = invoice::Entity::find().all(&app.db).await.unwrap();
+    let kept: Vec<(i32, &str, i64, Option<&str>)> = kept.iter().map(|i| (i.order_id, i.number.as_str(), i.value_cents, i.series.as_deref())).collect();
+    assert_eq!(kept, [(invoiced.parse().unwrap(), "NF-77", 1234, Some("2"))]);
+    let shown = app.gql(Some(&t.staff), "query($id: ID!) { order(id: $id) { invoices { number value } } }", json!({ "id": invoiced })).await;
+    assert_eq!(shown["data"]["order"]["invoices"], json!([{ "number": "NF-77", "value": "12.34" }]), "{shown}");
+}
