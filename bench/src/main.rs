@@ -22,6 +22,7 @@ mod import;
 mod r2;
 mod seed;
 mod sink;
+mod vtex;
 
 #[derive(Parser)]
 struct Args {
@@ -47,6 +48,9 @@ struct Args {
     /// of 100, a twentieth one at a time).
     #[arg(long, default_value_t = 5_000)]
     r2_orders: usize,
+    /// VTEX import calls of 1,000 orders (and as many hook notifications).
+    #[arg(long, default_value_t = 2)]
+    vtex_calls: usize,
 }
 
 const PAGE: &str = "query { orders(first: 50) { totalCount edges { node {
@@ -256,6 +260,7 @@ async fn main() -> anyhow::Result<()> {
     let r2_sizes = [(1, args.r2_orders / 20), (100, args.r2_orders / 2), (1_000, args.r2_orders)];
     let r2_rates = r2::measure(&db, &base, &fixture.integration_token, fixture.company_id, &r2_sizes).await?;
     let parse_rate = r2::parse_rate(1_000)?;
+    let vtex = vtex::measure(&db, &base, &fixture.integration_token, fixture.company_id, args.vtex_calls).await?;
 
     println!("| {name} | orders page (GraphQL, {} clients) | {:.0} req/s | {} ms | {} ms |", args.concurrency, rps, ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)));
     println!("| {name} | same rows, hand-written SQL (1 client) | {:.0} pages/s | {} ms | {} ms |", floor_rps, ms(percentile(&floor_latencies, 0.5)), ms(percentile(&floor_latencies, 0.99)));
@@ -292,6 +297,21 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!("| {name} | R2 parse+validate alone (1000-order call) | {parse_rate:.0} orders/s | | |");
+    println!(
+        "| {name} | VTEX import, {} orders per call ({} orders) | {:.0} orders/s | {:.2}× the floor | floor {:.0} orders/s |",
+        vtex::CALL,
+        vtex.orders,
+        vtex.import,
+        vtex.import / vtex.floor,
+        vtex.floor
+    );
+    println!(
+        "| {name} | VTEX hook notifications (`canceled`, 4 clients, {} events) | {:.0} events/s | p50 {} ms | p99 {} ms |",
+        vtex.events,
+        vtex.hooks,
+        ms(vtex.hook_p50),
+        ms(vtex.hook_p99)
+    );
     println!("| {name} | floor: {} one-row transactions | {floor_rate:.0} commits/s ({:.2} s) | | |", args.import_orders, floor_time.as_secs_f64());
     Ok(())
 }

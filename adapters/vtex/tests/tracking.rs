@@ -135,7 +135,10 @@ fn bad_reports_are_malformed_with_the_field_named() {
         assert_eq!(error.code, "MALFORMED", "{body}");
         assert!(error.message.contains(named), "{body}: {}", error.message);
     }
-    let events: Vec<Value> = (0..=MAX_TRACKING_EVENTS).map(|n| json!({ "description": format!("e{n}") })).collect();
+    let mut events: Vec<Value> = (0..MAX_TRACKING_EVENTS).map(|n| json!({ "description": format!("e{n}") })).collect();
+    let (update, _) = timeline(&json!({ "isDelivered": false, "events": events }).to_string());
+    assert_eq!(update.events.len(), MAX_TRACKING_EVENTS, "at the bound is fine");
+    events.push(json!({ "description": "one too many" }));
     let error = tracking_record(&call(&json!({ "isDelivered": false, "events": events }).to_string())).unwrap_err();
     assert_eq!(error.code, "TOO_LARGE");
 }

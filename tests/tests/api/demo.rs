@@ -26,13 +26,26 @@ async fn demo_data_loads_once_and_its_logins_work() {
     let statuses: HashSet<_> = orders.iter().map(|o| o.status).collect();
     assert_eq!(statuses.len(), 11, "every status is represented");
 
-    // A delivered order shows its invoice and its carrier's whole timeline.
+    // A delivered order shows its invoice, kept apart too, and its carrier's
+    // whole timeline, in order, from the origin to the customer's city.
     let company = domain::demo::logins().into_iter().find(|l| l.role == "company").unwrap();
     let staff = app.login(company.email, company.password, company.company).await;
-    let query = "{ orders(first: 1, filter: { statuses: [DELIVERED] }) { nodes { invoice { number } invoices { number } shipments { deliveredAt events { description } } } } }";
-    let body = app.gql(Some(&staff), query, json!({})).await;
+    let invoice = "number key series value issuedAt";
+    let query = format!("{{ orders(first: 1, filter: {{ statuses: [DELIVERED] }}) {{ nodes {{ createdAt invoice {{ {invoice} }} invoices {{ {invoice} }}
+        destination {{ address {{ city state }} }}
+        shipments {{ invoiceNumber shippedAt deliveredAt events {{ occurredAt city state description }} }} }} }} }}");
+    let body = app.gql(Some(&staff), &query, json!({})).await;
     let node = &body["data"]["orders"]["nodes"][0];
-    assert_eq!(node["invoices"][0]["number"], node["invoice"]["number"], "{body}");
-    assert!(node["shipments"][0]["deliveredAt"].is_string(), "{body}");
-    assert_eq!(node["shipments"][0]["events"].as_array().map(Vec::len), Some(3), "{body}");
+    assert_eq!(node["invoices"], json!([node["invoice"].clone()]), "{body}");
+    assert!(node["invoice"]["key"].is_string() && node["invoice"]["series"].is_string(), "{body}");
+    assert!(node["invoice"]["issuedAt"].as_str() > node["createdAt"].as_str(), "{body}");
+    let shipment = &node["shipments"][0];
+    assert_eq!(shipment["invoiceNumber"], node["invoice"]["number"], "{body}");
+    let events = shipment["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3, "{body}");
+    let times: Vec<&str> = events.iter().map(|e| e["occurredAt"].as_str().unwrap()).collect();
+    assert!(times[0] == shipment["shippedAt"].as_str().unwrap() && times[0] < times[1] && times[1] < times[2], "{body}");
+    assert_eq!(times[2], shipment["deliveredAt"].as_str().unwrap(), "{body}");
+    assert!(events[0]["city"].is_string() && events[0]["state"].is_string() && events[1]["city"].is_null(), "{body}");
+    assert_eq!((&events[2]["city"], &events[2]["state"]), (&node["destination"]["address"]["city"], &node["destination"]["address"]["state"]), "{body}");
 }

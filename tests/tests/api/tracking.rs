@@ -177,4 +177,9 @@ async fn a_report_the_status_machine_refuses_writes_nothing() {
     let error = blank.error.unwrap();
     assert_eq!((error.code, error.field.as_deref()), ("VALIDATION", Some("tracking.events[0].description")), "{error:?}");
     assert_eq!(order.timeline().await, ["Barueri"]);
+
+    // At the bound is fine: the timeline of a long journey, kept whole.
+    let longest = &many[..MAX_TRACKING_EVENTS];
+    assert_eq!(order.send(report("r5", "NF-1", None, longest)).await.outcome, ItemOutcome::Applied);
+    assert_eq!(order.timeline().await.len(), MAX_TRACKING_EVENTS);
 }

@@ -104,7 +104,7 @@ async fn a_tracking_number_then_the_carriers_reports_deliver_the_order_with_one_
     // Delivered, through VTEX's own path: the timeline is replaced, one mail.
     let oms = format!("api/oms/pvt/orders/{ORDER}/invoice/24382/tracking");
     let (status, answer) = send(&app, reqwest::Method::PUT, &oms, token, DELIVERED).await;
-    assert_eq!((status, answer["outcome"].clone()), (200, json!("applied")), "{answer}");
+    assert_eq!((status, answer["outcome"].clone(), answer["notes"].clone()), (200, json!("applied"), json!(["timeline: DELIVERED"])), "{answer}");
     let (_, answer) = send(&app, reqwest::Method::PUT, &oms, token, DELIVERED).await;
     assert_eq!(answer["outcome"], "skipped", "{answer}");
     let seen = app.gql(Some(&customer), SHIPMENTS, json!({})).await;
