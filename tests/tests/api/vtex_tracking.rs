@@ -191,3 +191,36 @@ async fn bad_reports_are_refused_whole_and_recorded() {
     }
     assert_eq!(tests::fingerprint(&app.db, &[]).await, before);
 }
+
+#[tokio::test]
+async fn a_partly_invoiced_order_keeps_each_sale_invoice_with_its_own_shipment_and_no_return() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let tenant = app.tenant(&admin, "luxstore").await;
+    let token = tenant.integration_token.as_str();
+    let mut order = invoiced();
+    let first = order["packageAttachment"]["packages"][0].clone();
+    let mut second = first.clone();
+    second["invoiceNumber"] = json!("24383");
+    second["invoiceValue"] = json!(145);
+    second["trackingNumber"] = json!("87659");
+    let mut giving_back = first.clone();
+    giving_back["invoiceNumber"] = json!("R-1");
+    giving_back["type"] = json!("Input");
+    order["packageAttachment"]["packages"] = json!([first, giving_back, second]);
+    let (status, answer) = post(&app, "orders", Some(token), order.to_string()).await;
+    assert_eq!((status, answer["applied"].clone()), (200, json!(1)), "{answer}");
+
+    // Each invoice's carrier reports on its own shipment.
+    let (status, answer) = put(&app, token, "24383", r#"{"isDelivered":false,"events":[{"city":"Niterói","state":"RJ","description":"Em rota"}]}"#).await;
+    assert_eq!((status, answer["outcome"].clone()), (200, json!("applied")), "{answer}");
+    let query = "{ orders(first: 5) { nodes { invoice { number } invoices { number value } shipments { invoiceNumber trackingNumber events { city } } } } }";
+    let seen = app.gql(Some(&tenant.staff), query, json!({})).await;
+    let node = &seen["data"]["orders"]["nodes"][0];
+    assert_eq!(node["invoices"], json!([{ "number": "24382", "value": "10.15" }, { "number": "24383", "value": "1.45" }]), "{seen}");
+    assert_eq!(node["invoice"]["number"], "24383", "the latest: {seen}");
+    assert_eq!(node["shipments"], json!([
+        { "invoiceNumber": "24382", "trackingNumber": "TRK-48960684", "events": [] },
+        { "invoiceNumber": "24383", "trackingNumber": "87659", "events": [{ "city": "Niterói" }] },
+    ]), "{seen}");
+}
