@@ -127,7 +127,7 @@ pub async fn by_identifier(ctx: &Ctx, actor: &Actor, identifier: &str) -> Domain
     found.ok_or_else(|| DomainError::not_found("company", identifier))
 }
 
-async fn find_visible(ctx: &Ctx, actor: &Actor, id: i32) -> DomainResult<company::Model> {
+pub(crate) async fn find_visible(ctx: &Ctx, actor: &Actor, id: i32) -> DomainResult<company::Model> {
     if !actor.sees_company(id) {
         return Err(DomainError::not_found("company", id));
     }

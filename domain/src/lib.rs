@@ -41,6 +41,7 @@ pub mod status;
 pub mod tokens;
 pub mod users;
 pub mod validate;
+pub mod webhooks;
 
 pub use actor::{Actor, Audience};
 pub use authz::{Action, Authorizer};

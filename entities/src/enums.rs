@@ -153,6 +153,25 @@ pub enum SmtpSecurity {
     Tls,
 }
 
+/// A storefront platform that pushes signed webhooks, each company with a
+/// secret of its own for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+pub enum WebhookPlatform {
+    /// Shopify (`X-Shopify-Hmac-Sha256`).
+    #[sea_orm(string_value = "SHOPIFY")]
+    Shopify,
+    /// Magento 2 / Adobe Commerce.
+    #[sea_orm(string_value = "MAGENTO")]
+    Magento,
+    /// Nuvemshop / Tiendanube (`X-Linkedstore-HMAC-SHA256`).
+    #[sea_orm(string_value = "NUVEMSHOP")]
+    Nuvemshop,
+    /// Rastro's own signed status event, for every other platform.
+    #[sea_orm(string_value = "GENERIC")]
+    Generic,
+}
+
 /// Where an outgoing mail is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(10))")]

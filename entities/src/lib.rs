@@ -31,8 +31,9 @@ pub mod shipment;
 pub mod smtp_settings;
 pub mod tracking_event;
 pub mod user;
+pub mod webhook_secret;
 
 pub use enums::{
     AttributeKind, Incoterm, ItemOutcome, Locale, LogisticRole, NotificationKind, NotificationState, OrderStatus, RunOutcome,
-    SmtpSecurity, UserRole,
+    SmtpSecurity, UserRole, WebhookPlatform,
 };

@@ -15,6 +15,7 @@ mod query;
 pub mod request;
 pub mod scalars;
 mod types;
+mod webhooks;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     orders::LocalityQuery,
     notifications::NotificationQuery,
     integrations::IntegrationQuery,
+    webhooks::WebhookQuery,
     audit::AuditQuery,
 );
 
@@ -41,6 +43,7 @@ pub struct MutationRoot(
     orders::LocalityMutation,
     notifications::NotificationMutation,
     integrations::IntegrationMutation,
+    webhooks::WebhookMutation,
     privacy::PrivacyMutation,
 );
 

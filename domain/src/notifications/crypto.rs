@@ -1,4 +1,4 @@
-//! Encryption of SMTP passwords at rest: XChaCha20-Poly1305 with a random
+//! Encryption of secrets at rest (SMTP passwords, webhook secrets): XChaCha20-Poly1305 with a random
 //! nonce per value and the company id as associated data, so a ciphertext
 //! copied to another company's row does not decrypt.
 
@@ -52,7 +52,7 @@ impl SecretKey {
         let aad = company_id.to_be_bytes();
         let plain = XChaCha20Poly1305::new(&self.0)
             .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: &aad })
-            .map_err(|_| anyhow::anyhow!("the SMTP password cannot be decrypted with this server key"))?;
+            .map_err(|_| anyhow::anyhow!("a stored secret cannot be decrypted with this server key"))?;
         Ok(String::from_utf8(plain)?)
     }
 }

@@ -37,4 +37,5 @@ mod tracking;
 mod under_attack;
 mod vtex;
 mod vtex_tracking;
+mod webhooks;
 mod websocket;

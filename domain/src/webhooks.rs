@@ -1,0 +1,102 @@
+//! Per-company secrets for the storefront platforms' signed webhooks
+//! (Shopify, Magento, Nuvemshop, Rastro's generic event).
+//!
+//! A secret is set by the company's staff or platform support and never read
+//! back: it is stored encrypted with the server key (like the SMTP password),
+//! and what can be read is only which platforms have one and when it
+//! changed. Rotating keeps the previous secret valid for a grace period, so a
+//! platform still signing with the old one is not refused while the new one
+//! is being set there; a grace of zero ends the old one at once.
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{webhook_secret, WebhookPlatform};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{audit, companies, Action, Actor, Ctx, DomainError, DomainResult};
+
+/// The shortest secret accepted: an HMAC key guessed is a forged webhook.
+pub const MIN_SECRET_CHARS: usize = 16;
+/// The longest secret accepted.
+pub const MAX_SECRET_CHARS: usize = 512;
+/// The grace period of a rotated secret unless told otherwise.
+pub const DEFAULT_GRACE_HOURS: i64 = 24;
+/// The longest grace period of a rotated secret.
+pub const MAX_GRACE_HOURS: i64 = 7 * 24;
+
+/// Sets `company_id`'s secret for `platform`. The one it replaces stays
+/// valid for `grace_hours` (0 to [`MAX_GRACE_HOURS`]); audited, without the
+/// secret.
+pub async fn set_secret(
+    ctx: &Ctx,
+    actor: &Actor,
+    company_id: i32,
+    platform: WebhookPlatform,
+    secret: &SecretString,
+    grace_hours: i64,
+) -> DomainResult<webhook_secret::Model> {
+    ctx.authz.check(actor, Action::ConfigureIntegrations)?;
+    companies::find_visible(ctx, actor, company_id).await?;
+    let plain = secret.expose_secret();
+    let length = plain.chars().count();
+    if plain.trim() != plain || !(MIN_SECRET_CHARS..=MAX_SECRET_CHARS).contains(&length) {
+        return Err(DomainError::validation(
+            "secret",
+            format!("must be {MIN_SECRET_CHARS} to {MAX_SECRET_CHARS} characters, without spaces around it"),
+        ));
+    }
+    if !(0..=MAX_GRACE_HOURS).contains(&grace_hours) {
+        return Err(DomainError::validation("graceHours", format!("must be 0 to {MAX_GRACE_HOURS}")));
+    }
+    let now = Utc::now();
+    let encrypted = ctx.mail.secret_key.encrypt(company_id, plain)?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    let existing = webhook_secret::Entity::find_by_id((company_id, platform)).one(&txn).await?;
+    let (previous, until) = match &existing {
+        Some(old) if grace_hours > 0 => (Some(old.secret_encrypted.clone()), Some(now + Duration::hours(grace_hours))),
+        _ => (None, None),
+    };
+    let row = webhook_secret::ActiveModel {
+        company_id: Set(company_id),
+        platform: Set(platform),
+        secret_encrypted: Set(encrypted),
+        previous_encrypted: Set(previous),
+        previous_valid_until: Set(until),
+        updated_at: Set(now),
+    };
+    let saved = match existing {
+        Some(_) => row.update(&txn).await?,
+        None => row.insert(&txn).await?,
+    };
+    let detail = serde_json::json!({ "platform": platform, "graceHours": grace_hours, "rotated": until.is_some() });
+    audit::record(&txn, actor, Some(company_id), "company.webhook_secret", "company", company_id, Some(detail)).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Which platforms `company_id` has a secret for, and since when.
+pub async fn secrets_of(ctx: &Ctx, actor: &Actor, company_id: i32) -> DomainResult<Vec<webhook_secret::Model>> {
+    ctx.authz.check(actor, Action::ConfigureIntegrations)?;
+    companies::find_visible(ctx, actor, company_id).await?;
+    Ok(webhook_secret::Entity::find()
+        .filter(webhook_secret::Column::CompanyId.eq(company_id))
+        .order_by_asc(webhook_secret::Column::Platform)
+        .all(&ctx.db)
+        .await?)
+}
+
+/// The secrets a webhook of `platform` for `company_id` may be signed with
+/// at `now`: the current one, then the previous one while its grace lasts.
+/// None when the company has set none (its webhooks are then refused). For
+/// the routes, before they know who is calling: the signature is the proof.
+pub async fn accepted(ctx: &Ctx, company_id: i32, platform: WebhookPlatform, now: DateTime<Utc>) -> DomainResult<Vec<SecretString>> {
+    let Some(row) = webhook_secret::Entity::find_by_id((company_id, platform)).one(&ctx.db).await? else { return Ok(Vec::new()) };
+    let key = &ctx.mail.secret_key;
+    let mut secrets = vec![SecretString::from(key.decrypt(company_id, &row.secret_encrypted)?)];
+    if let (Some(previous), Some(until)) = (&row.previous_encrypted, row.previous_valid_until) {
+        if now < until {
+            secrets.push(SecretString::from(key.decrypt(company_id, previous)?));
+        }
+    }
+    Ok(secrets)
+}
