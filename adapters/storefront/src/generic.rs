@@ -1,0 +1,139 @@
+//! Rastro's generic status event, for every platform without an adapter of
+//! its own: one event, or an array of them, per signed call (see
+//! [`crate::signature::generic`]).
+//!
+//! ```json
+//! {
+//!   "eventId": "evt-000123",
+//!   "orderId": "PED-1",
+//!   "status": "IN_TRANSIT",
+//!   "occurredAt": "2026-12-05T10:00:00-03:00",
+//!   "comment": "Saiu do centro de distribuição",
+//!   "notifyCustomer": true,
+//!   "visibleToCustomer": true,
+//!   "tracking": { "carrier": "Jadlog", "number": "JD123", "url": "https://www.jadlog.com.br/rastreio?c=JD123" }
+//! }
+//! ```
+//!
+//! `status` is a canonical status name; `tracking` records a shipment (and
+//! puts the order `IN_TRANSIT`); an event with neither and a `comment` is a
+//! history entry that moves nothing. `eventId` makes a repeat harmless and
+//! `occurredAt` makes a late event recorded as skipped, not applied.
+
+use chrono::{DateTime, Utc};
+use domain::{
+    ingest::{Command, ItemError, Record, WireError},
+    orders::{EventMeta, Shipment},
+};
+use entities::OrderStatus;
+use serde::Deserialize;
+
+/// Events one call may carry.
+pub const MAX_EVENTS: usize = 500;
+
+/// One event, as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Event {
+    /// The sender's id of this event; a repeat is recorded, not applied.
+    pub event_id: String,
+    /// The order's source id.
+    pub order_id: String,
+    /// Its new canonical status (`IN_TRANSIT`, …).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// When it happened (RFC 3339).
+    pub occurred_at: String,
+    /// Text for the history (and the customer's mail).
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// E-mail the customer about it (default: yes).
+    #[serde(default)]
+    pub notify_customer: Option<bool>,
+    /// Show it to the customer (default: yes).
+    #[serde(default)]
+    pub visible_to_customer: Option<bool>,
+    /// The shipment it went out in.
+    #[serde(default)]
+    pub tracking: Option<Tracking>,
+}
+
+/// A shipment's carrier and tracking number.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tracking {
+    /// The carrier.
+    pub carrier: String,
+    /// Its tracking number.
+    pub number: String,
+    /// Its tracking page.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// Reads a call: one event or an array of them, at most [`MAX_EVENTS`].
+pub fn read_events(body: &[u8]) -> Result<Vec<Event>, WireError> {
+    let malformed = |e: serde_json::Error| WireError::malformed(format!("not a status event: {e}"));
+    let events: Vec<Event> = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => serde_json::from_slice(body).map_err(malformed)?,
+        Some(b'{') => vec![serde_json::from_slice(body).map_err(malformed)?],
+        _ => return Err(WireError::malformed("the body is neither a JSON object nor an array of events")),
+    };
+    if events.is_empty() {
+        return Err(WireError::malformed("the array holds no event"));
+    }
+    if events.len() > MAX_EVENTS {
+        return Err(WireError { code: "TOO_LARGE", message: format!("more than {MAX_EVENTS} events in one call") });
+    }
+    Ok(events)
+}
+
+fn refused(event: &Event, code: &'static str, field: &str, message: String) -> Record {
+    Record::refused(event.order_id.clone(), vec![ItemError { code, field: Some(field.to_owned()), message }])
+}
+
+/// The record of one event: a shipment when it names one, then its status
+/// (unless the shipment already is it: `IN_TRANSIT`), or only its comment.
+pub fn record(event: &Event) -> Record {
+    let occurred_at = match DateTime::parse_from_rfc3339(event.occurred_at.trim()) {
+        Ok(at) => at.with_timezone(&Utc),
+        Err(_) => return refused(event, "VALIDATION", "occurredAt", format!("occurredAt: {:?} is not an RFC 3339 date-time", event.occurred_at)),
+    };
+    let status = match event.status.as_deref().map(str::trim) {
+        None => None,
+        Some(name) => match OrderStatus::from_name(name) {
+            Some(status) => Some(status),
+            None => {
+                let known: Vec<&str> = domain::status::ALL.iter().map(|s| s.as_str()).collect();
+                return refused(event, "UNKNOWN_STATUS", "status", format!("status {name:?} is none of {}", known.join(", ")));
+            }
+        },
+    };
+    let meta = |suffix: &str| EventMeta {
+        comment: event.comment.clone(),
+        notify_customer: event.notify_customer.unwrap_or(true),
+        visible_to_customer: event.visible_to_customer.unwrap_or(true),
+        occurred_at: Some(occurred_at),
+        event_id: Some(format!("{}{suffix}", event.event_id.trim())),
+        source: crate::NAME.to_owned(),
+    };
+    let mut commands = Vec::new();
+    if let Some(tracking) = &event.tracking {
+        let shipment = Shipment {
+            carrier: tracking.carrier.clone(),
+            title: None,
+            tracking_number: tracking.number.clone(),
+            tracking_url: tracking.url.clone(),
+            shipped_at: Some(occurred_at),
+            invoice_number: None,
+        };
+        commands.push(Command::Ship { shipment, meta: meta(":shipment") });
+    }
+    match status {
+        Some(OrderStatus::InTransit) if event.tracking.is_some() => {}
+        Some(to) => commands.push(Command::ChangeStatus { to, meta: meta("") }),
+        None if commands.is_empty() => commands.push(Command::Track(meta(""))),
+        None => {}
+    }
+    Record::new(event.order_id.clone(), commands)
+}

@@ -1,0 +1,13 @@
+//! Storefront status feeds ⇄ ingestion commands: the platforms that push
+//! signed webhooks about their orders (Shopify, Magento / Adobe Commerce,
+//! Nuvemshop) and Rastro's own signed generic event for every other one.
+//!
+//! Pure: bytes in, commands out. Signatures are checked here too
+//! ([`signature`]), over the raw body, before anything is parsed; the secrets
+//! come in as arguments (the company's, from `domain::webhooks`).
+
+pub mod generic;
+pub mod signature;
+
+/// The adapter's name in runs and URLs.
+pub const NAME: &str = "storefront";

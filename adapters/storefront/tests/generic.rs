@@ -1,0 +1,93 @@
+//! Rastro's generic status event: the documented example and variations.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use adapter_storefront::generic::{read_events, record, Event, MAX_EVENTS};
+use domain::ingest::Command;
+use entities::OrderStatus;
+use serde_json::{json, Value};
+
+const EXAMPLE: &str = include_str!("fixtures/generic-event.json");
+
+fn event(changes: Value) -> Event {
+    let mut body: Value = serde_json::from_str(EXAMPLE).unwrap();
+    for (key, value) in changes.as_object().unwrap() {
+        if value.is_null() {
+            body.as_object_mut().unwrap().remove(key);
+        } else {
+            body[key] = value.clone();
+        }
+    }
+    read_events(body.to_string().as_bytes()).unwrap().remove(0)
+}
+
+#[test]
+fn the_documented_example_ships_the_order_with_its_tracking() {
+    let events = read_events(EXAMPLE.as_bytes()).unwrap();
+    let record = record(&events[0]);
+    assert_eq!(record.source_id, "PED-1");
+    assert!(record.refusals.is_empty());
+    // IN_TRANSIT with tracking is the shipment alone: it is what moves the order.
+    let [Command::Ship { shipment, meta }] = record.commands.as_slice() else { panic!("{:?}", record.commands) };
+    assert_eq!((shipment.carrier.as_str(), shipment.tracking_number.as_str()), ("Jadlog", "JD123"));
+    assert_eq!(shipment.tracking_url.as_deref(), Some("https://www.jadlog.com.br/rastreio?c=JD123"));
+    assert_eq!(shipment.shipped_at.unwrap().to_rfc3339(), "2026-12-05T13:00:00+00:00");
+    assert_eq!(meta.event_id.as_deref(), Some("evt-000123:shipment"));
+    assert_eq!(meta.occurred_at.unwrap().to_rfc3339(), "2026-12-05T13:00:00+00:00");
+    assert_eq!(meta.comment.as_deref(), Some("Saiu do centro de distribuição"));
+    assert!(meta.notify_customer && meta.visible_to_customer);
+    assert_eq!(meta.source, "storefront");
+}
+
+#[test]
+fn a_status_with_a_shipment_moves_after_it_and_alone_moves_alone() {
+    let delivered = record(&event(json!({ "status": "DELIVERED" })));
+    let names: Vec<&str> = delivered.commands.iter().map(Command::name).collect();
+    assert_eq!(names, ["shipment", "status"]);
+    let Command::ChangeStatus { to, meta } = &delivered.commands[1] else { panic!() };
+    assert_eq!((*to, meta.event_id.as_deref()), (OrderStatus::Delivered, Some("evt-000123")));
+
+    let alone = record(&event(json!({ "status": " CANCELLED ", "tracking": null, "notifyCustomer": false, "visibleToCustomer": false })));
+    let [Command::ChangeStatus { to, meta }] = alone.commands.as_slice() else { panic!("{:?}", alone.commands) };
+    assert_eq!(*to, OrderStatus::Cancelled);
+    assert!(!meta.notify_customer && !meta.visible_to_customer);
+
+    // Neither a status nor a shipment: the comment alone, moving nothing.
+    let note = record(&event(json!({ "status": null, "tracking": null, "notifyCustomer": null })));
+    let [Command::Track(meta)] = note.commands.as_slice() else { panic!("{:?}", note.commands) };
+    assert!(meta.notify_customer, "mailed unless told not to");
+    // A shipment with no status: the shipment alone.
+    let shipped = record(&event(json!({ "status": null })));
+    assert_eq!(shipped.commands.iter().map(Command::name).collect::<Vec<_>>(), ["shipment"]);
+}
+
+#[test]
+fn an_unknown_status_or_a_bad_date_refuses_the_event_saying_why() {
+    let unknown = record(&event(json!({ "status": "SHIPPED" })));
+    assert!(unknown.commands.is_empty());
+    let refusal = &unknown.refusals[0];
+    assert_eq!((refusal.code, refusal.field.as_deref()), ("UNKNOWN_STATUS", Some("status")));
+    assert!(refusal.message.contains("\"SHIPPED\"") && refusal.message.contains("IN_TRANSIT, DELIVERY_FAILED"), "{}", refusal.message);
+    let undated = record(&event(json!({ "occurredAt": "05/12/2026" })));
+    assert_eq!((undated.refusals[0].code, undated.refusals[0].field.as_deref()), ("VALIDATION", Some("occurredAt")));
+    assert_eq!(undated.source_id, "PED-1");
+}
+
+#[test]
+fn calls_are_one_event_or_an_array_of_them_and_nothing_else() {
+    let one: Value = serde_json::from_str(EXAMPLE).unwrap();
+    assert_eq!(read_events(json!([one, one]).to_string().as_bytes()).unwrap().len(), 2);
+    assert_eq!(read_events(json!(vec![one.clone(); MAX_EVENTS]).to_string().as_bytes()).unwrap().len(), MAX_EVENTS);
+    assert_eq!(read_events(json!(vec![one.clone(); MAX_EVENTS + 1]).to_string().as_bytes()).unwrap_err().code, "TOO_LARGE");
+    for bad in ["", "[]", "42", "{", r#"{"eventId":"e"}"#] {
+        assert_eq!(read_events(bad.as_bytes()).unwrap_err().code, "MALFORMED", "{bad}");
+    }
+    // A field it does not know is a mistake worth telling, not ignoring.
+    let mut typo = one.clone();
+    typo["statuss"] = json!("DELIVERED");
+    let error = read_events(typo.to_string().as_bytes()).unwrap_err();
+    assert!(error.message.contains("statuss"), "{}", error.message);
+    let mut nested = one;
+    nested["tracking"]["numbr"] = json!("x");
+    assert_eq!(read_events(nested.to_string().as_bytes()).unwrap_err().code, "MALFORMED");
+}
