@@ -100,3 +100,15 @@ pub async fn accepted(ctx: &Ctx, company_id: i32, platform: WebhookPlatform, now
     }
     Ok(secrets)
 }
+
+/// The active company a webhook URL names by its identifier, if any. For
+/// the routes: who the call claims to be for, before its signature proves it.
+pub async fn company_of(ctx: &Ctx, identifier: &str) -> DomainResult<Option<i32>> {
+    use entities::company;
+    Ok(company::Entity::find()
+        .filter(company::Column::Identifier.eq(identifier))
+        .filter(company::Column::Active.eq(true))
+        .one(&ctx.db)
+        .await?
+        .map(|c| c.id))
+}

@@ -6,8 +6,11 @@
 //! ([`signature`]), over the raw body, before anything is parsed; the secrets
 //! come in as arguments (the company's, from `domain::webhooks`).
 
+pub mod adapter;
 pub mod generic;
 pub mod signature;
+
+pub use adapter::{Storefront, GENERIC};
 
 /// The adapter's name in runs and URLs.
 pub const NAME: &str = "storefront";

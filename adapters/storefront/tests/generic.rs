@@ -52,6 +52,9 @@ fn a_status_with_a_shipment_moves_after_it_and_alone_moves_alone() {
     assert_eq!(*to, OrderStatus::Cancelled);
     assert!(!meta.notify_customer && !meta.visible_to_customer);
 
+    let moving = record(&event(json!({ "tracking": null })));
+    let [Command::ChangeStatus { to: OrderStatus::InTransit, .. }] = moving.commands.as_slice() else { panic!("{:?}", moving.commands) };
+
     // Neither a status nor a shipment: the comment alone, moving nothing.
     let note = record(&event(json!({ "status": null, "tracking": null, "notifyCustomer": null })));
     let [Command::Track(meta)] = note.commands.as_slice() else { panic!("{:?}", note.commands) };

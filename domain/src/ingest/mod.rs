@@ -30,7 +30,7 @@ pub mod runs;
 
 pub use adapter::{Adapter, Context, WireError};
 pub use apply::{apply, apply_at, ItemError, ItemReport, Report};
-pub use handle::{handle, Answer, Handled};
+pub use handle::{handle, refuse, Answer, Handled};
 pub use reprocess::reprocess;
 pub use command::{Batch, Command, Group, Record};
 pub use runs::{RunHandle, RunMeta};

@@ -29,6 +29,7 @@ mod orders_lifecycle;
 mod orders_query;
 mod smtp_safety;
 mod smtp_secure;
+mod storefront;
 mod schema;
 mod sessions;
 mod subscriptions;

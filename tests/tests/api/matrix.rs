@@ -147,6 +147,8 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     // the service description is public.
     ("POST /integrations/totvs-r2/OrderAcquisitionService", Target::Own, [UNAUTH; 5]),
     ("GET /integrations/totvs-r2/OrderAcquisitionService?wsdl", Target::Own, [Ok; 5]),
+    // Signed, not tokened: no role's token is a signature.
+    ("POST /integrations/events/acme", Target::Own, [UNAUTH; 5]),
     ("POST /integrations/vtex/orders", Target::Own, [UNAUTH; 5]),
     ("POST /integrations/vtex/hook", Target::Own, [UNAUTH; 5]),
     ("PATCH /integrations/vtex/orders/X-1/invoice/1", Target::Own, [UNAUTH; 5]),

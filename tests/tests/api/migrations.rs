@@ -2,7 +2,7 @@
 //! nothing an order had is lost.
 
 use entities::invoice;
-use migration::{MigrationName, MigratorTrait};
+use migration::MigratorTrait;
 use sea_orm::EntityTrait;
 use serde_json::json;
 use tests::TestApp;

@@ -3,6 +3,7 @@
 //! bound the body, authenticate, hand the bytes to `domain::ingest::handle`
 //! with its adapter, and answer what the adapter rendered.
 
+pub mod storefront;
 pub mod totvs_r2;
 pub mod vtex;
 

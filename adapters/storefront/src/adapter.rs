@@ -1,0 +1,63 @@
+//! The adapter the storefront routes hand calls to, once their signature
+//! has been checked; answers in JSON, one entry per event.
+
+use domain::ingest::{Adapter, Batch, Context, ItemReport, Report, WireError};
+use entities::ItemOutcome;
+use serde_json::{json, Value};
+
+use crate::generic;
+
+/// Rastro's generic status event (`POST /integrations/events/{company}`).
+pub const GENERIC: &str = "generic";
+
+/// See the module documentation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Storefront;
+
+fn entry(item: &ItemReport) -> Value {
+    let outcome = match item.outcome {
+        ItemOutcome::Applied => "applied",
+        ItemOutcome::Skipped => "skipped",
+        ItemOutcome::Failed => "failed",
+    };
+    let mut entry = json!({ "orderId": item.source_id, "outcome": outcome, "notes": item.notes });
+    if let Some(error) = &item.error {
+        entry["code"] = json!(error.code);
+        entry["message"] = json!(error.message);
+    }
+    entry
+}
+
+impl Adapter for Storefront {
+    fn name(&self) -> &'static str {
+        crate::NAME
+    }
+
+    fn operation_of(&self, _body: &[u8]) -> Option<String> {
+        // The route says it: the path names the platform.
+        None
+    }
+
+    fn parse(&self, operation: &str, body: &[u8], _context: &Context) -> Result<Batch, WireError> {
+        match operation {
+            GENERIC => Ok(Batch { records: generic::read_events(body)?.iter().map(generic::record).collect() }),
+            other => Err(WireError::unknown_operation(other)),
+        }
+    }
+
+    fn render(&self, _operation: &str, report: &Report) -> Vec<u8> {
+        let answer = json!({
+            "runId": report.run_id,
+            "received": report.received(),
+            "applied": report.applied,
+            "skipped": report.skipped,
+            "failed": report.failed,
+            "events": report.items.iter().map(entry).collect::<Vec<_>>(),
+        });
+        answer.to_string().into_bytes()
+    }
+
+    fn render_rejection(&self, _operation: &str, error: &WireError) -> Vec<u8> {
+        json!({ "error": { "code": error.code, "message": error.message } }).to_string().into_bytes()
+    }
+}

@@ -1,0 +1,85 @@
+//! `POST /integrations/events/{company}`: Rastro's generic status event,
+//! through `adapters/storefront`, for a company named by its identifier.
+//!
+//! No token: the signature is the credential. A body over the limit is a
+//! 413 before it is read; an unknown or deactivated company, or a signature
+//! that none of the company's accepted secrets (see `domain::webhooks`)
+//! makes, or a timestamp more than five minutes away, is a 401 — recorded as
+//! a rejected run when the company exists, so it sees what was refused.
+//! A signed body that is not an event is a 400, recorded as rejected too.
+
+use adapter_storefront::{signature, Storefront, GENERIC};
+use axum::{
+    extract::{Path, Request, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use domain::{
+    ingest::{self, Adapter, Handled, WireError},
+    webhooks,
+};
+use entities::WebhookPlatform;
+use secrecy::ExposeSecret;
+
+use super::{read_body, BodyError};
+use crate::state::AppState;
+
+/// The generic event's path.
+pub const EVENTS_PATH: &str = "/integrations/events/{company}";
+
+fn json(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if status.is_client_error() {
+        response.extensions_mut().insert(crate::telemetry::ClientFault);
+    }
+    response
+}
+
+fn refusal(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
+    json(status, Storefront.render_rejection(GENERIC, &WireError { code, message: message.into() }))
+}
+
+/// `POST /integrations/events/{company}`.
+pub async fn events(State(state): State<AppState>, Path(company): Path<String>, headers: HeaderMap, request: Request) -> Response {
+    let body = match read_body(&headers, request.into_body(), state.config.integrations.body_bytes).await {
+        Ok(body) => body,
+        Err(error @ BodyError::TooLarge(_)) => return refusal(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", error.to_string()),
+        Err(error @ BodyError::Unreadable) => return refusal(StatusCode::BAD_REQUEST, "MALFORMED", error.to_string()),
+    };
+    let unsigned = || refusal(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "a valid signature is required (X-Rastro-Timestamp, X-Rastro-Signature)");
+    let company_id = match webhooks::company_of(&state.ctx, &company).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return unsigned(),
+        Err(error) => return server_error(&error),
+    };
+    let now = chrono::Utc::now();
+    let secrets = match webhooks::accepted(&state.ctx, company_id, WebhookPlatform::Generic, now).await {
+        Ok(secrets) => secrets,
+        Err(error) => return server_error(&error),
+    };
+    let keys: Vec<&[u8]> = secrets.iter().map(|s| s.expose_secret().as_bytes()).collect();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let checked = signature::generic(&keys, &body, header(signature::TIMESTAMP_HEADER), header(signature::SIGNATURE_HEADER), now);
+    let Ok(_slot) = state.integration_slots.0.acquire().await else { return server_error(&"closing") };
+    if let Err(error) = checked {
+        let error = WireError { code: "UNAUTHENTICATED", message: error.to_string() };
+        return match ingest::refuse(&state.ctx, company_id, &Storefront, GENERIC, &body, &error).await {
+            Ok(answer) => json(StatusCode::UNAUTHORIZED, answer.body),
+            Err(error) => server_error(&error),
+        };
+    }
+    match ingest::handle(&state.ctx, company_id, &Storefront, GENERIC, &body, None).await {
+        Ok(answer) => match answer.handled {
+            Handled::Applied(_) => json(StatusCode::OK, answer.body),
+            Handled::Rejected(_) => json(StatusCode::BAD_REQUEST, answer.body),
+        },
+        Err(error) => server_error(&error),
+    }
+}
+
+/// Our failure: logged in full, answered in general terms.
+fn server_error(error: &dyn std::fmt::Display) -> Response {
+    tracing::error!(%error, "storefront call failed");
+    json(StatusCode::INTERNAL_SERVER_ERROR, br#"{"error":{"code":"INTERNAL","message":"internal error; try again later"}}"#.to_vec())
+}
