@@ -2,8 +2,7 @@
 //! has been checked; answers in JSON, one entry per event.
 
 use domain::ingest::{Adapter, Batch, Context, ItemReport, Report, WireError};
-use entities::ItemOutcome;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::generic;
 
@@ -13,20 +12,6 @@ pub const GENERIC: &str = "generic";
 /// See the module documentation.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Storefront;
-
-fn entry(item: &ItemReport) -> Value {
-    let outcome = match item.outcome {
-        ItemOutcome::Applied => "applied",
-        ItemOutcome::Skipped => "skipped",
-        ItemOutcome::Failed => "failed",
-    };
-    let mut entry = json!({ "orderId": item.source_id, "outcome": outcome, "notes": item.notes });
-    if let Some(error) = &item.error {
-        entry["code"] = json!(error.code);
-        entry["message"] = json!(error.message);
-    }
-    entry
-}
 
 impl Adapter for Storefront {
     fn name(&self) -> &'static str {
@@ -52,7 +37,7 @@ impl Adapter for Storefront {
             "applied": report.applied,
             "skipped": report.skipped,
             "failed": report.failed,
-            "events": report.items.iter().map(entry).collect::<Vec<_>>(),
+            "events": report.items.iter().map(ItemReport::to_json).collect::<Vec<_>>(),
         });
         answer.to_string().into_bytes()
     }

@@ -5,9 +5,8 @@
 
 use domain::{
     companies::VtexOptions,
-    ingest::{Adapter, Batch, Context, Record, Report, WireError},
+    ingest::{Adapter, Batch, Context, ItemReport, Record, Report, WireError},
 };
-use entities::ItemOutcome;
 use serde_json::{json, Value};
 
 use crate::{
@@ -46,14 +45,6 @@ impl Vtex {
     }
 }
 
-fn outcome(outcome: ItemOutcome) -> &'static str {
-    match outcome {
-        ItemOutcome::Applied => "applied",
-        ItemOutcome::Skipped => "skipped",
-        ItemOutcome::Failed => "failed",
-    }
-}
-
 impl Adapter for Vtex {
     fn name(&self) -> &'static str {
         crate::NAME
@@ -76,21 +67,13 @@ impl Adapter for Vtex {
     }
 
     fn render(&self, operation: &str, report: &Report) -> Vec<u8> {
-        let order = |item: &domain::ingest::ItemReport| {
-            let mut order = json!({ "orderId": item.source_id, "outcome": outcome(item.outcome), "notes": item.notes });
-            if let Some(error) = &item.error {
-                order["code"] = json!(error.code);
-                order["message"] = json!(error.message);
-            }
-            order
-        };
         if matches!(operation, TRACKING | TRACKING_NUMBER) {
             // VTEX answers these with the order and a receipt: the run.
-            let mut answer = report.items.first().map(order).unwrap_or_else(|| json!({}));
+            let mut answer = report.items.first().map(ItemReport::to_json).unwrap_or_else(|| json!({}));
             answer["receipt"] = json!(report.run_id.to_string());
             return answer.to_string().into_bytes();
         }
-        let orders: Vec<Value> = report.items.iter().map(order).collect();
+        let orders: Vec<Value> = report.items.iter().map(ItemReport::to_json).collect();
         let answer = json!({
             "runId": report.run_id,
             "received": report.received(),

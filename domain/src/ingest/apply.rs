@@ -49,6 +49,24 @@ pub struct ItemReport {
     pub refusals: Vec<ItemError>,
 }
 
+impl ItemReport {
+    /// The record in a JSON answer: `{orderId, outcome, notes}` with `code`
+    /// and `message` when it failed; for adapters whose protocol is JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        let outcome = match self.outcome {
+            ItemOutcome::Applied => "applied",
+            ItemOutcome::Skipped => "skipped",
+            ItemOutcome::Failed => "failed",
+        };
+        let mut entry = serde_json::json!({ "orderId": self.source_id, "outcome": outcome, "notes": self.notes });
+        if let Some(error) = &self.error {
+            entry["code"] = serde_json::json!(error.code);
+            entry["message"] = serde_json::json!(error.message);
+        }
+        entry
+    }
+}
+
 /// What became of a batch: per record, and counted.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
