@@ -86,6 +86,24 @@ pub fn check(from: OrderStatus, to: OrderStatus, held: Option<OrderStatus>) -> R
     }
 }
 
+/// Why a feed's status `to` is nothing to do for an order in `from`, when
+/// it is not: a feed that sends the whole order each time (a storefront's
+/// `orders/updated`) repeats the stage the order is at, or one it has
+/// passed, and that is no error. A held order is left as it is (only a
+/// release ends a hold). `None`: move, as the machine allows.
+pub fn reached(from: OrderStatus, to: OrderStatus) -> Option<String> {
+    if from == to {
+        return Some(format!("the order is {} already", to.as_str()));
+    }
+    if from == OnHold {
+        return Some(format!("the order is on hold; {} waits for its release", to.as_str()));
+    }
+    match (rank(from), rank(to)) {
+        (Some(now), Some(then)) if then < now => Some(format!("the order is {}, past {}", from.as_str(), to.as_str())),
+        _ => None,
+    }
+}
+
 /// Every status, for tables and tests.
 pub const ALL: [OrderStatus; 11] =
     [Received, Approved, InProduction, Invoiced, InSeparation, InTransit, DeliveryFailed, Delivered, Cancelled, Refunded, OnHold];
@@ -93,6 +111,18 @@ pub const ALL: [OrderStatus; 11] =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_feed_reaches_a_stage_once_and_never_goes_back_nor_releases() {
+        assert_eq!(reached(InTransit, InTransit).as_deref(), Some("the order is IN_TRANSIT already"));
+        assert_eq!(reached(Delivered, Approved).as_deref(), Some("the order is DELIVERED, past APPROVED"));
+        assert_eq!(reached(OnHold, Approved).as_deref(), Some("the order is on hold; APPROVED waits for its release"));
+        // Forward, sideways between transit and a failed delivery, and to
+        // the final statuses: the machine decides.
+        for (from, to) in [(Received, Approved), (Approved, Delivered), (InTransit, DeliveryFailed), (DeliveryFailed, InTransit), (Approved, Cancelled), (Cancelled, Approved), (Delivered, Refunded), (Approved, OnHold)] {
+            assert_eq!(reached(from, to), None, "{from:?} → {to:?}");
+        }
+    }
 
     /// The design's rules written out as the full set of allowed (from, to) pairs
     /// for orders that are not on hold; every other pair must be refused.

@@ -92,6 +92,23 @@ fn refused(event: &Event, code: &'static str, field: &str, message: String) -> R
     Record::refused(event.order_id.clone(), vec![ItemError { code, field: Some(field.to_owned()), message }])
 }
 
+/// A stage of the forward path is reached (a repeat, or one the order is
+/// past, is skipped: feeds are at-least-once); cancelling, refunding and
+/// holding are changes the status machine judges as they come.
+fn status_command(to: OrderStatus, meta: EventMeta) -> Command {
+    match to {
+        OrderStatus::Received
+        | OrderStatus::Approved
+        | OrderStatus::InProduction
+        | OrderStatus::Invoiced
+        | OrderStatus::InSeparation
+        | OrderStatus::InTransit
+        | OrderStatus::DeliveryFailed
+        | OrderStatus::Delivered => Command::Reach { to, meta },
+        OrderStatus::Cancelled | OrderStatus::Refunded | OrderStatus::OnHold => Command::ChangeStatus { to, meta },
+    }
+}
+
 /// The record of one event: a shipment when it names one, then its status
 /// (unless the shipment already is it: `IN_TRANSIT`), or only its comment.
 pub fn record(event: &Event) -> Record {
@@ -131,7 +148,7 @@ pub fn record(event: &Event) -> Record {
     }
     match status {
         Some(OrderStatus::InTransit) if event.tracking.is_some() => {}
-        Some(to) => commands.push(Command::ChangeStatus { to, meta: meta("") }),
+        Some(to) => commands.push(status_command(to, meta(""))),
         None if commands.is_empty() => commands.push(Command::Track(meta(""))),
         None => {}
     }

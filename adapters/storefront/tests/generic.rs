@@ -43,8 +43,8 @@ fn the_documented_example_ships_the_order_with_its_tracking() {
 fn a_status_with_a_shipment_moves_after_it_and_alone_moves_alone() {
     let delivered = record(&event(json!({ "status": "DELIVERED" })));
     let names: Vec<&str> = delivered.commands.iter().map(Command::name).collect();
-    assert_eq!(names, ["shipment", "status"]);
-    let Command::ChangeStatus { to, meta } = &delivered.commands[1] else { panic!() };
+    assert_eq!(names, ["shipment", "reach"]);
+    let Command::Reach { to, meta } = &delivered.commands[1] else { panic!() };
     assert_eq!((*to, meta.event_id.as_deref()), (OrderStatus::Delivered, Some("evt-000123")));
 
     let alone = record(&event(json!({ "status": " CANCELLED ", "tracking": null, "notifyCustomer": false, "visibleToCustomer": false })));
@@ -53,7 +53,16 @@ fn a_status_with_a_shipment_moves_after_it_and_alone_moves_alone() {
     assert!(!meta.notify_customer && !meta.visible_to_customer);
 
     let moving = record(&event(json!({ "tracking": null })));
-    let [Command::ChangeStatus { to: OrderStatus::InTransit, .. }] = moving.commands.as_slice() else { panic!("{:?}", moving.commands) };
+    let [Command::Reach { to: OrderStatus::InTransit, .. }] = moving.commands.as_slice() else { panic!("{:?}", moving.commands) };
+    // Cancelling, refunding and holding are changes, judged as they come.
+    for (name, to) in [("CANCELLED", OrderStatus::Cancelled), ("REFUNDED", OrderStatus::Refunded), ("ON_HOLD", OrderStatus::OnHold)] {
+        let change = record(&event(json!({ "status": name, "tracking": null })));
+        assert!(matches!(change.commands.as_slice(), [Command::ChangeStatus { to: got, .. }] if *got == to), "{name}: {:?}", change.commands);
+    }
+    for stage in ["RECEIVED", "APPROVED", "IN_PRODUCTION", "INVOICED", "IN_SEPARATION", "DELIVERY_FAILED", "DELIVERED"] {
+        let reach = record(&event(json!({ "status": stage, "tracking": null })));
+        assert!(matches!(reach.commands.as_slice(), [Command::Reach { .. }]), "{stage}: {:?}", reach.commands);
+    }
 
     // Neither a status nor a shipment: the comment alone, moving nothing.
     let note = record(&event(json!({ "status": null, "tracking": null, "notifyCustomer": null })));

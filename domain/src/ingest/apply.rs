@@ -602,6 +602,7 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
             Command::ChangeStatus { to: OrderStatus::OnHold, meta } | Command::Hold(meta) => (Change::Hold, meta),
             Command::ChangeStatus { to, meta } => (Change::Move(to), meta),
             Command::Release(meta) => (Change::Release, meta),
+            Command::Reach { to, meta } => (Change::Reach(to), meta),
             Command::Invoice { invoice, meta } => (Change::Invoice(invoice), meta),
             Command::Ship { shipment, meta } => (Change::Ship(shipment), meta),
             Command::Timeline { update, meta } => (Change::Timeline(update), meta),

@@ -45,6 +45,15 @@ pub enum Command {
         /// When, the event id, the comment and flags.
         meta: EventMeta,
     },
+    /// Bring it to a stage a feed reports with the whole order each time:
+    /// a move, unless the order is at that status or past it on the forward
+    /// path already, or on hold (recorded as skipped, with why, not failed).
+    Reach {
+        /// The stage.
+        to: OrderStatus,
+        /// When, the event id, the comment and flags.
+        meta: EventMeta,
+    },
     /// Freeze it.
     Hold(EventMeta),
     /// Return it from a hold to the status it had.
@@ -97,6 +106,7 @@ impl Command {
             Command::Annotate(_) => "annotate",
             Command::Delete(_) => "delete",
             Command::ChangeStatus { .. } => "status",
+            Command::Reach { .. } => "reach",
             Command::Hold(_) => "hold",
             Command::Release(_) => "release",
             Command::Invoice { .. } => "invoice",

@@ -71,6 +71,9 @@ pub(crate) enum Change {
     Refund(i64),
     Comment,
     Timeline(TrackingUpdate),
+    /// A feed's stage: a move unless the order is there or past it already
+    /// (see [`status::reached`]), which is recorded as skipped.
+    Reach(OrderStatus),
 }
 
 /// A history entry of `order` by `actor` moving `from → to` at `at`, with the
@@ -225,7 +228,7 @@ pub(crate) async fn execute_in(
         Change::Ship(shipment) => validate_shipment(shipment)?,
         Change::Timeline(update) => validate_tracking(update)?,
         Change::Refund(amount) if *amount <= 0 => return Err(DomainError::validation("amount", "must be greater than zero")),
-        Change::Move(_) | Change::Hold | Change::Release | Change::Refund(_) | Change::Comment => {}
+        Change::Move(_) | Change::Reach(_) | Change::Hold | Change::Release | Change::Refund(_) | Change::Comment => {}
     }
     let now = Utc::now();
     let occurred_at = meta.occurred_at.unwrap_or(now);
@@ -259,8 +262,13 @@ pub(crate) async fn execute_in(
         Change::Refund(_) => OrderStatus::Refunded,
         Change::Comment => from,
         Change::Timeline(update) => timeline_status(from, update).unwrap_or(from),
+        Change::Reach(to) => *to,
     };
-    if let Some(reason) = skip_reason(txn, &order, &meta).await? {
+    let reached = match &command {
+        Change::Reach(to) => status::reached(from, *to),
+        _ => None,
+    };
+    if let Some(reason) = skip_reason(txn, &order, &meta).await?.or(reached) {
         let entry = history(intended, false, Some(reason)).insert(txn).await?;
         return Ok(StatusOutcome { order, entry, applied: false });
     }
@@ -282,6 +290,7 @@ pub(crate) async fn execute_in(
         Change::Refund(_) => Some(OrderStatus::Refunded),
         Change::Comment => None,
         Change::Timeline(update) => timeline_status(from, update),
+        Change::Reach(to) => Some(*to),
     };
     if let Some(to) = target {
         status::check(from, to, order.status_before_hold)?;
@@ -320,7 +329,7 @@ pub(crate) async fn execute_in(
             .await?;
             model.refunded_cents = Set(order.refunded_cents + amount);
         }
-        Change::Move(_) | Change::Hold | Change::Release | Change::Comment => {}
+        Change::Move(_) | Change::Reach(_) | Change::Hold | Change::Release | Change::Comment => {}
     }
     if let Some(to) = target {
         model.status = Set(to);

@@ -10,6 +10,7 @@ mod companies;
 mod customer_view;
 mod demo;
 mod exports;
+mod feeds;
 mod guards;
 mod guards_rules;
 mod guards_tenancy;
