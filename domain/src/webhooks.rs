@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entities::{webhook_secret, WebhookPlatform};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{audit, companies, Action, Actor, Ctx, DomainError, DomainResult};
@@ -64,10 +64,20 @@ pub async fn set_secret(
         previous_valid_until: Set(until),
         updated_at: Set(now),
     };
-    let saved = match existing {
-        Some(_) => row.update(&txn).await?,
-        None => row.insert(&txn).await?,
-    };
+    // An upsert: two first settings at once do not collide on the key.
+    let conflict = OnConflict::columns([webhook_secret::Column::CompanyId, webhook_secret::Column::Platform])
+        .update_columns([
+            webhook_secret::Column::SecretEncrypted,
+            webhook_secret::Column::PreviousEncrypted,
+            webhook_secret::Column::PreviousValidUntil,
+            webhook_secret::Column::UpdatedAt,
+        ])
+        .to_owned();
+    webhook_secret::Entity::insert(row).on_conflict(conflict).exec_without_returning(&txn).await?;
+    let saved = webhook_secret::Entity::find_by_id((company_id, platform))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("webhook secret", format!("{platform:?}")))?;
     let detail = serde_json::json!({ "platform": platform, "graceHours": grace_hours, "rotated": until.is_some() });
     audit::record(&txn, actor, Some(company_id), "company.webhook_secret", "company", company_id, Some(detail)).await?;
     txn.commit().await?;

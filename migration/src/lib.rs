@@ -18,6 +18,7 @@ mod m20261205_000016_order_details;
 mod m20261205_000017_vtex_options;
 mod m20261205_000018_invoices_and_tracking;
 mod m20261205_000019_webhook_secrets;
+mod m20261205_000020_shipment_invoices;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000017_vtex_options::Migration),
             Box::new(m20261205_000018_invoices_and_tracking::Migration),
             Box::new(m20261205_000019_webhook_secrets::Migration),
+            Box::new(m20261205_000020_shipment_invoices::Migration),
         ]
     }
 }

@@ -92,6 +92,22 @@ fn refused(event: &Event, code: &'static str, field: &str, message: String) -> R
     Record::refused(event.order_id.clone(), vec![ItemError { code, field: Some(field.to_owned()), message }])
 }
 
+/// The longest event id Rastro keeps.
+const MAX_EVENT_ID: usize = 100;
+
+/// The id of the event's command: the sender's id and `suffix` when they
+/// fit; else 16 hex digits of their SHA-256, as unique, so a long id is
+/// never refused for what this adapter added to it.
+fn event_id(id: &str, suffix: &str) -> String {
+    let whole = format!("{id}{suffix}");
+    if whole.chars().count() <= MAX_EVENT_ID {
+        return whole;
+    }
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(whole.as_bytes());
+    format!("sha256:{}", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
 /// A stage of the forward path is reached (a repeat, or one the order is
 /// past, is skipped: feeds are at-least-once); cancelling, refunding and
 /// holding are changes the status machine judges as they come.
@@ -131,7 +147,7 @@ pub fn record(event: &Event) -> Record {
         notify_customer: event.notify_customer.unwrap_or(true),
         visible_to_customer: event.visible_to_customer.unwrap_or(true),
         occurred_at: Some(occurred_at),
-        event_id: Some(format!("{}{suffix}", event.event_id.trim())),
+        event_id: Some(event_id(event.event_id.trim(), suffix)),
         source: crate::NAME.to_owned(),
     };
     let mut commands = Vec::new();

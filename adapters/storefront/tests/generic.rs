@@ -74,6 +74,23 @@ fn a_status_with_a_shipment_moves_after_it_and_alone_moves_alone() {
 }
 
 #[test]
+fn long_event_ids_stay_within_what_is_kept_and_apart() {
+    let id = |event_id: String| {
+        let record = record(&event(json!({ "eventId": event_id, "status": "DELIVERED" })));
+        record.commands.iter().map(|c| match c {
+            Command::Ship { meta, .. } | Command::Reach { meta, .. } => meta.event_id.clone().unwrap(),
+            other => panic!("{other:?}"),
+        }).collect::<Vec<_>>()
+    };
+    let fits = id("e".repeat(91));
+    assert_eq!(fits, [format!("{}:shipment", "e".repeat(91)), "e".repeat(91)]);
+    let long = id("e".repeat(92));
+    assert!(long[0].starts_with("sha256:") && long[0].len() == 23, "{long:?}");
+    assert_eq!(long[1], "e".repeat(92), "the id alone still fits");
+    assert_ne!(id("f".repeat(150)), id("g".repeat(150)));
+}
+
+#[test]
 fn an_unknown_status_or_a_bad_date_refuses_the_event_saying_why() {
     let unknown = record(&event(json!({ "status": "SHIPPED" })));
     assert!(unknown.commands.is_empty());

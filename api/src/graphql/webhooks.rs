@@ -73,7 +73,7 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         company_id: ID,
         platform: WebhookPlatform,
-        secret: String,
+        #[graphql(secret)] secret: String,
         grace_hours: Option<i32>,
     ) -> async_graphql::Result<WebhookSecret> {
         let (domain, actor) = parts(ctx)?;

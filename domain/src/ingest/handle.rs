@@ -61,17 +61,19 @@ pub async fn handle(
 
 /// Records a call refused before its body was read (a bad signature) as a
 /// rejected run of `company_id`, with the adapter's rejection as its answer:
-/// the company sees in its log that something called, and why it was refused.
+/// the company sees in its log that something called, and why it was
+/// refused. Its body is not kept, only its size: nothing proves it came
+/// from the company, and the log is no place for strangers' bytes.
 pub async fn refuse(
     ctx: &Ctx,
     company_id: i32,
     adapter: &dyn Adapter,
     operation: &str,
-    body: &[u8],
+    body_bytes: u64,
     error: &WireError,
 ) -> DomainResult<Answer> {
     let meta = RunMeta { adapter: adapter.name().to_owned(), operation: operation.to_owned(), reprocess_of: None };
-    let run = runs::begin(ctx, Some(company_id), &meta, body).await?;
+    let run = runs::begin_large(ctx, Some(company_id), &meta, b"", body_bytes).await?;
     let answer = adapter.render_rejection(operation, error);
     runs::reject(ctx, &run, &error.to_string(), &answer).await?;
     Ok(Answer { run_id: run.id, body: answer, handled: Handled::Rejected(error.clone()) })

@@ -261,14 +261,20 @@ pub(crate) async fn execute_in(
         Change::Ship(_) => OrderStatus::InTransit,
         Change::Refund(_) => OrderStatus::Refunded,
         Change::Comment => from,
-        Change::Timeline(update) => timeline_status(from, update).unwrap_or(from),
+        Change::Timeline(_) => from,
         Change::Reach(to) => *to,
+    };
+    // A carrier's report is judged against the shipment it is about.
+    let judged = match &command {
+        Change::Timeline(update) => Some(shipping::judge(txn, &order, update).await?),
+        _ => None,
     };
     let reached = match &command {
         Change::Reach(to) => status::reached(from, *to),
         _ => None,
     };
-    if let Some(reason) = skip_reason(txn, &order, &meta).await?.or(reached) {
+    let late = judged.as_ref().and_then(|j| j.late.clone());
+    if let Some(reason) = skip_reason(txn, &order, &meta).await?.or(reached).or(late) {
         let entry = history(intended, false, Some(reason)).insert(txn).await?;
         return Ok(StatusOutcome { order, entry, applied: false });
     }
@@ -286,10 +292,15 @@ pub(crate) async fn execute_in(
             }
             status::allowed(from, OrderStatus::Invoiced, None).then_some(OrderStatus::Invoiced)
         }
-        Change::Ship(_) => (from != OrderStatus::InTransit).then_some(OrderStatus::InTransit),
+        // A later parcel of an order whose others arrived adds its shipment
+        // and moves nothing: the order does not go back on its way.
+        Change::Ship(_) => match from {
+            OrderStatus::InTransit | OrderStatus::Delivered => None,
+            _ => Some(OrderStatus::InTransit),
+        },
         Change::Refund(_) => Some(OrderStatus::Refunded),
         Change::Comment => None,
-        Change::Timeline(update) => timeline_status(from, update),
+        Change::Timeline(update) => timeline_status(from, update, judged.as_ref().is_some_and(|j| j.others_on_the_way)),
         Change::Reach(to) => Some(*to),
     };
     if let Some(to) = target {
@@ -310,7 +321,10 @@ pub(crate) async fn execute_in(
             model.invoice_url = Set(kept.url);
         }
         Change::Ship(shipment) => shipping::add_shipment(txn, &order, shipment, occurred_at, now).await?,
-        Change::Timeline(update) => shipping::replace_timeline(txn, &order, update, occurred_at, now).await?,
+        Change::Timeline(update) => {
+            let shipment = judged.map(|j| j.shipment).ok_or_else(|| DomainError::Unexpected(anyhow::anyhow!("a report judged")))?;
+            shipping::replace_timeline(txn, &order, shipment, update, occurred_at, now).await?
+        }
         Change::Refund(amount) => {
             let refundable = order.total_cents - order.refunded_cents;
             if amount > refundable {
@@ -357,11 +371,12 @@ pub(crate) async fn execute_in(
 
 /// Where a carrier's report takes an order from `from`: delivered is
 /// `DELIVERED` (unless it already is; a move the machine refuses fails the
-/// report); events are `IN_TRANSIT` where the machine allows it (after a
+/// report) once no other shipment of the order is still on its way;
+/// otherwise events are `IN_TRANSIT` where the machine allows it (after a
 /// failed delivery, the carrier is on its way again), and nothing where it
 /// does not (a delivered order's late events only fill its timeline).
-fn timeline_status(from: OrderStatus, update: &TrackingUpdate) -> Option<OrderStatus> {
-    if update.delivered {
+fn timeline_status(from: OrderStatus, update: &TrackingUpdate, others_on_the_way: bool) -> Option<OrderStatus> {
+    if update.delivered && !others_on_the_way {
         return (from != OrderStatus::Delivered).then_some(OrderStatus::Delivered);
     }
     (!update.events.is_empty() && status::allowed(from, OrderStatus::InTransit, None)).then_some(OrderStatus::InTransit)

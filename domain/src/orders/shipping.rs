@@ -79,27 +79,54 @@ async fn invoice_of(txn: &DatabaseTransaction, order: &order::Model, number: &st
         .ok_or_else(|| DomainError::not_found("invoice", number))
 }
 
-/// Replaces the timeline of the shipment of `update`'s invoice (its latest,
-/// when it was shipped more than once) and marks it delivered when it was.
-/// The invoice must have a shipment: a carrier tracks a tracking number.
+/// What a carrier's report is, for the order: the shipment it is about
+/// (its invoice's latest), whether another shipment of the order is still on
+/// its way (then a delivery is partial), and why it is late, if its events
+/// are older than the timeline kept (a report overtaken by a newer one).
+pub(crate) struct Judged {
+    pub(crate) shipment: shipment::Model,
+    pub(crate) others_on_the_way: bool,
+    pub(crate) late: Option<String>,
+}
+
+/// Judges `update` for `order`; the invoice must have a shipment: a
+/// carrier tracks a tracking number.
+pub(crate) async fn judge(txn: &DatabaseTransaction, order: &order::Model, update: &TrackingUpdate) -> DomainResult<Judged> {
+    let number = update.invoice_number.trim();
+    invoice_of(txn, order, number).await?;
+    let shipments = shipment::Entity::find().filter(shipment::Column::OrderId.eq(order.id)).order_by_desc(shipment::Column::Id).all(txn).await?;
+    let Some(shipment) = shipments.iter().find(|s| s.invoice_number.as_deref() == Some(number)).cloned() else {
+        return Err(DomainError::validation(
+            "tracking.invoiceNumber",
+            format!("invoice {number} has no tracking number yet: send its shipment first"),
+        ));
+    };
+    let others_on_the_way = shipments.iter().any(|s| s.id != shipment.id && s.delivered_at.is_none());
+    let kept: Option<DateTime<Utc>> = tracking_event::Entity::find()
+        .filter(tracking_event::Column::ShipmentId.eq(shipment.id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter_map(|e| e.occurred_at)
+        .max();
+    let sent = update.events.iter().filter_map(|e| e.occurred_at).chain(update.delivered_at).max();
+    let late = match (sent, kept) {
+        (Some(sent), Some(kept)) if sent < kept => Some(format!("stale report: its latest event is at {sent}, before the timeline kept ({kept})")),
+        _ => None,
+    };
+    Ok(Judged { shipment, others_on_the_way, late })
+}
+
+/// Replaces `shipment`'s timeline with `update`'s and marks it delivered
+/// when it was.
 pub(crate) async fn replace_timeline(
     txn: &DatabaseTransaction,
     order: &order::Model,
+    shipment: shipment::Model,
     update: TrackingUpdate,
     delivered_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
-    let number = update.invoice_number.trim();
-    invoice_of(txn, order, number).await?;
-    let shipment = shipment::Entity::find()
-        .filter(shipment::Column::OrderId.eq(order.id))
-        .filter(shipment::Column::InvoiceNumber.eq(number))
-        .order_by_desc(shipment::Column::Id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| {
-            DomainError::validation("tracking.invoiceNumber", format!("invoice {number} has no tracking number yet: send its shipment first"))
-        })?;
     tracking_event::Entity::delete_many().filter(tracking_event::Column::ShipmentId.eq(shipment.id)).exec(txn).await?;
     let rows: Vec<tracking_event::ActiveModel> = update
         .events

@@ -18,6 +18,9 @@ async fn invoices_kept_apart_start_with_every_invoice_orders_had() {
         .gql(Some(&t.staff), "mutation($id: ID!) { invoiceOrder(id: $id, invoice: { number: \"NF-77\", value: \"12.34\", series: \"2\" }) { applied } }", json!({ "id": invoiced }))
         .await;
     assert_eq!(body["data"]["invoiceOrder"]["applied"], true, "{body}");
+    // Shipped as shipments were before they named their invoice.
+    let ship = "mutation($id: ID!) { addShipment(id: $id, shipment: { carrier: \"Correios\", trackingNumber: \"BR1\" }) { applied } }";
+    assert_eq!(app.gql(Some(&t.staff), ship, json!({ "id": invoiced })).await["data"]["addShipment"]["applied"], true);
 
     // Back to before invoices had a table of their own, and forward again.
     let all = migration::Migrator::migrations();
@@ -28,6 +31,9 @@ async fn invoices_kept_apart_start_with_every_invoice_orders_had() {
     let kept = invoice::Entity::find().all(&app.db).await.unwrap();
     let kept: Vec<(i32, &str, i64, Option<&str>)> = kept.iter().map(|i| (i.order_id, i.number.as_str(), i.value_cents, i.series.as_deref())).collect();
     assert_eq!(kept, [(invoiced.parse().unwrap(), "NF-77", 1234, Some("2"))]);
+    // Its shipment now names the order's one invoice, so a carrier's report finds it.
+    let shipped = entities::shipment::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(shipped.iter().map(|s| s.invoice_number.as_deref()).collect::<Vec<_>>(), [Some("NF-77")]);
     let shown = app.gql(Some(&t.staff), "query($id: ID!) { order(id: $id) { invoices { number value } } }", json!({ "id": invoiced })).await;
     assert_eq!(shown["data"]["order"]["invoices"], json!([{ "number": "NF-77", "value": "12.34" }]), "{shown}");
 }

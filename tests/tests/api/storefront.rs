@@ -103,10 +103,14 @@ async fn a_wrong_signature_or_time_is_a_401_and_only_the_rejected_run_is_written
     app.create_order(&t.staff, "A-1", &t.destination, Some("INVOICED")).await;
     let body = event("e-1", "A-1", "IN_TRANSIT", 1, None);
 
-    // No secret set yet: nothing is accepted.
+    // No secret set yet: nothing is accepted, and the company's log says why.
     let (code, answer) = send(&app, "acme", SECRET, &body, Utc::now()).await;
     assert_eq!((code, answer["error"]["code"].clone()), (401, json!("UNAUTHENTICATED")), "{answer}");
-    assert!(answer["error"]["message"].as_str().unwrap().contains("setWebhookSecret"), "{answer}");
+    let generic = answer["error"]["message"].clone();
+    let logged = runs(&app, company_id).await.pop().unwrap();
+    assert!(logged.error.as_deref().unwrap().contains("setWebhookSecret"), "{logged:?}");
+    // Not the stranger's bytes: only their size.
+    assert_eq!((logged.request.as_str(), logged.request_bytes, logged.request_truncated), ("", body.len() as i64, true));
     set_secret(&app, &t, SECRET, 24).await;
 
     let before = tests::fingerprint(&app.db, &["integration_runs", "integration_run_items"]).await;
@@ -120,16 +124,20 @@ async fn a_wrong_signature_or_time_is_a_401_and_only_the_rejected_run_is_written
         send(&app, "acme", SECRET, &body, Utc::now() + Duration::minutes(6)).await,
         send_signed(&app, "acme", &timestamp, "", &body).await,
     ];
+    // The same answer whatever went wrong: a stranger learns nothing.
     for (code, answer) in &cases {
-        assert_eq!((*code, answer["error"]["code"].clone()), (401, json!("UNAUTHENTICATED")), "{answer}");
+        assert_eq!((*code, answer["error"]["code"].clone(), answer["error"]["message"].clone()), (401, json!("UNAUTHENTICATED"), generic.clone()), "{answer}");
     }
-    assert!(cases[2].1["error"]["message"].as_str().unwrap().contains("away from now"), "{:?}", cases[2]);
     let recorded = runs(&app, company_id).await;
     assert_eq!(recorded.len(), runs_before + cases.len());
-    assert!(recorded[runs_before..].iter().all(|r| r.outcome == RunOutcome::Rejected && r.adapter == "storefront"));
-    // An unknown company: a 401 too, and nowhere to record it.
-    let (code, _) = send(&app, "nobody", SECRET, &body, Utc::now()).await;
-    assert_eq!(code, 401);
+    assert!(recorded[runs_before..].iter().all(|r| r.outcome == RunOutcome::Rejected && r.adapter == "storefront" && r.request.is_empty()));
+    let reasons: Vec<&str> = recorded[runs_before..].iter().map(|r| r.error.as_deref().unwrap()).collect();
+    assert_eq!(reasons[0], "the signature does not match");
+    assert!(reasons[2].contains("away from now") && reasons[3].contains("away from now"), "{reasons:?}");
+    assert_eq!(reasons[4], "the X-Rastro-Signature header is missing");
+    // An unknown company: the same 401, and nowhere to record it.
+    let (code, answer) = send(&app, "nobody", SECRET, &body, Utc::now()).await;
+    assert_eq!((code, answer["error"]["message"].clone()), (401, generic.clone()));
     assert_eq!(tests::fingerprint(&app.db, &["integration_runs", "integration_run_items"]).await, before, "nothing but the log changed");
 
     // Rotated: the old secret signs through its grace period, and not after a rotation without one.

@@ -183,3 +183,53 @@ async fn a_report_the_status_machine_refuses_writes_nothing() {
     assert_eq!(order.send(report("r5", "NF-1", None, longest)).await.outcome, ItemOutcome::Applied);
     assert_eq!(order.timeline().await.len(), MAX_TRACKING_EVENTS);
 }
+
+fn dated(id: &str, number: &str, delivered: bool, days: &[u32]) -> Command {
+    let events = days
+        .iter()
+        .map(|d| TrackingEvent {
+            occurred_at: Some(chrono::DateTime::parse_from_rfc3339(&format!("2026-11-{d:02}T12:00:00Z")).unwrap().to_utc()),
+            description: format!("day {d}"),
+            ..TrackingEvent::default()
+        })
+        .collect();
+    Command::Timeline { update: TrackingUpdate { invoice_number: number.into(), delivered, delivered_at: None, events }, meta: meta(id) }
+}
+
+#[tokio::test]
+async fn a_partial_delivery_waits_for_every_parcel_and_a_late_report_keeps_the_newer_timeline() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let (company_id, destination): (i32, i32) = (t.id.parse().unwrap(), t.destination.parse().unwrap());
+    let order = Shipped { app: &app, company_id, source_id: "P-1" };
+    let setup = vec![
+        Command::Create(new_order("P-1", destination)),
+        invoice("NF-1", 1_000),
+        invoice("NF-2", 2_000),
+        ship("NF-1", "JD-1"),
+        ship("NF-2", "JD-2"),
+    ];
+    assert_eq!(run(&app, company_id, Batch { records: vec![Record::new("P-1", setup)] }).await.0.applied, 1);
+    let mails = order.mails().await;
+
+    // One parcel arrived, the other is on its way: the order is not delivered yet.
+    assert_eq!(order.send(dated("a1", "NF-1", true, &[1, 2])).await.outcome, ItemOutcome::Applied);
+    assert_eq!((order.status().await, order.mails().await), (OrderStatus::InTransit, mails));
+    assert_eq!(order.send(dated("b1", "NF-2", false, &[1, 3])).await.outcome, ItemOutcome::Applied);
+    // A report overtaken by a newer one: recorded as skipped, the newer timeline kept.
+    let late = order.send(dated("b0", "NF-2", false, &[1])).await;
+    assert_eq!(late.outcome, ItemOutcome::Skipped, "{late:?}");
+    assert!(late.notes.iter().any(|n| n.contains("stale report")), "{late:?}");
+    // The last parcel arrives (a report as recent as the one kept is no late one): delivered, mailed once.
+    assert_eq!(order.send(dated("b2", "NF-2", true, &[1, 3])).await.outcome, ItemOutcome::Applied);
+    assert_eq!((order.status().await, order.mails().await), (OrderStatus::Delivered, mails + 1));
+
+    // Invoiced and shipped again later: the parcel is recorded, the order stays delivered.
+    assert_eq!(order.send(invoice("NF-3", 500)).await.outcome, ItemOutcome::Applied);
+    let later = order.send(ship("NF-3", "JD-3")).await;
+    assert_eq!(later.outcome, ItemOutcome::Applied, "{later:?}");
+    assert_eq!(order.status().await, OrderStatus::Delivered);
+    let id = order_by_source(&app, company_id, "P-1").await.unwrap().id;
+    assert_eq!(shipment::Entity::find().filter(shipment::Column::OrderId.eq(id)).count(&app.db).await.unwrap(), 3);
+}

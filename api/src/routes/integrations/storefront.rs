@@ -4,9 +4,11 @@
 //! No token: the signature is the credential. A body over the limit is a
 //! 413 before it is read; an unknown or deactivated company, or a signature
 //! that none of the company's accepted secrets (see `domain::webhooks`)
-//! makes, or a timestamp more than five minutes away, is a 401 — recorded as
-//! a rejected run when the company exists, so it sees what was refused.
-//! A signed body that is not an event is a 400, recorded as rejected too.
+//! makes, or a timestamp more than five minutes away, is the same 401 for
+//! every caller (a stranger learns nothing of the company) — recorded, with
+//! its reason and without its body, as a rejected run when the company
+//! exists, so it sees what was refused and why. A signed body that is not an
+//! event is a 400, recorded as rejected with its body.
 
 use adapter_storefront::{signature, Storefront, GENERIC};
 use axum::{
@@ -47,7 +49,10 @@ pub async fn events(State(state): State<AppState>, Path(company): Path<String>, 
         Err(error @ BodyError::TooLarge(_)) => return refusal(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", error.to_string()),
         Err(error @ BodyError::Unreadable) => return refusal(StatusCode::BAD_REQUEST, "MALFORMED", error.to_string()),
     };
-    let unsigned = || refusal(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "a valid signature is required (X-Rastro-Timestamp, X-Rastro-Signature)");
+    let unsigned = || {
+        let message = "the signature was not accepted (X-Rastro-Timestamp, X-Rastro-Signature); the company's integrations log says why";
+        refusal(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
+    };
     let company_id = match webhooks::company_of(&state.ctx, &company).await {
         Ok(Some(id)) => id,
         Ok(None) => return unsigned(),
@@ -61,14 +66,14 @@ pub async fn events(State(state): State<AppState>, Path(company): Path<String>, 
     let keys: Vec<&[u8]> = secrets.iter().map(|s| s.expose_secret().as_bytes()).collect();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let checked = signature::generic(&keys, &body, header(signature::TIMESTAMP_HEADER), header(signature::SIGNATURE_HEADER), now);
-    let Ok(_slot) = state.integration_slots.0.acquire().await else { return server_error(&"closing") };
     if let Err(error) = checked {
         let error = WireError { code: "UNAUTHENTICATED", message: error.to_string() };
-        return match ingest::refuse(&state.ctx, company_id, &Storefront, GENERIC, &body, &error).await {
-            Ok(answer) => json(StatusCode::UNAUTHORIZED, answer.body),
+        return match ingest::refuse(&state.ctx, company_id, &Storefront, GENERIC, body.len() as u64, &error).await {
+            Ok(_) => unsigned(),
             Err(error) => server_error(&error),
         };
     }
+    let Ok(_slot) = state.integration_slots.0.acquire().await else { return server_error(&"closing") };
     match ingest::handle(&state.ctx, company_id, &Storefront, GENERIC, &body, None).await {
         Ok(answer) => match answer.handled {
             Handled::Applied(_) => json(StatusCode::OK, answer.body),
