@@ -25,7 +25,7 @@ fn invoice(number: &str, cents: i64) -> Command {
 fn ship(number: &str, tracking: &str) -> Command {
     let shipment = Shipment {
         carrier: "Jadlog".into(),
-        title: None,
+        title: Some("Jadlog .Package".into()),
         tracking_number: tracking.into(),
         tracking_url: None,
         shipped_at: None,
@@ -112,7 +112,8 @@ async fn a_carriers_reports_move_the_order_only_where_the_status_machine_allows(
     let kept: Vec<(&str, i64)> = invoices.iter().map(|i| (i.number.as_str(), i.value_cents)).collect();
     assert_eq!(kept, [("NF-1", 49_000), ("NF-2", 41_980)]);
     assert_eq!((stored.invoice_number.as_deref(), stored.invoice_value_cents), (Some("NF-1"), Some(49_000)), "the latest");
-    assert_eq!(order.shipment().await.invoice_number.as_deref(), Some("NF-1"));
+    let shipped = order.shipment().await;
+    assert_eq!((shipped.invoice_number.as_deref(), shipped.title.as_deref(), shipped.carrier.as_str()), (Some("NF-1"), Some("Jadlog .Package"), "Jadlog"));
 
     // In transit already: the timeline is kept, nothing moves, nothing is mailed.
     let mails = order.mails().await;
