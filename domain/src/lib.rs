@@ -38,6 +38,7 @@ pub mod password;
 pub mod privacy;
 pub mod sessions;
 pub mod status;
+pub mod status_mappings;
 pub mod tokens;
 pub mod users;
 pub mod validate;

@@ -90,10 +90,14 @@ pub fn check(from: OrderStatus, to: OrderStatus, held: Option<OrderStatus>) -> R
 /// it is not: a feed that sends the whole order each time (a storefront's
 /// `orders/updated`) repeats the stage the order is at, or one it has
 /// passed, and that is no error. A held order is left as it is (only a
-/// release ends a hold). `None`: move, as the machine allows.
+/// release ends a hold), and so is a cancelled or refunded one (a feed
+/// still sends it). `None`: move, as the machine allows.
 pub fn reached(from: OrderStatus, to: OrderStatus) -> Option<String> {
     if from == to {
         return Some(format!("the order is {} already", to.as_str()));
+    }
+    if is_final(from) {
+        return Some(format!("the order is {}, final; {} is not applied", from.as_str(), to.as_str()));
     }
     if from == OnHold {
         return Some(format!("the order is on hold; {} waits for its release", to.as_str()));
@@ -117,9 +121,11 @@ mod tests {
         assert_eq!(reached(InTransit, InTransit).as_deref(), Some("the order is IN_TRANSIT already"));
         assert_eq!(reached(Delivered, Approved).as_deref(), Some("the order is DELIVERED, past APPROVED"));
         assert_eq!(reached(OnHold, Approved).as_deref(), Some("the order is on hold; APPROVED waits for its release"));
+        assert_eq!(reached(Cancelled, Approved).as_deref(), Some("the order is CANCELLED, final; APPROVED is not applied"));
+        assert_eq!(reached(Refunded, Cancelled).as_deref(), Some("the order is REFUNDED, final; CANCELLED is not applied"));
         // Forward, sideways between transit and a failed delivery, and to
         // the final statuses: the machine decides.
-        for (from, to) in [(Received, Approved), (Approved, Delivered), (InTransit, DeliveryFailed), (DeliveryFailed, InTransit), (Approved, Cancelled), (Cancelled, Approved), (Delivered, Refunded), (Approved, OnHold)] {
+        for (from, to) in [(Received, Approved), (Approved, Delivered), (InTransit, DeliveryFailed), (DeliveryFailed, InTransit), (Approved, Cancelled), (InTransit, Cancelled), (Delivered, Refunded), (Approved, OnHold)] {
             assert_eq!(reached(from, to), None, "{from:?} → {to:?}");
         }
     }

@@ -32,6 +32,7 @@ pub mod smtp_settings;
 pub mod tracking_event;
 pub mod user;
 pub mod webhook_secret;
+pub mod status_mapping;
 
 pub use enums::{
     AttributeKind, Incoterm, ItemOutcome, Locale, LogisticRole, NotificationKind, NotificationState, OrderStatus, RunOutcome,

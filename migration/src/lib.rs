@@ -19,6 +19,7 @@ mod m20261205_000017_vtex_options;
 mod m20261205_000018_invoices_and_tracking;
 mod m20261205_000019_webhook_secrets;
 mod m20261205_000020_shipment_invoices;
+mod m20261205_000021_status_mappings;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000018_invoices_and_tracking::Migration),
             Box::new(m20261205_000019_webhook_secrets::Migration),
             Box::new(m20261205_000020_shipment_invoices::Migration),
+            Box::new(m20261205_000021_status_mappings::Migration),
         ]
     }
 }

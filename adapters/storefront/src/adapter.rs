@@ -4,10 +4,13 @@
 use domain::ingest::{Adapter, Batch, Context, ItemReport, Report, WireError};
 use serde_json::json;
 
-use crate::generic;
+use crate::{generic, shopify};
 
 /// Rastro's generic status event (`POST /integrations/events/{company}`).
 pub const GENERIC: &str = "generic";
+/// A Shopify webhook (`POST /integrations/shopify/{company}`), recorded as a
+/// [`crate::shopify::Delivery`].
+pub const SHOPIFY: &str = "shopify";
 
 /// See the module documentation.
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,9 +26,10 @@ impl Adapter for Storefront {
         None
     }
 
-    fn parse(&self, operation: &str, body: &[u8], _context: &Context) -> Result<Batch, WireError> {
+    fn parse(&self, operation: &str, body: &[u8], context: &Context) -> Result<Batch, WireError> {
         match operation {
-            GENERIC => Ok(Batch { records: generic::read_events(body)?.iter().map(generic::record).collect() }),
+            GENERIC => Ok(Batch { records: generic::read_events(body)?.iter().map(|e| generic::record(e, context)).collect() }),
+            SHOPIFY => Ok(Batch { records: vec![shopify::read(body, context)?] }),
             other => Err(WireError::unknown_operation(other)),
         }
     }

@@ -7,6 +7,7 @@
 //!   "eventId": "evt-000123",
 //!   "orderId": "PED-1",
 //!   "status": "IN_TRANSIT",
+//!   "customStatus": null,
 //!   "occurredAt": "2026-12-05T10:00:00-03:00",
 //!   "comment": "Saiu do centro de distribuição",
 //!   "notifyCustomer": true,
@@ -15,17 +16,22 @@
 //! }
 //! ```
 //!
-//! `status` is a canonical status name; `tracking` records a shipment (and
+//! `status` is a canonical status name, or `customStatus` one of the
+//! store's own codes, mapped by the company (`setStatusMapping`, platform
+//! `GENERIC`; the seed back office's statuses are mapped by default: see
+//! [`crate::mapping`]); `tracking` records a shipment (and
 //! puts the order `IN_TRANSIT`); an event with neither and a `comment` is a
 //! history entry that moves nothing. `eventId` makes a repeat harmless and
 //! `occurredAt` makes a late event recorded as skipped, not applied.
 
 use chrono::{DateTime, Utc};
 use domain::{
-    ingest::{Command, ItemError, Record, WireError},
+    ingest::{Command, Context, ItemError, Record, WireError},
     orders::{EventMeta, Shipment},
 };
-use entities::OrderStatus;
+use entities::{OrderStatus, WebhookPlatform};
+
+use crate::mapping;
 use serde::Deserialize;
 
 /// Events one call may carry.
@@ -42,6 +48,9 @@ pub struct Event {
     /// Its new canonical status (`IN_TRANSIT`, …).
     #[serde(default)]
     pub status: Option<String>,
+    /// Or the store's own status code, as the company mapped it.
+    #[serde(default)]
+    pub custom_status: Option<String>,
     /// When it happened (RFC 3339).
     pub occurred_at: String,
     /// Text for the history (and the customer's mail).
@@ -98,7 +107,7 @@ const MAX_EVENT_ID: usize = 100;
 /// The id of the event's command: the sender's id and `suffix` when they
 /// fit; else 16 hex digits of their SHA-256, as unique, so a long id is
 /// never refused for what this adapter added to it.
-fn event_id(id: &str, suffix: &str) -> String {
+pub(crate) fn event_id(id: &str, suffix: &str) -> String {
     let whole = format!("{id}{suffix}");
     if whole.chars().count() <= MAX_EVENT_ID {
         return whole;
@@ -108,38 +117,30 @@ fn event_id(id: &str, suffix: &str) -> String {
     format!("sha256:{}", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
 }
 
-/// A stage of the forward path is reached (a repeat, or one the order is
-/// past, is skipped: feeds are at-least-once); cancelling, refunding and
-/// holding are changes the status machine judges as they come.
-fn status_command(to: OrderStatus, meta: EventMeta) -> Command {
-    match to {
-        OrderStatus::Received
-        | OrderStatus::Approved
-        | OrderStatus::InProduction
-        | OrderStatus::Invoiced
-        | OrderStatus::InSeparation
-        | OrderStatus::InTransit
-        | OrderStatus::DeliveryFailed
-        | OrderStatus::Delivered => Command::Reach { to, meta },
-        OrderStatus::Cancelled | OrderStatus::Refunded | OrderStatus::OnHold => Command::ChangeStatus { to, meta },
-    }
-}
-
 /// The record of one event: a shipment when it names one, then its status
 /// (unless the shipment already is it: `IN_TRANSIT`), or only its comment.
-pub fn record(event: &Event) -> Record {
+pub fn record(event: &Event, context: &Context) -> Record {
     let occurred_at = match DateTime::parse_from_rfc3339(event.occurred_at.trim()) {
         Ok(at) => at.with_timezone(&Utc),
         Err(_) => return refused(event, "VALIDATION", "occurredAt", format!("occurredAt: {:?} is not an RFC 3339 date-time", event.occurred_at)),
     };
-    let status = match event.status.as_deref().map(str::trim) {
-        None => None,
-        Some(name) => match OrderStatus::from_name(name) {
+    let status = match (event.status.as_deref().map(str::trim), event.custom_status.as_deref()) {
+        (Some(_), Some(_)) => {
+            return refused(event, "VALIDATION", "customStatus", "give status or customStatus, not both".to_owned());
+        }
+        (None, None) => None,
+        (Some(name), None) => match OrderStatus::from_name(name) {
             Some(status) => Some(status),
             None => {
                 let known: Vec<&str> = domain::status::ALL.iter().map(|s| s.as_str()).collect();
-                return refused(event, "UNKNOWN_STATUS", "status", format!("status {name:?} is none of {}", known.join(", ")));
+                let message = format!("status {name:?} is none of {}; a store's own status goes in customStatus", known.join(", "));
+                return refused(event, "UNKNOWN_STATUS", "status", message);
             }
+        },
+        (None, Some(code)) => match mapping::resolve(context, WebhookPlatform::Generic, code, "customStatus") {
+            Ok(Some(status)) => Some(status),
+            Ok(None) => return Record::skipped(event.order_id.clone(), format!("customStatus {code:?} is mapped to nothing")),
+            Err(error) => return Record::refused(event.order_id.clone(), vec![error]),
         },
     };
     let meta = |suffix: &str| EventMeta {
@@ -164,7 +165,7 @@ pub fn record(event: &Event) -> Record {
     }
     match status {
         Some(OrderStatus::InTransit) if event.tracking.is_some() => {}
-        Some(to) => commands.push(status_command(to, meta(""))),
+        Some(to) => commands.push(mapping::status_command(to, meta(""))),
         None if commands.is_empty() => commands.push(Command::Track(meta(""))),
         None => {}
     }

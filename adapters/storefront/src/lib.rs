@@ -8,9 +8,11 @@
 
 pub mod adapter;
 pub mod generic;
+pub mod mapping;
+pub mod shopify;
 pub mod signature;
 
-pub use adapter::{Storefront, GENERIC};
+pub use adapter::{Storefront, GENERIC, SHOPIFY};
 
 /// The adapter's name in runs and URLs.
 pub const NAME: &str = "storefront";

@@ -1,13 +1,15 @@
-//! Webhook secrets of the storefront platforms: set, never read back.
+//! The storefront platforms' settings: webhook secrets (set, never read
+//! back) and status mappings (a store's statuses read as canonical ones).
 
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use domain::webhooks;
+use domain::{status_mappings, webhooks};
 use entities::webhook_secret;
 use secrecy::SecretString;
 
 use super::{
     error::GqlResultExt,
+    orders::types::OrderStatus,
     request::{parse_id, parts},
 };
 
@@ -43,6 +45,38 @@ impl From<webhook_secret::Model> for WebhookSecret {
     }
 }
 
+/// What one of a platform's status codes means for a company.
+#[derive(SimpleObject)]
+pub struct StatusMapping {
+    /// The platform.
+    pub platform: WebhookPlatform,
+    /// The code as matched: trimmed, lower-case, spaces and hyphens as `_`.
+    /// Shopify's and Nuvemshop's codes carry their field
+    /// (`shipment_status:in_transit`); Magento's are order states.
+    pub code: String,
+    /// The canonical status it means; null: the event is recorded as skipped.
+    pub status: Option<OrderStatus>,
+    /// The company set it; else it is the platform's default.
+    pub custom: bool,
+    /// Whether the platform has a default for the code.
+    pub has_default: bool,
+    /// The platform's default (null with `hasDefault`: ignored by default).
+    pub default_status: Option<OrderStatus>,
+}
+
+impl StatusMapping {
+    fn of(platform: WebhookPlatform, e: status_mappings::Effective) -> Self {
+        StatusMapping {
+            platform,
+            code: e.code,
+            status: e.status.map(Into::into),
+            custom: e.custom,
+            has_default: e.default.is_some(),
+            default_status: e.default.flatten().map(Into::into),
+        }
+    }
+}
+
 /// Webhook secret queries.
 #[derive(Default)]
 pub struct WebhookQuery;
@@ -55,6 +89,17 @@ impl WebhookQuery {
         let (domain, actor) = parts(ctx)?;
         let id = parse_id("company", &company_id)?;
         Ok(webhooks::secrets_of(domain, actor, id).await.gql()?.into_iter().map(WebhookSecret::from).collect())
+    }
+
+    /// What each status code of a platform means for a company (its staff,
+    /// or platform support): the platform's standard codes with the
+    /// company's choices over them, then its own codes.
+    async fn status_mappings(&self, ctx: &Context<'_>, company_id: ID, platform: WebhookPlatform) -> async_graphql::Result<Vec<StatusMapping>> {
+        let (domain, actor) = parts(ctx)?;
+        let id = parse_id("company", &company_id)?;
+        let defaults = adapter_storefront::mapping::defaults(platform.into());
+        let listed = status_mappings::list(domain, actor, id, platform.into(), defaults).await.gql()?;
+        Ok(listed.into_iter().map(|e| StatusMapping::of(platform, e)).collect())
     }
 }
 
@@ -81,5 +126,34 @@ impl WebhookMutation {
         let secret = SecretString::from(secret);
         let grace = grace_hours.map_or(webhooks::DEFAULT_GRACE_HOURS, i64::from);
         webhooks::set_secret(domain, actor, id, platform.into(), &secret, grace).await.gql().map(WebhookSecret::from)
+    }
+
+    /// Maps a platform's status code onto a canonical status for a company
+    /// (its staff, or platform support), over the platform's default: a
+    /// custom status of its store, or a standard one read otherwise. Without
+    /// `status` the code is read and ignored (its events are recorded as
+    /// skipped). Runs that failed for the code can then be reprocessed.
+    async fn set_status_mapping(
+        &self,
+        ctx: &Context<'_>,
+        company_id: ID,
+        platform: WebhookPlatform,
+        code: String,
+        status: Option<OrderStatus>,
+    ) -> async_graphql::Result<StatusMapping> {
+        let (domain, actor) = parts(ctx)?;
+        let id = parse_id("company", &company_id)?;
+        let code = status_mappings::set(domain, actor, id, platform.into(), &code, status.map(Into::into)).await.gql()?;
+        let default = adapter_storefront::mapping::defaults(platform.into()).iter().find(|(c, _)| *c == code).map(|(_, s)| *s);
+        let effective = status_mappings::Effective { code, status: status.map(Into::into), custom: true, default };
+        Ok(StatusMapping::of(platform, effective))
+    }
+
+    /// Removes a company's own mapping of a code, so the platform's default
+    /// (if any) applies again; whether there was one.
+    async fn remove_status_mapping(&self, ctx: &Context<'_>, company_id: ID, platform: WebhookPlatform, code: String) -> async_graphql::Result<bool> {
+        let (domain, actor) = parts(ctx)?;
+        let id = parse_id("company", &company_id)?;
+        status_mappings::remove(domain, actor, id, platform.into(), &code).await.gql()
     }
 }

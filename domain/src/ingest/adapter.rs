@@ -30,13 +30,16 @@ impl WireError {
 }
 
 /// What an adapter may know besides the bytes.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
     /// Now, as the caller sees it.
     pub now: DateTime<Utc>,
     /// The company's choices for VTEX (read by the VTEX adapter only), so
     /// that a call, a replay and a file import are read alike.
     pub vtex: crate::companies::VtexOptions,
+    /// The company's status mappings (read by the storefront adapters), so
+    /// that a replay after a mapping is added reads the status anew.
+    pub mappings: std::sync::Arc<crate::status_mappings::StatusMappings>,
 }
 
 /// One external system. Implementations live in `adapters/<system>`.

@@ -515,13 +515,17 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
             order_id.ok_or_else(|| DomainError::NotFound { entity: "order", id: source_id.clone() })
         };
         // What runs without a live order: creations, and the destination.
-        let needs_order = !matches!(command, Command::Create(_) | Command::Upsert(_) | Command::Import(_) | Command::Destination(_));
+        let needs_order = !matches!(
+            command,
+            Command::Create(_) | Command::Upsert(_) | Command::Import(_) | Command::Destination(_) | Command::NewOrderDestination(_)
+        );
         if order_id.is_none() && found == Found::Anonymized && needs_order {
             notes.push(format!("{name} skipped: the order was anonymized (LGPD)"));
             continue;
         }
         let change = match command {
-            Command::Destination(input) => {
+            Command::NewOrderDestination(_) if order_id.is_some() => continue,
+            Command::Destination(input) | Command::NewOrderDestination(input) => {
                 let locality = crate::localities::upsert_in(work.txn(), actor, &ctx.authz, input).await?;
                 notes.push(format!("destination {} saved", locality.source_id));
                 applied_any = true;

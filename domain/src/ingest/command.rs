@@ -17,6 +17,11 @@ pub enum Command {
     /// order commands that follow name it by its source id. Run whether or
     /// not the order exists.
     Destination(LocalityInput),
+    /// [`Command::Destination`] only when the record's order is not known
+    /// yet (it is about to be created): what a feed that sends the customer
+    /// with every event of the order means, so that a late or repeated
+    /// event does not write the customer again.
+    NewOrderDestination(LocalityInput),
     /// Create the order; `CONFLICT` when the source id already exists.
     Create(NewOrder),
     /// Create the order, or replace its details (not its status) when the
@@ -114,7 +119,7 @@ impl Command {
             Command::Refund { .. } => "refund",
             Command::Track(_) => "tracking",
             Command::Timeline { .. } => "timeline",
-            Command::Destination(_) => "destination",
+            Command::Destination(_) | Command::NewOrderDestination(_) => "destination",
         }
     }
 }

@@ -30,6 +30,7 @@ mod orders_lifecycle;
 mod orders_query;
 mod smtp_safety;
 mod smtp_secure;
+mod shopify;
 mod storefront;
 mod schema;
 mod sessions;

@@ -97,6 +97,15 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     ("webhookSecrets", Target::Own, SUPPORT_AND_STAFF_OWN),
     ("webhookSecrets", Target::Other, SUPPORT_AND_STAFF_OTHER),
     ("webhookSecrets", Target::Missing, SUPPORT_AND_STAFF_MISSING),
+    ("statusMappings", Target::Own, SUPPORT_AND_STAFF_OWN),
+    ("statusMappings", Target::Other, SUPPORT_AND_STAFF_OTHER),
+    ("statusMappings", Target::Missing, SUPPORT_AND_STAFF_MISSING),
+    ("setStatusMapping", Target::Own, SUPPORT_AND_STAFF_OWN),
+    ("setStatusMapping", Target::Other, SUPPORT_AND_STAFF_OTHER),
+    ("setStatusMapping", Target::Missing, SUPPORT_AND_STAFF_MISSING),
+    ("removeStatusMapping", Target::Own, SUPPORT_AND_STAFF_OWN),
+    ("removeStatusMapping", Target::Other, SUPPORT_AND_STAFF_OTHER),
+    ("removeStatusMapping", Target::Missing, SUPPORT_AND_STAFF_MISSING),
     ("rotateIntegrationToken", Target::Own, SUPPORT_ONLY),
     ("rotateIntegrationToken", Target::Other, SUPPORT_ONLY),
     ("deactivateCompany", Target::Own, SUPPORT_ONLY),
@@ -149,6 +158,7 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     ("GET /integrations/totvs-r2/OrderAcquisitionService?wsdl", Target::Own, [Ok; 5]),
     // Signed, not tokened: no role's token is a signature.
     ("POST /integrations/events/acme", Target::Own, [UNAUTH; 5]),
+    ("POST /integrations/shopify/acme", Target::Own, [UNAUTH; 5]),
     ("POST /integrations/vtex/orders", Target::Own, [UNAUTH; 5]),
     ("POST /integrations/vtex/hook", Target::Own, [UNAUTH; 5]),
     ("PATCH /integrations/vtex/orders/X-1/invoice/1", Target::Own, [UNAUTH; 5]),
@@ -339,6 +349,14 @@ async fn operation(world: &World, name: &str, target: Target) -> Call {
             json!({ "id": company }),
         ),
         "webhookSecrets" => gql("query($id: ID!) { webhookSecrets(companyId: $id) { platform updatedAt } }", json!({ "id": company })),
+        "statusMappings" => gql("query($id: ID!) { statusMappings(companyId: $id, platform: GENERIC) { code status } }", json!({ "id": company })),
+        "setStatusMapping" => gql(
+            "mutation($id: ID!) { setStatusMapping(companyId: $id, platform: GENERIC, code: \"separado\", status: IN_SEPARATION) { code } }",
+            json!({ "id": company }),
+        ),
+        "removeStatusMapping" => {
+            gql("mutation($id: ID!) { removeStatusMapping(companyId: $id, platform: GENERIC, code: \"separado\") }", json!({ "id": company }))
+        }
         "companies" => gql("{ companies { totalCount edges { node { id identifier } } } }", json!({})),
         "companyUsers" => gql("query($id: ID!) { companyUsers(companyId: $id) { id email } }", json!({ "id": company })),
         "createCompany" => gql(

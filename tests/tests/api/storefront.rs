@@ -194,3 +194,40 @@ async fn the_documented_shell_and_python_examples_sign_as_the_server_checks() {
     let stored = order::Entity::find_by_id(order_id).one(&app.db).await.unwrap().unwrap();
     assert_eq!(stored.status, OrderStatus::Delivered);
 }
+
+#[tokio::test]
+async fn a_custom_status_is_read_as_the_company_mapped_it_and_an_unmapped_one_says_where_to_map_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let order_id: i32 = app.create_order(&t.staff, "A-1", &t.destination, Some("APPROVED")).await.parse().unwrap();
+    set_secret(&app, &t, SECRET, 24).await;
+    let status = || async { order::Entity::find_by_id(order_id).one(&app.db).await.unwrap().unwrap().status };
+    let custom = |id: &str, code: &str, minutes_ago: i64| {
+        json!({ "eventId": id, "orderId": "A-1", "customStatus": code, "occurredAt": (Utc::now() - Duration::minutes(minutes_ago)).to_rfc3339() })
+            .to_string()
+    };
+
+    // The store's own status, before the company maps it: failed, saying where.
+    let (code, answer) = send(&app, "acme", SECRET, &custom("c-1", "Aguardando Coleta", 5), Utc::now()).await;
+    let event = &answer["events"][0];
+    assert_eq!((code, event["outcome"].clone(), event["code"].clone()), (200, json!("failed"), json!("UNMAPPED_STATUS")), "{answer}");
+    assert!(event["message"].as_str().unwrap().contains("setStatusMapping(companyId, platform: GENERIC, code: \"aguardando_coleta\""), "{answer}");
+    assert_eq!(status().await, OrderStatus::Approved);
+
+    let map = "mutation($id: ID!, $c: String!, $s: OrderStatus) { setStatusMapping(companyId: $id, platform: GENERIC, code: $c, status: $s) { code status custom } }";
+    let mapped = app.gql(Some(&t.staff), map, json!({ "id": t.id, "c": "aguardando coleta", "s": "IN_SEPARATION" })).await;
+    assert_eq!(mapped["data"]["setStatusMapping"], json!({ "code": "aguardando_coleta", "status": "IN_SEPARATION", "custom": true }), "{mapped}");
+    let (_, answer) = send(&app, "acme", SECRET, &custom("c-2", "AGUARDANDO-COLETA", 4), Utc::now()).await;
+    assert_eq!(answer["events"][0]["outcome"], "applied", "{answer}");
+    assert_eq!(status().await, OrderStatus::InSeparation);
+
+    // A back-office status is mapped by default; the company may read it as nothing.
+    let ignore = app.gql(Some(&t.staff), map, json!({ "id": t.id, "c": "Em Transporte", "s": null })).await;
+    assert_eq!(ignore["data"]["setStatusMapping"]["status"], Value::Null, "{ignore}");
+    let (_, answer) = send(&app, "acme", SECRET, &custom("c-3", "em transporte", 3), Utc::now()).await;
+    assert_eq!(answer["events"][0]["outcome"], "skipped", "{answer}");
+    let (_, answer) = send(&app, "acme", SECRET, &custom("c-4", "Pedido Entregue", 2), Utc::now()).await;
+    assert_eq!(answer["events"][0]["outcome"], "applied", "{answer}");
+    assert_eq!(status().await, OrderStatus::Delivered);
+}

@@ -87,3 +87,64 @@ async fn weak_secrets_and_long_graces_are_refused_and_nothing_changes() {
     let accepted = webhooks::accepted(&app.ctx, company, WebhookPlatform::Generic, Utc::now()).await.unwrap();
     assert_eq!(accepted.len(), 1);
 }
+
+const MAPPINGS: &str = "query($id: ID!, $p: WebhookPlatform!) { statusMappings(companyId: $id, platform: $p) { code status custom hasDefault defaultStatus } }";
+const MAP: &str = "mutation($id: ID!, $p: WebhookPlatform!, $c: String!, $s: OrderStatus) {
+  setStatusMapping(companyId: $id, platform: $p, code: $c, status: $s) { code status custom hasDefault defaultStatus } }";
+const UNMAP: &str = "mutation($id: ID!, $p: WebhookPlatform!, $c: String!) { removeStatusMapping(companyId: $id, platform: $p, code: $c) }";
+
+fn listed<'a>(body: &'a Value, code: &str) -> Option<&'a Value> {
+    body["data"]["statusMappings"].as_array().unwrap().iter().find(|m| m["code"] == code)
+}
+
+#[tokio::test]
+async fn status_mappings_list_the_platform_defaults_under_the_company_choices_and_are_audited() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let other = app.tenant(&admin, "other").await;
+    let list = |platform: &'static str| app.gql(Some(&t.staff), MAPPINGS, json!({ "id": t.id, "p": platform }));
+
+    // Every platform's standard statuses, and the seed back office's for the generic event.
+    let generic = list("GENERIC").await;
+    let entregue = listed(&generic, "pedido_entregue").unwrap();
+    assert_eq!(entregue, &json!({ "code": "pedido_entregue", "status": "DELIVERED", "custom": false, "hasDefault": true, "defaultStatus": "DELIVERED" }));
+    for code in ["pending", "approved", "in_production", "invoice_issued", "shipped", "delivery_difficulty", "in_transport", "delivered", "cancelled", "on_hold", "closed"] {
+        assert!(listed(&generic, code).is_some(), "{code} has a default: {generic}");
+    }
+    let shopify = list("SHOPIFY").await;
+    assert_eq!(listed(&shopify, "shipment_status:in_transit").unwrap()["status"], "IN_TRANSIT");
+    assert_eq!(listed(&list("MAGENTO").await, "holded").unwrap()["status"], "ON_HOLD");
+    assert_eq!(listed(&list("NUVEMSHOP").await, "payment_status:paid").unwrap()["status"], "APPROVED");
+
+    // A default overridden, a custom code added: listed over and after the defaults.
+    let over = app.gql(Some(&t.staff), MAP, json!({ "id": t.id, "p": "SHOPIFY", "c": "shipment_status:confirmed", "s": "IN_SEPARATION" })).await;
+    assert_eq!(
+        over["data"]["setStatusMapping"],
+        json!({ "code": "shipment_status:confirmed", "status": "IN_SEPARATION", "custom": true, "hasDefault": true, "defaultStatus": null }),
+        "{over}"
+    );
+    app.gql(Some(&t.staff), MAP, json!({ "id": t.id, "p": "SHOPIFY", "c": "zz_custom", "s": "APPROVED" })).await;
+    let shopify = list("SHOPIFY").await;
+    assert_eq!(listed(&shopify, "shipment_status:confirmed").unwrap()["custom"], true);
+    assert_eq!(shopify["data"]["statusMappings"].as_array().unwrap().last().unwrap()["code"], "zz_custom");
+    // Another platform's list and another company are untouched.
+    assert!(listed(&list("GENERIC").await, "zz_custom").is_none());
+    let theirs = app.gql(Some(&other.staff), MAPPINGS, json!({ "id": other.id, "p": "SHOPIFY" })).await;
+    assert_eq!(listed(&theirs, "shipment_status:confirmed").unwrap()["custom"], false);
+
+    // Removed: the default applies again; removing it twice says there was none.
+    let removed = app.gql(Some(&t.staff), UNMAP, json!({ "id": t.id, "p": "SHOPIFY", "c": " Shipment_Status:Confirmed " })).await;
+    assert_eq!(removed["data"]["removeStatusMapping"], true, "{removed}");
+    let again = app.gql(Some(&t.staff), UNMAP, json!({ "id": t.id, "p": "SHOPIFY", "c": "shipment_status:confirmed" })).await;
+    assert_eq!(again["data"]["removeStatusMapping"], false, "{again}");
+    assert_eq!(listed(&list("SHOPIFY").await, "shipment_status:confirmed").unwrap()["status"], Value::Null);
+
+    // Bad input is a clear error that writes nothing.
+    for code in ["", "   ", &"x".repeat(101)] {
+        let bad = app.gql(Some(&t.staff), MAP, json!({ "id": t.id, "p": "GENERIC", "c": code, "s": "APPROVED" })).await;
+        assert_eq!(error_code(&bad), Some("VALIDATION"), "{bad}");
+    }
+    let audited = audit_log::Entity::find().filter(audit_log::Column::Action.eq("company.status_mapping")).all(&app.db).await.unwrap();
+    assert_eq!(audited.len(), 3, "two settings and one removal");
+}

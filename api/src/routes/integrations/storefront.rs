@@ -1,5 +1,6 @@
-//! `POST /integrations/events/{company}`: Rastro's generic status event,
-//! through `adapters/storefront`, for a company named by its identifier.
+//! `POST /integrations/events/{company}` (Rastro's generic status event)
+//! and `POST /integrations/shopify/{company}` (Shopify's webhooks), through
+//! `adapters/storefront`, for a company named by its identifier.
 //!
 //! No token: the signature is the credential. A body over the limit is a
 //! 413 before it is read; an unknown or deactivated company, or a signature
@@ -10,7 +11,7 @@
 //! exists, so it sees what was refused and why. A signed body that is not an
 //! event is a 400, recorded as rejected with its body.
 
-use adapter_storefront::{signature, Storefront, GENERIC};
+use adapter_storefront::{shopify::Delivery, signature, Storefront, GENERIC, SHOPIFY};
 use axum::{
     extract::{Path, Request, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
@@ -28,6 +29,8 @@ use crate::state::AppState;
 
 /// The generic event's path.
 pub const EVENTS_PATH: &str = "/integrations/events/{company}";
+/// Shopify's webhooks' path.
+pub const SHOPIFY_PATH: &str = "/integrations/shopify/{company}";
 
 fn json(status: StatusCode, body: Vec<u8>) -> Response {
     let mut response = (status, body).into_response();
@@ -43,38 +46,82 @@ fn refusal(status: StatusCode, code: &'static str, message: impl Into<String>) -
 }
 
 /// `POST /integrations/events/{company}`.
-pub async fn events(State(state): State<AppState>, Path(company): Path<String>, headers: HeaderMap, request: Request) -> Response {
-    let body = match read_body(&headers, request.into_body(), state.config.integrations.body_bytes).await {
+pub async fn events(state: State<AppState>, Path(company): Path<String>, headers: HeaderMap, request: Request) -> Response {
+    let feed = Feed {
+        platform: WebhookPlatform::Generic,
+        operation: GENERIC,
+        headers_named: "X-Rastro-Timestamp, X-Rastro-Signature",
+    };
+    receive(state, &company, &headers, request, feed, |keys, body, now| {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        signature::generic(keys, body, header(signature::TIMESTAMP_HEADER), header(signature::SIGNATURE_HEADER), now)
+    }, |body| body.to_vec())
+    .await
+}
+
+/// `POST /integrations/shopify/{company}`: recorded with its topic and
+/// webhook id (a [`Delivery`]); a topic Rastro does not take is a 400.
+pub async fn shopify(state: State<AppState>, Path(company): Path<String>, headers: HeaderMap, request: Request) -> Response {
+    let feed = Feed { platform: WebhookPlatform::Shopify, operation: SHOPIFY, headers_named: "X-Shopify-Hmac-Sha256" };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let topic = header("x-shopify-topic").unwrap_or_default().to_owned();
+    let webhook_id = header("x-shopify-webhook-id").or_else(|| header("x-shopify-event-id")).map(str::to_owned);
+    receive(state, &company, &headers, request, feed, |keys, body, _now| {
+        signature::shopify(keys, body, header("x-shopify-hmac-sha256"))
+    }, |body| Delivery::new(&topic, webhook_id.as_deref(), body).map_or_else(|| body.to_vec(), |d| d.to_bytes()))
+    .await
+}
+
+/// A platform's route, as [`receive`] needs it.
+struct Feed {
+    platform: WebhookPlatform,
+    operation: &'static str,
+    /// The headers that sign it, for the 401's message.
+    headers_named: &'static str,
+}
+
+/// What every storefront route does: bound the body, find the company,
+/// check the signature against its accepted secrets with `verify`, record a
+/// refusal without its body, then hand the call (as `record` writes it) to
+/// the pipeline.
+async fn receive(
+    State(state): State<AppState>,
+    company: &str,
+    headers: &HeaderMap,
+    request: Request,
+    feed: Feed,
+    verify: impl FnOnce(&[&[u8]], &[u8], chrono::DateTime<chrono::Utc>) -> Result<(), signature::SignatureError>,
+    record: impl FnOnce(&[u8]) -> Vec<u8>,
+) -> Response {
+    let body = match read_body(headers, request.into_body(), state.config.integrations.body_bytes).await {
         Ok(body) => body,
         Err(error @ BodyError::TooLarge(_)) => return refusal(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", error.to_string()),
         Err(error @ BodyError::Unreadable) => return refusal(StatusCode::BAD_REQUEST, "MALFORMED", error.to_string()),
     };
     let unsigned = || {
-        let message = "the signature was not accepted (X-Rastro-Timestamp, X-Rastro-Signature); the company's integrations log says why";
+        let message = format!("the signature was not accepted ({}); the company's integrations log says why", feed.headers_named);
         refusal(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
     };
-    let company_id = match webhooks::company_of(&state.ctx, &company).await {
+    let company_id = match webhooks::company_of(&state.ctx, company).await {
         Ok(Some(id)) => id,
         Ok(None) => return unsigned(),
         Err(error) => return server_error(&error),
     };
     let now = chrono::Utc::now();
-    let secrets = match webhooks::accepted(&state.ctx, company_id, WebhookPlatform::Generic, now).await {
+    let secrets = match webhooks::accepted(&state.ctx, company_id, feed.platform, now).await {
         Ok(secrets) => secrets,
         Err(error) => return server_error(&error),
     };
     let keys: Vec<&[u8]> = secrets.iter().map(|s| s.expose_secret().as_bytes()).collect();
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let checked = signature::generic(&keys, &body, header(signature::TIMESTAMP_HEADER), header(signature::SIGNATURE_HEADER), now);
-    if let Err(error) = checked {
+    if let Err(error) = verify(&keys, &body, now) {
         let error = WireError { code: "UNAUTHENTICATED", message: error.to_string() };
-        return match ingest::refuse(&state.ctx, company_id, &Storefront, GENERIC, body.len() as u64, &error).await {
+        return match ingest::refuse(&state.ctx, company_id, &Storefront, feed.operation, body.len() as u64, &error).await {
             Ok(_) => unsigned(),
             Err(error) => server_error(&error),
         };
     }
     let Ok(_slot) = state.integration_slots.0.acquire().await else { return server_error(&"closing") };
-    match ingest::handle(&state.ctx, company_id, &Storefront, GENERIC, &body, None).await {
+    match ingest::handle(&state.ctx, company_id, &Storefront, feed.operation, &record(&body), None).await {
         Ok(answer) => match answer.handled {
             Handled::Applied(_) => json(StatusCode::OK, answer.body),
             Handled::Rejected(_) => json(StatusCode::BAD_REQUEST, answer.body),
