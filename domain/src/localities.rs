@@ -34,6 +34,22 @@ pub struct Responsible {
     pub phone: Option<String>,
 }
 
+/// The longest source id a locality has.
+pub const MAX_SOURCE_ID: usize = 30;
+
+/// The source id of the locality of a customer a source knows only from
+/// their orders: `<prefix>-` and as many hex digits of the SHA-256 of
+/// their e-mail (trimmed, lower-cased) as fill [`MAX_SOURCE_ID`]; the same
+/// customer is the same locality in every order, and the id says nothing of
+/// the e-mail.
+pub fn customer_key(prefix: &str, email: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(email.trim().to_lowercase().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let room = MAX_SOURCE_ID.saturating_sub(prefix.len() + 1).min(hex.len());
+    format!("{prefix}-{}", &hex[..room])
+}
+
 /// A locality as a client sends it (create, update and bulk upsert alike).
 #[derive(Debug, Clone)]
 pub struct LocalityInput {
@@ -47,6 +63,22 @@ pub struct LocalityInput {
     pub address: Address,
     /// The responsible person.
     pub responsible: Option<Responsible>,
+}
+
+impl LocalityInput {
+    /// A customer a source knows only from their orders, as the destination
+    /// `key` (see [`customer_key`]): named `name`, else by their e-mail, and
+    /// responsible for it, so their e-mail lets them follow their orders.
+    pub fn customer(key: String, name: Option<String>, email: String, phone: Option<String>, address: Address) -> Self {
+        let person = name.unwrap_or_else(|| email.clone());
+        LocalityInput {
+            source_id: key,
+            name: person.clone(),
+            logistic_role: LogisticRole::Destination,
+            address,
+            responsible: Some(Responsible { name: person, email, phone }),
+        }
+    }
 }
 
 /// Validates `input` into an active model for `company_id`; `prefix` names the

@@ -74,6 +74,12 @@ pub fn optional_text(field: &str, input: Option<&str>, max: usize) -> Result<Opt
     }
 }
 
+/// `text` trimmed, when anything is left: what a wire format's optional
+/// field means when it may come empty or padded.
+pub fn given(text: Option<&str>) -> Option<String> {
+    text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,20 +101,15 @@ fn refused(event: &Event, code: &'static str, field: &str, message: String) -> R
     Record::refused(event.order_id.clone(), vec![ItemError { code, field: Some(field.to_owned()), message }])
 }
 
-/// The longest event id Rastro keeps.
-const MAX_EVENT_ID: usize = 100;
-
 /// The id of the event's command: the sender's id and `suffix` when they
 /// fit; else 16 hex digits of their SHA-256, as unique, so a long id is
 /// never refused for what this adapter added to it.
 pub(crate) fn event_id(id: &str, suffix: &str) -> String {
     let whole = format!("{id}{suffix}");
-    if whole.chars().count() <= MAX_EVENT_ID {
+    if whole.chars().count() <= domain::ingest::MAX_EVENT_ID {
         return whole;
     }
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(whole.as_bytes());
-    format!("sha256:{}", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
+    format!("sha256:{}", domain::ingest::digest16(whole.as_bytes()))
 }
 
 /// The record of one event: a shipment when it names one, then its status

@@ -23,12 +23,13 @@
 
 use chrono::{DateTime, Utc};
 use domain::{
+    validate::given,
     address::Address,
     ingest::{Command, Context, ItemError, Record, WireError},
-    localities::{LocalityInput, Responsible},
+    localities::LocalityInput,
     orders::{EventMeta, NewItem, NewOrder, Shipment},
 };
-use entities::{LogisticRole, OrderStatus, WebhookPlatform};
+use entities::{OrderStatus, WebhookPlatform};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{generic::event_id, mapping};
@@ -285,9 +286,6 @@ pub struct FulfillmentEvent {
     pub province: Option<String>,
 }
 
-fn given(text: &Option<String>) -> Option<String> {
-    text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
-}
 
 fn instant(text: &Option<String>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.as_deref()?.trim()).ok().map(|d| d.with_timezone(&Utc))
@@ -365,23 +363,20 @@ pub fn read(bytes: &[u8], context: &Context) -> Result<Record, WireError> {
     }
 }
 
-/// The source id of a customer's locality: `shopify-` and 20 hex digits of
-/// the SHA-256 of their e-mail, lower-cased.
+/// The source id of a customer's locality: `shopify-` and 22 hex digits
+/// of the SHA-256 of their e-mail (see [`domain::localities::customer_key`]).
 pub fn customer_key(email: &str) -> String {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(email.trim().to_lowercase().as_bytes());
-    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
-    format!("shopify-{hex}")
+    domain::localities::customer_key("shopify", email)
 }
 
 fn address(sent: &ShippingAddress) -> Address {
     Address {
-        street: given(&sent.address1),
-        complement: given(&sent.address2),
-        city: given(&sent.city),
-        state: given(&sent.province_code),
-        country: given(&sent.country_code).map(|c| c.to_uppercase()),
-        zip_code: given(&sent.zip),
+        street: given(sent.address1.as_deref()),
+        complement: given(sent.address2.as_deref()),
+        city: given(sent.city.as_deref()),
+        state: given(sent.province_code.as_deref()),
+        country: given(sent.country_code.as_deref()).map(|c| c.to_uppercase()),
+        zip_code: given(sent.zip.as_deref()),
         latitude: sent.latitude,
         longitude: sent.longitude,
         ..Address::default()
@@ -394,7 +389,7 @@ fn items(order: &Order) -> Result<Vec<NewItem>, ItemError> {
         .iter()
         .enumerate()
         .map(|(n, line)| {
-            let unit = match given(&line.price) {
+            let unit = match given(line.price.as_deref()) {
                 None => 0,
                 Some(price) => domain::money::parse_cents(&price).ok_or_else(|| ItemError {
                     code: "VALIDATION",
@@ -402,11 +397,11 @@ fn items(order: &Order) -> Result<Vec<NewItem>, ItemError> {
                     message: format!("line_items[{n}].price: {price:?} is not a decimal amount"),
                 })?,
             };
-            let sku = given(&line.sku);
+            let sku = given(line.sku.as_deref());
             Ok(NewItem {
                 source_id: line.id.clone(),
                 product_id: sku.clone().unwrap_or_else(|| line.id.clone()),
-                name: given(&line.title).or(sku).unwrap_or_else(|| line.id.clone()),
+                name: given(line.title.as_deref()).or(sku).unwrap_or_else(|| line.id.clone()),
                 quantity: f64::from(line.quantity),
                 unit_price_cents: unit,
                 total_cents: unit.checked_mul(i64::from(line.quantity)),
@@ -418,9 +413,9 @@ fn items(order: &Order) -> Result<Vec<NewItem>, ItemError> {
 
 /// The customer's name: who receives it, else the customer's.
 fn customer_name(order: &Order) -> Option<String> {
-    let receiver = order.shipping_address.as_ref().and_then(|a| given(&a.name));
+    let receiver = order.shipping_address.as_ref().and_then(|a| given(a.name.as_deref()));
     let customer = order.customer.as_ref().and_then(|c| {
-        Some([given(&c.first_name), given(&c.last_name)].into_iter().flatten().collect::<Vec<_>>().join(" ")).filter(|n| !n.is_empty())
+        Some([given(c.first_name.as_deref()), given(c.last_name.as_deref())].into_iter().flatten().collect::<Vec<_>>().join(" ")).filter(|n| !n.is_empty())
     });
     receiver.or(customer)
 }
@@ -429,13 +424,13 @@ fn customer_name(order: &Order) -> Option<String> {
 /// customer as a destination when they have an e-mail.
 fn creation(order: &Order) -> Result<Vec<Command>, ItemError> {
     let name = customer_name(order);
-    let email = given(&order.email).or_else(|| order.customer.as_ref().and_then(|c| given(&c.email)));
+    let email = given(order.email.as_deref()).or_else(|| order.customer.as_ref().and_then(|c| given(c.email.as_deref())));
     let address = order.shipping_address.as_ref().map(address).unwrap_or_default();
     let mut new = NewOrder {
         source_id: order.id.clone(),
-        code: given(&order.name).unwrap_or_else(|| order.id.clone()),
+        code: given(order.name.as_deref()).unwrap_or_else(|| order.id.clone()),
         customer_name: name.clone(),
-        observations: given(&order.note),
+        observations: given(order.note.as_deref()),
         items: items(order)?,
         attributes: vec![("shopify.id".to_owned(), order.id.clone())],
         ..NewOrder::default()
@@ -444,15 +439,8 @@ fn creation(order: &Order) -> Result<Vec<Command>, ItemError> {
     match email {
         Some(email) => {
             let key = customer_key(&email);
-            let phone = order.shipping_address.as_ref().and_then(|a| given(&a.phone)).or_else(|| order.customer.as_ref().and_then(|c| given(&c.phone)));
-            let person = name.unwrap_or_else(|| email.clone());
-            commands.push(Command::NewOrderDestination(LocalityInput {
-                source_id: key.clone(),
-                name: person.clone(),
-                logistic_role: LogisticRole::Destination,
-                address,
-                responsible: Some(Responsible { name: person, email, phone }),
-            }));
+            let phone = order.shipping_address.as_ref().and_then(|a| given(a.phone.as_deref())).or_else(|| order.customer.as_ref().and_then(|c| given(c.phone.as_deref())));
+            commands.push(Command::NewOrderDestination(LocalityInput::customer(key.clone(), name, email, phone, address)));
             new.destination_source_id = Some(key);
         }
         None => new.address = Some(address),
@@ -467,11 +455,11 @@ fn fulfillment_commands(fulfillment: &Fulfillment, stamp: &Stamp, context: &Cont
     if matches!(fulfillment.status.as_deref().map(str::trim), Some("cancelled" | "error" | "failure")) {
         return Ok(Vec::new());
     }
-    let mut numbers: Vec<String> = fulfillment.tracking_numbers.iter().filter_map(|n| given(&Some(n.clone()))).collect();
+    let mut numbers: Vec<String> = fulfillment.tracking_numbers.iter().filter_map(|n| given(Some(n))).collect();
     if numbers.is_empty() {
-        numbers.extend(given(&fulfillment.tracking_number));
+        numbers.extend(given(fulfillment.tracking_number.as_deref()));
     }
-    let carrier = given(&fulfillment.tracking_company).unwrap_or_else(|| "Shopify".to_owned());
+    let carrier = given(fulfillment.tracking_company.as_deref()).unwrap_or_else(|| "Shopify".to_owned());
     let mut commands = Vec::new();
     for (n, number) in numbers.iter().enumerate() {
         let url = fulfillment.tracking_urls.get(n).cloned().or_else(|| (n == 0).then(|| fulfillment.tracking_url.clone()).flatten());
@@ -483,14 +471,14 @@ fn fulfillment_commands(fulfillment: &Fulfillment, stamp: &Stamp, context: &Cont
                 carrier: carrier.clone(),
                 title: None,
                 tracking_number: number.clone(),
-                tracking_url: given(&url),
+                tracking_url: given(url.as_deref()),
                 shipped_at: instant(&fulfillment.created_at),
                 invoice_number: None,
             },
             meta,
         });
     }
-    if let Some(status) = given(&fulfillment.shipment_status) {
+    if let Some(status) = given(fulfillment.shipment_status.as_deref()) {
         commands.extend(stamp.reach(context, "shipment_status", &status, &format!(":fulfillment:{}", fulfillment.id))?);
     }
     Ok(commands)
@@ -504,17 +492,17 @@ fn is_final(command: &Command) -> bool {
 
 fn order_changes(order: &Order, stamp: &Stamp, context: &Context) -> Result<Vec<Command>, ItemError> {
     let mut changes = Vec::new();
-    if let Some(status) = given(&order.financial_status) {
+    if let Some(status) = given(order.financial_status.as_deref()) {
         changes.extend(stamp.reach(context, "financial_status", &status, ":financial_status")?);
     }
     for fulfillment in &order.fulfillments {
         changes.extend(fulfillment_commands(fulfillment, stamp, context)?);
     }
-    if let Some(status) = given(&order.fulfillment_status) {
+    if let Some(status) = given(order.fulfillment_status.as_deref()) {
         changes.extend(stamp.reach(context, "fulfillment_status", &status, ":fulfillment_status")?);
     }
     if order.cancelled_at.is_some() {
-        let reason = given(&order.cancel_reason).map_or_else(|| "Cancelled in Shopify".to_owned(), |r| format!("Cancelled in Shopify ({r})"));
+        let reason = given(order.cancel_reason.as_deref()).map_or_else(|| "Cancelled in Shopify".to_owned(), |r| format!("Cancelled in Shopify ({r})"));
         changes.push(Command::Reach { to: OrderStatus::Cancelled, meta: stamp.meta(":cancelled", Some(reason), true) });
     }
     // Stable: the order of everything else is kept.
@@ -536,7 +524,7 @@ fn order_record(order: &Order, stamp: &Stamp, context: &Context) -> Record {
 fn fulfillment_record(order_id: &str, fulfillment: &Fulfillment, stamp: &Stamp, context: &Context) -> Record {
     match fulfillment_commands(fulfillment, stamp, context) {
         Ok(commands) if commands.is_empty() => {
-            let state = given(&fulfillment.status).unwrap_or_else(|| "without tracking".to_owned());
+            let state = given(fulfillment.status.as_deref()).unwrap_or_else(|| "without tracking".to_owned());
             Record::skipped(order_id, format!("fulfillment {} is {state}: no parcel or stage to record", fulfillment.id))
         }
         Ok(commands) => Record::new(order_id, commands),
@@ -545,8 +533,8 @@ fn fulfillment_record(order_id: &str, fulfillment: &Fulfillment, stamp: &Stamp, 
 }
 
 fn event_record(event: &FulfillmentEvent, stamp: &Stamp, context: &Context) -> Record {
-    let place = [given(&event.city), given(&event.province)].into_iter().flatten().collect::<Vec<_>>().join(" - ");
-    let words = given(&event.message).unwrap_or_else(|| event.status.trim().replace('_', " "));
+    let place = [given(event.city.as_deref()), given(event.province.as_deref())].into_iter().flatten().collect::<Vec<_>>().join(" - ");
+    let words = given(event.message.as_deref()).unwrap_or_else(|| event.status.trim().replace('_', " "));
     let comment = if place.is_empty() { words } else { format!("{words} ({place})") };
     let code = format!("shipment_status:{}", event.status.trim());
     match mapping::resolve(context, WebhookPlatform::Shopify, &code, "status") {

@@ -3,12 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use domain::{
+    validate::given,
     address::Address,
     ingest::{Command, ItemError, Record},
-    localities::{LocalityInput, Responsible},
+    localities::LocalityInput,
     orders::{EventMeta, Invoice, NewItem, NewOrder, Shipment},
 };
-use entities::{LogisticRole, OrderStatus};
+use entities::OrderStatus;
 
 use crate::{
     import::importable,
@@ -20,18 +21,11 @@ fn instant(text: Option<&str>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text?.trim()).ok().map(|d| d.with_timezone(&Utc))
 }
 
-fn given(text: &Option<String>) -> Option<String> {
-    text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
-}
 
 /// The source id of a customer's locality: `vtex-` and 25 hex digits of
-/// the SHA-256 of their e-mail, lower-cased; the same customer is the same
-/// locality in every order, and the id says nothing of the e-mail.
+/// the SHA-256 of their e-mail (see [`domain::localities::customer_key`]).
 pub fn customer_key(email: &str) -> String {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(email.trim().to_lowercase().as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("vtex-{}", &hex[..25])
+    domain::localities::customer_key("vtex", email)
 }
 
 /// The shipping address in Rastro's words: the country from ISO alpha-3 to
@@ -40,7 +34,7 @@ fn address(order: &Order) -> Result<Address, ItemError> {
     let Some(sent) = order.shipping_data.as_ref().and_then(|s| s.address.as_ref()) else {
         return Ok(Address::default());
     };
-    let country = match given(&sent.country) {
+    let country = match given(sent.country.as_deref()) {
         None => None,
         Some(code) => Some(
             rust_iso3166::from_alpha3(&code.to_uppercase()).map(|c| c.alpha2.to_owned()).ok_or_else(|| ItemError {
@@ -55,14 +49,14 @@ fn address(order: &Order) -> Result<Address, ItemError> {
         _ => (None, None),
     };
     Ok(Address {
-        street: given(&sent.street),
-        number: given(&sent.number),
-        complement: given(&sent.complement),
-        district: given(&sent.neighborhood),
-        city: given(&sent.city),
-        state: given(&sent.state),
+        street: given(sent.street.as_deref()),
+        number: given(sent.number.as_deref()),
+        complement: given(sent.complement.as_deref()),
+        district: given(sent.neighborhood.as_deref()),
+        city: given(sent.city.as_deref()),
+        state: given(sent.state.as_deref()),
         country,
-        zip_code: given(&sent.postal_code),
+        zip_code: given(sent.postal_code.as_deref()),
         latitude,
         longitude,
     })
@@ -70,10 +64,10 @@ fn address(order: &Order) -> Result<Address, ItemError> {
 
 /// The customer's name: who receives it, else the profile's name.
 fn customer_name(order: &Order) -> Option<String> {
-    let receiver = order.shipping_data.as_ref().and_then(|s| s.address.as_ref()).and_then(|a| given(&a.receiver_name));
+    let receiver = order.shipping_data.as_ref().and_then(|s| s.address.as_ref()).and_then(|a| given(a.receiver_name.as_deref()));
     let profile = order.client_profile_data.as_ref().and_then(|c| {
-        let full = [given(&c.first_name), given(&c.last_name)].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        Some(full).filter(|f| !f.is_empty()).or_else(|| given(&c.corporate_name))
+        let full = [given(c.first_name.as_deref()), given(c.last_name.as_deref())].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        Some(full).filter(|f| !f.is_empty()).or_else(|| given(c.corporate_name.as_deref()))
     });
     receiver.or(profile)
 }
@@ -89,11 +83,11 @@ fn items(order: &Order) -> Vec<NewItem> {
             let unit = item.selling_price.or(item.price).unwrap_or(0);
             let dimension = item.additional_info.as_ref().and_then(|a| a.dimension.clone()).unwrap_or_default();
             let attributes = [
-                ("vtex.uniqueId", given(&item.unique_id)),
-                ("vtex.refId", given(&item.ref_id)),
-                ("vtex.ean", given(&item.ean)),
-                ("vtex.measurementUnit", given(&item.measurement_unit)),
-                ("vtex.brand", item.additional_info.as_ref().and_then(|a| given(&a.brand_name))),
+                ("vtex.uniqueId", given(item.unique_id.as_deref())),
+                ("vtex.refId", given(item.ref_id.as_deref())),
+                ("vtex.ean", given(item.ean.as_deref())),
+                ("vtex.measurementUnit", given(item.measurement_unit.as_deref())),
+                ("vtex.brand", item.additional_info.as_ref().and_then(|a| given(a.brand_name.as_deref()))),
             ]
             .into_iter()
             .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
@@ -101,7 +95,7 @@ fn items(order: &Order) -> Vec<NewItem> {
             NewItem {
                 source_id: (n + 1).to_string(),
                 product_id: item.id.clone(),
-                name: given(&item.name).unwrap_or_else(|| item.id.clone()),
+                name: given(item.name.as_deref()).unwrap_or_else(|| item.id.clone()),
                 quantity: item.quantity as f64,
                 unit_price_cents: unit,
                 total_cents: unit.checked_mul(item.quantity),
@@ -139,8 +133,8 @@ pub fn access_key(key: &str) -> Option<String> {
 }
 
 fn invoice_and_shipment(order_id: &str, package: &Package) -> Vec<Command> {
-    let number = given(&package.invoice_number).unwrap_or_default();
-    let sent_key = given(&package.invoice_key);
+    let number = given(package.invoice_number.as_deref()).unwrap_or_default();
+    let sent_key = given(package.invoice_key.as_deref());
     let key = sent_key.as_deref().and_then(access_key);
     let comment = match (&sent_key, &key) {
         (Some(sent), None) => format!("Invoice {number} (key {sent})"),
@@ -153,12 +147,12 @@ fn invoice_and_shipment(order_id: &str, package: &Package) -> Vec<Command> {
             series: None,
             value_cents: package.invoice_value,
             issued_at: instant(package.issuance_date.as_deref()),
-            url: given(&package.invoice_url),
+            url: given(package.invoice_url.as_deref()),
         },
         meta: meta(crate::event_id("invoice", &[order_id, &number]), comment, false),
     }];
-    if let Some(tracking) = given(&package.tracking_number) {
-        commands.push(shipment(order_id, &number, given(&package.courier), tracking, given(&package.tracking_url), None));
+    if let Some(tracking) = given(package.tracking_number.as_deref()) {
+        commands.push(shipment(order_id, &number, given(package.courier.as_deref()), tracking, given(package.tracking_url.as_deref()), None));
     }
     commands
 }
@@ -206,7 +200,7 @@ pub fn record(order: &Order, require_file: bool) -> Record {
         Err(error) => return Record::refused(order.order_id.clone(), vec![error]),
     };
     let name = customer_name(order);
-    let email = order.client_profile_data.as_ref().and_then(|c| given(&c.email));
+    let email = order.client_profile_data.as_ref().and_then(|c| given(c.email.as_deref()));
     let mut commands = Vec::new();
     let mut new = NewOrder {
         source_id: order.order_id.clone(),
@@ -215,21 +209,14 @@ pub fn record(order: &Order, require_file: bool) -> Record {
         customer_name: name.clone(),
         delivery_end: order.shipping_data.iter().flat_map(|s| &s.logistics_info).filter_map(|l| instant(l.shipping_estimate_date.as_deref())).max(),
         items: items(order),
-        attributes: given(&order.sequence).map(|s| vec![("vtex.sequence".to_owned(), s)]).unwrap_or_default(),
+        attributes: given(order.sequence.as_deref()).map(|s| vec![("vtex.sequence".to_owned(), s)]).unwrap_or_default(),
         ..NewOrder::default()
     };
     match email {
         Some(email) => {
             let key = customer_key(&email);
-            let phone = order.client_profile_data.as_ref().and_then(|c| given(&c.phone));
-            let person = name.clone().unwrap_or_else(|| email.clone());
-            commands.push(Command::Destination(LocalityInput {
-                source_id: key.clone(),
-                name: person.clone(),
-                logistic_role: LogisticRole::Destination,
-                address,
-                responsible: Some(Responsible { name: person, email, phone }),
-            }));
+            let phone = order.client_profile_data.as_ref().and_then(|c| given(c.phone.as_deref()));
+            commands.push(Command::Destination(LocalityInput::customer(key.clone(), name.clone(), email, phone, address)));
             new.destination_source_id = Some(key);
         }
         None => new.address = Some(address),

@@ -22,22 +22,13 @@ pub use wire::{read_orders, Order};
 /// The adapter's name in runs and URLs.
 pub const NAME: &str = "vtex";
 
-/// The longest event id Rastro keeps.
-const MAX_EVENT_ID: usize = 100;
-
 /// An event's id: `vtex:{kind}:{parts…}` joined by `:`, readable in the
 /// history; when that would be too long (long ids from the wire), the parts
 /// are replaced by 16 hex digits of their SHA-256, which stay as unique.
 pub fn event_id(kind: &str, parts: &[&str]) -> String {
     let readable = format!("{NAME}:{kind}:{}", parts.join(":"));
-    if readable.chars().count() <= MAX_EVENT_ID {
+    if readable.chars().count() <= domain::ingest::MAX_EVENT_ID {
         return readable;
     }
-    format!("{NAME}:{kind}:{}", digest(parts.join("\0").as_bytes()))
-}
-
-/// 16 hex digits of the SHA-256 of `bytes`.
-pub(crate) fn digest(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes).iter().take(8).map(|b| format!("{b:02x}")).collect()
+    format!("{NAME}:{kind}:{}", domain::ingest::digest16(parts.join("\0").as_bytes()))
 }

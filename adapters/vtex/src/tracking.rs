@@ -13,6 +13,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use domain::{
+    validate::given,
     ingest::{Command, Record, WireError},
     orders::{EventMeta, TrackingEvent, TrackingUpdate, MAX_TRACKING_EVENTS},
 };
@@ -116,9 +117,6 @@ pub fn moment(field: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, 
         .ok_or_else(|| WireError::malformed(format!("{field}: {text:?} is not a date (yyyy-mm-dd, yyyy-mm-dd hh:mm or RFC 3339)")))
 }
 
-fn given(text: Option<&str>) -> Option<String> {
-    text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
-}
 
 /// The record of a `PATCH …/invoice/{invoiceNumber}` call: a shipment of
 /// that invoice, with the same event id as an import's shipment of it, so
@@ -171,7 +169,7 @@ pub fn tracking_record(call: &Addressed) -> Result<Record, WireError> {
         // Arrival time: a carrier's dates are often older than the order's
         // record here, and would make the report look stale.
         occurred_at: None,
-        event_id: Some(crate::event_id("tracking", &[&call.invoice_number, &crate::digest(call.body.as_bytes())])),
+        event_id: Some(crate::event_id("tracking", &[&call.invoice_number, &domain::ingest::digest16(call.body.as_bytes())])),
         source: crate::NAME.to_owned(),
     };
     let update = TrackingUpdate { invoice_number: call.invoice_number.clone(), delivered: body.is_delivered, delivered_at, events };

@@ -35,6 +35,16 @@ pub use reprocess::reprocess;
 pub use command::{Batch, Command, Group, Record};
 pub use runs::{RunHandle, RunMeta};
 
+/// The longest event id an order's history keeps.
+pub const MAX_EVENT_ID: usize = 100;
+
+/// 16 hex digits of the SHA-256 of `bytes`: what an adapter puts in an
+/// event id in place of wire ids too long for [`MAX_EVENT_ID`], as unique.
+pub fn digest16(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 /// Bounds on what one ingested record may reach.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {

@@ -221,7 +221,7 @@ pub(crate) async fn execute_in(
     ctx.authz.check(actor, Action::WriteOrders)?;
     let comment = validate::optional_text("comment", meta.comment.as_deref(), 5_000)?;
     if let Some(event_id) = &meta.event_id {
-        validate::text("eventId", event_id, 100)?;
+        validate::text("eventId", event_id, crate::ingest::MAX_EVENT_ID)?;
     }
     match &command {
         Change::Invoice(invoice) => validate_invoice(invoice)?,

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use axum::{
     body::{Body, Bytes},
-    http::{header, HeaderMap},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
 };
 use domain::{companies, Actor, DomainError};
 use tokio::sync::Semaphore;
@@ -64,4 +65,20 @@ pub fn token<'a>(headers: &'a HeaderMap, in_body: Option<&'a str>) -> Option<&'a
 pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Actor, DomainError> {
     let token = token.ok_or(DomainError::Unauthenticated)?;
     companies::authenticate_integration(&state.ctx, token).await
+}
+
+/// A JSON answer; a 4xx is marked as the client's fault for the logs.
+pub fn json(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if status.is_client_error() {
+        response.extensions_mut().insert(crate::telemetry::ClientFault);
+    }
+    response
+}
+
+/// Our failure in a JSON route: logged in full, answered in general terms.
+pub fn server_error(route: &'static str, error: &dyn std::fmt::Display) -> Response {
+    tracing::error!(%error, route, "integration call failed");
+    json(StatusCode::INTERNAL_SERVER_ERROR, br#"{"error":{"code":"INTERNAL","message":"internal error; try again later"}}"#.to_vec())
 }

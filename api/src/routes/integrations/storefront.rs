@@ -14,8 +14,8 @@
 use adapter_storefront::{shopify::Delivery, signature, Storefront, GENERIC, SHOPIFY};
 use axum::{
     extract::{Path, Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
 };
 use domain::{
     ingest::{self, Adapter, Handled, WireError},
@@ -24,22 +24,13 @@ use domain::{
 use entities::WebhookPlatform;
 use secrecy::ExposeSecret;
 
-use super::{read_body, BodyError};
+use super::{json, read_body, BodyError};
 use crate::state::AppState;
 
 /// The generic event's path.
 pub const EVENTS_PATH: &str = "/integrations/events/{company}";
 /// Shopify's webhooks' path.
 pub const SHOPIFY_PATH: &str = "/integrations/shopify/{company}";
-
-fn json(status: StatusCode, body: Vec<u8>) -> Response {
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if status.is_client_error() {
-        response.extensions_mut().insert(crate::telemetry::ClientFault);
-    }
-    response
-}
 
 fn refusal(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
     json(status, Storefront.render_rejection(GENERIC, &WireError { code, message: message.into() }))
@@ -130,8 +121,6 @@ async fn receive(
     }
 }
 
-/// Our failure: logged in full, answered in general terms.
 fn server_error(error: &dyn std::fmt::Display) -> Response {
-    tracing::error!(%error, "storefront call failed");
-    json(StatusCode::INTERNAL_SERVER_ERROR, br#"{"error":{"code":"INTERNAL","message":"internal error; try again later"}}"#.to_vec())
+    super::server_error("storefront", error)
 }

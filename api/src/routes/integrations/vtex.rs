@@ -18,15 +18,15 @@
 use adapter_vtex::{hook, tracking::Addressed, Vtex, HOOK, IMPORT, TRACKING, TRACKING_NUMBER};
 use axum::{
     extract::{Path, Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
 };
 use domain::{
     ingest::{self, Adapter, Handled, WireError},
     DomainError,
 };
 
-use super::{authenticate, read_body, token, BodyError};
+use super::{authenticate, json, read_body, token, BodyError};
 use crate::state::AppState;
 
 /// The import path.
@@ -42,17 +42,9 @@ pub const OMS_INVOICE_PATH: &str = "/integrations/vtex/api/oms/pvt/orders/{order
 /// [`TRACKING_PATH`] as VTEX spells it.
 pub const OMS_TRACKING_PATH: &str = "/integrations/vtex/api/oms/pvt/orders/{order_id}/invoice/{invoice_number}/tracking";
 
-fn json(status: StatusCode, body: Vec<u8>) -> Response {
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
 fn refusal(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
     let error = WireError { code, message: message.into() };
-    let mut response = json(status, Vtex.render_rejection("", &error));
-    response.extensions_mut().insert(crate::telemetry::ClientFault);
-    response
+    json(status, Vtex.render_rejection("", &error))
 }
 
 /// `POST /integrations/vtex/orders`.
@@ -130,23 +122,15 @@ async fn call_with(
             Handled::Applied(report) if addressed.is_some() && report.failed > 0 => {
                 let not_found = report.items.iter().filter_map(|i| i.error.as_ref()).any(|e| e.code == "NOT_FOUND");
                 let status = if not_found { StatusCode::NOT_FOUND } else { StatusCode::BAD_REQUEST };
-                let mut response = json(status, answer.body);
-                response.extensions_mut().insert(crate::telemetry::ClientFault);
-                response
+                json(status, answer.body)
             }
             Handled::Applied(_) => json(StatusCode::OK, answer.body),
-            Handled::Rejected(_) => {
-                let mut response = json(StatusCode::BAD_REQUEST, answer.body);
-                response.extensions_mut().insert(crate::telemetry::ClientFault);
-                response
-            }
+            Handled::Rejected(_) => json(StatusCode::BAD_REQUEST, answer.body),
         },
         Err(error) => server_error(&error),
     }
 }
 
-/// Our failure: logged in full, answered in general terms.
 fn server_error(error: &dyn std::fmt::Display) -> Response {
-    tracing::error!(%error, "vtex call failed");
-    json(StatusCode::INTERNAL_SERVER_ERROR, br#"{"error":{"code":"INTERNAL","message":"internal error; try again later"}}"#.to_vec())
+    super::server_error("vtex", error)
 }
