@@ -4,10 +4,12 @@
 use domain::ingest::{Adapter, Batch, Context, ItemReport, Report, WireError};
 use serde_json::json;
 
-use crate::{generic, shopify};
+use crate::{generic, magento, shopify};
 
 /// Rastro's generic status event (`POST /integrations/events/{company}`).
 pub const GENERIC: &str = "generic";
+/// A Magento / Adobe Commerce order or track (`POST /integrations/magento/{company}`).
+pub const MAGENTO: &str = "magento";
 /// A Shopify webhook (`POST /integrations/shopify/{company}`), recorded as a
 /// [`crate::shopify::Delivery`].
 pub const SHOPIFY: &str = "shopify";
@@ -29,6 +31,7 @@ impl Adapter for Storefront {
     fn parse(&self, operation: &str, body: &[u8], context: &Context) -> Result<Batch, WireError> {
         match operation {
             GENERIC => Ok(Batch { records: generic::read_events(body)?.iter().map(|e| generic::record(e, context)).collect() }),
+            MAGENTO => Ok(Batch { records: vec![magento::read(body, context)?] }),
             SHOPIFY => Ok(Batch { records: vec![shopify::read(body, context)?] }),
             other => Err(WireError::unknown_operation(other)),
         }

@@ -8,11 +8,12 @@
 
 pub mod adapter;
 pub mod generic;
+pub mod magento;
 pub mod mapping;
 pub mod shopify;
 pub mod signature;
 
-pub use adapter::{Storefront, GENERIC, SHOPIFY};
+pub use adapter::{Storefront, GENERIC, MAGENTO, SHOPIFY};
 
 /// The adapter's name in runs and URLs.
 pub const NAME: &str = "storefront";

@@ -7,6 +7,13 @@
 //! | Shopify | `X-Shopify-Hmac-Sha256` | the raw body | base64 |
 //! | Nuvemshop | `X-Linkedstore-HMAC-SHA256` | the raw body | hex |
 //! | generic (Rastro) | `X-Rastro-Signature: sha256=<hex>` with `X-Rastro-Timestamp: <unix seconds>` | `<timestamp>.<raw body>` | hex |
+//! | Magento | as the generic event, or the secret itself in `X-Rastro-Webhook-Secret` | — | — |
+//!
+//! Magento signs nothing itself: Adobe Commerce webhooks (`webhooks.xml`)
+//! can only add fixed headers, so a Magento call may carry the secret as a
+//! header (compared in constant time; it is as strong as a bearer token over
+//! TLS, and cannot stop a replay), or be signed like the generic event by a
+//! module or middleware that can.
 //!
 //! The generic event's timestamp is signed with the body, and one more than
 //! [`MAX_SKEW_SECONDS`] away from now is refused, so a captured call cannot
@@ -116,6 +123,42 @@ pub fn generic(
         return Err(SignatureError::Stale(skew));
     }
     signed_by_one(secrets, &[timestamp.as_bytes(), b".", body], &signature)
+}
+
+/// The header that carries a Magento webhook's secret itself.
+pub const SECRET_HEADER: &str = "X-Rastro-Webhook-Secret";
+
+/// Checks a Magento call: like [`generic`] when it carries
+/// [`SIGNATURE_HEADER`], else by the secret in [`SECRET_HEADER`].
+pub fn magento(
+    secrets: &[&[u8]],
+    body: &[u8],
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    secret: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), SignatureError> {
+    if signature.is_some() {
+        return generic(secrets, body, timestamp, signature, now);
+    }
+    let sent = secret.map(str::trim).filter(|s| !s.is_empty()).ok_or(SignatureError::Missing(SECRET_HEADER))?;
+    // Both sides through the same MAC, compared by `verify_slice`: the time
+    // taken says nothing of how much of the secret was right.
+    const KEY: &[u8] = b"rastro magento webhook secret";
+    if secrets.is_empty() {
+        return Err(SignatureError::NoSecret);
+    }
+    let mut matched = false;
+    for secret in secrets {
+        let mut mac = keyed(KEY);
+        mac.update(sent.as_bytes());
+        matched |= mac.verify_slice(&sign(KEY, secret)).is_ok();
+    }
+    if matched {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
 }
 
 /// The headers a sender of the generic event sets: its timestamp and

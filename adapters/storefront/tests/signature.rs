@@ -92,3 +92,26 @@ fn a_generic_event_is_accepted_within_five_minutes_either_way_and_no_further() {
     assert!(matches!(generic(&[SECRET], BODY, Some(&i64::MIN.to_string()), Some(&signature), sent), Err(SignatureError::Stale(_))));
     assert_eq!(SignatureError::Stale(400).to_string(), "the timestamp is 400 s away from now; at most 300 s is accepted");
 }
+
+#[test]
+fn magento_carries_the_secret_or_signs_like_the_generic_event() {
+    use adapter_storefront::signature::magento;
+    let now = Utc::now();
+    let secret = "mg_secret-of-the-company-01";
+    assert_eq!(magento(&[secret.as_bytes()], BODY, None, None, Some(secret), now), Ok(()));
+    assert_eq!(magento(&[b"older-secret-in-grace", secret.as_bytes()], BODY, None, None, Some(&format!(" {secret} ")), now), Ok(()));
+    assert_eq!(magento(&[secret.as_bytes()], BODY, None, None, Some("mg_secret-of-the-company-0"), now), Err(SignatureError::Mismatch));
+    assert_eq!(magento(&[secret.as_bytes()], BODY, None, None, Some("mg_secret-of-the-company-011"), now), Err(SignatureError::Mismatch));
+    assert_eq!(magento(&[secret.as_bytes()], BODY, None, None, None, now), Err(SignatureError::Missing("X-Rastro-Webhook-Secret")));
+    assert_eq!(magento(&[], BODY, None, None, Some(secret), now), Err(SignatureError::NoSecret));
+    // Signed: the signature is what counts, over the body, in its time window.
+    let (timestamp, signature) = generic_headers(secret.as_bytes(), BODY, now);
+    assert_eq!(magento(&[secret.as_bytes()], BODY, Some(&timestamp), Some(&signature), None, now), Ok(()));
+    let mut flipped = BODY.to_vec();
+    flipped[3] ^= 1;
+    assert_eq!(magento(&[secret.as_bytes()], &flipped, Some(&timestamp), Some(&signature), Some(secret), now), Err(SignatureError::Mismatch));
+    assert!(matches!(
+        magento(&[secret.as_bytes()], BODY, Some(&timestamp), Some(&signature), None, now + Duration::minutes(6)),
+        Err(SignatureError::Stale(_))
+    ));
+}

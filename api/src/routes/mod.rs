@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route(integrations::totvs_r2::PATH, integration(get(integrations::totvs_r2::describe).post(integrations::totvs_r2::call)))
         .route(integrations::storefront::EVENTS_PATH, integration(post(integrations::storefront::events)))
         .route(integrations::storefront::SHOPIFY_PATH, integration(post(integrations::storefront::shopify)))
+        .route(integrations::storefront::MAGENTO_PATH, integration(post(integrations::storefront::magento)))
         .route(integrations::vtex::ORDERS_PATH, integration(post(integrations::vtex::orders)))
         .route(integrations::vtex::HOOK_PATH, integration(post(integrations::vtex::hook)))
         .route(integrations::vtex::INVOICE_PATH, integration(patch(integrations::vtex::tracking_number)))

@@ -606,6 +606,19 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
             Command::ChangeStatus { to: OrderStatus::OnHold, meta } | Command::Hold(meta) => (Change::Hold, meta),
             Command::ChangeStatus { to, meta } => (Change::Move(to), meta),
             Command::Release(meta) => (Change::Release, meta),
+            Command::Resume(meta) => {
+                let id = existing(order_id)?;
+                let held = order::Entity::find_by_id(id)
+                    .select_only()
+                    .column(order::Column::Status)
+                    .into_tuple::<OrderStatus>()
+                    .one(work.txn())
+                    .await?;
+                if held != Some(OrderStatus::OnHold) {
+                    continue;
+                }
+                (Change::Release, meta)
+            }
             Command::Reach { to, meta } => (Change::Reach(to), meta),
             Command::Invoice { invoice, meta } => (Change::Invoice(invoice), meta),
             Command::Ship { shipment, meta } => (Change::Ship(shipment), meta),

@@ -63,6 +63,10 @@ pub enum Command {
     Hold(EventMeta),
     /// Return it from a hold to the status it had.
     Release(EventMeta),
+    /// [`Command::Release`] when it is on hold; nothing (no history entry)
+    /// otherwise: what a feed that sends the whole order means when the
+    /// order it sends is not held (Magento's `unhold`).
+    Resume(EventMeta),
     /// Record its fiscal invoice.
     Invoice {
         /// The invoice.
@@ -113,7 +117,7 @@ impl Command {
             Command::ChangeStatus { .. } => "status",
             Command::Reach { .. } => "reach",
             Command::Hold(_) => "hold",
-            Command::Release(_) => "release",
+            Command::Release(_) | Command::Resume(_) => "release",
             Command::Invoice { .. } => "invoice",
             Command::Ship { .. } => "shipment",
             Command::Refund { .. } => "refund",

@@ -22,6 +22,7 @@ mod ingest;
 mod lgpd;
 mod limits;
 mod localities;
+mod magento;
 mod matrix;
 mod migrations;
 mod notifications;

@@ -1,5 +1,6 @@
 //! `POST /integrations/events/{company}` (Rastro's generic status event)
-//! and `POST /integrations/shopify/{company}` (Shopify's webhooks), through
+//! `POST /integrations/shopify/{company}` (Shopify's webhooks) and
+//! `POST /integrations/magento/{company}` (Magento / Adobe Commerce), through
 //! `adapters/storefront`, for a company named by its identifier.
 //!
 //! No token: the signature is the credential. A body over the limit is a
@@ -11,7 +12,7 @@
 //! exists, so it sees what was refused and why. A signed body that is not an
 //! event is a 400, recorded as rejected with its body.
 
-use adapter_storefront::{shopify::Delivery, signature, Storefront, GENERIC, SHOPIFY};
+use adapter_storefront::{shopify::Delivery, signature, Storefront, GENERIC, MAGENTO, SHOPIFY};
 use axum::{
     extract::{Path, Request, State},
     http::{HeaderMap, StatusCode},
@@ -29,6 +30,8 @@ use crate::state::AppState;
 
 /// The generic event's path.
 pub const EVENTS_PATH: &str = "/integrations/events/{company}";
+/// Magento's calls' path.
+pub const MAGENTO_PATH: &str = "/integrations/magento/{company}";
 /// Shopify's webhooks' path.
 pub const SHOPIFY_PATH: &str = "/integrations/shopify/{company}";
 
@@ -60,6 +63,23 @@ pub async fn shopify(state: State<AppState>, Path(company): Path<String>, header
     receive(state, &company, &headers, request, feed, |keys, body, _now| {
         signature::shopify(keys, body, header("x-shopify-hmac-sha256"))
     }, |body| Delivery::new(&topic, webhook_id.as_deref(), body).map_or_else(|| body.to_vec(), |d| d.to_bytes()))
+    .await
+}
+
+/// `POST /integrations/magento/{company}`: signed like the generic event,
+/// or carrying the secret in `X-Rastro-Webhook-Secret` (what Adobe
+/// Commerce's `webhooks.xml` headers can do).
+pub async fn magento(state: State<AppState>, Path(company): Path<String>, headers: HeaderMap, request: Request) -> Response {
+    let feed = Feed {
+        platform: WebhookPlatform::Magento,
+        operation: MAGENTO,
+        headers_named: "X-Rastro-Webhook-Secret, or X-Rastro-Timestamp and X-Rastro-Signature",
+    };
+    receive(state, &company, &headers, request, feed, |keys, body, now| {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let (timestamp, signed) = (header(signature::TIMESTAMP_HEADER), header(signature::SIGNATURE_HEADER));
+        signature::magento(keys, body, timestamp, signed, header(signature::SECRET_HEADER), now)
+    }, |body| body.to_vec())
     .await
 }
 
