@@ -4,12 +4,14 @@
 use domain::ingest::{Adapter, Batch, Context, ItemReport, Report, WireError};
 use serde_json::json;
 
-use crate::{generic, magento, shopify};
+use crate::{generic, magento, nuvemshop, shopify};
 
 /// Rastro's generic status event (`POST /integrations/events/{company}`).
 pub const GENERIC: &str = "generic";
 /// A Magento / Adobe Commerce order or track (`POST /integrations/magento/{company}`).
 pub const MAGENTO: &str = "magento";
+/// A Nuvemshop notification, with its order (`POST /integrations/nuvemshop/{company}`).
+pub const NUVEMSHOP: &str = "nuvemshop";
 /// A Shopify webhook (`POST /integrations/shopify/{company}`), recorded as a
 /// [`crate::shopify::Delivery`].
 pub const SHOPIFY: &str = "shopify";
@@ -32,6 +34,7 @@ impl Adapter for Storefront {
         match operation {
             GENERIC => Ok(Batch { records: generic::read_events(body)?.iter().map(|e| generic::record(e, context)).collect() }),
             MAGENTO => Ok(Batch { records: vec![magento::read(body, context)?] }),
+            NUVEMSHOP => Ok(Batch { records: vec![nuvemshop::read(body, context)?] }),
             SHOPIFY => Ok(Batch { records: vec![shopify::read(body, context)?] }),
             other => Err(WireError::unknown_operation(other)),
         }

@@ -10,10 +10,11 @@ pub mod adapter;
 pub mod generic;
 pub mod magento;
 pub mod mapping;
+pub mod nuvemshop;
 pub mod shopify;
 pub mod signature;
 
-pub use adapter::{Storefront, GENERIC, MAGENTO, SHOPIFY};
+pub use adapter::{Storefront, GENERIC, MAGENTO, NUVEMSHOP, SHOPIFY};
 
 /// The adapter's name in runs and URLs.
 pub const NAME: &str = "storefront";

@@ -84,8 +84,20 @@ const MAGENTO: Defaults = &[
     ("holded", Some(OnHold)),
 ];
 
-/// Nuvemshop's order fields, each under its name.
+/// Nuvemshop's order fields, each under its name, and its events (what an
+/// id-only notification says alone).
 const NUVEMSHOP: Defaults = &[
+    ("event:order/created", None),
+    ("event:order/updated", None),
+    ("event:order/edited", None),
+    ("event:order/pending", None),
+    ("event:order/unpacked", None),
+    ("event:order/custom_fields_updated", None),
+    ("event:order/paid", Some(Approved)),
+    ("event:order/packed", Some(InSeparation)),
+    ("event:order/fulfilled", Some(InTransit)),
+    ("event:order/cancelled", Some(Cancelled)),
+    ("event:order/voided", Some(Cancelled)),
     ("payment_status:pending", Some(Received)),
     ("payment_status:authorized", Some(Approved)),
     ("payment_status:paid", Some(Approved)),

@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route(integrations::storefront::EVENTS_PATH, integration(post(integrations::storefront::events)))
         .route(integrations::storefront::SHOPIFY_PATH, integration(post(integrations::storefront::shopify)))
         .route(integrations::storefront::MAGENTO_PATH, integration(post(integrations::storefront::magento)))
+        .route(integrations::storefront::NUVEMSHOP_PATH, integration(post(integrations::storefront::nuvemshop)))
         .route(integrations::vtex::ORDERS_PATH, integration(post(integrations::vtex::orders)))
         .route(integrations::vtex::HOOK_PATH, integration(post(integrations::vtex::hook)))
         .route(integrations::vtex::INVOICE_PATH, integration(patch(integrations::vtex::tracking_number)))

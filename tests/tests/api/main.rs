@@ -26,6 +26,7 @@ mod magento;
 mod matrix;
 mod migrations;
 mod notifications;
+mod nuvemshop;
 mod operations;
 mod orders_lifecycle;
 mod orders_query;

@@ -160,6 +160,7 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     ("POST /integrations/events/acme", Target::Own, [UNAUTH; 5]),
     ("POST /integrations/shopify/acme", Target::Own, [UNAUTH; 5]),
     ("POST /integrations/magento/acme", Target::Own, [UNAUTH; 5]),
+    ("POST /integrations/nuvemshop/acme", Target::Own, [UNAUTH; 5]),
     ("POST /integrations/vtex/orders", Target::Own, [UNAUTH; 5]),
     ("POST /integrations/vtex/hook", Target::Own, [UNAUTH; 5]),
     ("PATCH /integrations/vtex/orders/X-1/invoice/1", Target::Own, [UNAUTH; 5]),

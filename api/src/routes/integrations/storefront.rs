@@ -1,6 +1,7 @@
-//! `POST /integrations/events/{company}` (Rastro's generic status event)
-//! `POST /integrations/shopify/{company}` (Shopify's webhooks) and
-//! `POST /integrations/magento/{company}` (Magento / Adobe Commerce), through
+//! `POST /integrations/events/{company}` (Rastro's generic status event),
+//! `POST /integrations/shopify/{company}` (Shopify's webhooks),
+//! `POST /integrations/magento/{company}` (Magento / Adobe Commerce) and
+//! `POST /integrations/nuvemshop/{company}` (Nuvemshop), through
 //! `adapters/storefront`, for a company named by its identifier.
 //!
 //! No token: the signature is the credential. A body over the limit is a
@@ -12,7 +13,7 @@
 //! exists, so it sees what was refused and why. A signed body that is not an
 //! event is a 400, recorded as rejected with its body.
 
-use adapter_storefront::{shopify::Delivery, signature, Storefront, GENERIC, MAGENTO, SHOPIFY};
+use adapter_storefront::{shopify::Delivery, signature, Storefront, GENERIC, MAGENTO, NUVEMSHOP, SHOPIFY};
 use axum::{
     extract::{Path, Request, State},
     http::{HeaderMap, StatusCode},
@@ -32,6 +33,8 @@ use crate::state::AppState;
 pub const EVENTS_PATH: &str = "/integrations/events/{company}";
 /// Magento's calls' path.
 pub const MAGENTO_PATH: &str = "/integrations/magento/{company}";
+/// Nuvemshop's notifications' path.
+pub const NUVEMSHOP_PATH: &str = "/integrations/nuvemshop/{company}";
 /// Shopify's webhooks' path.
 pub const SHOPIFY_PATH: &str = "/integrations/shopify/{company}";
 
@@ -79,6 +82,17 @@ pub async fn magento(state: State<AppState>, Path(company): Path<String>, header
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let (timestamp, signed) = (header(signature::TIMESTAMP_HEADER), header(signature::SIGNATURE_HEADER));
         signature::magento(keys, body, timestamp, signed, header(signature::SECRET_HEADER), now)
+    }, |body| body.to_vec())
+    .await
+}
+
+/// `POST /integrations/nuvemshop/{company}`: a notification, with the order
+/// under `order` (Rastro cannot fetch it), signed with
+/// `X-Linkedstore-HMAC-SHA256` over the body.
+pub async fn nuvemshop(state: State<AppState>, Path(company): Path<String>, headers: HeaderMap, request: Request) -> Response {
+    let feed = Feed { platform: WebhookPlatform::Nuvemshop, operation: NUVEMSHOP, headers_named: "X-Linkedstore-HMAC-SHA256" };
+    receive(state, &company, &headers, request, feed, |keys, body, _now| {
+        signature::nuvemshop(keys, body, headers.get("x-linkedstore-hmac-sha256").and_then(|v| v.to_str().ok()))
     }, |body| body.to_vec())
     .await
 }
