@@ -18,6 +18,7 @@ use clap::Parser;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use serde_json::json;
 
+mod feeds;
 mod import;
 mod r2;
 mod seed;
@@ -51,6 +52,10 @@ struct Args {
     /// VTEX import calls of 1,000 orders (and as many hook notifications).
     #[arg(long, default_value_t = 2)]
     vtex_calls: usize,
+    /// Orders sent through the storefront feeds (two Shopify webhooks each,
+    /// then a generic event or a GraphQL status change).
+    #[arg(long, default_value_t = 2_000)]
+    feed_orders: usize,
 }
 
 const PAGE: &str = "query { orders(first: 50) { totalCount edges { node {
@@ -261,6 +266,7 @@ async fn main() -> anyhow::Result<()> {
     let r2_rates = r2::measure(&db, &base, &fixture.integration_token, fixture.company_id, &r2_sizes).await?;
     let parse_rate = r2::parse_rate(1_000)?;
     let vtex = vtex::measure(&db, &base, &fixture.integration_token, fixture.company_id, args.vtex_calls).await?;
+    let feeds = feeds::measure(&db, &base, &token, seed::COMPANY, fixture.company_id, args.feed_orders).await?;
 
     println!("| {name} | orders page (GraphQL, {} clients) | {:.0} req/s | {} ms | {} ms |", args.concurrency, rps, ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)));
     println!("| {name} | same rows, hand-written SQL (1 client) | {:.0} pages/s | {} ms | {} ms |", floor_rps, ms(percentile(&floor_latencies, 0.5)), ms(percentile(&floor_latencies, 0.99)));
@@ -312,6 +318,24 @@ async fn main() -> anyhow::Result<()> {
         ms(vtex.hook_p50),
         ms(vtex.hook_p99)
     );
+    for rate in &feeds {
+        println!(
+            "| {name} | {} ({} events, 4 clients) | {:.0} events/s | p50 {} ms | p99 {} ms |",
+            rate.what,
+            rate.calls,
+            rate.per_second,
+            ms(rate.p50),
+            ms(rate.p99)
+        );
+    }
+    if let [.., generic, graphql] = &feeds[..] {
+        println!(
+            "| {name} | per event: signed generic event vs GraphQL status change | {:.2} ms vs {:.2} ms | {:.2}× the GraphQL cost | |",
+            1000.0 / generic.per_second,
+            1000.0 / graphql.per_second,
+            graphql.per_second / generic.per_second
+        );
+    }
     println!("| {name} | floor: {} one-row transactions | {floor_rate:.0} commits/s ({:.2} s) | | |", args.import_orders, floor_time.as_secs_f64());
     Ok(())
 }
