@@ -65,12 +65,27 @@ pub struct LocalityInput {
     pub responsible: Option<Responsible>,
 }
 
+/// [`customer_key`] for a customer at one address: the same person at
+/// another address is another destination, so a new order to a new address
+/// does not move the orders already on their way to the old one.
+pub fn customer_at_key(prefix: &str, email: &str, address: &Address) -> String {
+    let place = [&address.street, &address.number, &address.complement, &address.zip_code, &address.city, &address.country]
+        .iter()
+        .map(|part| part.as_deref().unwrap_or("").trim().to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
+    customer_key(prefix, &format!("{}\n{place}", email.trim().to_lowercase()))
+}
+
 impl LocalityInput {
     /// A customer a source knows only from their orders, as the destination
     /// `key` (see [`customer_key`]): named `name`, else by their e-mail, and
-    /// responsible for it, so their e-mail lets them follow their orders.
+    /// responsible for it, so their e-mail lets them follow their orders. A
+    /// phone that is not one is left out (a store's free text should not
+    /// refuse the order).
     pub fn customer(key: String, name: Option<String>, email: String, phone: Option<String>, address: Address) -> Self {
         let person = name.unwrap_or_else(|| email.clone());
+        let phone = phone.filter(|p| validate::phone("phone", p).is_ok());
         LocalityInput {
             source_id: key,
             name: person.clone(),

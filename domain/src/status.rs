@@ -91,7 +91,9 @@ pub fn check(from: OrderStatus, to: OrderStatus, held: Option<OrderStatus>) -> R
 /// `orders/updated`) repeats the stage the order is at, or one it has
 /// passed, and that is no error. A held order is left as it is (only a
 /// release ends a hold), and so is a cancelled or refunded one (a feed
-/// still sends it). `None`: move, as the machine allows.
+/// still sends it), and a move the machine refuses (a store that cancels an
+/// order already on its way) is recorded with why rather than failing the
+/// rest of what the feed sent. `None`: move.
 pub fn reached(from: OrderStatus, to: OrderStatus) -> Option<String> {
     if from == to {
         return Some(format!("the order is {} already", to.as_str()));
@@ -104,6 +106,7 @@ pub fn reached(from: OrderStatus, to: OrderStatus) -> Option<String> {
     }
     match (rank(from), rank(to)) {
         (Some(now), Some(then)) if then < now => Some(format!("the order is {}, past {}", from.as_str(), to.as_str())),
+        _ if !allowed(from, to, None) => Some(format!("the order is {}; {} cannot follow it", from.as_str(), to.as_str())),
         _ => None,
     }
 }
@@ -123,9 +126,12 @@ mod tests {
         assert_eq!(reached(OnHold, Approved).as_deref(), Some("the order is on hold; APPROVED waits for its release"));
         assert_eq!(reached(Cancelled, Approved).as_deref(), Some("the order is CANCELLED, final; APPROVED is not applied"));
         assert_eq!(reached(Refunded, Cancelled).as_deref(), Some("the order is REFUNDED, final; CANCELLED is not applied"));
+        // A move the machine refuses is recorded, not failed.
+        assert_eq!(reached(InTransit, Cancelled).as_deref(), Some("the order is IN_TRANSIT; CANCELLED cannot follow it"));
+        assert_eq!(reached(Received, Refunded).as_deref(), Some("the order is RECEIVED; REFUNDED cannot follow it"));
         // Forward, sideways between transit and a failed delivery, and to
-        // the final statuses: the machine decides.
-        for (from, to) in [(Received, Approved), (Approved, Delivered), (InTransit, DeliveryFailed), (DeliveryFailed, InTransit), (Approved, Cancelled), (InTransit, Cancelled), (Delivered, Refunded), (Approved, OnHold)] {
+        // the final statuses where allowed: moves.
+        for (from, to) in [(Received, Approved), (Approved, Delivered), (InTransit, DeliveryFailed), (DeliveryFailed, InTransit), (Approved, Cancelled), (Delivered, Refunded), (Approved, OnHold)] {
             assert_eq!(reached(from, to), None, "{from:?} → {to:?}");
         }
     }

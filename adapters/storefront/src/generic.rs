@@ -28,6 +28,7 @@ use chrono::{DateTime, Utc};
 use domain::{
     ingest::{Command, Context, ItemError, Record, WireError},
     orders::{EventMeta, Shipment},
+    validate::given,
 };
 use entities::{OrderStatus, WebhookPlatform};
 
@@ -119,6 +120,9 @@ pub fn record(event: &Event, context: &Context) -> Record {
         Ok(at) => at.with_timezone(&Utc),
         Err(_) => return refused(event, "VALIDATION", "occurredAt", format!("occurredAt: {:?} is not an RFC 3339 date-time", event.occurred_at)),
     };
+    // A custom status mapped to nothing moves nothing; the event's shipment
+    // and comment still count.
+    let mut ignored = None;
     let status = match (event.status.as_deref().map(str::trim), event.custom_status.as_deref()) {
         (Some(_), Some(_)) => {
             return refused(event, "VALIDATION", "customStatus", "give status or customStatus, not both".to_owned());
@@ -134,7 +138,10 @@ pub fn record(event: &Event, context: &Context) -> Record {
         },
         (None, Some(code)) => match mapping::resolve(context, WebhookPlatform::Generic, code, "customStatus") {
             Ok(Some(status)) => Some(status),
-            Ok(None) => return Record::skipped(event.order_id.clone(), format!("customStatus {code:?} is mapped to nothing")),
+            Ok(None) => {
+                ignored = Some(format!("customStatus {code:?} is mapped to nothing"));
+                None
+            }
             Err(error) => return Record::refused(event.order_id.clone(), vec![error]),
         },
     };
@@ -161,8 +168,11 @@ pub fn record(event: &Event, context: &Context) -> Record {
     match status {
         Some(OrderStatus::InTransit) if event.tracking.is_some() => {}
         Some(to) => commands.push(mapping::status_command(to, meta(""))),
-        None if commands.is_empty() => commands.push(Command::Track(meta(""))),
-        None => {}
+        None if !commands.is_empty() => {}
+        None => match (ignored, given(event.comment.as_deref())) {
+            (Some(reason), None) => return Record::skipped(event.order_id.clone(), reason),
+            _ => commands.push(Command::Track(meta(""))),
+        },
     }
     Record::new(event.order_id.clone(), commands)
 }

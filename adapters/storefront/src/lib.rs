@@ -7,6 +7,7 @@
 //! come in as arguments (the company's, from `domain::webhooks`).
 
 pub mod adapter;
+pub mod creation;
 pub mod generic;
 pub mod magento;
 pub mod mapping;

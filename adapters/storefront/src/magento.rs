@@ -25,7 +25,6 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::{
     address::Address,
     ingest::{Command, Context, ItemError, Record, WireError},
-    localities::LocalityInput,
     orders::{EventMeta, NewItem, NewOrder, Shipment},
     validate::given,
 };
@@ -33,7 +32,11 @@ use entities::{OrderStatus, WebhookPlatform};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::{generic::event_id, mapping};
+use crate::{
+    creation::{self, Customer},
+    generic::event_id,
+    mapping,
+};
 
 /// Lines, history entries or tracks one order may carry.
 pub const MAX_PARTS: usize = 1_000;
@@ -63,6 +66,26 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
         Some(Value::String(s)) => Some(!matches!(s.trim(), "" | "0" | "false")),
         _ => None,
     })
+}
+
+/// A quantity: a number, or its text (`"2.0000"`, as model data sends it).
+fn quantity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| serde::de::Error::custom(format!("{s:?} is not a quantity"))),
+        Some(other) => Err(serde::de::Error::custom(format!("{other} is not a quantity"))),
+    }
+}
+
+/// Street lines: an array (REST), or one text with a line per row (model data).
+fn lines<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(s.lines().map(str::to_owned).collect()),
+        Some(Value::Array(items)) => Ok(items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect()),
+        Some(other) => Err(serde::de::Error::custom(format!("{other} is not a street"))),
+    }
 }
 
 /// The parts of an order read here.
@@ -125,7 +148,7 @@ pub struct Item {
     #[serde(default)]
     pub name: Option<String>,
     /// Units ordered.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "quantity")]
     pub qty_ordered: Option<f64>,
     /// Unit price (a number, or decimal text).
     #[serde(default)]
@@ -142,7 +165,7 @@ pub struct MagentoAddress {
     #[serde(default)]
     pub lastname: Option<String>,
     /// Street lines.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lines")]
     pub street: Vec<String>,
     /// City.
     #[serde(default)]
@@ -259,7 +282,8 @@ fn cents(value: &Value) -> Option<i64> {
 
 /// What a call carries.
 enum Payload {
-    Order(Box<Order>),
+    /// The order, and the digest of it as sent.
+    Order(Box<Order>, String),
     Track(Track),
 }
 
@@ -280,20 +304,23 @@ fn payload(body: &[u8]) -> Result<Payload, WireError> {
             "neither an order (entity_id, state, …) nor a shipment track (track_number) under data.order, data.value, data or the body",
         ));
     }
+    let digest = domain::ingest::digest16(object.to_string().as_bytes());
     let order: Order = serde_json::from_value(object).map_err(|e| malformed("order", e))?;
     if [order.items.len(), order.status_histories.len(), order.tracks.len()].iter().any(|n| *n > MAX_PARTS) {
         return Err(WireError { code: "TOO_LARGE", message: format!("more than {MAX_PARTS} items, history entries or tracks") });
     }
-    Ok(Payload::Order(Box::new(order)))
+    Ok(Payload::Order(Box::new(order), digest))
 }
 
 /// Reads a call into its one record.
 pub fn read(body: &[u8], context: &Context) -> Result<Record, WireError> {
     match payload(body)? {
-        Payload::Order(order) => Ok(order_record(&order, context)),
+        Payload::Order(order, digest) => Ok(order_record(&order, &digest, context)),
         Payload::Track(track) => {
             let order_id = track.order_id.clone().ok_or_else(|| WireError::malformed("the shipment track has no order_id"))?;
-            let stamp = Stamp { order_id: order_id.clone(), updated_at: track.created_at.clone() };
+            // Undated: a track is often saved after the order's change that
+            // completes it, and would be judged stale, and lost.
+            let stamp = Stamp { order_id: order_id.clone(), updated_at: None, key: String::new() };
             match shipment(&track, &stamp) {
                 Some(command) => Ok(Record::new(order_id, vec![command])),
                 None => Err(WireError::malformed("the shipment track has no track_number")),
@@ -302,15 +329,18 @@ pub fn read(body: &[u8], context: &Context) -> Result<Record, WireError> {
     }
 }
 
-/// What a call's changes share: the order and its `updated_at`.
+/// What a call's changes share: the order, and its `updated_at` (what
+/// dates them and identifies them; the digest of the order as sent where a
+/// webhook's field list left the date out, so that changes never collide).
 struct Stamp {
     order_id: String,
     updated_at: Option<String>,
+    key: String,
 }
 
 impl Stamp {
     fn meta(&self, suffix: &str, comment: Option<String>, notify: bool, visible: bool) -> EventMeta {
-        let at = self.updated_at.as_deref().unwrap_or("");
+        let at = given(self.updated_at.as_deref()).unwrap_or_else(|| self.key.clone());
         EventMeta {
             comment,
             notify_customer: notify,
@@ -397,7 +427,7 @@ fn creation(order: &Order) -> Result<Vec<Command>, ItemError> {
     let receiver = [given(shipping.firstname.as_deref()), given(shipping.lastname.as_deref())].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let customer = [given(order.customer_firstname.as_deref()), given(order.customer_lastname.as_deref())].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let name = [receiver, customer].into_iter().find(|n| !n.is_empty());
-    let mut new = NewOrder {
+    let new = NewOrder {
         source_id: order.entity_id.clone(),
         code: order.increment_id.clone().unwrap_or_else(|| order.entity_id.clone()),
         customer_name: name.clone(),
@@ -405,18 +435,13 @@ fn creation(order: &Order) -> Result<Vec<Command>, ItemError> {
         attributes: vec![("magento.entityId".to_owned(), order.entity_id.clone())],
         ..NewOrder::default()
     };
-    let mut commands = Vec::new();
-    match given(order.customer_email.as_deref()) {
-        Some(email) => {
-            let key = domain::localities::customer_key("magento", &email);
-            let phone = given(shipping.telephone.as_deref());
-            commands.push(Command::NewOrderDestination(LocalityInput::customer(key.clone(), name, email, phone, address(&shipping))));
-            new.destination_source_id = Some(key);
-        }
-        None => new.address = Some(address(&shipping)),
-    }
-    commands.push(Command::Import(new));
-    Ok(commands)
+    let customer = Customer {
+        email: given(order.customer_email.as_deref()),
+        name,
+        phone: given(shipping.telephone.as_deref()),
+        address: address(&shipping),
+    };
+    Ok(creation::commands("magento", new, customer))
 }
 
 /// What the order's state (or its status, when the company mapped it) means.
@@ -437,9 +462,9 @@ fn stage(order: &Order, context: &Context) -> Result<Option<OrderStatus>, ItemEr
     mapping::resolve(context, WebhookPlatform::Magento, &state, "state")
 }
 
-fn order_record(order: &Order, context: &Context) -> Record {
+fn order_record(order: &Order, digest: &str, context: &Context) -> Record {
     let refuse = |error: ItemError| Record::refused(order.entity_id.clone(), vec![error]);
-    let stamp = Stamp { order_id: order.entity_id.clone(), updated_at: order.updated_at.clone() };
+    let stamp = Stamp { order_id: order.entity_id.clone(), updated_at: order.updated_at.clone(), key: digest.to_owned() };
     let mut commands = match creation(order) {
         Ok(commands) => commands,
         Err(error) => return refuse(error),

@@ -144,7 +144,8 @@ pub fn resolve(context: &Context, platform: WebhookPlatform, code: &str, field: 
         Mapped::To(status) => Ok(Some(status)),
         Mapped::Ignored => Ok(None),
         Mapped::Unmapped => {
-            let shown = domain::status_mappings::normalize(code).unwrap_or_else(|| code.trim().to_owned());
+            // Normalised, or cut: the code is the caller's, echoed in the log and the answer.
+            let shown = domain::status_mappings::normalize(code).unwrap_or_else(|| code.trim().chars().take(100).collect());
             let platform = platform_name(platform);
             Err(ItemError {
                 code: "UNMAPPED_STATUS",
@@ -154,6 +155,18 @@ pub fn resolve(context: &Context, platform: WebhookPlatform, code: &str, field: 
                 ),
             })
         }
+    }
+}
+
+/// Where a stage goes among the changes of one payload: cancelling, then
+/// refunding, after everything else they would make impossible (a store's
+/// cancelled and refunded order is cancelled, with its reason, when it still
+/// can be, else refunded).
+pub fn finality(command: &Command) -> u8 {
+    match command {
+        Command::Reach { to: Cancelled, .. } => 1,
+        Command::Reach { to: Refunded, .. } => 2,
+        _ => 0,
     }
 }
 

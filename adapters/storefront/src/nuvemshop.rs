@@ -21,7 +21,6 @@ use chrono::{DateTime, Utc};
 use domain::{
     address::Address,
     ingest::{Command, Context, ItemError, Record, WireError},
-    localities::LocalityInput,
     orders::{EventMeta, NewItem, NewOrder, Shipment},
     validate::given,
 };
@@ -29,7 +28,11 @@ use entities::{OrderStatus, WebhookPlatform};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::{generic::event_id, mapping};
+use crate::{
+    creation::{self, Customer},
+    generic::event_id,
+    mapping,
+};
 
 /// Lines one order may carry.
 pub const MAX_PRODUCTS: usize = 1_000;
@@ -174,6 +177,7 @@ fn text(value: &Option<Value>) -> Option<String> {
 
 /// Reads a call into its one record.
 pub fn read(body: &[u8], context: &Context) -> Result<Record, WireError> {
+    let digest = domain::ingest::digest16(body);
     let notification: Notification =
         serde_json::from_slice(body).map_err(|e| WireError::malformed(format!("not a Nuvemshop notification: {e}")))?;
     if notification.order.as_ref().is_some_and(|o| o.products.len() > MAX_PRODUCTS) {
@@ -182,7 +186,7 @@ pub fn read(body: &[u8], context: &Context) -> Result<Record, WireError> {
     let event = notification.event.trim();
     Ok(match &notification.order {
         None => id_only(&notification.id, event, context),
-        Some(order) => order_record(&notification.id, event, order, context),
+        Some(order) => order_record(&notification.id, &digest, order, context),
     })
 }
 
@@ -260,7 +264,7 @@ fn creation(order_id: &str, order: &Order) -> Result<Vec<Command>, ItemError> {
         ..Address::default()
     };
     let name = given(sent.name.as_deref()).or_else(|| given(order.contact_name.as_deref()));
-    let mut new = NewOrder {
+    let new = NewOrder {
         source_id: order_id.to_owned(),
         code: text(&order.number).unwrap_or_else(|| order_id.to_owned()),
         customer_name: name.clone(),
@@ -269,23 +273,16 @@ fn creation(order_id: &str, order: &Order) -> Result<Vec<Command>, ItemError> {
         attributes: vec![("nuvemshop.id".to_owned(), order_id.to_owned())],
         ..NewOrder::default()
     };
-    let mut commands = Vec::new();
-    match given(order.contact_email.as_deref()) {
-        Some(email) => {
-            let key = domain::localities::customer_key("nuvemshop", &email);
-            let phone = given(order.contact_phone.as_deref());
-            commands.push(Command::NewOrderDestination(LocalityInput::customer(key.clone(), name, email, phone, address)));
-            new.destination_source_id = Some(key);
-        }
-        None => new.address = Some(address),
-    }
-    commands.push(Command::Import(new));
-    Ok(commands)
+    let customer = Customer { email: given(order.contact_email.as_deref()), name, phone: given(order.contact_phone.as_deref()), address };
+    Ok(creation::commands("nuvemshop", new, customer))
 }
 
-fn order_record(order_id: &str, event: &str, order: &Order, context: &Context) -> Record {
+/// The changes of an order as a relay sent it, identified by its
+/// `updated_at`, else by the digest of the call (never by the event alone:
+/// two states would collide).
+fn order_record(order_id: &str, digest: &str, order: &Order, context: &Context) -> Record {
     let at = instant(order.updated_at.as_deref());
-    let base = format!("nuvemshop:{order_id}:{}", order.updated_at.as_deref().unwrap_or(event));
+    let base = format!("nuvemshop:{order_id}:{}", given(order.updated_at.as_deref()).unwrap_or_else(|| digest.to_owned()));
     let commands = creation(order_id, order).and_then(|mut commands| {
         let mut stages = Vec::new();
         for (field, value) in [("payment_status", &order.payment_status), ("shipping_status", &order.shipping_status), ("status", &order.status)] {
@@ -312,8 +309,7 @@ fn order_record(order_id: &str, event: &str, order: &Order, context: &Context) -
             };
             commands.push(Command::Ship { shipment, meta: ship });
         }
-        // Cancelling and refunding end the order: after every other change.
-        stages.sort_by_key(|c| matches!(c, Command::Reach { to: OrderStatus::Cancelled | OrderStatus::Refunded, .. }));
+        stages.sort_by_key(mapping::finality);
         commands.extend(stages);
         Ok(commands)
     });
@@ -323,6 +319,8 @@ fn order_record(order_id: &str, event: &str, order: &Order, context: &Context) -
     }
 }
 
+/// Nuvemshop's dates: `2026-12-02T10:00:00+0000` (its API), or RFC 3339.
 fn instant(text: Option<&str>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text?.trim()).ok().map(|d| d.with_timezone(&Utc))
+    let text = text?.trim();
+    DateTime::parse_from_rfc3339(text).or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z")).ok().map(|d| d.with_timezone(&Utc))
 }

@@ -17,22 +17,27 @@
 //! - A fulfillment with a tracking number is a shipment, identified by the
 //!   fulfillment and number, so the order topics and the fulfillment topics
 //!   make one shipment of it.
-//! - Each change carries the webhook id (a redelivery repeats nothing) and
-//!   the payload's `updated_at` (an event older than the order's last change
-//!   is recorded as skipped).
+//! - Each change is identified by what is signed, the resource and its
+//!   `updated_at` (a redelivery, or the same state under another topic,
+//!   repeats nothing; `X-Shopify-Webhook-Id` is recorded but not signed), and
+//!   dated by it (an event older than the order's last change is recorded as
+//!   skipped).
 
 use chrono::{DateTime, Utc};
 use domain::{
     validate::given,
     address::Address,
     ingest::{Command, Context, ItemError, Record, WireError},
-    localities::LocalityInput,
     orders::{EventMeta, NewItem, NewOrder, Shipment},
 };
 use entities::{OrderStatus, WebhookPlatform};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::{generic::event_id, mapping};
+use crate::{
+    creation::{self, Customer as Buyer},
+    generic::event_id,
+    mapping,
+};
 
 /// The topics taken, each a whole order.
 pub const ORDER_TOPICS: [&str; 6] =
@@ -44,6 +49,9 @@ pub const FULFILLMENT_EVENT_TOPIC: &str = "fulfillment_events/create";
 
 /// Lines one order may carry.
 pub const MAX_LINE_ITEMS: usize = 1_000;
+/// Fulfillments one order may carry, and tracking numbers one fulfillment:
+/// each is a shipment, written in the record's one transaction.
+pub const MAX_PARCELS: usize = 100;
 
 /// A webhook as recorded: its headers' topic and id, and the body as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,13 +328,20 @@ impl Stamp {
     }
 }
 
-/// The id of the webhook's changes: its webhook id, else what identifies
-/// the payload's state (Shopify always sends one; a hand-made call may not).
-fn base(delivery: &Delivery, resource: &str, updated_at: &Option<String>) -> String {
-    match &delivery.webhook_id {
-        Some(id) => format!("shopify:{id}"),
-        None => format!("shopify:{}:{resource}:{}", delivery.topic, updated_at.as_deref().unwrap_or("")),
+/// The id of a payload's changes, from what is signed: the resource and
+/// its last change (`updated_at`), else the body's digest. Not the
+/// `X-Shopify-Webhook-Id` header, which is not signed: a captured body sent
+/// again under a new webhook id is the same change, and a redelivery (the
+/// same body) is recognised alike.
+fn base(kind: &str, resource: &str, updated_at: &Option<String>, body: &str) -> String {
+    match given(updated_at.as_deref()) {
+        Some(at) => format!("shopify:{kind}:{resource}:{at}"),
+        None => format!("shopify:{kind}:{resource}:{}", domain::ingest::digest16(body.as_bytes())),
     }
+}
+
+fn too_many_numbers(fulfillment: &Fulfillment) -> bool {
+    fulfillment.tracking_numbers.len() > MAX_PARCELS || fulfillment.tracking_urls.len() > MAX_PARCELS
 }
 
 /// Reads a recorded webhook into its one record.
@@ -339,17 +354,27 @@ pub fn read(bytes: &[u8], context: &Context) -> Result<Record, WireError> {
         if order.line_items.len() > MAX_LINE_ITEMS {
             return Err(WireError { code: "TOO_LARGE", message: format!("more than {MAX_LINE_ITEMS} line items") });
         }
-        let stamp = Stamp { occurred_at: instant(&order.updated_at), base: base(&delivery, &order.id, &order.updated_at) };
+        if order.fulfillments.len() > MAX_PARCELS || order.fulfillments.iter().any(too_many_numbers) {
+            return Err(WireError { code: "TOO_LARGE", message: format!("more than {MAX_PARCELS} fulfillments or tracking numbers") });
+        }
+        let stamp = Stamp { occurred_at: instant(&order.updated_at), base: base("order", &order.id, &order.updated_at, &delivery.body) };
         Ok(order_record(&order, &stamp, context))
     } else if FULFILLMENT_TOPICS.contains(&topic) {
         let fulfillment: Fulfillment = serde_json::from_str(&delivery.body).map_err(malformed)?;
+        if too_many_numbers(&fulfillment) {
+            return Err(WireError { code: "TOO_LARGE", message: format!("more than {MAX_PARCELS} tracking numbers") });
+        }
         let order_id = fulfillment.order_id.clone().ok_or_else(|| WireError::malformed("the fulfillment has no order_id"))?;
-        let stamp = Stamp { occurred_at: instant(&fulfillment.updated_at), base: base(&delivery, &fulfillment.id, &fulfillment.updated_at) };
+        let stamp = Stamp {
+            occurred_at: instant(&fulfillment.updated_at),
+            base: base("fulfillment", &fulfillment.id, &fulfillment.updated_at, &delivery.body),
+        };
         Ok(fulfillment_record(&order_id, &fulfillment, &stamp, context))
     } else if topic == FULFILLMENT_EVENT_TOPIC {
         let event: FulfillmentEvent = serde_json::from_str(&delivery.body).map_err(malformed)?;
         let when = event.happened_at.clone().or_else(|| event.created_at.clone());
-        let stamp = Stamp { occurred_at: instant(&when), base: base(&delivery, &event.id, &when) };
+        // A carrier event is one event: its id says it all.
+        let stamp = Stamp { occurred_at: instant(&when), base: format!("shopify:fulfillment_event:{}", event.id) };
         Ok(event_record(&event, &stamp, context))
     } else {
         Err(WireError {
@@ -361,12 +386,6 @@ pub fn read(bytes: &[u8], context: &Context) -> Result<Record, WireError> {
             ),
         })
     }
-}
-
-/// The source id of a customer's locality: `shopify-` and 22 hex digits
-/// of the SHA-256 of their e-mail (see [`domain::localities::customer_key`]).
-pub fn customer_key(email: &str) -> String {
-    domain::localities::customer_key("shopify", email)
 }
 
 fn address(sent: &ShippingAddress) -> Address {
@@ -426,7 +445,7 @@ fn creation(order: &Order) -> Result<Vec<Command>, ItemError> {
     let name = customer_name(order);
     let email = given(order.email.as_deref()).or_else(|| order.customer.as_ref().and_then(|c| given(c.email.as_deref())));
     let address = order.shipping_address.as_ref().map(address).unwrap_or_default();
-    let mut new = NewOrder {
+    let new = NewOrder {
         source_id: order.id.clone(),
         code: given(order.name.as_deref()).unwrap_or_else(|| order.id.clone()),
         customer_name: name.clone(),
@@ -435,18 +454,8 @@ fn creation(order: &Order) -> Result<Vec<Command>, ItemError> {
         attributes: vec![("shopify.id".to_owned(), order.id.clone())],
         ..NewOrder::default()
     };
-    let mut commands = Vec::new();
-    match email {
-        Some(email) => {
-            let key = customer_key(&email);
-            let phone = order.shipping_address.as_ref().and_then(|a| given(a.phone.as_deref())).or_else(|| order.customer.as_ref().and_then(|c| given(c.phone.as_deref())));
-            commands.push(Command::NewOrderDestination(LocalityInput::customer(key.clone(), name, email, phone, address)));
-            new.destination_source_id = Some(key);
-        }
-        None => new.address = Some(address),
-    }
-    commands.push(Command::Import(new));
-    Ok(commands)
+    let phone = order.shipping_address.as_ref().and_then(|a| given(a.phone.as_deref())).or_else(|| order.customer.as_ref().and_then(|c| given(c.phone.as_deref())));
+    Ok(creation::commands("shopify", new, Buyer { email, name, phone, address }))
 }
 
 /// A fulfillment's shipments (one per tracking number) and the stage its
@@ -484,12 +493,6 @@ fn fulfillment_commands(fulfillment: &Fulfillment, stamp: &Stamp, context: &Cont
     Ok(commands)
 }
 
-/// Cancelling and refunding end an order: they go after every other change
-/// of the same payload, which they would make impossible.
-fn is_final(command: &Command) -> bool {
-    matches!(command, Command::Reach { to: OrderStatus::Cancelled | OrderStatus::Refunded, .. })
-}
-
 fn order_changes(order: &Order, stamp: &Stamp, context: &Context) -> Result<Vec<Command>, ItemError> {
     let mut changes = Vec::new();
     if let Some(status) = given(order.financial_status.as_deref()) {
@@ -506,7 +509,7 @@ fn order_changes(order: &Order, stamp: &Stamp, context: &Context) -> Result<Vec<
         changes.push(Command::Reach { to: OrderStatus::Cancelled, meta: stamp.meta(":cancelled", Some(reason), true) });
     }
     // Stable: the order of everything else is kept.
-    changes.sort_by_key(is_final);
+    changes.sort_by_key(mapping::finality);
     Ok(changes)
 }
 

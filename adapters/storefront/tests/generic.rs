@@ -145,8 +145,13 @@ fn a_custom_status_is_read_through_the_company_mapping_then_the_back_office_defa
     let held = custom("on_hold");
     assert!(matches!(held.commands[..], [Command::ChangeStatus { to: OrderStatus::OnHold, .. }]), "{held:?}");
     // Mapped to nothing: read, and recorded as skipped.
-    let ignored = custom("shipped");
+    let ignored = record(&event(json!({ "status": null, "customStatus": "shipped", "tracking": null, "comment": null })), &company);
     assert!(ignored.commands.is_empty() && ignored.skipped.as_deref().is_some_and(|r| r.contains("shipped")), "{ignored:?}");
+    // Its shipment and comment still count.
+    let shipped = record(&event(json!({ "status": null, "customStatus": "shipped" })), &company);
+    assert!(matches!(shipped.commands[..], [Command::Ship { .. }]), "{shipped:?}");
+    let noted = record(&event(json!({ "status": null, "customStatus": "shipped", "tracking": null })), &company);
+    assert!(matches!(noted.commands[..], [Command::Track(_)]), "{noted:?}");
     // Another platform's mapping is not this one's.
     let unmapped = custom("Separado");
     assert!(unmapped.commands.is_empty());

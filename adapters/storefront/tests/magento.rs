@@ -69,6 +69,17 @@ fn an_order_is_created_with_its_customer_then_its_history_then_its_state() {
 }
 
 #[test]
+fn model_data_spells_quantities_and_streets_as_text() {
+    let mut body = order(json!({ "items": [{ "item_id": 5, "sku": "A", "qty_ordered": "2.0000", "price": "10.5000" }] }));
+    body["extension_attributes"]["shipping_assignments"][0]["shipping"]["address"]["street"] = json!("Rua XV de Novembro\n200");
+    let record = read(&body);
+    let [_, Command::Import(new), ..] = &record.commands[..] else { panic!("{:#?}", record.commands) };
+    assert_eq!((new.items[0].quantity, new.items[0].unit_price_cents), (2.0, 1_050));
+    let Command::NewOrderDestination(customer) = &record.commands[0] else { panic!() };
+    assert_eq!((customer.address.street.as_deref(), customer.address.number.as_deref()), (Some("Rua XV de Novembro"), Some("200")));
+}
+
+#[test]
 fn holded_holds_and_any_other_state_releases_first() {
     let held = read(&order(json!({ "state": "holded", "status": "holded", "status_histories": [] })));
     assert!(matches!(held.commands[..], [_, _, Command::Reach { to: OrderStatus::OnHold, .. }]), "{:#?}", held.commands);

@@ -51,7 +51,17 @@ fn orders_create_makes_the_order_with_its_customer_and_reaches_what_it_paid() {
     assert_eq!(customer.name, "Steve Shipper");
     // Within what a locality's source id holds, and the same for the same person.
     assert!(customer.source_id.starts_with("shopify-") && customer.source_id.len() <= 30, "{}", customer.source_id);
-    assert_eq!(customer.source_id, adapter_storefront::shopify::customer_key(" JON@example.com"));
+    assert_eq!(customer.source_id, domain::localities::customer_at_key("shopify", " JON@example.com", &customer.address));
+    // The same person at another address is another destination: their
+    // earlier orders keep going where they were going.
+    let mut moved: Value = serde_json::from_str(ORDER).unwrap();
+    moved["shipping_address"]["zip"] = json!("04538-133");
+    let [Command::NewOrderDestination(elsewhere), ..] = &read("orders/create", &moved.to_string()).commands[..] else { panic!() };
+    assert_ne!(elsewhere.source_id, customer.source_id);
+    // A phone that is not one is left out, not a refusal.
+    let odd = with(ORDER, json!({ "shipping_address": { "name": "Steve Shipper", "zip": "01305-000", "phone": "ligar depois das 18h" } }));
+    let [Command::NewOrderDestination(quiet), ..] = &read("orders/create", &odd).commands[..] else { panic!() };
+    assert_eq!(quiet.responsible.as_ref().unwrap().phone, None);
     assert_eq!((customer.address.city.as_deref(), customer.address.state.as_deref()), (Some("São Paulo"), Some("SP")));
     assert_eq!(order.destination_source_id.as_deref(), Some(customer.source_id.as_str()));
     assert_eq!((order.code.as_str(), order.observations.as_deref()), ("#9999", Some("Deixar na portaria")));
@@ -59,7 +69,8 @@ fn orders_create_makes_the_order_with_its_customer_and_reaches_what_it_paid() {
     assert_eq!(lines, [("IPOD2008PINK", "IPod Nano - 8GB", 19_900, Some(19_900)), ("141249953214522974", "IPod Nano - 8GB case", 10_200, Some(20_400))]);
     // One webhook's changes are one moment: the order's last change.
     assert_eq!(meta.occurred_at.unwrap().to_rfc3339(), "2026-12-02T12:00:00+00:00");
-    assert_eq!(meta.event_id.as_deref(), Some("shopify:b54557e4-bdd9-4b37-8a5f-bf7d70bcd043:financial_status"));
+    // Identified by what is signed: the order and its last change.
+    assert_eq!(meta.event_id.as_deref(), Some("shopify:order:820982911946154508:2026-12-02T09:00:00-03:00:financial_status"));
 }
 
 #[test]
@@ -125,9 +136,9 @@ fn cancelling_and_refunding_come_after_every_other_change_of_the_payload() {
                 "fulfillments": [serde_json::from_str::<Value>(FULFILLMENT).unwrap()] }),
     );
     let record = read("orders/cancelled", &body);
-    assert_eq!(reached(&record), [OrderStatus::InTransit, OrderStatus::Refunded, OrderStatus::Cancelled]);
-    let Some(Command::Reach { meta, .. }) = record.commands.last() else { panic!() };
-    assert_eq!(meta.comment.as_deref(), Some("Cancelled in Shopify (customer)"));
+    assert_eq!(reached(&record), [OrderStatus::InTransit, OrderStatus::Cancelled, OrderStatus::Refunded]);
+    let cancel = record.commands.iter().find_map(|c| if let Command::Reach { to: OrderStatus::Cancelled, meta } = c { Some(meta) } else { None });
+    assert_eq!(cancel.unwrap().comment.as_deref(), Some("Cancelled in Shopify (customer)"));
 }
 
 #[test]
@@ -150,13 +161,23 @@ fn an_unmapped_status_fails_the_record_saying_where_to_map_it_and_a_company_mapp
 }
 
 #[test]
-fn a_redelivery_carries_the_same_ids_and_a_call_without_a_webhook_id_is_identified_by_its_state() {
-    let first = read("orders/updated", ORDER);
-    let again = read("orders/updated", ORDER);
+fn ids_come_from_what_is_signed_not_from_the_webhook_id_header() {
     let ids = |r: &Record| r.commands.iter().filter_map(|c| if let Command::Reach { meta, .. } = c { meta.event_id.clone() } else { None }).collect::<Vec<_>>();
-    assert_eq!(ids(&first), ids(&again));
-    let unnamed = read_in(&Context::default(), "orders/updated", None, ORDER);
-    assert_eq!(ids(&unnamed), ["shopify:orders/updated:820982911946154508:2026-12-02T09:00:00-03:00:financial_status"]);
+    let first = read_in(&Context::default(), "orders/updated", Some("w-1"), ORDER);
+    // The header is not signed: the same body under another id is the same change.
+    let forged = read_in(&Context::default(), "orders/paid", Some("w-2"), ORDER);
+    assert_eq!(ids(&first), ids(&forged));
+    // The order's next state is another change.
+    let next = read_in(&Context::default(), "orders/updated", Some("w-1"), &with(ORDER, json!({ "updated_at": "2026-12-02T10:00:00-03:00" })));
+    assert_ne!(ids(&first), ids(&next));
+    // Without a date, the body's digest tells states apart.
+    let undated = |status: &str| ids(&read("orders/updated", &with(ORDER, json!({ "updated_at": null, "financial_status": status }))));
+    assert!(undated("paid")[0].starts_with("shopify:order:820982911946154508:"), "{:?}", undated("paid"));
+    assert_ne!(undated("paid"), undated("authorized"));
+    // A carrier event is identified by its own id.
+    let event = read_in(&Context::default(), "fulfillment_events/create", None, EVENT);
+    let Command::Reach { meta, .. } = &event.commands[0] else { panic!() };
+    assert_eq!(meta.event_id.as_deref(), Some("shopify:fulfillment_event:944956395"));
 }
 
 #[test]
@@ -170,6 +191,13 @@ fn what_is_not_a_webhook_rastro_takes_is_refused_whole() {
     assert_eq!(parse(&Delivery::new("fulfillments/create", None, br#"{"id":1}"#).unwrap().to_bytes()).code, "MALFORMED");
     let many = with(ORDER, json!({ "line_items": vec![json!({"id": 1, "quantity": 1}); 1001] }));
     assert_eq!(parse(&Delivery::new("orders/create", None, many.as_bytes()).unwrap().to_bytes()).code, "TOO_LARGE");
+    let parcels = with(ORDER, json!({ "fulfillments": vec![json!({"id": 1}); 101] }));
+    assert_eq!(parse(&Delivery::new("orders/updated", None, parcels.as_bytes()).unwrap().to_bytes()).code, "TOO_LARGE");
+    let numbers = with(FULFILLMENT, json!({ "tracking_numbers": vec!["X"; 101] }));
+    assert_eq!(parse(&Delivery::new("fulfillments/update", None, numbers.as_bytes()).unwrap().to_bytes()).code, "TOO_LARGE");
+    // An unmapped code is echoed cut, not whole.
+    let long = read("fulfillment_events/create", &with(EVENT, json!({ "status": "x".repeat(5_000) })));
+    assert!(long.refusals[0].message.len() < 600, "{}", long.refusals[0].message.len());
     let price = read("orders/create", &with(ORDER, json!({ "line_items": [{ "id": 1, "quantity": 1, "price": "1,99" }] })));
     assert_eq!((price.refusals[0].code, price.refusals[0].field.as_deref()), ("VALIDATION", Some("line_items[0].price")));
 }

@@ -19,6 +19,24 @@ use crate::{
     Actor, Ctx, DomainError, DomainResult,
 };
 
+/// Whether order `id` is on hold by a change from `source`: a feed
+/// releases only the holds it placed, not one its company's staff did.
+async fn held_by(txn: &sea_orm::DatabaseTransaction, id: i32, source: &str) -> DomainResult<bool> {
+    use entities::order_status_history;
+    let status = order::Entity::find_by_id(id).select_only().column(order::Column::Status).into_tuple::<OrderStatus>().one(txn).await?;
+    if status != Some(OrderStatus::OnHold) {
+        return Ok(false);
+    }
+    let placed = order_status_history::Entity::find()
+        .filter(order_status_history::Column::OrderId.eq(id))
+        .filter(order_status_history::Column::ToStatus.eq(OrderStatus::OnHold))
+        .filter(order_status_history::Column::Applied.eq(true))
+        .order_by_desc(order_status_history::Column::Id)
+        .one(txn)
+        .await?;
+    Ok(placed.is_some_and(|entry| entry.source == source))
+}
+
 /// Why a record failed, as stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemError {
@@ -608,13 +626,7 @@ async fn apply_record(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize
             Command::Release(meta) => (Change::Release, meta),
             Command::Resume(meta) => {
                 let id = existing(order_id)?;
-                let held = order::Entity::find_by_id(id)
-                    .select_only()
-                    .column(order::Column::Status)
-                    .into_tuple::<OrderStatus>()
-                    .one(work.txn())
-                    .await?;
-                if held != Some(OrderStatus::OnHold) {
+                if !held_by(work.txn(), id, &meta.source).await? {
                     continue;
                 }
                 (Change::Release, meta)

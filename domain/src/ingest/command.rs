@@ -63,9 +63,11 @@ pub enum Command {
     Hold(EventMeta),
     /// Return it from a hold to the status it had.
     Release(EventMeta),
-    /// [`Command::Release`] when it is on hold; nothing (no history entry)
-    /// otherwise: what a feed that sends the whole order means when the
-    /// order it sends is not held (Magento's `unhold`).
+    /// [`Command::Release`] when it is on hold by a change of the same
+    /// source (`meta.source`); nothing (no history entry) otherwise: what a
+    /// feed that sends the whole order means when the order it sends is not
+    /// held (Magento's `unhold`). A hold placed by the company's staff, or
+    /// another source, is theirs to release.
     Resume(EventMeta),
     /// Record its fiscal invoice.
     Invoice {

@@ -96,6 +96,14 @@ async fn holded_puts_the_order_on_hold_and_unhold_brings_back_the_status_it_had(
     let parcels = shipment::Entity::find().filter(shipment::Column::OrderId.eq(order.id)).all(&app.db).await.unwrap();
     assert_eq!(parcels.iter().map(|s| (s.carrier.as_str(), s.tracking_number.as_str())).collect::<Vec<_>>(), [("Correios - SEDEX", "BR123456789BR")]);
 
+    // A hold the company's staff placed is theirs to release: Magento's next save leaves it.
+    let hold = "mutation($id: ID!) { holdOrder(id: $id, comment: \"Endereço a confirmar\") { applied } }";
+    let held_here = app.gql(Some(&t.staff), hold, json!({ "id": order.id.to_string() })).await;
+    assert_eq!(held_here["data"]["holdOrder"]["applied"], true, "{held_here}");
+    let (_, answer) = send(&app, SECRET, &webhook("complete", "complete", "2026-12-03 10:00:00", json!([]))).await;
+    assert_eq!(answer["events"][0]["outcome"], "skipped", "{answer}");
+    assert_eq!(stored().await.status, OrderStatus::OnHold);
+
     // The wrong secret: 401, recorded as rejected without its body.
     let (code, _) = send(&app, "mg_not-the-secret-at-all", &unheld).await;
     assert_eq!(code, 401);

@@ -10,6 +10,7 @@ mod companies;
 mod customer_view;
 mod demo;
 mod exports;
+mod feed_properties;
 mod feeds;
 mod guards;
 mod guards_rules;
