@@ -24,9 +24,13 @@ pub const DEFAULT_GRACE_HOURS: i64 = 24;
 /// The longest grace period of a rotated secret.
 pub const MAX_GRACE_HOURS: i64 = 7 * 24;
 
+/// The longest store name kept with a secret.
+pub const MAX_ACCOUNT_CHARS: usize = 255;
+
 /// Sets `company_id`'s secret for `platform`. The one it replaces stays
 /// valid for `grace_hours` (0 to [`MAX_GRACE_HOURS`]); audited, without the
-/// secret.
+/// secret. `account` names the store the secret is for (`None` keeps the
+/// one set, an empty one clears it).
 pub async fn set_secret(
     ctx: &Ctx,
     actor: &Actor,
@@ -34,6 +38,7 @@ pub async fn set_secret(
     platform: WebhookPlatform,
     secret: &SecretString,
     grace_hours: i64,
+    account: Option<&str>,
 ) -> DomainResult<webhook_secret::Model> {
     ctx.authz.check(actor, Action::ConfigureIntegrations)?;
     companies::find_visible(ctx, actor, company_id).await?;
@@ -48,6 +53,12 @@ pub async fn set_secret(
     if !(0..=MAX_GRACE_HOURS).contains(&grace_hours) {
         return Err(DomainError::validation("graceHours", format!("must be 0 to {MAX_GRACE_HOURS}")));
     }
+    let account = match account.map(|a| a.trim().to_lowercase()) {
+        Some(a) if a.chars().count() > MAX_ACCOUNT_CHARS => {
+            return Err(DomainError::validation("account", format!("must be at most {MAX_ACCOUNT_CHARS} characters")))
+        }
+        other => other,
+    };
     let now = Utc::now();
     let encrypted = ctx.mail.secret_key.encrypt(company_id, plain)?;
     let txn = crate::db::begin_write(&ctx.db).await?;
@@ -56,6 +67,11 @@ pub async fn set_secret(
         Some(old) if grace_hours > 0 => (Some(old.secret_encrypted.clone()), Some(now + Duration::hours(grace_hours))),
         _ => (None, None),
     };
+    let account = match account {
+        Some(a) if a.is_empty() => None,
+        Some(a) => Some(a),
+        None => existing.as_ref().and_then(|old| old.account.clone()),
+    };
     let row = webhook_secret::ActiveModel {
         company_id: Set(company_id),
         platform: Set(platform),
@@ -63,6 +79,7 @@ pub async fn set_secret(
         previous_encrypted: Set(previous),
         previous_valid_until: Set(until),
         updated_at: Set(now),
+        account: Set(account.clone()),
     };
     // An upsert: two first settings at once do not collide on the key.
     let conflict = OnConflict::columns([webhook_secret::Column::CompanyId, webhook_secret::Column::Platform])
@@ -71,6 +88,7 @@ pub async fn set_secret(
             webhook_secret::Column::PreviousEncrypted,
             webhook_secret::Column::PreviousValidUntil,
             webhook_secret::Column::UpdatedAt,
+            webhook_secret::Column::Account,
         ])
         .to_owned();
     webhook_secret::Entity::insert(row).on_conflict(conflict).exec_without_returning(&txn).await?;
@@ -78,7 +96,7 @@ pub async fn set_secret(
         .one(&txn)
         .await?
         .ok_or_else(|| DomainError::not_found("webhook secret", format!("{platform:?}")))?;
-    let detail = serde_json::json!({ "platform": platform, "graceHours": grace_hours, "rotated": until.is_some() });
+    let detail = serde_json::json!({ "platform": platform, "graceHours": grace_hours, "rotated": until.is_some(), "account": account });
     audit::record(&txn, actor, Some(company_id), "company.webhook_secret", "company", company_id, Some(detail)).await?;
     txn.commit().await?;
     Ok(saved)
@@ -100,7 +118,22 @@ pub async fn secrets_of(ctx: &Ctx, actor: &Actor, company_id: i32) -> DomainResu
 /// None when the company has set none (its webhooks are then refused). For
 /// the routes, before they know who is calling: the signature is the proof.
 pub async fn accepted(ctx: &Ctx, company_id: i32, platform: WebhookPlatform, now: DateTime<Utc>) -> DomainResult<Vec<SecretString>> {
-    let Some(row) = webhook_secret::Entity::find_by_id((company_id, platform)).one(&ctx.db).await? else { return Ok(Vec::new()) };
+    Ok(accepted_for(ctx, company_id, platform, now).await?.secrets)
+}
+
+/// What a platform's call for a company must be signed with, and for.
+#[derive(Debug, Default)]
+pub struct Accepted {
+    /// See [`accepted`].
+    pub secrets: Vec<SecretString>,
+    /// The store the secrets are for, when the company said: a call that
+    /// names another store is refused.
+    pub account: Option<String>,
+}
+
+/// [`accepted`], with the store the secrets are for.
+pub async fn accepted_for(ctx: &Ctx, company_id: i32, platform: WebhookPlatform, now: DateTime<Utc>) -> DomainResult<Accepted> {
+    let Some(row) = webhook_secret::Entity::find_by_id((company_id, platform)).one(&ctx.db).await? else { return Ok(Accepted::default()) };
     let key = &ctx.mail.secret_key;
     let mut secrets = vec![SecretString::from(key.decrypt(company_id, &row.secret_encrypted)?)];
     if let (Some(previous), Some(until)) = (&row.previous_encrypted, row.previous_valid_until) {
@@ -108,7 +141,7 @@ pub async fn accepted(ctx: &Ctx, company_id: i32, platform: WebhookPlatform, now
             secrets.push(SecretString::from(key.decrypt(company_id, previous)?));
         }
     }
-    Ok(secrets)
+    Ok(Accepted { secrets, account: row.account })
 }
 
 /// The active company a webhook URL names by its identifier, if any. For

@@ -20,6 +20,9 @@ pub struct Model {
     /// Until when the previous secret is accepted.
     pub previous_valid_until: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// The store the secret is for (Shopify's shop domain, Nuvemshop's
+    /// store id), lower-case; calls for another store are refused.
+    pub account: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

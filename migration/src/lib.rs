@@ -20,6 +20,7 @@ mod m20261205_000018_invoices_and_tracking;
 mod m20261205_000019_webhook_secrets;
 mod m20261205_000020_shipment_invoices;
 mod m20261205_000021_status_mappings;
+mod m20261205_000022_webhook_accounts;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000019_webhook_secrets::Migration),
             Box::new(m20261205_000020_shipment_invoices::Migration),
             Box::new(m20261205_000021_status_mappings::Migration),
+            Box::new(m20261205_000022_webhook_accounts::Migration),
         ]
     }
 }

@@ -37,11 +37,18 @@ pub struct WebhookSecret {
     pub updated_at: DateTime<Utc>,
     /// Until when the secret it replaced is still accepted, if it is.
     pub previous_valid_until: Option<DateTime<Utc>>,
+    /// The store it is for (Shopify's shop domain, Nuvemshop's store id), if set.
+    pub account: Option<String>,
 }
 
 impl From<webhook_secret::Model> for WebhookSecret {
     fn from(s: webhook_secret::Model) -> Self {
-        WebhookSecret { platform: s.platform.into(), updated_at: s.updated_at, previous_valid_until: s.previous_valid_until }
+        WebhookSecret {
+            platform: s.platform.into(),
+            updated_at: s.updated_at,
+            previous_valid_until: s.previous_valid_until,
+            account: s.account,
+        }
     }
 }
 
@@ -113,6 +120,11 @@ impl WebhookMutation {
     /// platform support); write-only, stored encrypted. The secret it
     /// replaces stays valid for `graceHours` (default 24, at most 168; 0
     /// ends it at once), while the platform is switched to the new one.
+    /// `account` names the store the secret is for — Shopify's shop domain
+    /// (`acme.myshopify.com`), Nuvemshop's store id — when the secret is an
+    /// app's, shared by every store that installed it: a call for another
+    /// store is then refused. Omitted, the one set stays; empty, it is
+    /// cleared.
     async fn set_webhook_secret(
         &self,
         ctx: &Context<'_>,
@@ -120,12 +132,13 @@ impl WebhookMutation {
         platform: WebhookPlatform,
         #[graphql(secret)] secret: String,
         grace_hours: Option<i32>,
+        account: Option<String>,
     ) -> async_graphql::Result<WebhookSecret> {
         let (domain, actor) = parts(ctx)?;
         let id = parse_id("company", &company_id)?;
         let secret = SecretString::from(secret);
         let grace = grace_hours.map_or(webhooks::DEFAULT_GRACE_HOURS, i64::from);
-        webhooks::set_secret(domain, actor, id, platform.into(), &secret, grace).await.gql().map(WebhookSecret::from)
+        webhooks::set_secret(domain, actor, id, platform.into(), &secret, grace, account.as_deref()).await.gql().map(WebhookSecret::from)
     }
 
     /// Maps a platform's status code onto a canonical status for a company

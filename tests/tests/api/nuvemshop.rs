@@ -63,6 +63,22 @@ async fn a_signed_notification_with_its_order_creates_ships_and_repeats_nothing(
     assert_eq!(order.status, OrderStatus::InTransit);
     assert_eq!(shipment::Entity::find().filter(shipment::Column::OrderId.eq(order.id)).count(&app.db).await.unwrap(), 1);
 
+    // Bound to its store: the app's secret signs other stores' calls too, and those are refused.
+    let bind = "mutation($id: ID!, $s: String!) { setWebhookSecret(companyId: $id, platform: NUVEMSHOP, secret: $s, account: \" 1234567 \") { account } }";
+    let bound = app.gql(Some(&t.staff), bind, json!({ "id": t.id, "s": SECRET })).await;
+    assert_eq!(bound["data"]["setWebhookSecret"]["account"], "1234567", "{bound}");
+    let mut elsewhere: Value = serde_json::from_str(PAID).unwrap();
+    elsewhere["store_id"] = json!(7654321);
+    elsewhere["order"]["updated_at"] = json!("2026-12-04T09:00:00+00:00");
+    elsewhere["order"]["status"] = json!("cancelled");
+    let (code, _) = send(&app, &elsewhere.to_string()).await;
+    assert_eq!(code, 401);
+    let reason = entities::integration_run::Entity::find().all(&app.db).await.unwrap().pop().unwrap().error.unwrap();
+    assert_eq!(reason, "the call is for store \"7654321\"; this company's secret is for \"1234567\"");
+    elsewhere["store_id"] = json!("1234567");
+    let (code, answer) = send(&app, &elsewhere.to_string()).await;
+    assert_eq!((code, answer["events"][0]["outcome"].clone()), (200, json!("skipped")), "its own store's call is read (a cancel after shipping is skipped): {answer}");
+
     // One byte flipped: 401, and the order is as it was.
     let signature = hex::encode(sign(SECRET.as_bytes(), PAID.as_bytes()));
     let flipped = PAID.replacen("\"paid\"", "\"pahd\"", 1);

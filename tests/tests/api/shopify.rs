@@ -205,4 +205,11 @@ async fn a_bad_signature_is_a_401_with_only_the_rejected_run_and_a_rotated_secre
     assert_eq!((code, answer["events"][0]["outcome"].clone()), (200, json!("applied")), "{answer}");
     set_secret(&app, &t, "shpss_the-newest-secret-0003", 0).await;
     assert_eq!(send(&app, "shpss_the-new-secret-0002", "orders/updated", "w-4", ORDER).await.0, 401);
+
+    // Bound to another shop: this shop's calls are refused, saying why.
+    let bind = "mutation($id: ID!) { setWebhookSecret(companyId: $id, platform: SHOPIFY, secret: \"shpss_the-newest-secret-0003\", account: \"Other.myshopify.com\") { account } }";
+    assert_eq!(app.gql(Some(&t.staff), bind, json!({ "id": t.id })).await["data"]["setWebhookSecret"]["account"], "other.myshopify.com");
+    assert_eq!(send(&app, "shpss_the-newest-secret-0003", "orders/updated", "w-5", ORDER).await.0, 401);
+    let reason = runs(&app, company_id).await.pop().unwrap().error.unwrap();
+    assert_eq!(reason, "the call is for store \"acme.myshopify.com\"; this company's secret is for \"other.myshopify.com\"");
 }

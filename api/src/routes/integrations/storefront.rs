@@ -48,6 +48,7 @@ pub async fn events(state: State<AppState>, Path(company): Path<String>, headers
         platform: WebhookPlatform::Generic,
         operation: GENERIC,
         headers_named: "X-Rastro-Timestamp, X-Rastro-Signature",
+        store: None,
     };
     receive(state, &company, &headers, request, feed, |keys, body, now| {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -59,7 +60,7 @@ pub async fn events(state: State<AppState>, Path(company): Path<String>, headers
 /// `POST /integrations/shopify/{company}`: recorded with its topic and
 /// webhook id (a [`Delivery`]); a topic Rastro does not take is a 400.
 pub async fn shopify(state: State<AppState>, Path(company): Path<String>, headers: HeaderMap, request: Request) -> Response {
-    let feed = Feed { platform: WebhookPlatform::Shopify, operation: SHOPIFY, headers_named: "X-Shopify-Hmac-Sha256" };
+    let feed = Feed { platform: WebhookPlatform::Shopify, operation: SHOPIFY, headers_named: "X-Shopify-Hmac-Sha256", store: Some(shop_domain) };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let topic = header("x-shopify-topic").unwrap_or_default().to_owned();
     let webhook_id = header("x-shopify-webhook-id").or_else(|| header("x-shopify-event-id")).map(str::to_owned);
@@ -77,6 +78,7 @@ pub async fn magento(state: State<AppState>, Path(company): Path<String>, header
         platform: WebhookPlatform::Magento,
         operation: MAGENTO,
         headers_named: "X-Rastro-Webhook-Secret, or X-Rastro-Timestamp and X-Rastro-Signature",
+        store: None,
     };
     receive(state, &company, &headers, request, feed, |keys, body, now| {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -90,12 +92,36 @@ pub async fn magento(state: State<AppState>, Path(company): Path<String>, header
 /// under `order` (Rastro cannot fetch it), signed with
 /// `X-Linkedstore-HMAC-SHA256` over the body.
 pub async fn nuvemshop(state: State<AppState>, Path(company): Path<String>, headers: HeaderMap, request: Request) -> Response {
-    let feed = Feed { platform: WebhookPlatform::Nuvemshop, operation: NUVEMSHOP, headers_named: "X-Linkedstore-HMAC-SHA256" };
+    let feed = Feed { platform: WebhookPlatform::Nuvemshop, operation: NUVEMSHOP, headers_named: "X-Linkedstore-HMAC-SHA256", store: Some(store_id) };
     receive(state, &company, &headers, request, feed, |keys, body, _now| {
         signature::nuvemshop(keys, body, headers.get("x-linkedstore-hmac-sha256").and_then(|v| v.to_str().ok()))
     }, |body| body.to_vec())
     .await
 }
+
+/// The store a Shopify call is from: `X-Shopify-Shop-Domain`. Not signed:
+/// it keeps one store's webhooks from landing on another company by
+/// mistake, and only a secret of the store's own (a custom app's) keeps out
+/// a store that shares the app.
+fn shop_domain(headers: &HeaderMap, _body: &[u8]) -> Option<String> {
+    headers.get("x-shopify-shop-domain").and_then(|v| v.to_str().ok()).map(|v| v.trim().to_lowercase())
+}
+
+/// The store a Nuvemshop call is from: its `store_id`, inside the signed body.
+fn store_id(_headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Store {
+        store_id: Option<serde_json::Value>,
+    }
+    match serde_json::from_slice::<Store>(body).ok()?.store_id? {
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) => Some(s.trim().to_lowercase()),
+        _ => None,
+    }
+}
+
+/// Reads the store a call names.
+type StoreOf = fn(&HeaderMap, &[u8]) -> Option<String>;
 
 /// A platform's route, as [`receive`] needs it.
 struct Feed {
@@ -103,6 +129,8 @@ struct Feed {
     operation: &'static str,
     /// The headers that sign it, for the 401's message.
     headers_named: &'static str,
+    /// The store a call names, for platforms whose secret an app's stores share.
+    store: Option<StoreOf>,
 }
 
 /// What every storefront route does: bound the body, find the company,
@@ -133,13 +161,21 @@ async fn receive(
         Err(error) => return server_error(&error),
     };
     let now = chrono::Utc::now();
-    let secrets = match webhooks::accepted(&state.ctx, company_id, feed.platform, now).await {
-        Ok(secrets) => secrets,
+    let accepted = match webhooks::accepted_for(&state.ctx, company_id, feed.platform, now).await {
+        Ok(accepted) => accepted,
         Err(error) => return server_error(&error),
     };
-    let keys: Vec<&[u8]> = secrets.iter().map(|s| s.expose_secret().as_bytes()).collect();
-    if let Err(error) = verify(&keys, &body, now) {
-        let error = WireError { code: "UNAUTHENTICATED", message: error.to_string() };
+    let keys: Vec<&[u8]> = accepted.secrets.iter().map(|s| s.expose_secret().as_bytes()).collect();
+    let refused = verify(&keys, &body, now).map_err(|e| e.to_string()).and_then(|()| {
+        let (Some(expected), Some(store)) = (&accepted.account, feed.store) else { return Ok(()) };
+        match store(headers, &body) {
+            Some(named) if &named == expected => Ok(()),
+            Some(named) => Err(format!("the call is for store {named:?}; this company's secret is for {expected:?}")),
+            None => Err(format!("the call names no store; this company's secret is for {expected:?}")),
+        }
+    });
+    if let Err(message) = refused {
+        let error = WireError { code: "UNAUTHENTICATED", message };
         return match ingest::refuse(&state.ctx, company_id, &Storefront, feed.operation, body.len() as u64, &error).await {
             Ok(_) => unsigned(),
             Err(error) => server_error(&error),
