@@ -256,7 +256,16 @@ async fn apply_one(ctx: &Ctx, actor: &Actor, run: &RunHandle, position: usize, r
         insert_item(&ctx.db, run, &item).await?;
         return Ok(item);
     }
-    match apply_record(ctx, actor, run, position, record).await {
+    // Feeds send the same new order in several calls at once (Shopify's
+    // `orders/create`, `orders/paid`, `orders/updated`): the one that loses
+    // the race to create it runs again, and finds it made.
+    let creates = record.commands.iter().any(|c| matches!(c, Command::Import(_) | Command::Upsert(_) | Command::NewOrderDestination(_)));
+    let again = creates.then(|| record.clone());
+    let mut applied = apply_record(ctx, actor, run, position, record).await;
+    if let (Err(DomainError::Conflict(_)), Some(again)) = (&applied, again) {
+        applied = apply_record(ctx, actor, run, position, again).await;
+    }
+    match applied {
         Ok(item) => Ok(item),
         Err(err) => {
             let item = ItemReport {

@@ -213,3 +213,27 @@ async fn a_bad_signature_is_a_401_with_only_the_rejected_run_and_a_rotated_secre
     let reason = runs(&app, company_id).await.pop().unwrap().error.unwrap();
     assert_eq!(reason, "the call is for store \"acme.myshopify.com\"; this company's secret is for \"other.myshopify.com\"");
 }
+
+#[tokio::test]
+async fn the_same_new_order_in_calls_at_once_is_made_once_and_every_call_is_read() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let company_id: i32 = t.id.parse().unwrap();
+    set_secret(&app, &t, SECRET, 24).await;
+    // What Shopify sends for a new paid order, all at once.
+    let calls = ["orders/create", "orders/paid", "orders/updated", "orders/create", "orders/paid", "orders/updated"];
+    let answers = futures::future::join_all(calls.iter().enumerate().map(|(n, topic)| {
+        let body = with(ORDER, json!({ "updated_at": format!("2026-12-02T09:00:0{n}-03:00") }));
+        let app = &app;
+        async move { send(app, SECRET, topic, &format!("w-{n}"), &body).await }
+    }))
+    .await;
+    for (code, answer) in &answers {
+        assert_eq!(code, &200, "{answer}");
+        assert_ne!(answer["events"][0]["outcome"], "failed", "{answer}");
+    }
+    let made = order::Entity::find().filter(order::Column::CompanyId.eq(company_id)).filter(order::Column::SourceId.eq(SOURCE_ID)).count(&app.db).await.unwrap();
+    assert_eq!(made, 1);
+    assert_eq!(stored(&app, company_id).await.status, OrderStatus::Approved);
+}
