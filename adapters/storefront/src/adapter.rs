@@ -1,7 +1,7 @@
 //! The adapter the storefront routes hand calls to, once their signature
 //! has been checked; answers in JSON, one entry per event.
 
-use domain::ingest::{Adapter, Batch, Context, ItemReport, Report, WireError};
+use domain::ingest::{Adapter, Batch, Context, ItemReport, Reads, Report, WireError};
 use serde_json::json;
 
 use crate::{generic, magento, nuvemshop, shopify};
@@ -54,5 +54,9 @@ impl Adapter for Storefront {
 
     fn render_rejection(&self, _operation: &str, error: &WireError) -> Vec<u8> {
         json!({ "error": { "code": error.code, "message": error.message } }).to_string().into_bytes()
+    }
+
+    fn reads(&self) -> Reads {
+        Reads { status_mappings: true, ..Reads::default() }
     }
 }

@@ -5,7 +5,7 @@
 
 use domain::{
     companies::VtexOptions,
-    ingest::{Adapter, Batch, Context, ItemReport, Record, Report, WireError},
+    ingest::{Adapter, Batch, Context, ItemReport, Reads, Record, Report, WireError},
 };
 use serde_json::{json, Value};
 
@@ -87,5 +87,9 @@ impl Adapter for Vtex {
 
     fn render_rejection(&self, _operation: &str, error: &WireError) -> Vec<u8> {
         json!({ "error": { "code": error.code, "message": error.message } }).to_string().into_bytes()
+    }
+
+    fn reads(&self) -> Reads {
+        Reads { vtex_options: true, ..Reads::default() }
     }
 }

@@ -59,4 +59,19 @@ pub trait Adapter: Send + Sync {
 
     /// The protocol's answer to a request that was refused whole.
     fn render_rejection(&self, operation: &str, error: &WireError) -> Vec<u8>;
+
+    /// What of [`Context`] it reads besides the time, so that a call loads
+    /// only that.
+    fn reads(&self) -> Reads {
+        Reads::default()
+    }
+}
+
+/// The parts of [`Context`] an adapter reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reads {
+    /// [`Context::vtex`].
+    pub vtex_options: bool,
+    /// [`Context::mappings`].
+    pub status_mappings: bool,
 }

@@ -43,11 +43,14 @@ pub async fn handle(
 ) -> DomainResult<Answer> {
     let meta = RunMeta { adapter: adapter.name().to_owned(), operation: operation.to_owned(), reprocess_of };
     let run = runs::begin(ctx, Some(company_id), &meta, body).await?;
-    let context = Context {
-        now: Utc::now(),
-        vtex: crate::companies::vtex_options_of(ctx, company_id).await?,
-        mappings: std::sync::Arc::new(crate::status_mappings::of_company(ctx, company_id).await?),
-    };
+    let reads = adapter.reads();
+    let mut context = Context { now: Utc::now(), ..Context::default() };
+    if reads.vtex_options {
+        context.vtex = crate::companies::vtex_options_of(ctx, company_id).await?;
+    }
+    if reads.status_mappings {
+        context.mappings = std::sync::Arc::new(crate::status_mappings::of_company(ctx, company_id).await?);
+    }
     match adapter.parse(operation, body, &context) {
         Err(error) => {
             let answer = adapter.render_rejection(operation, &error);

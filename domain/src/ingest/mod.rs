@@ -28,7 +28,7 @@ pub mod log;
 pub mod reprocess;
 pub mod runs;
 
-pub use adapter::{Adapter, Context, WireError};
+pub use adapter::{Adapter, Context, Reads, WireError};
 pub use apply::{apply, apply_at, ItemError, ItemReport, Report};
 pub use handle::{handle, refuse, Answer, Handled};
 pub use reprocess::reprocess;
