@@ -300,7 +300,7 @@ fn instant(text: &Option<String>) -> Option<DateTime<Utc>> {
 }
 
 /// What one webhook's changes share: when (the payload's last change, so
-/// that all of it is judged as one moment) and whence (the webhook id).
+/// that all of it is judged as one moment) and whence (see [`base`]).
 struct Stamp {
     occurred_at: Option<DateTime<Utc>>,
     base: String,
