@@ -55,6 +55,7 @@ fn an_order_is_created_with_its_customer_then_its_history_then_its_state() {
     assert_eq!((address.street.as_deref(), address.number.as_deref(), address.complement.as_deref()), (Some("Rua XV de Novembro"), Some("200"), Some("Sala 3")));
     assert_eq!(address.zip_code.as_deref(), Some("80020-310"), "the shipping address, not the billing one");
     assert_eq!(new.code, "000000003");
+    assert_eq!(new.attributes, [("magento.entityId".to_owned(), "3".to_owned())]);
     // The configurable's child is not a line of its own; prices to the cent.
     let lines: Vec<_> = new.items.iter().map(|i| (i.product_id.as_str(), i.quantity, i.unit_price_cents)).collect();
     assert_eq!(lines, [("WS03-XS-Red", 2.0, 2_990), ("24-MB01", 1.0, 17_620)]);
@@ -77,6 +78,21 @@ fn model_data_spells_quantities_and_streets_as_text() {
     assert_eq!((new.items[0].quantity, new.items[0].unit_price_cents), (2.0, 1_050));
     let Command::NewOrderDestination(customer) = &record.commands[0] else { panic!() };
     assert_eq!((customer.address.street.as_deref(), customer.address.number.as_deref()), (Some("Rua XV de Novembro"), Some("200")));
+}
+
+#[test]
+fn flags_come_as_numbers_booleans_or_text() {
+    let entry = |notified: Value| {
+        let histories = json!([{ "entity_id": 1, "comment": "Nota", "status": null, "created_at": "2026-12-02 11:00:00", "is_customer_notified": notified, "is_visible_on_front": "0" }]);
+        let record = read(&order(json!({ "status_histories": histories })));
+        let note = record.commands.iter().find_map(|c| if let Command::Track(meta) = c { Some(meta.clone()) } else { None }).unwrap();
+        (note.notify_customer, note.visible_to_customer)
+    };
+    assert_eq!(entry(json!("1")), (true, false));
+    assert_eq!(entry(json!(true)), (true, false));
+    assert_eq!(entry(json!(1)), (true, false));
+    assert_eq!(entry(json!("0")), (false, false));
+    assert_eq!(entry(json!(null)), (false, false));
 }
 
 #[test]
@@ -135,6 +151,7 @@ fn what_is_not_an_order_or_a_track_is_refused_whole() {
     assert_eq!(parse(r#"{"data":{"product":{"sku":"x"}}}"#).code, "MALFORMED");
     assert_eq!(parse(r#"{"data":{"track":{"track_number":"X"}}}"#).code, "MALFORMED");
     assert_eq!(parse(r#"{"entity_id":{"nested":1}}"#).code, "MALFORMED");
+    assert_eq!(parse(r#"{"entity_id":"  ","state":"new"}"#).code, "MALFORMED");
     let many = order(json!({ "items": vec![json!({ "sku": "x" }); 1001] }));
     assert_eq!(parse(&many.to_string()).code, "TOO_LARGE");
     let price = read(&order(json!({ "items": [{ "sku": "x", "price": "1,99" }] })));

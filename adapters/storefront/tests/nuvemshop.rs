@@ -33,6 +33,8 @@ fn a_paid_order_is_created_with_its_customer_and_approved() {
         panic!("{:#?}", record.commands);
     };
     assert_eq!((customer.name.as_str(), customer.address.district.as_deref()), ("Maria Souza", Some("Catete")));
+    let address = &customer.address;
+    assert_eq!((address.street.as_deref(), address.number.as_deref(), address.country.as_deref()), (Some("Rua do Catete"), Some("311"), Some("BR")));
     assert_eq!((order.code.as_str(), order.observations.as_deref()), ("1042", Some("Presente: embrulhar")));
     let lines: Vec<_> = order.items.iter().map(|i| (i.product_id.as_str(), i.quantity, i.unit_price_cents)).collect();
     assert_eq!(lines, [("CAN-001", 2.0, 4_990), ("1069053830", 1.0, 9_000)]);
@@ -68,6 +70,9 @@ fn what_is_not_a_notification_is_refused_whole() {
     let parse = |body: &str| Storefront.parse(NUVEMSHOP, body.as_bytes(), &Context::default()).unwrap_err().code;
     assert_eq!(parse("{}"), "MALFORMED");
     assert_eq!(parse(r#"{"event":"order/paid","id":null}"#), "MALFORMED");
+    assert_eq!(parse(r#"{"event":"order/paid","id":" "}"#), "MALFORMED");
+    let most = with(json!({ "products": vec![json!({ "id": 1 }); 1000] }));
+    assert_eq!(read(&most).source_id, "871254203", "1,000 products are taken");
     let many = with(json!({ "products": vec![json!({ "id": 1 }); 1001] }));
     assert_eq!(parse(&many.to_string()), "TOO_LARGE");
     let bad = read(&with(json!({ "products": [{ "id": 1, "quantity": "two" }] })));

@@ -195,6 +195,12 @@ fn what_is_not_a_webhook_rastro_takes_is_refused_whole() {
     assert_eq!(parse(&Delivery::new("orders/updated", None, parcels.as_bytes()).unwrap().to_bytes()).code, "TOO_LARGE");
     let numbers = with(FULFILLMENT, json!({ "tracking_numbers": vec!["X"; 101] }));
     assert_eq!(parse(&Delivery::new("fulfillments/update", None, numbers.as_bytes()).unwrap().to_bytes()).code, "TOO_LARGE");
+    let urls = with(FULFILLMENT, json!({ "tracking_urls": vec!["https://x.example"; 101] }));
+    assert_eq!(parse(&Delivery::new("fulfillments/update", None, urls.as_bytes()).unwrap().to_bytes()).code, "TOO_LARGE");
+    // At the limits, taken.
+    let most = with(ORDER, json!({ "line_items": vec![json!({"id": 1, "quantity": 1}); 1000],
+        "fulfillments": vec![json!({"id": 1, "status": "cancelled", "tracking_numbers": vec!["X"; 100], "tracking_urls": vec!["https://x.example"; 100]}); 100] }));
+    assert!(read("orders/updated", &most).refusals.is_empty());
     // An unmapped code is echoed cut, not whole.
     let long = read("fulfillment_events/create", &with(EVENT, json!({ "status": "x".repeat(5_000) })));
     assert!(long.refusals[0].message.len() < 600, "{}", long.refusals[0].message.len());
