@@ -157,3 +157,31 @@ fn what_is_not_an_order_or_a_track_is_refused_whole() {
     let price = read(&order(json!({ "items": [{ "sku": "x", "price": "1,99" }] })));
     assert_eq!((price.refusals[0].code, price.refusals[0].field.as_deref()), ("VALIDATION", Some("items[0].price")));
 }
+
+#[test]
+fn every_field_of_the_order_its_lines_and_its_customer_is_read() {
+    let record = read(&order(json!({ "entity_id": "3" })));
+    let [Command::NewOrderDestination(customer), Command::Import(new), ..] = &record.commands[..] else { panic!("{:#?}", record.commands) };
+    let a = &customer.address;
+    assert_eq!((a.city.as_deref(), a.state.as_deref(), a.country.as_deref()), (Some("Curitiba"), Some("PR"), Some("BR")));
+    assert_eq!((new.source_id.as_str(), new.customer_name.as_deref()), ("3", Some("Veronica Costello")));
+    let lines: Vec<_> = new.items.iter().map(|i| (i.source_id.as_str(), i.name.as_str())).collect();
+    assert_eq!(lines, [("5", "Iris Workout Top"), ("7", "Joust Duffle Bag")]);
+    // Lines without ids or names are numbered from 1.
+    let bare = read(&order(json!({ "items": [{ "sku": "A" }, {}] })));
+    let [_, Command::Import(new), ..] = &bare.commands[..] else { panic!() };
+    let lines: Vec<_> = new.items.iter().map(|i| (i.source_id.as_str(), i.product_id.as_str(), i.name.as_str())).collect();
+    assert_eq!(lines, [("1", "A", "A"), ("2", "2", "item 2")]);
+    // At the limit, taken.
+    assert!(read(&order(json!({ "items": vec![json!({ "sku": "x" }); 1000] }))).refusals.is_empty());
+}
+
+#[test]
+fn a_state_the_company_reads_as_on_hold_does_not_release() {
+    let company = Context {
+        mappings: Arc::new(StatusMappings::from_rows([(WebhookPlatform::Magento, "suspected_fraud".to_owned(), Some(OrderStatus::OnHold))])),
+        ..Context::default()
+    };
+    let held = read_in(&company, &order(json!({ "state": "suspected_fraud", "status": "fraud", "status_histories": [] })));
+    assert!(matches!(held.commands[..], [_, _, Command::Reach { to: OrderStatus::OnHold, .. }]), "{:#?}", held.commands);
+}

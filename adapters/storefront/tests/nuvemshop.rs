@@ -78,3 +78,44 @@ fn what_is_not_a_notification_is_refused_whole() {
     let bad = read(&with(json!({ "products": [{ "id": 1, "quantity": "two" }] })));
     assert_eq!(bad.refusals[0].field.as_deref(), Some("order.products[0].quantity"));
 }
+
+#[test]
+fn every_field_of_the_order_its_lines_and_its_customer_is_read() {
+    let record = read(&serde_json::from_str(PAID).unwrap());
+    let [Command::NewOrderDestination(customer), Command::Import(order), ..] = &record.commands[..] else { panic!("{:#?}", record.commands) };
+    let a = &customer.address;
+    assert_eq!(
+        (a.complement.as_deref(), a.city.as_deref(), a.state.as_deref(), a.zip_code.as_deref()),
+        (Some("apto 201"), Some("Rio de Janeiro"), Some("RJ"), Some("22220-001"))
+    );
+    assert_eq!((order.source_id.as_str(), order.customer_name.as_deref()), ("871254203", Some("Maria Souza")));
+    assert_eq!(order.attributes, [("nuvemshop.id".to_owned(), "871254203".to_owned())]);
+    let lines: Vec<_> = order.items.iter().map(|i| (i.source_id.as_str(), i.name.as_str())).collect();
+    assert_eq!(lines, [("1069053829", "Caneca Esmaltada"), ("1069053830", "Bule")]);
+}
+
+#[test]
+fn a_voided_payment_cancels_after_the_shipment_and_the_carrier_may_be_an_object() {
+    let body = with(json!({ "payment_status": "voided", "shipping_status": "shipped", "shipping_tracking_number": "PAC1",
+        "shipping_option": { "name": "Jadlog .Package" } }));
+    let record = read(&body);
+    assert_eq!(reached(&record), [OrderStatus::InTransit, OrderStatus::Cancelled]);
+    let carrier = record.commands.iter().find_map(|c| if let Command::Ship { shipment, .. } = c { Some(shipment.carrier.clone()) } else { None });
+    assert_eq!(carrier.as_deref(), Some("Jadlog .Package"));
+    // A cancel reason is the cancellation's words only.
+    let company = Context {
+        mappings: std::sync::Arc::new(domain::status_mappings::StatusMappings::from_rows([(
+            entities::WebhookPlatform::Nuvemshop,
+            "status:closed".to_owned(),
+            Some(OrderStatus::Delivered),
+        )])),
+        ..Context::default()
+    };
+    let closed = Storefront
+        .parse(NUVEMSHOP, with(json!({ "status": "closed", "cancel_reason": "other" })).to_string().as_bytes(), &company)
+        .unwrap()
+        .records
+        .remove(0);
+    let comments: Vec<_> = closed.commands.iter().filter_map(|c| if let Command::Reach { meta, .. } = c { meta.comment.clone() } else { None }).collect();
+    assert_eq!(comments, ["Nuvemshop: payment_status paid", "Nuvemshop: status closed"]);
+}

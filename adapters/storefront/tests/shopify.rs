@@ -207,3 +207,38 @@ fn what_is_not_a_webhook_rastro_takes_is_refused_whole() {
     let price = read("orders/create", &with(ORDER, json!({ "line_items": [{ "id": 1, "quantity": 1, "price": "1,99" }] })));
     assert_eq!((price.refusals[0].code, price.refusals[0].field.as_deref()), ("VALIDATION", Some("line_items[0].price")));
 }
+
+#[test]
+fn every_field_of_the_order_its_lines_and_its_customer_is_read() {
+    let record = read("orders/create", ORDER);
+    let [Command::NewOrderDestination(customer), Command::Import(order), ..] = &record.commands[..] else { panic!("{:#?}", record.commands) };
+    let a = &customer.address;
+    assert_eq!(
+        (a.street.as_deref(), a.complement.as_deref(), a.city.as_deref(), a.state.as_deref(), a.country.as_deref(), a.zip_code.as_deref()),
+        (Some("Rua Augusta, 123"), Some("Apto 4"), Some("São Paulo"), Some("SP"), Some("BR"), Some("01305-000"))
+    );
+    assert_eq!((a.latitude, a.longitude), (Some(-23.55), Some(-46.65)));
+    assert_eq!((order.source_id.as_str(), order.customer_name.as_deref()), ("820982911946154508", Some("Steve Shipper")));
+    assert_eq!(order.attributes, [("shopify.id".to_owned(), "820982911946154508".to_owned())]);
+    let lines: Vec<_> = order.items.iter().map(|i| (i.source_id.as_str(), i.name.as_str(), i.quantity)).collect();
+    assert_eq!(lines, [("866550311766439020", "IPod Nano - 8GB", 1.0), ("141249953214522974", "IPod Nano - 8GB case", 2.0)]);
+    // No receiver's name: the buyer's.
+    let unnamed = read("orders/create", &with(ORDER, json!({ "shipping_address": { "zip": "01305-000", "name": null } })));
+    let [_, Command::Import(order), ..] = &unnamed.commands[..] else { panic!() };
+    assert_eq!(order.customer_name.as_deref(), Some("John Smith"));
+}
+
+#[test]
+fn a_fulfillment_with_one_tracking_page_gives_it_to_its_first_number() {
+    let record = read("fulfillments/update", &with(FULFILLMENT, json!({ "tracking_numbers": ["JD1", "JD2"], "tracking_urls": [] })));
+    let urls: Vec<Option<String>> =
+        record.commands.iter().filter_map(|c| if let Command::Ship { shipment, .. } = c { Some(shipment.tracking_url.clone()) } else { None }).collect();
+    assert_eq!(urls, [Some("https://www.jadlog.com.br/rastreio?c=JD0001".to_owned()), None]);
+}
+
+#[test]
+fn the_storefront_adapter_reads_the_company_mappings() {
+    use domain::ingest::Adapter;
+    assert!(Storefront.reads().status_mappings);
+    assert!(!Storefront.reads().vtex_options);
+}
