@@ -514,3 +514,12 @@ pub async fn fingerprint(db: &DatabaseConnection, except: &[&str]) -> Vec<(Strin
 pub fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
 }
+
+/// Sends `request` and reads its answer as JSON, with its status; panics
+/// with the body when it is not JSON.
+pub async fn json_answer(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body read");
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+}

@@ -127,10 +127,7 @@ impl Platform {
                 request.header("X-Rastro-Timestamp", timestamp).header("X-Rastro-Signature", signature)
             }
         };
-        let response = request.body(body.to_owned()).send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+        tests::json_answer(request.body(body.to_owned())).await
     }
 }
 

@@ -17,18 +17,13 @@ async fn set_secret(app: &TestApp, t: &Tenant) {
 }
 
 async fn send(app: &TestApp, secret: &str, body: &str) -> (u16, Value) {
-    let response = app
+    let request = app
         .http
         .post(format!("{}/integrations/magento/acme", app.base))
         .header("content-type", "application/json")
         .header("X-Rastro-Webhook-Secret", secret)
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+        .body(body.to_owned());
+    tests::json_answer(request).await
 }
 
 /// The fixture order at `state`/`status`, changed at `updated_at`, as an Adobe Commerce webhook.

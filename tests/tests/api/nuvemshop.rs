@@ -11,18 +11,13 @@ const SECRET: &str = "nuvem_test-secret-0001";
 const PAID: &str = include_str!("../../../adapters/storefront/tests/fixtures/nuvemshop/order-paid.json");
 
 async fn send_signed(app: &TestApp, signature: &str, body: &str) -> (u16, Value) {
-    let response = app
+    let request = app
         .http
         .post(format!("{}/integrations/nuvemshop/acme", app.base))
         .header("content-type", "application/json")
         .header("X-Linkedstore-HMAC-SHA256", signature)
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+        .body(body.to_owned());
+    tests::json_answer(request).await
 }
 
 async fn send(app: &TestApp, body: &str) -> (u16, Value) {

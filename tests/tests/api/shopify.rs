@@ -27,7 +27,7 @@ async fn send(app: &TestApp, secret: &str, topic: &str, id: &str, body: &str) ->
 }
 
 async fn send_signed(app: &TestApp, hmac: &str, topic: &str, id: &str, body: &str) -> (u16, Value) {
-    let response = app
+    let request = app
         .http
         .post(format!("{}/integrations/shopify/acme", app.base))
         .header("content-type", "application/json")
@@ -35,13 +35,8 @@ async fn send_signed(app: &TestApp, hmac: &str, topic: &str, id: &str, body: &st
         .header("X-Shopify-Hmac-Sha256", hmac)
         .header("X-Shopify-Shop-Domain", "acme.myshopify.com")
         .header("X-Shopify-Webhook-Id", id)
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+        .body(body.to_owned());
+    tests::json_answer(request).await
 }
 
 fn with(body: &str, changes: Value) -> String {

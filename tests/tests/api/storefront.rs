@@ -25,19 +25,14 @@ async fn send(app: &TestApp, company: &str, secret: &str, body: &str, at: chrono
 }
 
 async fn send_signed(app: &TestApp, company: &str, timestamp: &str, signature: &str, body: &str) -> (u16, Value) {
-    let response = app
+    let request = app
         .http
         .post(format!("{}/integrations/events/{company}", app.base))
         .header("content-type", "application/json")
         .header("X-Rastro-Timestamp", timestamp)
         .header("X-Rastro-Signature", signature)
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+        .body(body.to_owned());
+    tests::json_answer(request).await
 }
 
 fn event(id: &str, order: &str, status: &str, minutes_ago: i64, tracking: Option<&str>) -> String {

@@ -13,19 +13,14 @@ const ORDER: &str = "1172452900788-01";
 
 /// Sends `body` with `method` to a VTEX path with VTEX's header pair.
 async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: &str) -> (u16, Value) {
-    let response = app
+    let request = app
         .http
         .request(method, format!("{}/integrations/vtex/{path}", app.base))
         .header("content-type", "application/json")
         .header("X-VTEX-API-AppKey", "vtexappkey-luxstore")
         .header("X-VTEX-API-AppToken", token)
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+        .body(body.to_owned());
+    tests::json_answer(request).await
 }
 
 async fn put(app: &TestApp, token: &str, invoice: &str, body: &str) -> (u16, Value) {
