@@ -336,3 +336,18 @@ pub(crate) async fn update_in(ctx: &Ctx, work: &mut Work, actor: &Actor, order_i
     audit::record(txn, actor, Some(company_id), "order.update", "order", order_id, None).await?;
     Ok(updated)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_needs_a_destination_or_an_address_and_says_which_field() {
+        let new = NewOrder { source_id: "A-1".into(), code: "A-1".into(), ..NewOrder::default() };
+        match prepare(1, new) {
+            Err(DomainError::Validation { field, .. }) => assert_eq!(field, "destinationLocalityId"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("an order without a destination was prepared"),
+        }
+    }
+}

@@ -466,6 +466,18 @@ mod tests {
     }
 
     #[test]
+    fn a_stated_line_total_is_kept_within_ten_to_the_fifteen_cents() {
+        let stated = |cents: i64| NewItem { total_cents: Some(cents), ..item("1") };
+        assert!(validate_items(vec![stated(MAX_LINE_CENTS)]).is_ok());
+        for cents in [MAX_LINE_CENTS + 1, -1] {
+            match validate_items(vec![stated(cents)]) {
+                Err(DomainError::Validation { field, .. }) => assert_eq!(field, "items[0].total", "{cents}"),
+                other => panic!("{cents}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn items_are_checked_and_totalled() {
         let (rows, total) = validate_items(vec![item("1"), item("2")]).unwrap_or_default();
         assert_eq!((rows.len(), total), (2, 4_200));
