@@ -69,7 +69,7 @@ async fn drive(what: &'static str, calls: usize, build: std::sync::Arc<Build>, o
     }
     let wall = started.elapsed();
     all.sort();
-    let at = |p: f64| all[((all.len() as f64 - 1.0) * p).round() as usize];
+    let at = |p: f64| crate::percentile(&all, p);
     Ok(Rate { what, calls: all.len(), per_second: all.len() as f64 / wall.as_secs_f64(), p50: at(0.5), p99: at(0.99) })
 }
 

@@ -208,7 +208,7 @@ pub async fn measure(db: &DatabaseConnection, base: &str, token: &str, company_i
     // Orders the hook may cancel: invoiced, not yet shipped.
     import(base, token, "VH-", calls, false).await?;
     let (wall, latencies) = hooks(base, token, "VH-", orders).await?;
-    let at = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    let at = |p: f64| crate::percentile(&latencies, p);
     Ok(Rates {
         orders,
         import: orders as f64 / imported.as_secs_f64(),

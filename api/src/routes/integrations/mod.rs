@@ -61,6 +61,11 @@ pub fn token<'a>(headers: &'a HeaderMap, in_body: Option<&'a str>) -> Option<&'a
         .or(in_body)
 }
 
+/// A header's value as text, when it is.
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 /// The company's integration actor for `token`, or why not.
 pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Actor, DomainError> {
     let token = token.ok_or(DomainError::Unauthenticated)?;

@@ -51,7 +51,7 @@ pub async fn events(state: State<AppState>, Path(company): Path<String>, headers
         store: None,
     };
     receive(state, &company, &headers, request, feed, |keys, body, now| {
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let header = |name: &str| super::header(&headers, name);
         signature::generic(keys, body, header(signature::TIMESTAMP_HEADER), header(signature::SIGNATURE_HEADER), now)
     }, |body| body.to_vec())
     .await
@@ -61,7 +61,7 @@ pub async fn events(state: State<AppState>, Path(company): Path<String>, headers
 /// webhook id (a [`Delivery`]); a topic Rastro does not take is a 400.
 pub async fn shopify(state: State<AppState>, Path(company): Path<String>, headers: HeaderMap, request: Request) -> Response {
     let feed = Feed { platform: WebhookPlatform::Shopify, operation: SHOPIFY, headers_named: "X-Shopify-Hmac-Sha256", store: Some(shop_domain) };
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let header = |name: &str| super::header(&headers, name);
     let topic = header("x-shopify-topic").unwrap_or_default().to_owned();
     let webhook_id = header("x-shopify-webhook-id").or_else(|| header("x-shopify-event-id")).map(str::to_owned);
     receive(state, &company, &headers, request, feed, |keys, body, _now| {
@@ -81,7 +81,7 @@ pub async fn magento(state: State<AppState>, Path(company): Path<String>, header
         store: None,
     };
     receive(state, &company, &headers, request, feed, |keys, body, now| {
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let header = |name: &str| super::header(&headers, name);
         let (timestamp, signed) = (header(signature::TIMESTAMP_HEADER), header(signature::SIGNATURE_HEADER));
         signature::magento(keys, body, timestamp, signed, header(signature::SECRET_HEADER), now)
     }, |body| body.to_vec())
@@ -94,7 +94,7 @@ pub async fn magento(state: State<AppState>, Path(company): Path<String>, header
 pub async fn nuvemshop(state: State<AppState>, Path(company): Path<String>, headers: HeaderMap, request: Request) -> Response {
     let feed = Feed { platform: WebhookPlatform::Nuvemshop, operation: NUVEMSHOP, headers_named: "X-Linkedstore-HMAC-SHA256", store: Some(store_id) };
     receive(state, &company, &headers, request, feed, |keys, body, _now| {
-        signature::nuvemshop(keys, body, headers.get("x-linkedstore-hmac-sha256").and_then(|v| v.to_str().ok()))
+        signature::nuvemshop(keys, body, super::header(&headers, "x-linkedstore-hmac-sha256"))
     }, |body| body.to_vec())
     .await
 }
@@ -104,7 +104,7 @@ pub async fn nuvemshop(state: State<AppState>, Path(company): Path<String>, head
 /// mistake, and only a secret of the store's own (a custom app's) keeps out
 /// a store that shares the app.
 fn shop_domain(headers: &HeaderMap, _body: &[u8]) -> Option<String> {
-    headers.get("x-shopify-shop-domain").and_then(|v| v.to_str().ok()).map(|v| v.trim().to_lowercase())
+    super::header(headers, "x-shopify-shop-domain").map(|v| v.trim().to_lowercase())
 }
 
 /// The store a Nuvemshop call is from: its `store_id`, inside the signed body.
