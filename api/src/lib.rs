@@ -9,6 +9,7 @@
 //! - [`graphql`]: the schema: thin resolvers that authenticate, call the domain and
 //!   map types; the safety limits; error codes.
 //! - [`adapters`]: the adapters this server has, by name; [`import`]: `rastro import`.
+//! - [`portal`]: the web pages for customers, and the public tracking page.
 //! - [`ratelimit`]: request budgets per client address and per account.
 //! - [`serve`]: the accept loop (header-read timeout, connection cap, drain).
 //! - [`telemetry`]: tracing and Prometheus metrics.
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod graphql;
 pub mod import;
+pub mod portal;
 pub mod ratelimit;
 pub mod routes;
 pub mod serve;

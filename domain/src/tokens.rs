@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
@@ -14,6 +15,8 @@ use sha2::{Digest, Sha256};
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Keys [`TokenKeys::mac`]; derived from the same secret, under another label.
+    mac: Hmac<Sha256>,
     /// How long an access token stays valid.
     pub ttl: Duration,
 }
@@ -39,7 +42,52 @@ impl TokenKeys {
     /// Keys derived from the configured secret.
     pub fn new(secret: &SecretString, ttl: Duration) -> Self {
         let bytes = secret.expose_secret().as_bytes();
-        TokenKeys { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes), ttl }
+        let mac_key = Sha256::new().chain_update(b"rastro-mac-v1:").chain_update(bytes).finalize();
+        #[allow(clippy::expect_used)] // HMAC takes a key of any length.
+        let mac = Hmac::<Sha256>::new_from_slice(&mac_key).expect("HMAC takes any key length");
+        TokenKeys { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes), mac, ttl }
+    }
+
+    /// Signs an access token like [`TokenKeys::issue`] but valid for `ttl`: the
+    /// portal's session cookie, which lives a working day rather than minutes
+    /// (it is HttpOnly, so no script can lift it, and its session can still be
+    /// revoked at once).
+    pub fn issue_for(
+        &self,
+        user_id: i32,
+        token_version: i32,
+        session_id: i32,
+        now: chrono::DateTime<chrono::Utc>,
+        ttl: Duration,
+    ) -> anyhow::Result<(String, i64)> {
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let claims =
+            Claims { sub: user_id.to_string(), ver: token_version, sid: session_id, iat: now.timestamp(), exp: now.timestamp() + ttl };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok((token, claims.exp))
+    }
+
+    /// A keyed digest of `data` for `purpose` (hex, 32 characters): for values
+    /// the server hands out and must recognise later without storing them, such
+    /// as CSRF tokens and public tracking links. Different purposes never
+    /// collide.
+    pub fn mac(&self, purpose: &str, data: &str) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(data.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// Whether `presented` is [`TokenKeys::mac`] of `purpose` and `data`, in
+    /// constant time.
+    pub fn mac_matches(&self, purpose: &str, data: &str, presented: &str) -> bool {
+        let Ok(bytes) = hex::decode(presented) else { return false };
+        let mut mac = self.mac.clone();
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(data.as_bytes());
+        mac.verify_truncated_left(&bytes).is_ok() && bytes.len() == 16
     }
 
     /// Signs an access token for `user_id` at `token_version` in session `session_id`.
@@ -50,11 +98,7 @@ impl TokenKeys {
         session_id: i32,
         now: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<(String, i64)> {
-        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
-        let claims =
-            Claims { sub: user_id.to_string(), ver: token_version, sid: session_id, iat: now.timestamp(), exp: now.timestamp() + ttl };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
-        Ok((token, claims.exp))
+        self.issue_for(user_id, token_version, session_id, now, self.ttl)
     }
 
     /// Verifies signature and expiry; `None` for any invalid token.
@@ -93,6 +137,20 @@ mod tests {
         let other = TokenKeys::new(&SecretString::from("x".repeat(32)), Duration::from_secs(60));
         assert!(other.verify(&token).is_none());
         Ok(())
+    }
+
+    #[test]
+    fn a_mac_is_recognised_only_for_its_purpose_data_and_key() {
+        let keys = TokenKeys::new(&SecretString::from("k".repeat(32)), Duration::from_secs(60));
+        let mac = keys.mac("csrf", "7");
+        assert_eq!(mac.len(), 32);
+        assert!(keys.mac_matches("csrf", "7", &mac));
+        assert!(!keys.mac_matches("csrf", "8", &mac));
+        assert!(!keys.mac_matches("track", "7", &mac));
+        assert!(!keys.mac_matches("csrf", "7", &mac[..30]));
+        assert!(!keys.mac_matches("csrf", "7", "zz"));
+        let other = TokenKeys::new(&SecretString::from("x".repeat(32)), Duration::from_secs(60));
+        assert!(!other.mac_matches("csrf", "7", &mac));
     }
 
     #[test]

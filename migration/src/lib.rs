@@ -21,6 +21,7 @@ mod m20261205_000019_webhook_secrets;
 mod m20261205_000020_shipment_invoices;
 mod m20261205_000021_status_mappings;
 mod m20261205_000022_webhook_accounts;
+mod m20261205_000023_tracking_links;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000020_shipment_invoices::Migration),
             Box::new(m20261205_000021_status_mappings::Migration),
             Box::new(m20261205_000022_webhook_accounts::Migration),
+            Box::new(m20261205_000023_tracking_links::Migration),
         ]
     }
 }

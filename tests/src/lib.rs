@@ -18,6 +18,8 @@ use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
+pub mod browser;
+pub mod portal;
 pub mod process;
 pub mod smtp;
 pub mod ws;

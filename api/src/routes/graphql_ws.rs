@@ -77,14 +77,14 @@ pub struct SocketCounts {
 }
 
 /// One counted socket; dropping it (the socket closed) frees the slot.
-struct SocketPermit {
+pub(crate) struct SocketPermit {
     counts: Arc<SocketCounts>,
     user_id: i32,
 }
 
 impl SocketCounts {
     /// A slot for one more socket of `user_id`, unless it holds `max` already.
-    fn acquire(self: &Arc<Self>, user_id: i32, max: usize) -> Option<SocketPermit> {
+    pub(crate) fn acquire(self: &Arc<Self>, user_id: i32, max: usize) -> Option<SocketPermit> {
         let mut map = self.per_user.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let count = map.entry(user_id).or_insert(0);
         if *count >= max {

@@ -50,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .route(integrations::vtex::OMS_INVOICE_PATH, integration(patch(integrations::vtex::tracking_number)))
         .route(integrations::vtex::TRACKING_PATH, integration(put(integrations::vtex::tracking)))
         .route(integrations::vtex::OMS_TRACKING_PATH, integration(put(integrations::vtex::tracking)))
+        .merge(crate::portal::pages().route_layer(middleware::from_fn_with_state(state.clone(), charge_one)))
+        .merge(crate::portal::assets())
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -23,9 +23,10 @@ pub struct Draft {
     pub mail: templates::MailParts,
 }
 
-/// The order's portal page.
-pub fn order_url(ctx: &Ctx, order_id: i32) -> String {
-    format!("{}/orders/{order_id}", ctx.mail.public_base_url)
+/// The order's portal page. It names the company, so the login page it leads
+/// to never asks the customer for one.
+pub fn order_url(ctx: &Ctx, order_id: i32, company: &str) -> String {
+    format!("{}/orders/{order_id}?company={company}", ctx.mail.public_base_url)
 }
 
 /// What a queued status mail will say, kept until the worker renders it.
@@ -71,9 +72,12 @@ async fn gather(
         .clone()
         .or_else(|| destination.as_ref().and_then(|l| l.responsible_name.clone()))
         .unwrap_or_default();
+    let company_name = company.map(|c| c.identifier).unwrap_or_default();
     let vars = templates::Vars {
         customer_name,
-        company_name: company.map(|c| c.identifier).unwrap_or_default(),
+        order_url: order_url(ctx, order.id, &company_name),
+        track_url: crate::orders::public_tracking::link(ctx, db, order.id).await?,
+        company_name,
         order_code: order.code.clone(),
         status: templates::status_label(locale, to).into(),
         previous_status: from.map(|f| templates::status_label(locale, f).to_owned()).unwrap_or_default(),
@@ -81,7 +85,6 @@ async fn gather(
         carrier: latest_shipment.as_ref().map(|s| s.title.clone().unwrap_or_else(|| s.carrier.clone())).unwrap_or_default(),
         tracking_number: latest_shipment.as_ref().map(|s| s.tracking_number.clone()).unwrap_or_default(),
         tracking_url: latest_shipment.and_then(|s| s.tracking_url).unwrap_or_default(),
-        order_url: order_url(ctx, order.id),
         headline: templates::headline(locale, to).into(),
     };
     Ok((recipient, RenderContext { locale, status: to, vars }))

@@ -3,7 +3,9 @@
 //!
 //! Variables: `customer_name`, `company_name`, `order_code`, `status`,
 //! `previous_status`, `comment`, `carrier`, `tracking_number`, `tracking_url`,
-//! `order_url`, and `headline` (a sentence about the new status). HTML bodies
+//! `order_url` (the order in the portal, behind login), `track_url` (its
+//! public tracking page, no login), and `headline` (a sentence about the new
+//! status). HTML bodies
 //! are auto-escaped; subjects and text bodies are not. An unknown variable is
 //! an error, so typos are caught when a template is saved.
 
@@ -48,6 +50,8 @@ pub struct Vars {
     pub tracking_url: String,
     /// The order in the customer portal.
     pub order_url: String,
+    /// The order's public tracking page (no login, no personal data).
+    pub track_url: String,
     /// A sentence about the new status.
     pub headline: String,
 }
@@ -127,7 +131,8 @@ Transportadora: {{ carrier }}
 Código de rastreio: {{ tracking_number }}{% if tracking_url %}
 Rastreio: {{ tracking_url }}{% endif %}
 {% endif %}
-Resumo do pedido: {{ order_url }}
+Resumo do pedido: {{ order_url }}{% if track_url %}
+Acompanhe sem login: {{ track_url }}{% endif %}
 
 {{ company_name }}
 ";
@@ -139,6 +144,7 @@ const PT_HTML: &str = r#"<!doctype html>
 {% if comment %}<p>{{ comment }}</p>{% endif %}
 {% if tracking_number %}<p>Transportadora: {{ carrier }}<br>Código de rastreio: {% if tracking_url %}<a href="{{ tracking_url }}">{{ tracking_number }}</a>{% else %}{{ tracking_number }}{% endif %}</p>{% endif %}
 <p><a href="{{ order_url }}" style="display: inline-block; padding: 10px 16px; background: #0b5cad; color: #fff; text-decoration: none; border-radius: 4px">Resumo do pedido</a></p>
+{% if track_url %}<p><a href="{{ track_url }}">Acompanhe sem login</a></p>{% endif %}
 <p>{{ company_name }}</p>
 </body></html>
 "#;
@@ -157,7 +163,8 @@ Carrier: {{ carrier }}
 Tracking number: {{ tracking_number }}{% if tracking_url %}
 Track it: {{ tracking_url }}{% endif %}
 {% endif %}
-Order summary: {{ order_url }}
+Order summary: {{ order_url }}{% if track_url %}
+Follow it without logging in: {{ track_url }}{% endif %}
 
 {{ company_name }}
 ";
@@ -169,6 +176,7 @@ const EN_HTML: &str = r#"<!doctype html>
 {% if comment %}<p>{{ comment }}</p>{% endif %}
 {% if tracking_number %}<p>Carrier: {{ carrier }}<br>Tracking number: {% if tracking_url %}<a href="{{ tracking_url }}">{{ tracking_number }}</a>{% else %}{{ tracking_number }}{% endif %}</p>{% endif %}
 <p><a href="{{ order_url }}" style="display: inline-block; padding: 10px 16px; background: #0b5cad; color: #fff; text-decoration: none; border-radius: 4px">Order summary</a></p>
+{% if track_url %}<p><a href="{{ track_url }}">Follow it without logging in</a></p>{% endif %}
 <p>{{ company_name }}</p>
 </body></html>
 "#;
@@ -331,6 +339,7 @@ fn sample() -> Vars {
         tracking_number: "BR1".into(),
         tracking_url: "https://example.com".into(),
         order_url: "https://example.com/orders/1".into(),
+        track_url: "https://example.com/track/1.0".into(),
         headline: "—".into(),
     }
 }

@@ -10,6 +10,7 @@ mod create_many;
 mod export;
 mod input;
 mod lifecycle;
+pub mod public_tracking;
 mod query;
 mod shipping;
 mod visibility;

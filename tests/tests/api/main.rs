@@ -6,6 +6,7 @@
 mod abuse;
 mod audit;
 mod auth;
+mod browser;
 mod companies;
 mod customer_view;
 mod demo;
@@ -31,6 +32,7 @@ mod nuvemshop;
 mod operations;
 mod orders_lifecycle;
 mod orders_query;
+mod portal;
 mod smtp_safety;
 mod smtp_secure;
 mod shopify;

@@ -149,6 +149,17 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     ("addOrderComment", Target::Own, STAFF_OWN),
     ("addOrderComment", Target::Other, STAFF_OTHER),
     ("addOrderComment", Target::Missing, STAFF_OTHER),
+    ("revokeTrackingLink", Target::Own, STAFF_OWN),
+    ("revokeTrackingLink", Target::Other, STAFF_OTHER),
+    // The portal's pages, with the role's login as the session cookie: as the
+    // `order` query, another company's order is a missing one.
+    ("PAGE /orders", Target::Own, LOGGED_IN),
+    ("PAGE /orders/{order}", Target::Own, [UNAUTH, Ok, Ok, Ok, NOPE]),
+    ("PAGE /orders/{order}", Target::Other, [UNAUTH, Ok, NOPE, NOPE, Ok]),
+    ("PAGE /orders/{order}", Target::Missing, [UNAUTH, NOPE, NOPE, NOPE, NOPE]),
+    ("PAGE /orders/{order}/live", Target::Own, [UNAUTH, Ok, Ok, Ok, NOPE]),
+    ("PAGE /orders/{order}/live", Target::Other, [UNAUTH, Ok, NOPE, NOPE, Ok]),
+    ("PAGE /orders/{order}/live", Target::Missing, [UNAUTH, NOPE, NOPE, NOPE, NOPE]),
     ("GET /exports/orders.csv", Target::Own, STAFF_OWN),
     ("GET /exports/order-lines.csv", Target::Own, STAFF_OWN),
     ("GET /exports/orders.xml", Target::Own, STAFF_OWN),
@@ -280,6 +291,8 @@ enum Call {
     /// A subscription, and what makes both companies publish an event for it.
     Subscription(&'static str, Trigger),
     Get(String),
+    /// A portal page, with the role's login as its session cookie.
+    Page(String),
     /// An integration call (its method; SOAP or JSON, by its path) with the role's token
     /// as `Authorization: Bearer`.
     Integration(reqwest::Method, String),
@@ -416,6 +429,7 @@ async fn operation(world: &World, name: &str, target: Target) -> Call {
             "mutation($id: ID!) { refundOrder(id: $id, amount: \"1.00\") { applied } }",
             world.lifecycle_target(target, "APPROVED").await,
         ),
+        "revokeTrackingLink" => moved("mutation($id: ID!) { revokeTrackingLink(id: $id) }", order),
         "addOrderComment" => gql("mutation($id: ID!) { addOrderComment(id: $id, comment: \"matrix\") { applied } }", json!({ "id": order })),
         "localities" => gql("{ localities { totalCount } }", json!({})),
         "locality" => gql("query($id: ID!) { locality(id: $id) { id name } }", json!({ "id": locality })),
@@ -474,6 +488,7 @@ async fn operation(world: &World, name: &str, target: Target) -> Call {
         "orderStatusChanged" => Call::Subscription("subscription { orderStatusChanged { orderId status } }", Trigger::OrderMoves),
         "integrationRunFinished" => Call::Subscription("subscription { integrationRunFinished { runId outcome } }", Trigger::Runs),
         route if route.starts_with("GET ") => Call::Get(route.trim_start_matches("GET ").to_owned()),
+        route if route.starts_with("PAGE ") => Call::Page(route.trim_start_matches("PAGE ").replace("{order}", &order)),
         route if route.contains(" /integrations/") && !route.starts_with("GET ") => {
             let (method, path) = route.split_once(' ').unwrap();
             Call::Integration(method.parse().unwrap(), path.to_owned())
@@ -496,6 +511,7 @@ async fn perform(world: &World, call: Call, token: Option<&str>) -> (Expect, Val
             (got, body)
         }
         Call::Get(path) => http(world.app.http.get(format!("{}{path}", world.app.base)), token).await,
+        Call::Page(path) => page(&world.app, &path, token).await,
         Call::Integration(method, path) => {
             // What each protocol would carry: a deletion, a cancellation.
             let (kind, body) = if path.starts_with("/integrations/totvs-r2/") {
@@ -541,6 +557,29 @@ async fn perform(world: &World, call: Call, token: Option<&str>) -> (Expect, Val
             (Code("SILENT"), Value::Null)
         }
     }
+}
+
+/// Opens a portal page logged in as the role (its token is what the login
+/// form puts in the session cookie); a redirect to the login page is
+/// `UNAUTHENTICATED`.
+async fn page(app: &TestApp, path: &str, token: Option<&str>) -> (Expect, Value) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut request = client.get(format!("{}{path}", app.base));
+    if let Some(token) = token {
+        request = request.header("cookie", format!("rastro_session={token}"));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let to_login = response.headers().get("location").and_then(|v| v.to_str().ok()).is_some_and(|l| l.starts_with("/login"));
+    let got = match status {
+        200 => Ok,
+        303 if to_login => UNAUTH,
+        // The live part answers an anonymous fetch with 401 (the page reloads).
+        401 => UNAUTH,
+        404 => NOPE,
+        _ => Code("OTHER"),
+    };
+    (got, json!({ "status": status }))
 }
 
 /// Sends an HTTP route's request with the role's token as `Authorization:

@@ -64,7 +64,7 @@ async fn a_notified_status_change_sends_exactly_one_mail_from_the_company() {
     assert_eq!(mail.envelope_to, [t.customer_email()]);
     assert_eq!(mail.from(), ("pedidos@acme.test".to_owned(), "Acme Logística".to_owned()));
     assert_eq!(mail.subject(), "acme: pedido #A-1 — Em separação");
-    let link = format!("http://rastro.test/orders/{order}");
+    let link = format!("http://rastro.test/orders/{order}?company=acme");
     assert!(mail.text().contains(&link), "{}", mail.text());
     assert!(mail.html().contains(&format!("href=\"{link}\"")), "{}", mail.html());
     assert!(mail.text().contains("O seu pedido está sendo preparado para o envio."));

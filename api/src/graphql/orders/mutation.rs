@@ -31,6 +31,15 @@ impl OrderMutation {
         orders::create(domain, actor, input.into_domain()?).await.gql().map(Order::from)
     }
 
+    /// Retires every public tracking link of the order handed out so far (a
+    /// link forwarded too widely) and answers the new one; later status mails
+    /// carry it.
+    async fn revoke_tracking_link(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<String> {
+        let (domain, actor) = parts(ctx)?;
+        let id = parse_id("order", &id)?;
+        orders::public_tracking::revoke(domain, actor, id).await.gql()
+    }
+
     /// Edits an order (not its status).
     async fn update_order(&self, ctx: &Context<'_>, id: ID, input: UpdateOrderInput) -> async_graphql::Result<Order> {
         let (domain, actor) = parts(ctx)?;

@@ -1,0 +1,198 @@
+//! The portal's two languages: Brazilian Portuguese by default, English by
+//! `Accept-Language` or the language switch (a cookie). Every text a page
+//! shows is here, as one table, so a missing translation cannot compile.
+
+use std::{collections::BTreeMap, sync::OnceLock};
+
+use axum::{
+    extract::{Query, State},
+    http::{header, HeaderMap},
+    response::{IntoResponse, Redirect, Response},
+};
+use entities::{Locale, OrderStatus};
+use serde::Deserialize;
+
+use super::session;
+use crate::state::AppState;
+
+/// Name of the language cookie.
+pub const COOKIE: &str = "rastro_lang";
+
+/// (key, pt-BR, en).
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("lang_code", "pt-BR", "en"),
+    ("other_lang", "English", "Português"),
+    ("other_lang_code", "en", "pt-BR"),
+    ("skip", "Ir para o conteúdo", "Skip to content"),
+    ("login_title", "Entrar", "Log in"),
+    ("login_intro", "Acompanhe seus pedidos.", "Follow your orders."),
+    ("email", "E-mail", "E-mail"),
+    ("password", "Senha", "Password"),
+    ("company", "Código da loja (está no link do seu e-mail)", "Store code (it is in your e-mail's link)"),
+    ("login_button", "Entrar", "Log in"),
+    ("forgot_link", "Esqueci a senha / primeiro acesso", "Forgot password / first access"),
+    ("forgot_title", "Esqueci a senha / primeiro acesso", "Forgot password / first access"),
+    ("forgot_intro", "Enviaremos um link para você criar uma nova senha.", "We will send you a link to set a new password."),
+    ("forgot_button", "Enviar link", "Send link"),
+    ("forgot_sent", "Se houver uma conta com esse e-mail, enviamos um link. Ele vale por pouco tempo.", "If an account has this e-mail, we sent it a link. It is valid for a short time."),
+    ("reset_title", "Criar nova senha", "Set a new password"),
+    ("new_password", "Nova senha", "New password"),
+    ("confirm_password", "Repita a nova senha", "New password again"),
+    ("password_rule", "Pelo menos 10 caracteres, com letras e números.", "At least 10 characters, with letters and digits."),
+    ("reset_button", "Salvar senha e entrar", "Save password and log in"),
+    ("passwords_differ", "As senhas não conferem.", "The passwords do not match."),
+    ("back_to_login", "Voltar para o login", "Back to login"),
+    ("logout", "Sair", "Log out"),
+    ("orders_title", "Meus pedidos", "My orders"),
+    ("filter_code", "Número do pedido", "Order number"),
+    ("filter_status", "Situação", "Status"),
+    ("filter_from", "Criado a partir de", "Created from"),
+    ("filter_to", "Criado até", "Created until"),
+    ("any_status", "Todas", "Any"),
+    ("filter_button", "Filtrar", "Filter"),
+    ("clear_filters", "Limpar", "Clear"),
+    ("no_orders", "Nenhum pedido encontrado.", "No orders found."),
+    ("orders_count", "pedidos", "orders"),
+    ("next_page", "Próxima página", "Next page"),
+    ("first_page", "Primeira página", "First page"),
+    ("order", "Pedido", "Order"),
+    ("created", "Criado em", "Created"),
+    ("status", "Situação", "Status"),
+    ("total", "Total", "Total"),
+    ("details", "Detalhes", "Details"),
+    ("history", "Histórico", "History"),
+    ("shipments", "Entregas", "Shipments"),
+    ("items", "Itens", "Items"),
+    ("product", "Produto", "Product"),
+    ("quantity", "Qtd.", "Qty"),
+    ("unit_price", "Preço", "Price"),
+    ("invoice", "Nota fiscal", "Invoice"),
+    ("invoice_number", "Número", "Number"),
+    ("issued", "Emitida em", "Issued"),
+    ("view_invoice", "Ver nota", "View invoice"),
+    ("delivery_window", "Previsão de entrega", "Expected delivery"),
+    ("destination", "Entrega em", "Delivering to"),
+    ("carrier", "Transportadora", "Carrier"),
+    ("tracking_number", "Código de rastreio", "Tracking number"),
+    ("track_at_carrier", "Rastrear na transportadora", "Track at the carrier"),
+    ("delivered_at", "Entregue em", "Delivered"),
+    ("no_shipments", "Ainda sem envio.", "Not shipped yet."),
+    ("no_history", "Sem movimentação ainda.", "No updates yet."),
+    ("live", "Atualiza sozinho quando o pedido muda.", "Updates by itself when the order moves."),
+    ("back_to_orders", "Voltar para meus pedidos", "Back to my orders"),
+    ("track_title", "Rastreamento do pedido", "Order tracking"),
+    ("track_gone", "Este link de rastreamento não existe ou não vale mais.", "This tracking link does not exist or is no longer valid."),
+    ("not_found_title", "Não encontrado", "Not found"),
+    ("not_found", "Não encontramos esta página ou este pedido.", "We could not find this page or order."),
+    ("error_title", "Algo deu errado", "Something went wrong"),
+    ("error_retry", "Tente de novo em instantes.", "Please try again in a moment."),
+    ("bad_form", "O formulário expirou. Recarregue a página e tente de novo.", "The form expired. Reload the page and try again."),
+    ("invalid_credentials", "E-mail, senha ou loja incorretos.", "Wrong e-mail, password or store."),
+    ("deactivated", "Esta conta está desativada.", "This account is deactivated."),
+    ("rate_limited", "Muitas tentativas. Aguarde e tente de novo.", "Too many attempts. Wait and try again."),
+    ("invalid_token", "Este link é inválido, expirou ou já foi usado. Peça um novo.", "This link is invalid, expired or already used. Ask for a new one."),
+    ("password_change_required", "Defina uma senha nova pelo link \"Esqueci a senha\" antes de continuar.", "Set a new password through \"Forgot password\" before going on."),
+];
+
+/// Every text of `locale`, by key.
+pub fn texts(locale: Locale) -> &'static BTreeMap<&'static str, &'static str> {
+    static PT: OnceLock<BTreeMap<&str, &str>> = OnceLock::new();
+    static EN: OnceLock<BTreeMap<&str, &str>> = OnceLock::new();
+    match locale {
+        Locale::PtBr => PT.get_or_init(|| TEXTS.iter().map(|(k, pt, _)| (*k, *pt)).collect()),
+        Locale::En => EN.get_or_init(|| TEXTS.iter().map(|(k, _, en)| (*k, *en)).collect()),
+    }
+}
+
+/// One text of `locale`.
+pub fn text(locale: Locale, key: &str) -> &'static str {
+    texts(locale).get(key).copied().unwrap_or("")
+}
+
+/// A status in words, as the mails say it.
+pub fn status(locale: Locale, status: OrderStatus) -> &'static str {
+    domain::notifications::templates::status_label(locale, status)
+}
+
+/// The visitor's language: the switch's cookie, else the first of
+/// `Accept-Language` that the portal speaks, else Brazilian Portuguese.
+pub fn negotiate(headers: &HeaderMap) -> Locale {
+    if let Some(chosen) = session::cookie(headers, COOKIE) {
+        return parse(&chosen).unwrap_or(Locale::PtBr);
+    }
+    let accepted = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut ranked: Vec<(f32, Locale)> = accepted
+        .split(',')
+        .take(20)
+        .filter_map(|part| {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next()?.trim();
+            let quality = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.parse::<f32>().ok())?;
+            Some((quality, parse(tag)?))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranked.first().map_or(Locale::PtBr, |(_, l)| *l)
+}
+
+fn parse(tag: &str) -> Option<Locale> {
+    let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+    match primary.as_str() {
+        "pt" => Some(Locale::PtBr),
+        "en" => Some(Locale::En),
+        _ => None,
+    }
+}
+
+/// `GET /language?to=en&next=/orders`.
+#[derive(Deserialize)]
+pub struct Switch {
+    to: String,
+    next: Option<String>,
+}
+
+/// Remembers the chosen language and goes back to the page.
+pub async fn switch(State(state): State<AppState>, Query(switch): Query<Switch>) -> Response {
+    let locale = parse(&switch.to).unwrap_or(Locale::PtBr);
+    let code = text(locale, "lang_code");
+    let next = session::local_path(switch.next.as_deref()).unwrap_or("/");
+    let cookie = session::set_cookie(&state, COOKIE, code, Some(365 * 24 * 3600));
+    ([(header::SET_COOKIE, cookie)], Redirect::to(next)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(accept: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT_LANGUAGE, accept.parse().unwrap_or(header::HeaderValue::from_static("")));
+        headers
+    }
+
+    #[test]
+    fn the_language_follows_accept_language_by_quality_and_defaults_to_portuguese() {
+        assert_eq!(negotiate(&HeaderMap::new()), Locale::PtBr);
+        assert_eq!(negotiate(&with("en-US,en;q=0.9")), Locale::En);
+        assert_eq!(negotiate(&with("fr, en;q=0.5, pt-BR;q=0.8")), Locale::PtBr);
+        assert_eq!(negotiate(&with("de")), Locale::PtBr);
+        assert_eq!(negotiate(&with("en;q=bad, pt;q=0.1")), Locale::PtBr);
+    }
+
+    #[test]
+    fn the_cookie_wins_over_the_header() {
+        let mut headers = with("en");
+        headers.insert(header::COOKIE, header::HeaderValue::from_static("a=1; rastro_lang=pt-BR"));
+        assert_eq!(negotiate(&headers), Locale::PtBr);
+    }
+
+    #[test]
+    fn every_text_exists_in_both_languages() {
+        for (key, pt, en) in TEXTS {
+            assert!(!pt.is_empty() && !en.is_empty(), "{key}");
+        }
+        assert_eq!(texts(Locale::PtBr).len(), TEXTS.len(), "keys are unique");
+    }
+}

@@ -1,0 +1,77 @@
+//! `GET /orders/{id}/events`: server-sent events that tell an open order page
+//! its order moved, so the page fetches its changing part again without a
+//! reload. The events come from the same bus, filtered by the same rule, as
+//! GraphQL's `orderStatusChanged`; a stream carries no order data, only
+//! "changed", and ends when the visitor's session does. Streams count
+//! against the same per-user cap as WebSockets.
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{
+        sse::{Event, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+};
+use domain::{events::OrderStatusEvent, sessions::Revocation, Actor};
+use futures::{stream, Stream};
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use super::{session::Visitor, view};
+use crate::state::AppState;
+
+/// `GET /orders/{id}/events`.
+pub async fn events(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> Response {
+    let (Ok(order_id), Some(user_id)) = (id.parse::<i32>(), visitor.actor.user_id()) else {
+        return view::message(visitor.locale, StatusCode::NOT_FOUND, "not_found_title", "not_found");
+    };
+    // Only an order the visitor may open gets a stream.
+    if let Err(err) = domain::orders::get(&state.ctx, &visitor.actor, order_id).await {
+        return view::error_page(visitor.locale, &err);
+    }
+    let Some(permit) = state.sockets.acquire(user_id, state.config.limits.ws_sockets_per_user) else {
+        return (StatusCode::TOO_MANY_REQUESTS, "too many live pages open").into_response();
+    };
+    let watch = Watch {
+        actor: visitor.actor,
+        order_id,
+        events: state.ctx.events.subscribe(),
+        revocations: state.ctx.events.subscribe_revocations(),
+        _permit: permit,
+    };
+    Sse::new(changes(watch)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))).into_response()
+}
+
+struct Watch {
+    actor: Actor,
+    order_id: i32,
+    events: broadcast::Receiver<Arc<OrderStatusEvent>>,
+    revocations: broadcast::Receiver<Arc<Revocation>>,
+    _permit: crate::routes::graphql_ws::SocketPermit,
+}
+
+/// One `changed` event per change of the order the visitor may see; a lagging
+/// receiver sends one too (something may have been missed), and a revoked
+/// session or a closed bus ends the stream.
+fn changes(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold(watch, |mut watch| async move {
+        loop {
+            tokio::select! {
+                event = watch.events.recv() => match event {
+                    Ok(event) if event.order_id == watch.order_id && event.visible_to(&watch.actor) => break,
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(_)) => break,
+                    Err(RecvError::Closed) => return None,
+                },
+                revoked = watch.revocations.recv() => match revoked {
+                    Ok(r) if r.ends(&watch.actor) => return None,
+                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+        Some((Ok(Event::default().event("changed").data("{}")), watch))
+    })
+}
