@@ -1,5 +1,4 @@
-//! The customer's pages: login, forgot/first access, reset, the order
-//! history and one order with its live status. Each handler reads the
+//! The order pages: the history and one order with its live status. Each handler reads the
 //! visitor, calls the same domain functions GraphQL calls (so the same access
 //! rules apply), and renders a template.
 
@@ -7,17 +6,16 @@ use axum::{
     extract::{Path, Query, State},
     http::{StatusCode, Uri},
     response::Response,
-    Form,
 };
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::{
-    auth, localities,
+    localities,
     orders::{self, OrderFilter, OrderSort},
     Actor, DomainError,
 };
 use entities::{order, OrderStatus};
 use minijinja::{context, Value};
-use sea_orm::{EntityTrait, Iterable};
+use sea_orm::Iterable;
 use serde::Deserialize;
 
 use super::{
@@ -25,7 +23,7 @@ use super::{
     session::{self, Visitor},
     view::{self, render, when},
 };
-use crate::{ratelimit::Sensitive, state::AppState};
+use crate::state::AppState;
 
 /// Orders per page of the history.
 const PAGE_SIZE: u64 = 20;
@@ -41,249 +39,120 @@ fn to_login(uri: &Uri, company: Option<&str>) -> Response {
     session::redirect(&format!("/login?{encoded}"), &[])
 }
 
-/// `GET /`: the customer's orders, through login if needed.
-pub async fn home(visitor: Visitor) -> Response {
-    session::redirect(if visitor.logged_in() { "/orders" } else { "/login" }, &[])
-}
-
-/// Query of the login page.
-#[derive(Deserialize, Default)]
-pub struct LoginQuery {
-    company: Option<String>,
-    next: Option<String>,
-}
-
-/// `GET /login`.
-pub async fn login_page(State(state): State<AppState>, visitor: Visitor, Query(query): Query<LoginQuery>) -> Response {
-    if visitor.logged_in() {
-        return session::redirect(session::local_path(query.next.as_deref()).unwrap_or("/orders"), &[]);
-    }
-    login_form(&state, &visitor, StatusCode::OK, &query, "", None)
-}
-
-fn login_form(state: &AppState, visitor: &Visitor, status: StatusCode, query: &LoginQuery, email: &str, error: Option<String>) -> Response {
-    let company = query.company.as_deref().map(str::trim).filter(|c| !c.is_empty() && c.len() <= 60);
-    let values = context! {
-        company => company,
-        next => session::local_path(query.next.as_deref()),
-        email => email,
-        error => error,
-        here => "/login",
-    };
-    render(state, visitor, status, "login.html", values)
-}
-
-/// The login form.
-#[derive(Deserialize)]
-pub struct LoginForm {
-    csrf: String,
-    email: String,
-    password: String,
-    company: Option<String>,
-    next: Option<String>,
-}
-
-/// `POST /login`: the same checks and throttling as GraphQL's `login`.
-pub async fn login(State(state): State<AppState>, visitor: Visitor, Form(form): Form<LoginForm>) -> Response {
-    let query = LoginQuery { company: form.company.clone(), next: form.next.clone() };
-    if !visitor.csrf_matches(&state, &form.csrf) {
-        let error = i18n::text(visitor.locale, "bad_form").to_owned();
-        return login_form(&state, &visitor, StatusCode::FORBIDDEN, &query, &form.email, Some(error));
-    }
-    if let Err(exhausted) = state.limits.check(Sensitive::Login, visitor.client, None) {
-        let err = DomainError::from(exhausted);
-        return login_form(&state, &visitor, StatusCode::TOO_MANY_REQUESTS, &query, &form.email, Some(view::form_error(visitor.locale, &err)));
-    }
-    let credentials = auth::Credentials {
-        email: form.email.clone(),
-        password: form.password,
-        company: form.company.filter(|c| !c.trim().is_empty()),
-        source: Some(visitor.client),
-    };
-    match auth::login(&state.ctx, &Actor::anonymous(), credentials).await {
-        Ok(session) => logged_in(&state, &session, form.next.as_deref()),
-        Err(err @ DomainError::Unexpected(_)) => view::error_page(visitor.locale, &err),
-        Err(err) => {
-            let status = if matches!(err, DomainError::RateLimited { .. }) { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
-            login_form(&state, &visitor, status, &query, &form.email, Some(view::form_error(visitor.locale, &err)))
-        }
-    }
-}
-
-/// Sets the session cookie, drops the pre-login nonce and goes on to `next`.
-fn logged_in(state: &AppState, session: &auth::Session, next: Option<&str>) -> Response {
-    match session::start(state, session) {
-        Ok(cookie) => {
-            let nonce = session::clear_cookie(state, session::NONCE_COOKIE);
-            session::redirect(session::local_path(next).unwrap_or("/orders"), &[cookie, nonce])
-        }
-        Err(err) => view::error_page(entities::Locale::PtBr, &err),
-    }
-}
-
-/// The logout form.
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
-/// `POST /logout`: ends the session server-side and forgets the cookie.
-pub async fn logout(State(state): State<AppState>, visitor: Visitor, Form(form): Form<CsrfOnly>) -> Response {
-    if !visitor.logged_in() {
-        return session::redirect("/login", &[session::clear_cookie(&state, session::SESSION_COOKIE)]);
-    }
-    if !visitor.csrf_matches(&state, &form.csrf) {
-        return view::message(visitor.locale, StatusCode::FORBIDDEN, "error_title", "bad_form");
-    }
-    if let Err(err) = domain::sessions::logout(&state.ctx, &visitor.actor).await {
-        return view::error_page(visitor.locale, &err);
-    }
-    let company = company_of(&state, &visitor.actor).await;
-    let to = company.map_or_else(|| "/login".to_owned(), |c| format!("/login?company={c}"));
-    session::redirect(&to, &[session::clear_cookie(&state, session::SESSION_COOKIE)])
-}
-
-/// The identifier of the actor's company, for links back to its login.
-async fn company_of(state: &AppState, actor: &Actor) -> Option<String> {
-    let id = actor.company_id()?;
-    entities::company::Entity::find_by_id(id).one(&state.ctx.db).await.ok().flatten().map(|c| c.identifier)
-}
-
-
-/// `GET /forgot-password`.
-pub async fn forgot_page(State(state): State<AppState>, visitor: Visitor, Query(query): Query<LoginQuery>) -> Response {
-    let values = context! { company => query.company, email => "", sent => false, error => Value::from(()), here => "/forgot-password" };
-    render(&state, &visitor, StatusCode::OK, "forgot.html", values)
-}
-
-/// The forgot-password form.
-#[derive(Deserialize)]
-pub struct ForgotForm {
-    csrf: String,
-    email: String,
-    company: Option<String>,
-}
-
-/// `POST /forgot-password`: mails a link if the account exists, and says the
-/// same either way.
-pub async fn forgot(State(state): State<AppState>, visitor: Visitor, Form(form): Form<ForgotForm>) -> Response {
-    let company = form.company.clone().filter(|c| !c.trim().is_empty());
-    let again = |status, error: String| {
-        let values = context! { company => company.clone(), email => form.email.clone(), sent => false, error => error, here => "/forgot-password" };
-        render(&state, &visitor, status, "forgot.html", values)
-    };
-    if !visitor.csrf_matches(&state, &form.csrf) {
-        return again(StatusCode::FORBIDDEN, i18n::text(visitor.locale, "bad_form").to_owned());
-    }
-    let account = format!("{}|{}", company.as_deref().unwrap_or(""), form.email.trim());
-    if let Err(exhausted) = state.limits.check(Sensitive::RequestPasswordReset, visitor.client, Some(&account)) {
-        return again(StatusCode::TOO_MANY_REQUESTS, view::form_error(visitor.locale, &exhausted.into()));
-    }
-    match domain::notifications::reset::request(&state.ctx, &Actor::anonymous(), &form.email, company.as_deref()).await {
-        Ok(()) => {
-            let values = context! { company => company.clone(), email => "", sent => true, error => Value::from(()), here => "/forgot-password" };
-            render(&state, &visitor, StatusCode::OK, "forgot.html", values)
-        }
-        Err(err @ DomainError::Unexpected(_)) => view::error_page(visitor.locale, &err),
-        Err(err) => again(StatusCode::BAD_REQUEST, view::form_error(visitor.locale, &err)),
-    }
-}
-
-/// Query of the reset page: the mailed token.
-#[derive(Deserialize)]
-pub struct ResetQuery {
-    token: Option<String>,
-}
-
-/// `GET /reset-password?token=…`: the page the reset and first-access mails
-/// link to. The token stays in a hidden field; the page sends no referrer.
-pub async fn reset_page(State(state): State<AppState>, visitor: Visitor, Query(query): Query<ResetQuery>) -> Response {
-    let token = query.token.unwrap_or_default();
-    let error = token.is_empty().then(|| i18n::text(visitor.locale, "invalid_token"));
-    render(&state, &visitor, StatusCode::OK, "reset.html", context! { token => token, error => error, here => "/reset-password" })
-}
-
-/// The reset form.
-#[derive(Deserialize)]
-pub struct ResetForm {
-    csrf: String,
-    token: String,
-    password: String,
-    confirm: String,
-}
-
-/// `POST /reset-password`: sets the password, spends the token and logs in.
-pub async fn reset(State(state): State<AppState>, visitor: Visitor, Form(form): Form<ResetForm>) -> Response {
-    let again = |status, error: String| {
-        render(&state, &visitor, status, "reset.html", context! { token => form.token.clone(), error => error, here => "/reset-password" })
-    };
-    if !visitor.csrf_matches(&state, &form.csrf) {
-        return again(StatusCode::FORBIDDEN, i18n::text(visitor.locale, "bad_form").to_owned());
-    }
-    if form.password != form.confirm {
-        return again(StatusCode::BAD_REQUEST, i18n::text(visitor.locale, "passwords_differ").to_owned());
-    }
-    if let Err(exhausted) = state.limits.check(Sensitive::ResetPassword, visitor.client, None) {
-        return again(StatusCode::TOO_MANY_REQUESTS, view::form_error(visitor.locale, &exhausted.into()));
-    }
-    match domain::notifications::reset::reset(&state.ctx, &Actor::anonymous(), &form.token, &form.password).await {
-        Ok(session) => logged_in(&state, &session, Some("/orders")),
-        Err(err @ DomainError::Unexpected(_)) => view::error_page(visitor.locale, &err),
-        Err(DomainError::Validation { field, .. }) if field == "token" => {
-            again(StatusCode::BAD_REQUEST, i18n::text(visitor.locale, "invalid_token").to_owned())
-        }
-        Err(err) => again(StatusCode::BAD_REQUEST, view::form_error(visitor.locale, &err)),
-    }
-}
-
-/// Filters of the history page, as the form sends them.
+/// Filters of the order list, as the form sends them. Staff get more of
+/// them (product, customer, total range), as in the back office.
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     code: Option<String>,
     status: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    product: Option<String>,
+    customer: Option<String>,
+    min: Option<String>,
+    max: Option<String>,
     after: Option<String>,
     company: Option<String>,
 }
 
-/// `GET /orders`: the history with the seed's filters (number, status,
-/// creation dates) and keyset pages.
+impl ListQuery {
+    /// The filters given, by their names in the page's URL.
+    fn given(&self) -> Params {
+        let fields = [
+            ("code", &self.code),
+            ("status", &self.status),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("product", &self.product),
+            ("customer", &self.customer),
+            ("min", &self.min),
+            ("max", &self.max),
+        ];
+        fields.into_iter().filter_map(|(k, v)| Some((k, v.as_deref().map(str::trim).filter(|s| !s.is_empty())?.to_owned()))).collect()
+    }
+}
+
+/// A `yyyy-mm-dd` day's first instant (UTC), or the next day's for an end.
+fn day_start(text: &str, next: bool) -> Option<chrono::DateTime<Utc>> {
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let day = if next { day.succ_opt()? } else { day };
+    Some(Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0)?))
+}
+
+/// Query parameters, by name.
+type Params = Vec<(&'static str, String)>;
+
+/// The page's filters as the domain's, and as the export routes' parameters.
+fn filter_of(given: &[(&'static str, String)]) -> Result<(OrderFilter, Params), DomainError> {
+    let mut filter = OrderFilter::default();
+    let mut export = Vec::new();
+    for (key, value) in given {
+        match *key {
+            "code" => filter.code = Some(value.clone()),
+            "product" => filter.product = Some(value.clone()),
+            "customer" => filter.customer_name = Some(value.clone()),
+            "status" => {
+                let status = OrderStatus::iter().find(|o| status_key(*o) == *value).ok_or_else(|| DomainError::validation("status", "unknown status"))?;
+                filter.statuses = vec![status];
+            }
+            "from" => filter.created_from = Some(day_start(value, false).ok_or_else(|| DomainError::validation("from", "must be a date"))?),
+            "to" => filter.created_to = Some(day_start(value, true).ok_or_else(|| DomainError::validation("to", "must be a date"))?),
+            "min" => filter.min_total_cents = Some(super::company::cents("min", value)?),
+            "max" => filter.max_total_cents = Some(super::company::cents("max", value)?),
+            _ => continue,
+        }
+        let name = match *key {
+            "customer" => "customerName",
+            "from" => "createdFrom",
+            "to" => "createdTo",
+            "min" => "minTotal",
+            "max" => "maxTotal",
+            other => other,
+        };
+        let value = match *key {
+            "from" => filter.created_from.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            "to" => filter.created_to.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            "min" => filter.min_total_cents.map(domain::money::format_cents).unwrap_or_default(),
+            "max" => filter.max_total_cents.map(domain::money::format_cents).unwrap_or_default(),
+            _ => value.clone(),
+        };
+        export.push((name, value));
+    }
+    Ok((filter, export))
+}
+
+/// `GET /orders`: the order list with the seed's filters and keyset pages;
+/// staff also get the back office's filters and the export buttons.
 pub async fn orders(State(state): State<AppState>, visitor: Visitor, uri: Uri, Query(query): Query<ListQuery>) -> Response {
     if !visitor.logged_in() {
         return to_login(&uri, query.company.as_deref());
     }
     let locale = visitor.locale;
-    let blank = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let status = blank(&query.status).and_then(|s| OrderStatus::iter().find(|o| status_key(*o) == s));
-    let day = |v: &Option<String>| blank(v).and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
-    let (from, to) = (day(&query.from), day(&query.to));
-    let filter = OrderFilter {
-        code: blank(&query.code),
-        statuses: status.into_iter().collect(),
-        created_from: from.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| Utc.from_utc_datetime(&d)),
-        created_to: to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| Utc.from_utc_datetime(&d)),
-        ..OrderFilter::default()
+    let given = query.given();
+    let status = given.iter().find(|(k, _)| *k == "status").and_then(|(_, s)| OrderStatus::iter().find(|o| status_key(*o) == *s));
+    let refused = |err: DomainError| {
+        let values = list_values(&visitor, &query, status, Vec::new(), 0, None, Value::from(()), Some(view::form_error(locale, &err)));
+        render(&state, &visitor, StatusCode::BAD_REQUEST, "orders.html", values)
+    };
+    let (filter, export) = match filter_of(&given) {
+        Ok(found) => found,
+        Err(err) => return refused(err),
     };
     let page = match orders::list(&state.ctx, &visitor.actor, &filter, OrderSort::default(), PAGE_SIZE, query.after.as_deref()).await {
         Ok(page) => page,
-        Err(err @ DomainError::Validation { .. }) => {
-            let values = list_values(&visitor, &query, status, Vec::new(), 0, None, Some(view::form_error(locale, &err)));
-            return render(&state, &visitor, StatusCode::BAD_REQUEST, "orders.html", values);
-        }
+        Err(err @ DomainError::Validation { .. }) => return refused(err),
         Err(err) => return view::error_page(locale, &err),
     };
     let next = page.has_next_page.then(|| page.items.last().map(|o| orders::cursor_of(o, OrderSort::default().field))).flatten();
     let next_link = next.map(|cursor| {
-        let mut params: Vec<(&str, String)> = Vec::new();
-        for (key, value) in [("code", &query.code), ("status", &query.status), ("from", &query.from), ("to", &query.to)] {
-            if let Some(v) = blank(value) {
-                params.push((key, v));
-            }
-        }
+        let mut params = given.clone();
         params.push(("after", cursor));
         format!("/orders?{}", serde_urlencoded::to_string(params).unwrap_or_default())
     });
+    let exports = serde_urlencoded::to_string(&export).unwrap_or_default();
+    let exports = context! {
+        csv => format!("/exports/orders.csv?{exports}"), lines => format!("/exports/order-lines.csv?{exports}"), xml => format!("/exports/orders.xml?{exports}"),
+    };
     let rows: Vec<Value> = page
         .items
         .iter()
@@ -291,14 +160,15 @@ pub async fn orders(State(state): State<AppState>, visitor: Visitor, uri: Uri, Q
             let shown = orders::shown_status(&visitor.actor, o);
             context! {
                 id => o.id, code => o.code, created => when(o.created_at), total => view::money(locale, o.total_cents),
-                status => i18n::status(locale, shown), status_key => status_key(shown),
+                status => i18n::status(locale, shown), status_key => status_key(shown), customer => o.customer_name,
             }
         })
         .collect();
-    let values = list_values(&visitor, &query, status, rows, page.total_count, next_link, None);
+    let values = list_values(&visitor, &query, status, rows, page.total_count, next_link, exports, None);
     render(&state, &visitor, StatusCode::OK, "orders.html", values)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn list_values(
     visitor: &Visitor,
     query: &ListQuery,
@@ -306,21 +176,25 @@ fn list_values(
     rows: Vec<Value>,
     total: u64,
     next: Option<String>,
+    exports: Value,
     error: Option<String>,
 ) -> Value {
+    let staff = visitor.actor.audience() == domain::Audience::Staff;
     let statuses: Vec<Value> = OrderStatus::iter()
-        .filter(|s| *s != OrderStatus::OnHold || visitor.actor.audience() == domain::Audience::Staff)
+        .filter(|s| *s != OrderStatus::OnHold || staff)
         .map(|s| context! { key => status_key(s), label => i18n::status(visitor.locale, s), chosen => Some(s) == status })
         .collect();
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
     context! {
-        rows => rows, total => total, next => next, error => error, statuses => statuses,
-        code => query.code.clone().unwrap_or_default(), from => query.from.clone().unwrap_or_default(),
-        to => query.to.clone().unwrap_or_default(), paged => query.after.is_some(), here => "/orders",
+        rows => rows, total => total, next => next, error => error, statuses => statuses, staff => staff, exports => exports,
+        code => text(&query.code), from => text(&query.from), to => text(&query.to), product => text(&query.product),
+        customer => text(&query.customer), min => text(&query.min), max => text(&query.max),
+        paged => query.after.is_some(), here => "/orders",
     }
 }
 
 /// A status as the URL and the page's styles name it (`IN_TRANSIT`).
-fn status_key(status: OrderStatus) -> String {
+pub(super) fn status_key(status: OrderStatus) -> String {
     sea_orm::ActiveEnum::to_value(&status)
 }
 
@@ -361,7 +235,7 @@ pub async fn order_live(State(state): State<AppState>, visitor: Visitor, Path(id
 }
 
 /// Everything the order page shows, read through the domain as the actor.
-async fn order_values(state: &AppState, visitor: &Visitor, id: i32) -> Result<Value, DomainError> {
+pub(super) async fn order_values(state: &AppState, visitor: &Visitor, id: i32) -> Result<Value, DomainError> {
     let ctx = &state.ctx;
     let actor = &visitor.actor;
     let locale = visitor.locale;
@@ -398,6 +272,8 @@ async fn order_values(state: &AppState, visitor: &Visitor, id: i32) -> Result<Va
             context! {
                 status => i18n::status(locale, h.to_status), status_key => status_key(h.to_status),
                 changed => h.from_status != Some(h.to_status), comment => h.comment, at => when(h.occurred_at),
+                hidden => !h.visible_to_customer, applied => h.applied, skip_reason => h.skip_reason, source => h.source,
+                notified => h.notify_customer,
             }
         })
         .collect();
@@ -407,6 +283,12 @@ async fn order_values(state: &AppState, visitor: &Visitor, id: i32) -> Result<Va
         window_from => order.delivery_start.map(when), window_to => order.delivery_end.map(when),
         destination => destination, items => items, shipments => shipments, invoices => invoices, history => history,
         here => format!("/orders/{}", order.id),
+        staff => actor.audience() == domain::Audience::Staff,
+        held => order.status == OrderStatus::OnHold,
+        statuses => OrderStatus::iter().filter(|s| *s != OrderStatus::OnHold).map(|s| context! { key => status_key(s), label => i18n::status(locale, s) }).collect::<Vec<_>>(),
+        source_id => order.source_id,
+        customer_name => order.customer_name,
+        error => Value::from(()),
     })
 }
 

@@ -1,6 +1,6 @@
-//! `GET /orders/{id}/events`: server-sent events that tell an open order page
-//! its order moved, so the page fetches its changing part again without a
-//! reload. The events come from the same bus, filtered by the same rule, as
+//! `GET /orders/{id}/events` and `GET /admin/events`: server-sent events that
+//! tell an open order page (or the company's dashboard) that an order moved,
+//! so the page fetches its changing part again without a reload. The events come from the same bus, filtered by the same rule, as
 //! GraphQL's `orderStatusChanged`; a stream carries no order data, only
 //! "changed", and ends when the visitor's session does. Streams count
 //! against the same per-user cap as WebSockets.
@@ -31,11 +31,23 @@ pub async fn events(State(state): State<AppState>, visitor: Visitor, Path(id): P
     if let Err(err) = domain::orders::get(&state.ctx, &visitor.actor, order_id).await {
         return view::error_page(visitor.locale, &err);
     }
+    stream(&state, visitor.actor, user_id, Some(order_id))
+}
+
+/// `GET /admin/events`: any change of the company's orders (staff only).
+pub async fn dashboard_events(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let Some(user_id) = visitor.actor.user_id().filter(|_| visitor.actor.audience() == domain::Audience::Staff) else {
+        return view::message(visitor.locale, StatusCode::NOT_FOUND, "not_found_title", "not_found");
+    };
+    stream(&state, visitor.actor, user_id, None)
+}
+
+fn stream(state: &AppState, actor: Actor, user_id: i32, order_id: Option<i32>) -> Response {
     let Some(permit) = state.sockets.acquire(user_id, state.config.limits.ws_sockets_per_user) else {
         return (StatusCode::TOO_MANY_REQUESTS, "too many live pages open").into_response();
     };
     let watch = Watch {
-        actor: visitor.actor,
+        actor,
         order_id,
         events: state.ctx.events.subscribe(),
         revocations: state.ctx.events.subscribe_revocations(),
@@ -46,7 +58,8 @@ pub async fn events(State(state): State<AppState>, visitor: Visitor, Path(id): P
 
 struct Watch {
     actor: Actor,
-    order_id: i32,
+    /// The one order watched, or every order the actor sees.
+    order_id: Option<i32>,
     events: broadcast::Receiver<Arc<OrderStatusEvent>>,
     revocations: broadcast::Receiver<Arc<Revocation>>,
     _permit: crate::routes::graphql_ws::SocketPermit,
@@ -60,7 +73,7 @@ fn changes(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
         loop {
             tokio::select! {
                 event = watch.events.recv() => match event {
-                    Ok(event) if event.order_id == watch.order_id && event.visible_to(&watch.actor) => break,
+                    Ok(event) if watch.order_id.is_none_or(|id| id == event.order_id) && event.visible_to(&watch.actor) => break,
                     Ok(_) => continue,
                     Err(RecvError::Lagged(_)) => break,
                     Err(RecvError::Closed) => return None,

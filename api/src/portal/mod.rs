@@ -4,22 +4,37 @@
 //! is no second access-control path. No Node toolchain is needed to build
 //! or run it.
 //!
-//! - [`customer`]: `/login`, `/forgot-password`, `/reset-password`,
-//!   `/orders`, `/orders/{id}` (the link in the status mails) and its live
-//!   part; [`live`]: the server-sent events that keep an open order current.
+//! - [`account`]: the three areas' logins (`/login` for customers,
+//!   `/admin/login` for company staff, `/support/login` for platform
+//!   support), logout, `/forgot-password`, `/reset-password`, `/password`.
+//! - [`customer`]: `/orders` and `/orders/{id}` (the link in the status
+//!   mails) with its live part; [`live`]: the server-sent events that keep an
+//!   open order current.
 //! - [`track`]: `/track/{token}`, the public tracking page.
+//! - [`company`]: `/admin`, the company's live dashboard, and the lifecycle
+//!   actions of the order page.
+//! - [`support`]: `/support`, platform support's companies and their staff.
 //! - [`session`]: the session cookie and CSRF; [`i18n`]: pt-BR and English;
 //!   [`view`]: templates, error pages, security headers.
 
+pub mod account;
 pub mod assets;
+pub mod company;
 pub mod customer;
 pub mod i18n;
 pub mod live;
 pub mod session;
+pub mod support;
 pub mod track;
 pub mod view;
 
-use axum::{extract::Request, middleware::Next, response::Response, routing::get, Router};
+use axum::{
+    extract::Request,
+    middleware::Next,
+    response::Response,
+    routing::{get, post},
+    Router,
+};
 
 use crate::state::AppState;
 
@@ -27,16 +42,30 @@ use crate::state::AppState;
 /// every other route (the caller adds that layer).
 pub fn pages() -> Router<AppState> {
     Router::new()
-        .route("/", get(customer::home))
-        .route("/login", get(customer::login_page).post(customer::login))
-        .route("/logout", axum::routing::post(customer::logout))
-        .route("/forgot-password", get(customer::forgot_page).post(customer::forgot))
-        .route("/reset-password", get(customer::reset_page).post(customer::reset))
+        .route("/", get(account::home))
+        .route("/login", get(account::customer_login_page).post(account::customer_login))
+        .route("/admin/login", get(account::company_login_page).post(account::company_login))
+        .route("/support/login", get(account::support_login_page).post(account::support_login))
+        .route("/logout", post(account::logout))
+        .route("/password", get(account::password_page).post(account::change_password))
+        .route("/forgot-password", get(account::forgot_page).post(account::forgot))
+        .route("/reset-password", get(account::reset_page).post(account::reset))
         .route("/orders", get(customer::orders))
         .route("/orders/{id}", get(customer::order))
         .route("/orders/{id}/live", get(customer::order_live))
         .route("/orders/{id}/events", get(live::events))
+        .route("/orders/{id}/actions/{action}", post(company::act))
+        .route("/admin", get(company::dashboard))
+        .route("/admin/live", get(company::dashboard_live))
+        .route("/admin/events", get(live::dashboard_events))
         .route("/track/{token}", get(track::page))
+        .route("/support", get(support::companies))
+        .route("/support/companies", post(support::create_company))
+        .route("/support/companies/{id}", get(support::company))
+        .route("/support/companies/{id}/active", post(support::set_company_active))
+        .route("/support/companies/{id}/token", post(support::rotate_token))
+        .route("/support/companies/{id}/users", post(support::create_user))
+        .route("/support/users/{id}/active", post(support::set_user_active))
         .route("/language", get(i18n::switch))
         .layer(axum::middleware::from_fn(secured))
 }

@@ -106,6 +106,17 @@ impl Visitor {
     }
 }
 
+/// The actor of the request's session cookie (anonymous without a live one),
+/// for the plain routes the pages link to (the export buttons).
+pub async fn cookie_actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, DomainError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(Actor::anonymous()) };
+    match domain::auth::authenticate(&state.ctx, &token).await {
+        Ok(actor) => Ok(actor),
+        Err(err @ DomainError::Unexpected(_)) => Err(err),
+        Err(_) => Ok(Actor::anonymous()),
+    }
+}
+
 /// Adds a `Set-Cookie` to `response`.
 pub fn append(response: &mut Response, cookie: &str) {
     if let Ok(value) = HeaderValue::from_str(cookie) {

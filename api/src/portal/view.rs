@@ -26,6 +26,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("order_live.html", include_str!("../../portal/templates/order_live.html")),
     ("track.html", include_str!("../../portal/templates/track.html")),
     ("message.html", include_str!("../../portal/templates/message.html")),
+    ("order_actions.html", include_str!("../../portal/templates/order_actions.html")),
+    ("dashboard.html", include_str!("../../portal/templates/dashboard.html")),
+    ("dashboard_live.html", include_str!("../../portal/templates/dashboard_live.html")),
+    ("secret.html", include_str!("../../portal/templates/secret.html")),
+    ("support.html", include_str!("../../portal/templates/support.html")),
+    ("support_company.html", include_str!("../../portal/templates/support_company.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -51,6 +57,7 @@ pub fn render(state: &AppState, visitor: &Visitor, status: StatusCode, template:
         lang => i18n::text(visitor.locale, "lang_code"),
         csrf => visitor.csrf(state),
         logged_in => visitor.logged_in(),
+        area => super::account::Area::of(&visitor.actor).name(),
         ..values
     };
     let response = match environment().get_template(template).and_then(|t| t.render(page)) {
@@ -72,6 +79,8 @@ pub fn error_page(locale: Locale, err: &DomainError) -> Response {
             tracing::error!(error = ?inner, "portal page failed");
             plain_error(locale)
         }
+        // Logged in with a temporary password: nothing but changing it.
+        DomainError::PasswordChangeRequired => super::session::redirect("/password", &[]),
         _ => message(locale, StatusCode::NOT_FOUND, "not_found_title", "not_found"),
     }
 }
@@ -83,6 +92,7 @@ pub fn message(locale: Locale, status: StatusCode, title: &str, text: &str) -> R
         lang => i18n::text(locale, "lang_code"),
         csrf => "",
         logged_in => false,
+        area => "customer",
         title => i18n::text(locale, title),
         text => i18n::text(locale, text),
     };
@@ -105,7 +115,9 @@ pub fn form_error(locale: Locale, err: &DomainError) -> String {
         DomainError::RateLimited { .. } => "rate_limited",
         DomainError::PasswordChangeRequired => "password_change_required",
         // The domain's own sentence names the field and the rule.
-        DomainError::Validation { .. } => return err.client_message(),
+        DomainError::Validation { .. } | DomainError::Conflict(_) | DomainError::InvalidTransition { .. } => {
+            return err.client_message()
+        }
         _ => "error_retry",
     };
     i18n::text(locale, key).to_owned()

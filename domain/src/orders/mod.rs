@@ -7,6 +7,7 @@
 
 mod create;
 mod create_many;
+pub mod dashboard;
 mod export;
 mod input;
 mod lifecycle;

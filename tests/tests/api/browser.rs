@@ -73,12 +73,31 @@ async fn the_seed_story_in_a_browser_from_the_mail_to_a_live_order_page() {
     browser.screenshot("order-phone", PHONE).await;
     browser.screenshot("order-desktop", DESKTOP).await;
 
-    // The company moves the order: the open page follows without a reload (a
-    // mark left in the page survives).
+    // The company moves the order in its own area, in another browser: the
+    // customer's open page follows without a reload (a mark left in it survives).
     browser.run("window.rastroMark = 'still here';").await;
     browser.find("#live[data-opened='1']").await;
-    move_order(&app, &t.staff, &order, "IN_TRANSIT", false).await;
+    app.company_user(&admin, &t.id, "acme", "ops@acme.test").await;
+    let staff = Browser::start().await;
+    staff.open(&format!("{}/admin/login?company=acme", app.base)).await;
+    staff.fill("#email", "ops@acme.test").await;
+    staff.fill("#password", tests::PASSWORD).await;
+    staff.click("form button[type=submit]").await;
+    staff.wait_for_path("/admin").await;
+    staff.find("#count-IN_SEPARATION").await;
+    staff.screenshot("company-dashboard-desktop", DESKTOP).await;
+    staff.screenshot("company-dashboard-phone", PHONE).await;
+    staff.client.set_window_size(DESKTOP.0, DESKTOP.1).await.expect("resize");
+    staff.open(&format!("{}/orders/{order}", app.base)).await;
+    staff.find("#new-status option[value='IN_TRANSIT']").await.click().await.expect("choose");
+    staff.fill("#status-comment", "Saiu para entrega").await;
+    staff.click("#form-status button[type=submit]").await;
+    staff.wait_for_text("#status", "Em trânsito").await;
+    staff.screenshot("company-order-desktop", DESKTOP).await;
+    staff.screenshot("company-order-phone", PHONE).await;
     browser.wait_for_text("#status", "Em trânsito").await;
+    assert!(browser.visible_text().await.contains("Saiu para entrega"));
+    staff.quit().await;
     assert_eq!(browser.run("return window.rastroMark;").await, json!("still here"), "the page was not reloaded");
     assert!(browser.visible_text().await.contains("Em trânsito"));
 
@@ -122,4 +141,45 @@ async fn the_public_tracking_page_in_a_browser_shows_no_personal_data() {
     browser.screenshot("track-desktop", DESKTOP).await;
     browser.screenshot("track-phone", PHONE).await;
     browser.quit().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(browser_tests), ignore = "needs Chromium and ChromeDriver (RASTRO_CHROMEDRIVER; .ci/run installs them)")]
+async fn support_creates_a_company_and_its_user_in_a_browser() {
+    let app = TestApp::spawn().await;
+    domain::users::create_admin(&app.ctx, &domain::Actor::system("test"), "support@rastro.test", tests::PASSWORD).await.unwrap();
+    let browser = Browser::start().await;
+    browser.open(&format!("{}/support", app.base)).await;
+    browser.wait_for_path("/support/login").await;
+    browser.fill("#email", "support@rastro.test").await;
+    browser.fill("#password", tests::PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for_path("/support").await;
+    browser.fill("#identifier", "nova-loja").await;
+    browser.fill("#cnpj", "12.ABC.345/01DE-35").await;
+    browser.fill("#email", "ti@nova.test").await;
+    browser.fill("#phone", "+55 11 4000-0000").await;
+    browser.click("form[action='/support/companies'] button").await;
+    let token = browser.find("#secret").await.prop("value").await.expect("value").unwrap_or_default();
+    assert!(token.starts_with("rst_"), "{token}");
+    browser.click("#continue").await;
+    browser.wait_for_path("/support/companies/").await;
+    browser.fill("#user-email", "chefe@nova.test").await;
+    browser.fill("#user-name", "Chefe").await;
+    browser.click("form[action$='/users'] button").await;
+    let password = browser.find("#secret").await.prop("value").await.expect("value").unwrap_or_default();
+    assert!(password.len() >= 12, "a temporary password: {password}");
+    browser.screenshot("support-secret-desktop", DESKTOP).await;
+    browser.click("#continue").await;
+    browser.find("#staff").await;
+    assert!(browser.visible_text().await.contains("chefe@nova.test"));
+    assert!(!browser.visible_text().await.contains(&password), "shown once");
+    browser.screenshot("support-company-desktop", DESKTOP).await;
+    browser.screenshot("support-company-phone", PHONE).await;
+    browser.quit().await;
+
+    // The new user's first login asks for a new password, then the company area.
+    let (status, body) = app.gql_raw(None, &json!({ "query": "mutation($p: String!) { login(email: \"chefe@nova.test\", password: $p, company: \"nova-loja\") { accessToken } }", "variables": { "p": password } })).await;
+    assert_eq!(status, 200);
+    assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
 }

@@ -33,6 +33,7 @@ mod operations;
 mod orders_lifecycle;
 mod orders_query;
 mod portal;
+mod portal_areas;
 mod smtp_safety;
 mod smtp_secure;
 mod shopify;

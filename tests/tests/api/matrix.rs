@@ -160,6 +160,14 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     ("PAGE /orders/{order}/live", Target::Own, [UNAUTH, Ok, Ok, Ok, NOPE]),
     ("PAGE /orders/{order}/live", Target::Other, [UNAUTH, Ok, NOPE, NOPE, Ok]),
     ("PAGE /orders/{order}/live", Target::Missing, [UNAUTH, NOPE, NOPE, NOPE, NOPE]),
+    // The company's dashboard (support sees every company's); customers have none.
+    ("PAGE /admin", Target::Own, [UNAUTH, Ok, Ok, NOPE, NOPE]),
+    ("PAGE /admin/live", Target::Own, [UNAUTH, Ok, Ok, NOPE, NOPE]),
+    // Support's pages: staff may read their own company, as through GraphQL.
+    ("PAGE /support", Target::Own, [UNAUTH, Ok, NOPE, NOPE, NOPE]),
+    ("PAGE /support/companies/{company}", Target::Own, [UNAUTH, Ok, Ok, NOPE, NOPE]),
+    ("PAGE /support/companies/{company}", Target::Other, [UNAUTH, Ok, NOPE, NOPE, NOPE]),
+    ("PAGE /support/companies/{company}", Target::Missing, [UNAUTH, NOPE, NOPE, NOPE, NOPE]),
     ("GET /exports/orders.csv", Target::Own, STAFF_OWN),
     ("GET /exports/order-lines.csv", Target::Own, STAFF_OWN),
     ("GET /exports/orders.xml", Target::Own, STAFF_OWN),
@@ -488,7 +496,7 @@ async fn operation(world: &World, name: &str, target: Target) -> Call {
         "orderStatusChanged" => Call::Subscription("subscription { orderStatusChanged { orderId status } }", Trigger::OrderMoves),
         "integrationRunFinished" => Call::Subscription("subscription { integrationRunFinished { runId outcome } }", Trigger::Runs),
         route if route.starts_with("GET ") => Call::Get(route.trim_start_matches("GET ").to_owned()),
-        route if route.starts_with("PAGE ") => Call::Page(route.trim_start_matches("PAGE ").replace("{order}", &order)),
+        route if route.starts_with("PAGE ") => Call::Page(route.trim_start_matches("PAGE ").replace("{order}", &order).replace("{company}", &company)),
         route if route.contains(" /integrations/") && !route.starts_with("GET ") => {
             let (method, path) = route.split_once(' ').unwrap();
             Call::Integration(method.parse().unwrap(), path.to_owned())
@@ -570,11 +578,11 @@ async fn page(app: &TestApp, path: &str, token: Option<&str>) -> (Expect, Value)
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
-    let to_login = response.headers().get("location").and_then(|v| v.to_str().ok()).is_some_and(|l| l.starts_with("/login"));
+    let to_login = response.headers().get("location").and_then(|v| v.to_str().ok()).is_some_and(|l| l.contains("/login"));
     let got = match status {
         200 => Ok,
         303 if to_login => UNAUTH,
-        // The live part answers an anonymous fetch with 401 (the page reloads).
+        // The live parts answer an anonymous fetch with 401 (the page reloads).
         401 => UNAUTH,
         404 => NOPE,
         _ => Code("OTHER"),

@@ -1,0 +1,264 @@
+//! The company area (`/admin`, a company's staff; support sees every
+//! company's orders there too): the live dashboard, and
+//! every lifecycle action on the order page (status change with the *notify
+//! customer* and *visible to customer* flags, comment, hold and release,
+//! cancel, invoice, shipment, delivery, refund). Each action is the domain
+//! call GraphQL's mutation makes.
+
+use axum::{
+    extract::{Path, State},
+    http::{StatusCode, Uri},
+    response::Response,
+    Form,
+};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use domain::{
+    money,
+    orders::{self, dashboard, EventMeta},
+    DomainError,
+};
+use entities::OrderStatus;
+use minijinja::{context, Value};
+use sea_orm::Iterable;
+use serde::Deserialize;
+
+use super::{
+    account::Area,
+    customer::{order_values, status_key},
+    i18n,
+    session::{self, Visitor},
+    support::login_first,
+    view::{self, render, when},
+};
+use crate::state::AppState;
+
+/// Changes listed on the dashboard.
+const LATEST: u64 = 15;
+
+/// `GET /admin`: orders per status and the latest changes, live.
+pub async fn dashboard(State(state): State<AppState>, visitor: Visitor, uri: Uri) -> Response {
+    if let Some(login) = login_first(&visitor, &uri, Area::Company) {
+        return login;
+    }
+    match dashboard_values(&state, &visitor).await {
+        Ok(values) => render(&state, &visitor, StatusCode::OK, "dashboard.html", values),
+        Err(err) => view::error_page(visitor.locale, &err),
+    }
+}
+
+/// `GET /admin/live`: the dashboard's changing part.
+pub async fn dashboard_live(State(state): State<AppState>, visitor: Visitor) -> Response {
+    if !visitor.logged_in() {
+        return view::message(visitor.locale, StatusCode::UNAUTHORIZED, "login_title", "not_found");
+    }
+    match dashboard_values(&state, &visitor).await {
+        Ok(values) => render(&state, &visitor, StatusCode::OK, "dashboard_live.html", values),
+        Err(err) => view::error_page(visitor.locale, &err),
+    }
+}
+
+async fn dashboard_values(state: &AppState, visitor: &Visitor) -> Result<Value, DomainError> {
+    let locale = visitor.locale;
+    let (counts, latest) = tokio::try_join!(
+        dashboard::status_counts(&state.ctx, &visitor.actor),
+        dashboard::latest_changes(&state.ctx, &visitor.actor, LATEST)
+    )?;
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    // Every status, in the machine's order, so the tiles never move.
+    let tiles: Vec<Value> = OrderStatus::iter()
+        .map(|s| {
+            let n = counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n);
+            context! { key => status_key(s), label => i18n::status(locale, s), count => n }
+        })
+        .collect();
+    let latest: Vec<Value> = latest
+        .iter()
+        .map(|c| {
+            context! {
+                order_id => c.entry.order_id, code => c.order_code, status => i18n::status(locale, c.entry.to_status),
+                status_key => status_key(c.entry.to_status), changed => c.entry.from_status != Some(c.entry.to_status),
+                comment => c.entry.comment, at => when(c.entry.occurred_at), source => c.entry.source,
+                hidden => !c.entry.visible_to_customer,
+            }
+        })
+        .collect();
+    Ok(context! { tiles => tiles, total => total, latest => latest, here => "/admin" })
+}
+
+/// Every field any action's form may send.
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    status: Option<String>,
+    comment: Option<String>,
+    #[serde(default)]
+    notify: Option<String>,
+    #[serde(default)]
+    visible: Option<String>,
+    number: Option<String>,
+    series: Option<String>,
+    key: Option<String>,
+    value: Option<String>,
+    issued: Option<String>,
+    url: Option<String>,
+    carrier: Option<String>,
+    title: Option<String>,
+    tracking: Option<String>,
+    amount: Option<String>,
+}
+
+/// The lifecycle actions of the order page.
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    Status,
+    Comment,
+    Hold,
+    Release,
+    Cancel,
+    Invoice,
+    Shipment,
+    Delivered,
+    Refund,
+}
+
+impl Act {
+    fn parse(name: &str) -> Option<Act> {
+        Some(match name {
+            "status" => Act::Status,
+            "comment" => Act::Comment,
+            "hold" => Act::Hold,
+            "release" => Act::Release,
+            "cancel" => Act::Cancel,
+            "invoice" => Act::Invoice,
+            "shipment" => Act::Shipment,
+            "delivered" => Act::Delivered,
+            "refund" => Act::Refund,
+            _ => return None,
+        })
+    }
+}
+
+/// `POST /orders/{id}/actions/{action}`: one lifecycle action, then back to
+/// the order page; a refusal shows the page again with the domain's reason.
+pub async fn act(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path((id, action)): Path<(String, String)>, Form(form): Form<ActionForm>) -> Response {
+    if let Some(login) = login_first(&visitor, &uri, Area::Company) {
+        return login;
+    }
+    let (Ok(order_id), Some(act)) = (id.parse::<i32>(), Act::parse(&action)) else {
+        return view::error_page(visitor.locale, &DomainError::not_found("order", id));
+    };
+    if !visitor.csrf_matches(&state, &form.csrf) {
+        return order_again(&state, &visitor, order_id, StatusCode::FORBIDDEN, i18n::text(visitor.locale, "bad_form").to_owned()).await;
+    }
+    match perform(&state, &visitor, order_id, act, form).await {
+        Ok(()) => session::redirect(&format!("/orders/{order_id}"), &[]),
+        Err(err @ (DomainError::Validation { .. } | DomainError::Conflict(_) | DomainError::InvalidTransition { .. })) => {
+            order_again(&state, &visitor, order_id, StatusCode::BAD_REQUEST, view::form_error(visitor.locale, &err)).await
+        }
+        Err(err) => view::error_page(visitor.locale, &err),
+    }
+}
+
+async fn order_again(state: &AppState, visitor: &Visitor, order_id: i32, status: StatusCode, error: String) -> Response {
+    match order_values(state, visitor, order_id).await {
+        Ok(values) => render(state, visitor, status, "order.html", context! { error => error, ..values }),
+        Err(err) => view::error_page(visitor.locale, &err),
+    }
+}
+
+fn given(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// A checkbox: present (any value) means ticked.
+fn ticked(value: &Option<String>) -> bool {
+    value.is_some()
+}
+
+async fn perform(state: &AppState, visitor: &Visitor, order_id: i32, act: Act, form: ActionForm) -> Result<(), DomainError> {
+    let (ctx, actor) = (&state.ctx, &visitor.actor);
+    let meta = EventMeta { comment: given(form.comment.clone()), notify_customer: ticked(&form.notify), visible_to_customer: ticked(&form.visible), ..EventMeta::default() };
+    match act {
+        Act::Status => {
+            let wanted = given(form.status).unwrap_or_default();
+            let to = OrderStatus::iter().find(|s| status_key(*s) == wanted).ok_or_else(|| DomainError::validation("status", "choose a status"))?;
+            orders::change_status(ctx, actor, order_id, to, meta).await?;
+        }
+        Act::Comment => {
+            orders::add_comment(ctx, actor, order_id, meta).await?;
+        }
+        Act::Hold => {
+            orders::hold(ctx, actor, order_id, meta).await?;
+        }
+        Act::Release => {
+            orders::release(ctx, actor, order_id, meta).await?;
+        }
+        Act::Cancel => {
+            orders::cancel(ctx, actor, order_id, meta).await?;
+        }
+        Act::Invoice => {
+            let invoice = orders::Invoice {
+                number: given(form.number).ok_or_else(|| DomainError::validation("invoice.number", "is required"))?,
+                key: given(form.key),
+                series: given(form.series),
+                value_cents: given(form.value).map(|v| cents("invoice.value", &v)).transpose()?,
+                issued_at: given(form.issued).map(|d| day("invoice.issuedAt", &d)).transpose()?,
+                url: given(form.url),
+            };
+            orders::invoice(ctx, actor, order_id, invoice, meta).await?;
+        }
+        Act::Shipment => {
+            let shipment = orders::Shipment {
+                carrier: given(form.carrier).ok_or_else(|| DomainError::validation("shipment.carrier", "is required"))?,
+                title: given(form.title),
+                tracking_number: given(form.tracking).ok_or_else(|| DomainError::validation("shipment.trackingNumber", "is required"))?,
+                tracking_url: given(form.url),
+                shipped_at: None,
+                invoice_number: given(form.number),
+            };
+            orders::add_shipment(ctx, actor, order_id, shipment, meta).await?;
+        }
+        Act::Delivered => {
+            orders::mark_delivered(ctx, actor, order_id, meta).await?;
+        }
+        Act::Refund => {
+            let amount = given(form.amount).ok_or_else(|| DomainError::validation("amount", "is required"))?;
+            orders::refund(ctx, actor, order_id, cents("amount", &amount)?, meta).await?;
+        }
+    }
+    Ok(())
+}
+
+/// An amount typed as `1299,90` or `1299.90`.
+pub(super) fn cents(field: &str, text: &str) -> Result<i64, DomainError> {
+    money::parse_cents(&text.replace(',', ".")).ok_or_else(|| DomainError::validation(field, format!("{text:?} is not an amount like 1299.90")))
+}
+
+/// A date typed as `yyyy-mm-dd`, at midnight UTC.
+fn day(field: &str, text: &str) -> Result<DateTime<Utc>, DomainError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| Utc.from_utc_datetime(&d))
+        .ok_or_else(|| DomainError::validation(field, format!("{text:?} is not a date like 2026-12-05")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_take_a_comma_or_a_point() {
+        assert_eq!(cents("a", "1299,90").ok(), Some(129_990));
+        assert_eq!(cents("a", "1299.90").ok(), Some(129_990));
+        assert!(cents("a", "abc").is_err());
+    }
+
+    #[test]
+    fn every_action_has_a_name() {
+        for name in ["status", "comment", "hold", "release", "cancel", "invoice", "shipment", "delivered", "refund"] {
+            assert!(Act::parse(name).is_some(), "{name}");
+        }
+        assert!(Act::parse("delete").is_none());
+    }
+}

@@ -1,0 +1,240 @@
+//! The support area (`/support`, platform admins): companies (create with
+//! CNPJ validation, the integration token shown once, rotate, activate and
+//! deactivate) and their staff (create with a temporary password shown once,
+//! activate and deactivate). Every action is the domain call GraphQL makes,
+//! so a company user who opens these pages gets the same 404 as for a
+//! missing one.
+
+use axum::{
+    extract::{Path, Query, State},
+    http::{StatusCode, Uri},
+    response::Response,
+    Form,
+};
+use domain::{companies, page::PageRequest, users, DomainError};
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::{
+    account::Area,
+    i18n,
+    session::{self, Visitor},
+    view::{self, render, when},
+};
+use crate::state::AppState;
+
+/// Companies per page.
+const PAGE_SIZE: u64 = 50;
+
+/// The login page of `area`, coming back to `uri` afterwards; `None` when
+/// the visitor is logged in.
+pub fn login_first(visitor: &Visitor, uri: &Uri, area: Area) -> Option<Response> {
+    if visitor.logged_in() {
+        return None;
+    }
+    let next = uri.path_and_query().map_or(area.home(), |p| p.as_str());
+    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    Some(session::redirect(&format!("{}?{query}", area.login()), &[]))
+}
+
+/// Query of the companies page.
+#[derive(Deserialize, Default)]
+pub struct CompaniesQuery {
+    after: Option<i32>,
+}
+
+/// `GET /support`: the companies, and the form that creates one.
+pub async fn companies(State(state): State<AppState>, visitor: Visitor, uri: Uri, Query(query): Query<CompaniesQuery>) -> Response {
+    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+        return login;
+    }
+    companies_page(&state, &visitor, &query, StatusCode::OK, Value::from(()), None).await
+}
+
+async fn companies_page(
+    state: &AppState,
+    visitor: &Visitor,
+    query: &CompaniesQuery,
+    status: StatusCode,
+    entered: Value,
+    error: Option<String>,
+) -> Response {
+    let page = match companies::list(&state.ctx, &visitor.actor, PageRequest { first: PAGE_SIZE, after: query.after }).await {
+        Ok(page) => page,
+        Err(err) => return view::error_page(visitor.locale, &err),
+    };
+    let next = page.has_next_page.then(|| page.items.last().map(|c| format!("/support?after={}", c.id))).flatten();
+    let rows: Vec<Value> = page
+        .items
+        .iter()
+        .map(|c| context! { id => c.id, identifier => c.identifier, cnpj => c.cnpj, email => c.email, active => c.active, created => when(c.created_at) })
+        .collect();
+    let values = context! { rows => rows, total => page.total_count, next => next, entered => entered, error => error, here => "/support" };
+    render(state, visitor, status, "support.html", values)
+}
+
+/// The create-company form.
+#[derive(Deserialize)]
+pub struct NewCompanyForm {
+    csrf: String,
+    identifier: String,
+    email: String,
+    phone: String,
+    cnpj: String,
+}
+
+/// `POST /support/companies`: creates the company and shows its integration
+/// token, the only time it is ever shown.
+pub async fn create_company(State(state): State<AppState>, visitor: Visitor, uri: Uri, Form(form): Form<NewCompanyForm>) -> Response {
+    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+        return login;
+    }
+    let entered = context! { identifier => form.identifier, email => form.email, phone => form.phone, cnpj => form.cnpj };
+    if !visitor.csrf_matches(&state, &form.csrf) {
+        let error = i18n::text(visitor.locale, "bad_form").to_owned();
+        return companies_page(&state, &visitor, &CompaniesQuery::default(), StatusCode::FORBIDDEN, entered, Some(error)).await;
+    }
+    let input = companies::NewCompany { identifier: form.identifier.clone(), email: form.email.clone(), phone: form.phone.clone(), cnpj: form.cnpj.clone() };
+    match companies::create(&state.ctx, &visitor.actor, input).await {
+        Ok(created) => secret(&state, &visitor, "integration_token", &created.integration_token, &format!("/support/companies/{}", created.company.id)),
+        Err(err @ (DomainError::Validation { .. } | DomainError::Conflict(..))) => {
+            let error = view::form_error(visitor.locale, &err);
+            companies_page(&state, &visitor, &CompaniesQuery::default(), StatusCode::BAD_REQUEST, entered, Some(error)).await
+        }
+        Err(err) => view::error_page(visitor.locale, &err),
+    }
+}
+
+/// A page that shows a secret once (an integration token, a temporary
+/// password), with where to go next.
+fn secret(state: &AppState, visitor: &Visitor, what: &str, value: &str, back: &str) -> Response {
+    let values = context! { what => i18n::text(visitor.locale, what), secret => value, back => back, here => back };
+    render(state, visitor, StatusCode::OK, "secret.html", values)
+}
+
+/// `GET /support/companies/{id}`: a company, its staff, and their actions.
+pub async fn company(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(id): Path<String>) -> Response {
+    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+        return login;
+    }
+    company_page(&state, &visitor, &id, StatusCode::OK, None).await
+}
+
+async fn company_page(state: &AppState, visitor: &Visitor, id: &str, status: StatusCode, error: Option<String>) -> Response {
+    let Ok(id) = id.parse::<i32>() else {
+        return view::error_page(visitor.locale, &DomainError::not_found("company", id));
+    };
+    let (company, staff) = match tokio::try_join!(
+        companies::get(&state.ctx, &visitor.actor, id),
+        users::list_company_users(&state.ctx, &visitor.actor, id)
+    ) {
+        Ok(found) => found,
+        Err(err) => return view::error_page(visitor.locale, &err),
+    };
+    let staff: Vec<Value> = staff
+        .iter()
+        .filter(|u| u.role == entities::UserRole::Company)
+        .map(|u| {
+            context! {
+                id => u.id, email => u.email, name => u.name, active => u.active,
+                must_change => u.must_change_password, last_login => u.last_login_at.map(when),
+            }
+        })
+        .collect();
+    let values = context! {
+        id => company.id, identifier => company.identifier, cnpj => company.cnpj, email => company.email, phone => company.phone,
+        active => company.active, token_prefix => company.integration_token_prefix, created => when(company.created_at),
+        staff => staff, error => error, here => format!("/support/companies/{}", company.id),
+    };
+    render(state, visitor, status, "support_company.html", values)
+}
+
+/// The activate/deactivate forms.
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    csrf: String,
+    active: bool,
+}
+
+/// `POST /support/companies/{id}/active`.
+pub async fn set_company_active(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(id): Path<String>, Form(form): Form<ActiveForm>) -> Response {
+    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+        return login;
+    }
+    if !visitor.csrf_matches(&state, &form.csrf) {
+        return company_page(&state, &visitor, &id, StatusCode::FORBIDDEN, Some(i18n::text(visitor.locale, "bad_form").into())).await;
+    }
+    let Ok(company) = id.parse::<i32>() else { return view::error_page(visitor.locale, &DomainError::not_found("company", id)) };
+    match companies::set_active(&state.ctx, &visitor.actor, company, form.active).await {
+        Ok(_) => session::redirect(&format!("/support/companies/{company}"), &[]),
+        Err(err) => view::error_page(visitor.locale, &err),
+    }
+}
+
+/// A form with only its CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /support/companies/{id}/token`: a new integration token, shown
+/// once; the old one stops working.
+pub async fn rotate_token(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> Response {
+    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+        return login;
+    }
+    if !visitor.csrf_matches(&state, &form.csrf) {
+        return company_page(&state, &visitor, &id, StatusCode::FORBIDDEN, Some(i18n::text(visitor.locale, "bad_form").into())).await;
+    }
+    let Ok(company) = id.parse::<i32>() else { return view::error_page(visitor.locale, &DomainError::not_found("company", id)) };
+    match companies::rotate_integration_token(&state.ctx, &visitor.actor, company).await {
+        Ok(rotated) => secret(&state, &visitor, "integration_token", &rotated.integration_token, &format!("/support/companies/{company}")),
+        Err(err) => view::error_page(visitor.locale, &err),
+    }
+}
+
+/// The create-user form.
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    csrf: String,
+    email: String,
+    name: String,
+}
+
+/// `POST /support/companies/{id}/users`: a staff account with a generated
+/// temporary password, shown once; it must be changed at the first login.
+pub async fn create_user(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(id): Path<String>, Form(form): Form<NewUserForm>) -> Response {
+    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+        return login;
+    }
+    if !visitor.csrf_matches(&state, &form.csrf) {
+        return company_page(&state, &visitor, &id, StatusCode::FORBIDDEN, Some(i18n::text(visitor.locale, "bad_form").into())).await;
+    }
+    let Ok(company) = id.parse::<i32>() else { return view::error_page(visitor.locale, &DomainError::not_found("company", id)) };
+    let input = users::NewCompanyUser { company_id: company, email: form.email, name: form.name, temporary_password: None };
+    match users::create_company_user(&state.ctx, &visitor.actor, input).await {
+        Ok(created) => {
+            let password = created.generated_password.unwrap_or_default();
+            secret(&state, &visitor, "temporary_password", &password, &format!("/support/companies/{company}"))
+        }
+        Err(err @ (DomainError::Validation { .. } | DomainError::Conflict(..))) => {
+            company_page(&state, &visitor, &id, StatusCode::BAD_REQUEST, Some(view::form_error(visitor.locale, &err))).await
+        }
+        Err(err) => view::error_page(visitor.locale, &err),
+    }
+}
+
+/// `POST /support/users/{id}/active`, back to its company's page.
+pub async fn set_user_active(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(id): Path<String>, Form(form): Form<ActiveForm>) -> Response {
+    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+        return login;
+    }
+    if !visitor.csrf_matches(&state, &form.csrf) {
+        return view::message(visitor.locale, StatusCode::FORBIDDEN, "error_title", "bad_form");
+    }
+    let Ok(user) = id.parse::<i32>() else { return view::error_page(visitor.locale, &DomainError::not_found("user", id)) };
+    match users::set_active(&state.ctx, &visitor.actor, user, form.active).await {
+        Ok(updated) => session::redirect(&format!("/support/companies/{}", updated.company_id.unwrap_or_default()), &[]),
+        Err(err) => view::error_page(visitor.locale, &err),
+    }
+}
