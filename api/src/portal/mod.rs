@@ -13,6 +13,8 @@
 //! - [`track`]: `/track/{token}`, the public tracking page.
 //! - [`company`]: `/admin`, the company's live dashboard, and the lifecycle
 //!   actions of the order page.
+//! - [`mail`]: `/admin/mail`, the company's SMTP server (with the test
+//!   button), notification rules and templates (with preview).
 //! - [`support`]: `/support`, platform support's companies and their staff.
 //! - [`session`]: the session cookie and CSRF; [`i18n`]: pt-BR and English;
 //!   [`view`]: templates, error pages, security headers.
@@ -23,6 +25,7 @@ pub mod company;
 pub mod customer;
 pub mod i18n;
 pub mod live;
+pub mod mail;
 pub mod session;
 pub mod support;
 pub mod track;
@@ -58,6 +61,11 @@ pub fn pages() -> Router<AppState> {
         .route("/admin", get(company::dashboard))
         .route("/admin/live", get(company::dashboard_live))
         .route("/admin/events", get(live::dashboard_events))
+        .route("/admin/mail", get(mail::page))
+        .route("/admin/mail/smtp", post(mail::save_smtp))
+        .route("/admin/mail/test", post(mail::test))
+        .route("/admin/mail/rules", post(mail::save_rules))
+        .route("/admin/mail/templates/{status}", get(mail::template).post(mail::save_template))
         .route("/track/{token}", get(track::page))
         .route("/support", get(support::companies))
         .route("/support/companies", post(support::create_company))

@@ -29,6 +29,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("order_actions.html", include_str!("../../portal/templates/order_actions.html")),
     ("dashboard.html", include_str!("../../portal/templates/dashboard.html")),
     ("dashboard_live.html", include_str!("../../portal/templates/dashboard_live.html")),
+    ("mail.html", include_str!("../../portal/templates/mail.html")),
+    ("mail_template.html", include_str!("../../portal/templates/mail_template.html")),
     ("secret.html", include_str!("../../portal/templates/secret.html")),
     ("support.html", include_str!("../../portal/templates/support.html")),
     ("support_company.html", include_str!("../../portal/templates/support_company.html")),

@@ -360,6 +360,13 @@ pub async fn check(parts: &MailParts) -> Result<(), DomainError> {
     render_bounded(parts.clone(), sample()).await.map(|_| ())
 }
 
+/// What a company's template would send, rendered with sample values after
+/// the checks a save runs: the template editor's preview.
+pub async fn preview(parts: &MailParts) -> Result<MailParts, DomainError> {
+    check(parts).await?;
+    render_bounded(parts.clone(), sample()).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,7 @@ mod orders_lifecycle;
 mod orders_query;
 mod portal;
 mod portal_areas;
+mod portal_mail;
 mod smtp_safety;
 mod smtp_secure;
 mod shopify;

@@ -163,6 +163,9 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     // The company's dashboard (support sees every company's); customers have none.
     ("PAGE /admin", Target::Own, [UNAUTH, Ok, Ok, NOPE, NOPE]),
     ("PAGE /admin/live", Target::Own, [UNAUTH, Ok, Ok, NOPE, NOPE]),
+    // Mail settings belong to a company: support has none of its own.
+    ("PAGE /admin/mail", Target::Own, [UNAUTH, NOPE, Ok, NOPE, NOPE]),
+    ("PAGE /admin/mail/templates/IN_TRANSIT", Target::Own, [UNAUTH, NOPE, Ok, NOPE, NOPE]),
     // Support's pages: staff may read their own company, as through GraphQL.
     ("PAGE /support", Target::Own, [UNAUTH, Ok, NOPE, NOPE, NOPE]),
     ("PAGE /support/companies/{company}", Target::Own, [UNAUTH, Ok, Ok, NOPE, NOPE]),
