@@ -1,6 +1,8 @@
-//! Public tracking links: one random key per order, mixed into the signed
-//! link its status mails carry (`/track/{token}`). Replacing the key revokes
-//! every link handed out before; deleting it (anonymization) ends them.
+//! Public tracking links: a random key per order once a link is revoked,
+//! mixed into the signed link its status mails carry (`/track/{token}`).
+//! Until then the key is empty; storing a new one revokes every link handed
+//! out before. Rows are never deleted (only with their order): a deleted row
+//! would bring the first links back. An anonymized order shows nothing.
 
 use sea_orm_migration::{prelude::*, schema::*};
 

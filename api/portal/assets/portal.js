@@ -19,14 +19,16 @@ function live(box) {
     fetching = true;
     try {
       const answer = await fetch(box.dataset.live, { credentials: "same-origin", headers: { Accept: "text/html" } });
-      if (answer.ok) {
+      if (answer.redirected || answer.status === 401) {
+        // The session ended or wants something first (a new password): the
+        // page itself shows what.
+        location.reload();
+      } else if (answer.ok) {
         const html = await answer.text();
         const doc = new DOMParser().parseFromString(html, "text/html");
         box.replaceChildren(...doc.body.childNodes);
         localTimes(box);
         box.dataset.updated = String(Number(box.dataset.updated || 0) + 1);
-      } else if (answer.status === 401) {
-        location.reload();
       }
     } finally {
       fetching = false;

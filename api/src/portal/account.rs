@@ -125,7 +125,8 @@ fn login_page(area: Area, State(state): State<AppState>, visitor: Visitor, Query
 }
 
 fn login_form(area: Area, state: &AppState, visitor: &Visitor, status: StatusCode, query: &LoginQuery, email: &str, error: Option<String>) -> Response {
-    let company = query.company.as_deref().map(str::trim).filter(|c| !c.is_empty() && c.len() <= 60);
+    // Only a well-formed identifier is shown: the link's text lands on a real login page.
+    let company = query.company.as_deref().and_then(|c| domain::validate::identifier("company", c).ok());
     let values = context! {
         company => company,
         asks_company => area.asks_company(),
@@ -239,7 +240,8 @@ async fn company_of(state: &AppState, actor: &Actor) -> Option<String> {
 
 /// `GET /forgot-password`.
 pub async fn forgot_page(State(state): State<AppState>, visitor: Visitor, Query(query): Query<LoginQuery>) -> Response {
-    let values = context! { company => query.company, email => "", sent => false, error => Value::from(()), here => "/forgot-password" };
+    let company = query.company.as_deref().and_then(|c| domain::validate::identifier("company", c).ok());
+    let values = context! { company => company, email => "", sent => false, error => Value::from(()), here => "/forgot-password" };
     render(&state, &visitor, StatusCode::OK, "forgot.html", values)
 }
 

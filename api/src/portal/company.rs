@@ -37,7 +37,7 @@ const LATEST: u64 = 15;
 
 /// `GET /admin`: orders per status and the latest changes, live.
 pub async fn dashboard(State(state): State<AppState>, visitor: Visitor, uri: Uri) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Company) {
+    if let Some(login) = login_first(&visitor, Some(&uri), Area::Company) {
         return login;
     }
     match dashboard_values(&state, &visitor).await {
@@ -105,6 +105,7 @@ pub struct ActionForm {
     title: Option<String>,
     tracking: Option<String>,
     amount: Option<String>,
+    confirm: Option<String>,
 }
 
 /// The lifecycle actions of the order page.
@@ -119,6 +120,8 @@ enum Act {
     Shipment,
     Delivered,
     Refund,
+    /// LGPD: erase the order's personal data.
+    Anonymize,
 }
 
 impl Act {
@@ -133,6 +136,7 @@ impl Act {
             "shipment" => Act::Shipment,
             "delivered" => Act::Delivered,
             "refund" => Act::Refund,
+            "anonymize" => Act::Anonymize,
             _ => return None,
         })
     }
@@ -140,8 +144,8 @@ impl Act {
 
 /// `POST /orders/{id}/actions/{action}`: one lifecycle action, then back to
 /// the order page; a refusal shows the page again with the domain's reason.
-pub async fn act(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path((id, action)): Path<(String, String)>, Form(form): Form<ActionForm>) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Company) {
+pub async fn act(State(state): State<AppState>, visitor: Visitor, Path((id, action)): Path<(String, String)>, Form(form): Form<ActionForm>) -> Response {
+    if let Some(login) = login_first(&visitor, None, Area::Company) {
         return login;
     }
     let (Ok(order_id), Some(act)) = (id.parse::<i32>(), Act::parse(&action)) else {
@@ -221,6 +225,12 @@ async fn perform(state: &AppState, visitor: &Visitor, order_id: i32, act: Act, f
         Act::Delivered => {
             orders::mark_delivered(ctx, actor, order_id, meta).await?;
         }
+        Act::Anonymize => {
+            if form.confirm.is_none() {
+                return Err(DomainError::validation("confirm", "tick the confirmation: erasing cannot be undone"));
+            }
+            domain::privacy::anonymize_order(ctx, actor, order_id).await?;
+        }
         Act::Refund => {
             let amount = given(form.amount).ok_or_else(|| DomainError::validation("amount", "is required"))?;
             orders::refund(ctx, actor, order_id, cents("amount", &amount)?, meta).await?;
@@ -229,9 +239,21 @@ async fn perform(state: &AppState, visitor: &Visitor, order_id: i32, act: Act, f
     Ok(())
 }
 
-/// An amount typed as `1299,90` or `1299.90`.
+/// An amount as people type it: `1299,90`, `1299.90`, `1.299,90` or
+/// `1,299.90`. The last `,` or `.` followed by one or two digits is the
+/// decimal point; any other is a thousands separator.
 pub(super) fn cents(field: &str, text: &str) -> Result<i64, DomainError> {
-    money::parse_cents(&text.replace(',', ".")).ok_or_else(|| DomainError::validation(field, format!("{text:?} is not an amount like 1299.90")))
+    let text = text.trim();
+    let decimal = text.rfind([',', '.']).filter(|at| (1..=2).contains(&(text.len() - at - 1)));
+    let plain: String = text
+        .char_indices()
+        .filter_map(|(at, c)| match c {
+            ',' | '.' if Some(at) == decimal => Some('.'),
+            ',' | '.' => None,
+            other => Some(other),
+        })
+        .collect();
+    money::parse_cents(&plain).ok_or_else(|| DomainError::validation(field, format!("{text:?} is not an amount like 1.299,90")))
 }
 
 /// A date typed as `yyyy-mm-dd`, at midnight UTC.
@@ -251,12 +273,16 @@ mod tests {
     fn amounts_take_a_comma_or_a_point() {
         assert_eq!(cents("a", "1299,90").ok(), Some(129_990));
         assert_eq!(cents("a", "1299.90").ok(), Some(129_990));
+        assert_eq!(cents("a", "1.299,90").ok(), Some(129_990), "as the page shows it in Portuguese");
+        assert_eq!(cents("a", "1,299.90").ok(), Some(129_990), "and in English");
+        assert_eq!(cents("a", "1.299").ok(), Some(129_900), "three digits after a point are thousands");
+        assert_eq!(cents("a", "10,5").ok(), Some(1_050));
         assert!(cents("a", "abc").is_err());
     }
 
     #[test]
     fn every_action_has_a_name() {
-        for name in ["status", "comment", "hold", "release", "cancel", "invoice", "shipment", "delivered", "refund"] {
+        for name in ["status", "comment", "hold", "release", "cancel", "invoice", "shipment", "delivered", "refund", "anonymize"] {
             assert!(Act::parse(name).is_some(), "{name}");
         }
         assert!(Act::parse("delete").is_none());

@@ -2,14 +2,17 @@
 //! tell an open order page (or the company's dashboard) that an order moved,
 //! so the page fetches its changing part again without a reload. The events come from the same bus, filtered by the same rule, as
 //! GraphQL's `orderStatusChanged`; a stream carries no order data, only
-//! "changed", and ends when the visitor's session does. Streams count
-//! against the same per-user cap as WebSockets.
+//! "changed". As a WebSocket does, a stream ends when its session does: at
+//! once on a revocation, and at the latest at the next check of its token
+//! (every `ws_recheck`, and whenever the revocation signal fell behind), so
+//! an expired token ends it too. Streams count against the same per-user cap
+//! as WebSockets.
 
 use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{
         sse::{Event, KeepAlive, Sse},
         IntoResponse, Response,
@@ -19,11 +22,14 @@ use domain::{events::OrderStatusEvent, sessions::Revocation, Actor};
 use futures::{stream, Stream};
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use super::{session::Visitor, view};
+use super::{
+    session::{self, Visitor},
+    view,
+};
 use crate::state::AppState;
 
 /// `GET /orders/{id}/events`.
-pub async fn events(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> Response {
+pub async fn events(State(state): State<AppState>, visitor: Visitor, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let (Ok(order_id), Some(user_id)) = (id.parse::<i32>(), visitor.actor.user_id()) else {
         return view::message(visitor.locale, StatusCode::NOT_FOUND, "not_found_title", "not_found");
     };
@@ -31,22 +37,34 @@ pub async fn events(State(state): State<AppState>, visitor: Visitor, Path(id): P
     if let Err(err) = domain::orders::get(&state.ctx, &visitor.actor, order_id).await {
         return view::error_page(visitor.locale, &err);
     }
-    stream(&state, visitor.actor, user_id, Some(order_id))
+    stream(&state, &headers, visitor.actor, user_id, Some(order_id))
 }
 
 /// `GET /admin/events`: any change of the company's orders (staff only).
-pub async fn dashboard_events(State(state): State<AppState>, visitor: Visitor) -> Response {
+pub async fn dashboard_events(State(state): State<AppState>, visitor: Visitor, headers: HeaderMap) -> Response {
     let Some(user_id) = visitor.actor.user_id().filter(|_| visitor.actor.audience() == domain::Audience::Staff) else {
         return view::message(visitor.locale, StatusCode::NOT_FOUND, "not_found_title", "not_found");
     };
-    stream(&state, visitor.actor, user_id, None)
+    // The domain decides, as for the dashboard itself (a temporary password, a role without orders).
+    if let Err(err) = domain::orders::dashboard::status_counts(&state.ctx, &visitor.actor).await {
+        return view::error_page(visitor.locale, &err);
+    }
+    stream(&state, &headers, visitor.actor, user_id, None)
 }
 
-fn stream(state: &AppState, actor: Actor, user_id: i32, order_id: Option<i32>) -> Response {
+fn stream(state: &AppState, headers: &HeaderMap, actor: Actor, user_id: i32, order_id: Option<i32>) -> Response {
+    let Some(token) = session::cookie(headers, session::SESSION_COOKIE) else {
+        return (StatusCode::UNAUTHORIZED, "log in first").into_response();
+    };
     let Some(permit) = state.sockets.acquire(user_id, state.config.limits.ws_sockets_per_user) else {
         return (StatusCode::TOO_MANY_REQUESTS, "too many live pages open").into_response();
     };
+    let mut recheck = tokio::time::interval(state.config.limits.ws_recheck);
+    recheck.reset();
     let watch = Watch {
+        state: state.clone(),
+        token,
+        recheck,
         actor,
         order_id,
         events: state.ctx.events.subscribe(),
@@ -57,12 +75,26 @@ fn stream(state: &AppState, actor: Actor, user_id: i32, order_id: Option<i32>) -
 }
 
 struct Watch {
+    state: AppState,
+    /// The session cookie's token, checked again every `recheck`.
+    token: String,
+    recheck: tokio::time::Interval,
     actor: Actor,
     /// The one order watched, or every order the actor sees.
     order_id: Option<i32>,
     events: broadcast::Receiver<Arc<OrderStatusEvent>>,
     revocations: broadcast::Receiver<Arc<Revocation>>,
     _permit: crate::routes::graphql_ws::SocketPermit,
+}
+
+/// Whether the stream's token is refused now (revoked, expired, the account
+/// or company deactivated). A database failure keeps the stream: the next
+/// check decides.
+async fn refused(watch: &Watch) -> bool {
+    match domain::auth::authenticate(&watch.state.ctx, &watch.token).await {
+        Ok(_) | Err(domain::DomainError::Unexpected(_)) => false,
+        Err(_) => true,
+    }
 }
 
 /// One `changed` event per change of the order the visitor may see; a lagging
@@ -80,9 +112,17 @@ fn changes(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
                 },
                 revoked = watch.revocations.recv() => match revoked {
                     Ok(r) if r.ends(&watch.actor) => return None,
-                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                    Ok(_) => continue,
+                    // Fell behind a burst of revocations: ask the database.
+                    Err(RecvError::Lagged(_)) if refused(&watch).await => return None,
+                    Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => return None,
                 },
+                _ = watch.recheck.tick() => {
+                    if refused(&watch).await {
+                        return None;
+                    }
+                }
             }
         }
         Some((Ok(Event::default().event("changed").data("{}")), watch))

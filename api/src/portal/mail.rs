@@ -37,7 +37,7 @@ struct Note {
 
 /// `GET /admin/mail`.
 pub async fn page(State(state): State<AppState>, visitor: Visitor, uri: Uri) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Company) {
+    if let Some(login) = login_first(&visitor, Some(&uri), Area::Company) {
         return login;
     }
     mail_page(&state, &visitor, StatusCode::OK, None).await
@@ -103,8 +103,8 @@ fn given(value: Option<String>) -> Option<String> {
 
 /// Runs `action` for a company form after the login and CSRF checks; shows
 /// the page again with what happened.
-async fn checked(state: &AppState, visitor: &Visitor, uri: &Uri, csrf: &str) -> Option<Response> {
-    if let Some(login) = login_first(visitor, uri, Area::Company) {
+async fn checked(state: &AppState, visitor: &Visitor, csrf: &str) -> Option<Response> {
+    if let Some(login) = login_first(visitor, None, Area::Company) {
         return Some(login);
     }
     if !visitor.csrf_matches(state, csrf) {
@@ -127,8 +127,8 @@ async fn after<T>(state: &AppState, visitor: &Visitor, done: Result<T, DomainErr
 }
 
 /// `POST /admin/mail/smtp`: a blank password keeps the stored one.
-pub async fn save_smtp(State(state): State<AppState>, visitor: Visitor, uri: Uri, Form(form): Form<SmtpForm>) -> Response {
-    if let Some(refused) = checked(&state, &visitor, &uri, &form.csrf).await {
+pub async fn save_smtp(State(state): State<AppState>, visitor: Visitor, Form(form): Form<SmtpForm>) -> Response {
+    if let Some(refused) = checked(&state, &visitor, &form.csrf).await {
         return refused;
     }
     let security = match form.security.as_str() {
@@ -163,8 +163,8 @@ pub struct TestForm {
 
 /// `POST /admin/mail/test`: sends a test mail with the saved settings and
 /// shows the server's answer in words.
-pub async fn test(State(state): State<AppState>, visitor: Visitor, uri: Uri, Form(form): Form<TestForm>) -> Response {
-    if let Some(refused) = checked(&state, &visitor, &uri, &form.csrf).await {
+pub async fn test(State(state): State<AppState>, visitor: Visitor, Form(form): Form<TestForm>) -> Response {
+    if let Some(refused) = checked(&state, &visitor, &form.csrf).await {
         return refused;
     }
     let account = visitor.actor.company_id().map(|id| format!("company:{id}"));
@@ -192,7 +192,7 @@ struct RulesForm {
 }
 
 /// `POST /admin/mail/rules`.
-pub async fn save_rules(State(state): State<AppState>, visitor: Visitor, uri: Uri, body: axum::body::Bytes) -> Response {
+pub async fn save_rules(State(state): State<AppState>, visitor: Visitor, body: axum::body::Bytes) -> Response {
     // Repeated `status` fields: axum's `Form` keeps only one, so read them all.
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
@@ -201,7 +201,7 @@ pub async fn save_rules(State(state): State<AppState>, visitor: Visitor, uri: Ur
         locale: field("locale"),
         status: pairs.iter().filter(|(k, _)| k == "status").map(|(_, v)| v.clone()).take(32).collect(),
     };
-    if let Some(refused) = checked(&state, &visitor, &uri, &form.csrf).await {
+    if let Some(refused) = checked(&state, &visitor, &form.csrf).await {
         return refused;
     }
     let locale = if form.locale == "en" { Locale::En } else { Locale::PtBr };
@@ -216,7 +216,7 @@ fn status_of(key: &str) -> Result<OrderStatus, DomainError> {
 
 /// `GET /admin/mail/templates/{status}`: the template, to edit and preview.
 pub async fn template(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(key): Path<String>) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Company) {
+    if let Some(login) = login_first(&visitor, Some(&uri), Area::Company) {
         return login;
     }
     let found = match status_of(&key) {
@@ -265,8 +265,8 @@ pub struct TemplateForm {
 }
 
 /// `POST /admin/mail/templates/{status}`.
-pub async fn save_template(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(key): Path<String>, Form(form): Form<TemplateForm>) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Company) {
+pub async fn save_template(State(state): State<AppState>, visitor: Visitor, Path(key): Path<String>, Form(form): Form<TemplateForm>) -> Response {
+    if let Some(login) = login_first(&visitor, None, Area::Company) {
         return login;
     }
     let status = match status_of(&key) {

@@ -13,6 +13,10 @@
 //! - [`track`]: `/track/{token}`, the public tracking page.
 //! - [`company`]: `/admin`, the company's live dashboard, and the lifecycle
 //!   actions of the order page.
+//! - [`places`]: `/admin/localities`, origins and destinations with their
+//!   responsible person.
+//! - [`operations`]: the integrations log and monitor with reprocessing, the
+//!   audit log, and the LGPD actions.
 //! - [`mail`]: `/admin/mail`, the company's SMTP server (with the test
 //!   button), notification rules and templates (with preview).
 //! - [`support`]: `/support`, platform support's companies and their staff.
@@ -26,6 +30,8 @@ pub mod customer;
 pub mod i18n;
 pub mod live;
 pub mod mail;
+pub mod operations;
+pub mod places;
 pub mod session;
 pub mod support;
 pub mod track;
@@ -61,6 +67,14 @@ pub fn pages() -> Router<AppState> {
         .route("/admin", get(company::dashboard))
         .route("/admin/live", get(company::dashboard_live))
         .route("/admin/events", get(live::dashboard_events))
+        .route("/admin/localities", get(places::list))
+        .route("/admin/localities/{id}", get(places::edit).post(places::save))
+        .route("/admin/integrations", get(operations::runs))
+        .route("/admin/integrations/{id}", get(operations::run))
+        .route("/admin/integrations/{id}/reprocess", post(operations::reprocess))
+        .route("/admin/audit", get(operations::audit))
+        .route("/admin/privacy", get(operations::privacy_page))
+        .route("/admin/privacy/customer", post(operations::erase_customer))
         .route("/admin/mail", get(mail::page))
         .route("/admin/mail/smtp", post(mail::save_smtp))
         .route("/admin/mail/test", post(mail::test))
@@ -68,6 +82,7 @@ pub fn pages() -> Router<AppState> {
         .route("/admin/mail/templates/{status}", get(mail::template).post(mail::save_template))
         .route("/track/{token}", get(track::page))
         .route("/support", get(support::companies))
+        .route("/support/secret", get(support::show_secret))
         .route("/support/companies", post(support::create_company))
         .route("/support/companies/{id}", get(support::company))
         .route("/support/companies/{id}/active", post(support::set_company_active))

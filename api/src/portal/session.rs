@@ -38,6 +38,8 @@ pub struct Visitor {
     pub locale: Locale,
     /// Where it comes from (for login throttling).
     pub client: std::net::IpAddr,
+    /// The path and query it asked for (the language switch comes back to it).
+    pub here: String,
     /// The pre-login nonce it presented, or the one to hand it.
     nonce: String,
     /// Whether [`Visitor::nonce`] is new and must be set as a cookie.
@@ -66,7 +68,8 @@ impl FromRequestParts<AppState> for Visitor {
             Some(n) => (n, false),
             None => (domain::tokens::random_token(32), true),
         };
-        Ok(Visitor { actor, locale, client, nonce, new_nonce })
+        let here = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        Ok(Visitor { actor, locale, client, here, nonce, new_nonce })
     }
 }
 
@@ -127,9 +130,14 @@ pub fn append(response: &mut Response, cookie: &str) {
 /// A `Set-Cookie` value: HttpOnly, `SameSite=Lax`, the whole site, `Secure`
 /// when the portal is served over https; a session cookie without `max_age`.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<u64>) -> String {
+    set_cookie_at(state, name, value, max_age, "/")
+}
+
+/// [`set_cookie`] for one path only.
+pub fn set_cookie_at(state: &AppState, name: &str, value: &str, max_age: Option<u64>, path: &str) -> String {
     let secure = if state.config.public_base_url.starts_with("https://") { "; Secure" } else { "" };
     let age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{age}{secure}")
+    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax{age}{secure}")
 }
 
 /// A `Set-Cookie` value that deletes `name`.
@@ -137,18 +145,22 @@ pub fn clear_cookie(state: &AppState, name: &str) -> String {
     set_cookie(state, name, "", Some(0))
 }
 
-/// The value of cookie `name`, if the request has it.
+/// The value of cookie `name`, if the request has it exactly once: a second
+/// cookie of the same name (set by a sibling subdomain, or with a narrower
+/// path) could fix a victim's session or nonce, so then there is none.
+/// Other cookies of the site may be large; only this one's value is bounded.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
+    let mut found = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .filter(|v| v.len() <= MAX_COOKIE)
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
+        .filter_map(|pair| {
             let (key, value) = pair.trim().split_once('=')?;
-            (key == name).then(|| value.trim().to_owned())
-        })
+            (key == name).then_some(value.trim())
+        });
+    let value = found.next()?;
+    (found.next().is_none() && value.len() <= MAX_COOKIE).then(|| value.to_owned())
 }
 
 /// `next` if it is a path on this site (not `//host` or a scheme), else `None`:
@@ -202,5 +214,10 @@ mod tests {
         headers.insert(header::COOKIE, HeaderValue::from_static("xrastro_session=no; rastro_session=yes"));
         assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("yes"));
         assert_eq!(cookie(&headers, NONCE_COOKIE), None);
+        headers.insert(header::COOKIE, HeaderValue::from_static("rastro_session=a; rastro_session=b"));
+        assert_eq!(cookie(&headers, SESSION_COOKIE), None, "a second cookie of the name is refused");
+        let big = format!("other={}; rastro_session=yes", "x".repeat(10_000));
+        headers.insert(header::COOKIE, HeaderValue::from_str(&big).unwrap_or(HeaderValue::from_static("")));
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("yes"), "other large cookies do not hide it");
     }
 }

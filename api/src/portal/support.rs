@@ -26,13 +26,14 @@ use crate::state::AppState;
 /// Companies per page.
 const PAGE_SIZE: u64 = 50;
 
-/// The login page of `area`, coming back to `uri` afterwards; `None` when
-/// the visitor is logged in.
-pub fn login_first(visitor: &Visitor, uri: &Uri, area: Area) -> Option<Response> {
+/// The login page of `area`, coming back afterwards to `page` (a GET's own
+/// address; a form's POST comes back to the area's home, as a POST cannot
+/// be replayed by a redirect); `None` when the visitor is logged in.
+pub fn login_first(visitor: &Visitor, page: Option<&Uri>, area: Area) -> Option<Response> {
     if visitor.logged_in() {
         return None;
     }
-    let next = uri.path_and_query().map_or(area.home(), |p| p.as_str());
+    let next = page.and_then(|uri| uri.path_and_query()).map_or(area.home(), |p| p.as_str());
     let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
     Some(session::redirect(&format!("{}?{query}", area.login()), &[]))
 }
@@ -45,7 +46,7 @@ pub struct CompaniesQuery {
 
 /// `GET /support`: the companies, and the form that creates one.
 pub async fn companies(State(state): State<AppState>, visitor: Visitor, uri: Uri, Query(query): Query<CompaniesQuery>) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+    if let Some(login) = login_first(&visitor, Some(&uri), Area::Support) {
         return login;
     }
     companies_page(&state, &visitor, &query, StatusCode::OK, Value::from(()), None).await
@@ -85,8 +86,8 @@ pub struct NewCompanyForm {
 
 /// `POST /support/companies`: creates the company and shows its integration
 /// token, the only time it is ever shown.
-pub async fn create_company(State(state): State<AppState>, visitor: Visitor, uri: Uri, Form(form): Form<NewCompanyForm>) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+pub async fn create_company(State(state): State<AppState>, visitor: Visitor, Form(form): Form<NewCompanyForm>) -> Response {
+    if let Some(login) = login_first(&visitor, None, Area::Support) {
         return login;
     }
     let entered = context! { identifier => form.identifier, email => form.email, phone => form.phone, cnpj => form.cnpj };
@@ -105,16 +106,48 @@ pub async fn create_company(State(state): State<AppState>, visitor: Visitor, uri
     }
 }
 
-/// A page that shows a secret once (an integration token, a temporary
-/// password), with where to go next.
+/// The cookie that carries a secret from the POST that made it to the page
+/// that shows it (Post/Redirect/Get: reloading the page must not rotate a
+/// token again). It is sealed with the server's key for this user, lives two
+/// minutes, and is read once.
+const SECRET_COOKIE: &str = "rastro_secret";
+/// Where the secret is shown.
+const SECRET_PATH: &str = "/support/secret";
+
+/// Sends the visitor to [`SECRET_PATH`], which shows `value` once.
 fn secret(state: &AppState, visitor: &Visitor, what: &str, value: &str, back: &str) -> Response {
-    let values = context! { what => i18n::text(visitor.locale, what), secret => value, back => back, here => back };
-    render(state, visitor, StatusCode::OK, "secret.html", values)
+    let sealed = serde_json::json!({ "what": what, "secret": value, "back": back }).to_string();
+    let user = visitor.actor.user_id().unwrap_or_default();
+    match state.ctx.mail.secret_key.encrypt(-user, &sealed) {
+        Ok(sealed) => {
+            let cookie = session::set_cookie_at(state, SECRET_COOKIE, &sealed, Some(120), SECRET_PATH);
+            session::redirect(SECRET_PATH, &[cookie])
+        }
+        Err(err) => view::error_page(visitor.locale, &DomainError::Unexpected(err)),
+    }
+}
+
+/// `GET /support/secret`: the token or password just made, once; the cookie
+/// that carried it is cleared.
+pub async fn show_secret(State(state): State<AppState>, visitor: Visitor, headers: axum::http::HeaderMap) -> Response {
+    let user = visitor.actor.user_id().unwrap_or_default();
+    let opened = session::cookie(&headers, SECRET_COOKIE)
+        .and_then(|sealed| state.ctx.mail.secret_key.decrypt(-user, &sealed).ok())
+        .and_then(|plain| serde_json::from_str::<serde_json::Value>(&plain).ok());
+    let Some(opened) = opened.filter(|_| visitor.logged_in()) else {
+        return view::message(visitor.locale, StatusCode::NOT_FOUND, "not_found_title", "secret_gone");
+    };
+    let text = |key: &str| opened[key].as_str().unwrap_or_default().to_owned();
+    let back = session::local_path(Some(&text("back"))).unwrap_or("/support").to_owned();
+    let values = context! { what => i18n::text(visitor.locale, &text("what")), secret => text("secret"), back => back };
+    let mut response = render(&state, &visitor, StatusCode::OK, "secret.html", values);
+    session::append(&mut response, &session::set_cookie_at(&state, SECRET_COOKIE, "", Some(0), SECRET_PATH));
+    response
 }
 
 /// `GET /support/companies/{id}`: a company, its staff, and their actions.
 pub async fn company(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(id): Path<String>) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+    if let Some(login) = login_first(&visitor, Some(&uri), Area::Support) {
         return login;
     }
     company_page(&state, &visitor, &id, StatusCode::OK, None).await
@@ -157,8 +190,8 @@ pub struct ActiveForm {
 }
 
 /// `POST /support/companies/{id}/active`.
-pub async fn set_company_active(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(id): Path<String>, Form(form): Form<ActiveForm>) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+pub async fn set_company_active(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>, Form(form): Form<ActiveForm>) -> Response {
+    if let Some(login) = login_first(&visitor, None, Area::Support) {
         return login;
     }
     if !visitor.csrf_matches(&state, &form.csrf) {
@@ -179,8 +212,8 @@ pub struct CsrfForm {
 
 /// `POST /support/companies/{id}/token`: a new integration token, shown
 /// once; the old one stops working.
-pub async fn rotate_token(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+pub async fn rotate_token(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>, Form(form): Form<CsrfForm>) -> Response {
+    if let Some(login) = login_first(&visitor, None, Area::Support) {
         return login;
     }
     if !visitor.csrf_matches(&state, &form.csrf) {
@@ -203,8 +236,8 @@ pub struct NewUserForm {
 
 /// `POST /support/companies/{id}/users`: a staff account with a generated
 /// temporary password, shown once; it must be changed at the first login.
-pub async fn create_user(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(id): Path<String>, Form(form): Form<NewUserForm>) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+pub async fn create_user(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>, Form(form): Form<NewUserForm>) -> Response {
+    if let Some(login) = login_first(&visitor, None, Area::Support) {
         return login;
     }
     if !visitor.csrf_matches(&state, &form.csrf) {
@@ -225,8 +258,8 @@ pub async fn create_user(State(state): State<AppState>, visitor: Visitor, uri: U
 }
 
 /// `POST /support/users/{id}/active`, back to its company's page.
-pub async fn set_user_active(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path(id): Path<String>, Form(form): Form<ActiveForm>) -> Response {
-    if let Some(login) = login_first(&visitor, &uri, Area::Support) {
+pub async fn set_user_active(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>, Form(form): Form<ActiveForm>) -> Response {
+    if let Some(login) = login_first(&visitor, None, Area::Support) {
         return login;
     }
     if !visitor.csrf_matches(&state, &form.csrf) {
@@ -234,7 +267,13 @@ pub async fn set_user_active(State(state): State<AppState>, visitor: Visitor, ur
     }
     let Ok(user) = id.parse::<i32>() else { return view::error_page(visitor.locale, &DomainError::not_found("user", id)) };
     match users::set_active(&state.ctx, &visitor.actor, user, form.active).await {
-        Ok(updated) => session::redirect(&format!("/support/companies/{}", updated.company_id.unwrap_or_default()), &[]),
+        Ok(updated) => match updated.company_id {
+            Some(company) => session::redirect(&format!("/support/companies/{company}"), &[]),
+            None => session::redirect("/support", &[]),
+        },
+        Err(err @ (DomainError::Validation { .. } | DomainError::Conflict(_))) => {
+            view::message_text(visitor.locale, StatusCode::BAD_REQUEST, "error_title", &view::form_error(visitor.locale, &err))
+        }
         Err(err) => view::error_page(visitor.locale, &err),
     }
 }

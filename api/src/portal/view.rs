@@ -31,6 +31,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard_live.html", include_str!("../../portal/templates/dashboard_live.html")),
     ("mail.html", include_str!("../../portal/templates/mail.html")),
     ("mail_template.html", include_str!("../../portal/templates/mail_template.html")),
+    ("localities.html", include_str!("../../portal/templates/localities.html")),
+    ("locality.html", include_str!("../../portal/templates/locality.html")),
+    ("integrations.html", include_str!("../../portal/templates/integrations.html")),
+    ("integration_run.html", include_str!("../../portal/templates/integration_run.html")),
+    ("audit.html", include_str!("../../portal/templates/audit.html")),
+    ("privacy.html", include_str!("../../portal/templates/privacy.html")),
     ("secret.html", include_str!("../../portal/templates/secret.html")),
     ("support.html", include_str!("../../portal/templates/support.html")),
     ("support_company.html", include_str!("../../portal/templates/support_company.html")),
@@ -60,6 +66,7 @@ pub fn render(state: &AppState, visitor: &Visitor, status: StatusCode, template:
         csrf => visitor.csrf(state),
         logged_in => visitor.logged_in(),
         area => super::account::Area::of(&visitor.actor).name(),
+        here => visitor.here,
         ..values
     };
     let response = match environment().get_template(template).and_then(|t| t.render(page)) {
@@ -87,8 +94,13 @@ pub fn error_page(locale: Locale, err: &DomainError) -> Response {
     }
 }
 
-/// A page with a title and one sentence.
+/// A page with a title and one sentence (both text keys).
 pub fn message(locale: Locale, status: StatusCode, title: &str, text: &str) -> Response {
+    message_text(locale, status, title, i18n::text(locale, text))
+}
+
+/// A page with a title (a text key) and a sentence of its own.
+pub fn message_text(locale: Locale, status: StatusCode, title: &str, text: &str) -> Response {
     let page = context! {
         t => i18n::texts(locale),
         lang => i18n::text(locale, "lang_code"),
@@ -96,7 +108,7 @@ pub fn message(locale: Locale, status: StatusCode, title: &str, text: &str) -> R
         logged_in => false,
         area => "customer",
         title => i18n::text(locale, title),
-        text => i18n::text(locale, text),
+        text => text,
     };
     match environment().get_template("message.html").and_then(|t| t.render(page)) {
         Ok(html) => (status, Html(html)).into_response(),
@@ -185,6 +197,23 @@ mod tests {
         assert_eq!(money(Locale::PtBr, 123_456_789), "1.234.567,89");
         assert_eq!(money(Locale::En, 5), "0.05");
         assert_eq!(money(Locale::PtBr, 99_999), "999,99");
+    }
+
+    #[test]
+    fn every_text_a_template_names_exists() {
+        let texts = i18n::texts(Locale::En);
+        for (name, source) in TEMPLATES {
+            for (at, _) in source.match_indices("t.") {
+                let before = source[..at].chars().last().unwrap_or(' ');
+                if before.is_alphanumeric() || before == '_' || before == '.' {
+                    continue;
+                }
+                let key: String = source[at + 2..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if !key.is_empty() {
+                    assert!(texts.contains_key(key.as_str()), "{name} uses t.{key}, which has no text");
+                }
+            }
+        }
     }
 
     #[test]

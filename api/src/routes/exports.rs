@@ -260,6 +260,11 @@ async fn export(state: AppState, headers: HeaderMap, raw: Option<String>, format
             Err(response) => return response,
         }
     } else {
+        // The cookie rides along on any top-level link, another site's too:
+        // only a request from the portal's own pages exports with it.
+        if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|site| site == "cross-site" || site == "same-site") {
+            return refuse(StatusCode::FORBIDDEN, "exports with the session cookie start from the portal's own pages", code::FORBIDDEN);
+        }
         match crate::portal::session::cookie_actor(&state, &headers).await {
             Ok(actor) => actor,
             Err(err) => return domain_refusal(&err),

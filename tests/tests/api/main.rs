@@ -35,6 +35,7 @@ mod orders_query;
 mod portal;
 mod portal_areas;
 mod portal_mail;
+mod portal_operations;
 mod smtp_safety;
 mod smtp_secure;
 mod shopify;

@@ -160,6 +160,10 @@ const TABLE: &[(&str, Target, [Expect; 5])] = &[
     ("PAGE /orders/{order}/live", Target::Own, [UNAUTH, Ok, Ok, Ok, NOPE]),
     ("PAGE /orders/{order}/live", Target::Other, [UNAUTH, Ok, NOPE, NOPE, Ok]),
     ("PAGE /orders/{order}/live", Target::Missing, [UNAUTH, NOPE, NOPE, NOPE, NOPE]),
+    // A live order page's stream: opened only for an order the role may open.
+    ("PAGE /orders/{order}/events", Target::Own, [NOPE, Ok, Ok, Ok, NOPE]),
+    ("PAGE /orders/{order}/events", Target::Other, [NOPE, Ok, NOPE, NOPE, Ok]),
+    ("PAGE /admin/events", Target::Own, [NOPE, Ok, Ok, NOPE, NOPE]),
     // The company's dashboard (support sees every company's); customers have none.
     ("PAGE /admin", Target::Own, [UNAUTH, Ok, Ok, NOPE, NOPE]),
     ("PAGE /admin/live", Target::Own, [UNAUTH, Ok, Ok, NOPE, NOPE]),

@@ -138,16 +138,23 @@ async fn support_creates_a_company_and_its_user_and_secrets_are_shown_once() {
     let wrong = support.post("/support/companies", &[("csrf", &csrf), ("identifier", "nova"), ("email", "ti@nova.test"), ("phone", "1140000000"), ("cnpj", "11.222.333/0001-00")]).await;
     assert_eq!(wrong.status, 400);
     assert!(wrong.body.contains("cnpj") && wrong.body.contains(r#"value="nova""#), "the form keeps what was typed: {}", wrong.body);
-    let created = support.post("/support/companies", &[("csrf", &csrf), ("identifier", "nova"), ("email", "ti@nova.test"), ("phone", "1140000000"), ("cnpj", "11.222.333/0001-81")]).await;
+    let posted = support.post("/support/companies", &[("csrf", &csrf), ("identifier", "nova"), ("email", "ti@nova.test"), ("phone", "1140000000"), ("cnpj", "11.222.333/0001-81")]).await;
+    assert_eq!(posted.location().as_deref(), Some("/support/secret"), "{}", posted.body);
+    let created = support.get("/support/secret").await;
     assert_eq!(created.status, 200, "{}", created.body);
     let token = secret_of(&created.body);
+    // Shown once: a reload shows nothing, and rotates nothing.
+    let again = support.get("/support/secret").await;
+    assert_eq!(again.status, 404);
+    assert!(!again.body.contains(&token));
     assert!(token.starts_with("rst_"));
     let company_page = continue_link(&created.body);
     assert!(company_page.starts_with("/support/companies/"), "{company_page}");
     let shown = support.get(&company_page).await;
     assert!(!shown.body.contains(&token), "the token is never shown again");
     let user = support.post(&format!("{company_page}/users"), &[("csrf", &csrf), ("email", "chefe@nova.test"), ("name", "Chefe")]).await;
-    let password = secret_of(&user.body);
+    assert_eq!(user.location().as_deref(), Some("/support/secret"));
+    let password = secret_of(&support.get("/support/secret").await.body);
     assert!(!support.get(&company_page).await.body.contains(&password));
 
     // The new user logs in with the temporary password and must change it first.
@@ -163,16 +170,19 @@ async fn support_creates_a_company_and_its_user_and_secrets_are_shown_once() {
         .await;
     assert_eq!(changed.location().as_deref(), Some("/admin"), "{}", changed.body);
     assert_eq!(chefe.get("/admin").await.status, 200);
+    // Staff of a company never reach the support list.
+    assert_eq!(chefe.get("/support").await.status, 404);
 
     // The integration token works, and rotating it retires it.
-    let run = app.http.post(format!("{}/integrations/events/nova", app.base)).send().await.unwrap();
-    assert_eq!(run.status(), 401, "signed, not tokened");
+    assert!(domain::companies::authenticate_integration(&app.ctx, &token).await.is_ok());
     let rotated = support.post(&format!("{company_page}/token"), &[("csrf", &csrf)]).await;
-    assert_ne!(secret_of(&rotated.body), token);
+    assert_eq!(rotated.location().as_deref(), Some("/support/secret"));
+    let fresh = secret_of(&support.get("/support/secret").await.body);
+    assert_ne!(fresh, token);
+    assert!(domain::companies::authenticate_integration(&app.ctx, &token).await.is_err(), "the old token stops working");
+    assert!(domain::companies::authenticate_integration(&app.ctx, &fresh).await.is_ok());
     // Deactivating the company ends its staff's sessions at once.
     let off = support.post(&format!("{company_page}/active"), &[("csrf", &csrf), ("active", "false")]).await;
     assert_eq!(off.status, 303);
     assert_eq!(chefe.get("/admin").await.status, 303, "logged out");
-    // Staff of a company never reach the support list.
-    assert_eq!(chefe.get("/support").await.status, 303);
 }
