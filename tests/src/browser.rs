@@ -142,6 +142,24 @@ impl Browser {
         self.find("body").await.text().await.unwrap_or_default()
     }
 
+    /// Fails unless every field of the page has a label a screen reader
+    /// announces, and the page has one `h1` and a `main` (keyboard users skip
+    /// to it).
+    pub async fn assert_accessible(&self) {
+        let found = self
+            .run(
+                "const unlabelled = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')] \
+                   .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label')) \
+                   .map(el => el.name || el.id || el.outerHTML); \
+                 return { unlabelled, h1: document.querySelectorAll('h1').length, main: !!document.querySelector('main#main') };",
+            )
+            .await;
+        let path = self.path().await;
+        assert_eq!(found["unlabelled"], json!([]), "fields without a label on {path}");
+        assert_eq!(found["h1"], json!(1), "one h1 on {path}");
+        assert_eq!(found["main"], json!(true), "a main landmark on {path}");
+    }
+
     /// Runs `script` in the page and returns its value.
     pub async fn run(&self, script: &str) -> serde_json::Value {
         self.client.execute(script, vec![]).await.expect("script")

@@ -18,8 +18,6 @@ use crate::{audit, Action, Actor, Ctx, DomainError, DomainResult};
 
 /// The MAC's purpose label.
 const PURPOSE: &str = "track";
-/// Longest token read (an `i32` id, a dot, 32 hex digits).
-const MAX_TOKEN: usize = 11 + 1 + 32;
 
 /// What the public page shows of an order.
 #[derive(Debug, Clone)]
@@ -103,11 +101,7 @@ pub(crate) async fn replace_key(db: &impl ConnectionTrait, order_id: i32) -> Dom
 /// or of an anonymized order is the same `NOT_FOUND`.
 pub async fn view(ctx: &Ctx, token: &str) -> DomainResult<PublicOrder> {
     let missing = || DomainError::not_found("tracking link", "");
-    if token.len() > MAX_TOKEN {
-        return Err(missing());
-    }
-    let (id, mac) = token.split_once('.').ok_or_else(missing)?;
-    let order_id: i32 = id.parse().map_err(|_| missing())?;
+    let (order_id, mac) = split(token).ok_or_else(missing)?;
     let key = key_of(&ctx.db, order_id).await?;
     if !ctx.tokens.mac_matches(PURPOSE, &format!("{order_id}:{key}"), mac) {
         return Err(missing());
@@ -142,11 +136,11 @@ pub async fn view(ctx: &Ctx, token: &str) -> DomainResult<PublicOrder> {
             delivered_at: s.delivered_at,
         })
         .collect();
-    let city = match order.destination_locality_id {
-        Some(id) if order.address_city.is_none() => {
-            locality::Entity::find_by_id(id).one(&ctx.db).await?.and_then(|l| place(l.city, l.state))
-        }
-        _ => place(order.address_city.clone(), order.address_state.clone()),
+    // The order's own address when it has one, else its destination's.
+    let city = match (place(order.address_city.clone(), order.address_state.clone()), order.destination_locality_id) {
+        (Some(own), _) => Some(own),
+        (None, Some(id)) => locality::Entity::find_by_id(id).one(&ctx.db).await?.and_then(|l| place(l.city, l.state)),
+        (None, None) => None,
     };
     Ok(PublicOrder {
         code: order.code,
@@ -157,6 +151,14 @@ pub async fn view(ctx: &Ctx, token: &str) -> DomainResult<PublicOrder> {
         city,
         delivery_window: (order.delivery_start, order.delivery_end),
     })
+}
+
+/// A token's order id and MAC, if it has their shape (an `i32`, a dot, 32
+/// hex digits): anything else is refused before the database is asked.
+fn split(token: &str) -> Option<(i32, &str)> {
+    let (id, mac) = token.split_once('.')?;
+    let well_formed = mac.len() == 32 && mac.bytes().all(|b| b.is_ascii_hexdigit()) && id.bytes().all(|b| b.is_ascii_digit());
+    Some((id.parse().ok().filter(|_| well_formed)?, mac))
 }
 
 /// "City – ST", or the city alone.
@@ -170,7 +172,17 @@ fn place(city: Option<String>, state: Option<String>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::place;
+    use super::{place, split};
+
+    #[test]
+    fn only_an_id_and_a_32_digit_mac_are_a_token() {
+        let mac = "0123456789abcdef0123456789ABCDEF";
+        assert_eq!(split(&format!("2147483647.{mac}")), Some((i32::MAX, mac)));
+        assert_eq!(split(&format!("7.{mac}")), Some((7, mac)));
+        for bad in [format!("7.{mac}0"), format!("7.{}", &mac[1..]), format!("2147483648.{mac}"), format!("-7.{mac}"), format!("+7.{mac}"), format!("7{mac}"), format!("7.{}g", &mac[1..])] {
+            assert_eq!(split(&bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn a_place_is_the_city_with_its_state_when_known() {

@@ -43,6 +43,7 @@ async fn the_seed_story_in_a_browser_from_the_mail_to_a_live_order_page() {
     // The mail's link, not logged in: the login page of the mail's company.
     browser.open(&link).await;
     browser.wait_for_path("/login").await;
+    browser.assert_accessible().await;
     browser.screenshot("login-desktop", DESKTOP).await;
     browser.screenshot("login-phone", PHONE).await;
     browser.client.set_window_size(DESKTOP.0, DESKTOP.1).await.expect("resize");
@@ -61,6 +62,7 @@ async fn the_seed_story_in_a_browser_from_the_mail_to_a_live_order_page() {
     browser.click("form button[type=submit]").await;
     browser.wait_for_path("/orders").await;
     browser.find("#orders").await;
+    browser.assert_accessible().await;
     browser.screenshot("orders-desktop", DESKTOP).await;
     browser.screenshot("orders-phone", PHONE).await;
 
@@ -70,6 +72,7 @@ async fn the_seed_story_in_a_browser_from_the_mail_to_a_live_order_page() {
     let text = browser.visible_text().await;
     assert!(text.contains("#A-1") && text.contains("Office chair"), "{text}");
     assert!(!text.contains(hidden), "hidden notes stay hidden: {text}");
+    browser.assert_accessible().await;
     browser.screenshot("order-phone", PHONE).await;
     browser.screenshot("order-desktop", DESKTOP).await;
 
@@ -85,11 +88,13 @@ async fn the_seed_story_in_a_browser_from_the_mail_to_a_live_order_page() {
     staff.click("form button[type=submit]").await;
     staff.wait_for_path("/admin").await;
     staff.find("#count-IN_SEPARATION").await;
+    staff.assert_accessible().await;
     staff.screenshot("company-dashboard-desktop", DESKTOP).await;
     staff.screenshot("company-dashboard-phone", PHONE).await;
     staff.client.set_window_size(DESKTOP.0, DESKTOP.1).await.expect("resize");
     staff.open(&format!("{}/orders/{order}", app.base)).await;
     staff.find("#new-status option[value='IN_TRANSIT']").await.click().await.expect("choose");
+    staff.assert_accessible().await;
     staff.fill("#status-comment", "Saiu para entrega").await;
     staff.click("#form-status button[type=submit]").await;
     staff.wait_for_text("#status", "Em trânsito").await;
@@ -97,6 +102,14 @@ async fn the_seed_story_in_a_browser_from_the_mail_to_a_live_order_page() {
     staff.screenshot("company-order-phone", PHONE).await;
     browser.wait_for_text("#status", "Em trânsito").await;
     assert!(browser.visible_text().await.contains("Saiu para entrega"));
+    for (page, name) in [("/admin/mail", "company-mail"), ("/admin/localities", "company-localities"), ("/admin/integrations", "company-integrations"), ("/admin/privacy", "company-privacy"), ("/orders", "company-orders")] {
+        staff.open(&format!("{}{page}", app.base)).await;
+        staff.find("main h1").await;
+        staff.assert_accessible().await;
+        staff.screenshot(&format!("{name}-desktop"), DESKTOP).await;
+        staff.screenshot(&format!("{name}-phone"), PHONE).await;
+        staff.client.set_window_size(DESKTOP.0, DESKTOP.1).await.expect("resize");
+    }
     staff.quit().await;
     assert_eq!(browser.run("return window.rastroMark;").await, json!("still here"), "the page was not reloaded");
     assert!(browser.visible_text().await.contains("Em trânsito"));
@@ -138,6 +151,7 @@ async fn the_public_tracking_page_in_a_browser_shows_no_personal_data() {
     for personal in ["Maria Souza", "customer@acme.test", "Responsible", "Office chair", "1.299"] {
         assert!(!text.contains(personal), "{personal} leaked: {text}");
     }
+    browser.assert_accessible().await;
     browser.screenshot("track-desktop", DESKTOP).await;
     browser.screenshot("track-phone", PHONE).await;
     browser.quit().await;
@@ -155,6 +169,7 @@ async fn support_creates_a_company_and_its_user_in_a_browser() {
     browser.fill("#password", tests::PASSWORD).await;
     browser.click("form button[type=submit]").await;
     browser.wait_for_path("/support").await;
+    browser.assert_accessible().await;
     browser.fill("#identifier", "nova-loja").await;
     browser.fill("#cnpj", "12.ABC.345/01DE-35").await;
     browser.fill("#email", "ti@nova.test").await;
@@ -172,6 +187,7 @@ async fn support_creates_a_company_and_its_user_in_a_browser() {
     browser.screenshot("support-secret-desktop", DESKTOP).await;
     browser.click("#continue").await;
     browser.find("#staff").await;
+    browser.assert_accessible().await;
     assert!(browser.visible_text().await.contains("chefe@nova.test"));
     assert!(!browser.visible_text().await.contains(&password), "shown once");
     browser.screenshot("support-company-desktop", DESKTOP).await;

@@ -274,6 +274,8 @@ async fn the_public_tracking_page_shows_no_personal_data_and_its_link_can_be_rev
     for shown in ["#A-1", "Em trânsito", "Jadlog Expresso", "JD123", "São Paulo – SP"] {
         assert!(page.body.contains(shown), "{shown} in {}", page.body);
     }
+    let timeline = &page.body[page.body.find(r#"id="history""#).expect("the timeline")..];
+    assert!(timeline.contains("Nota fiscal emitida") && timeline.contains("Em trânsito"), "every change customers saw: {timeline}");
     for personal in ["Maria Souza", "customer@acme.test", "Responsible", "Office chair", "1.299", "STORE-1", "Locality"] {
         assert!(!page.body.contains(personal), "{personal} leaked: {}", page.body);
     }

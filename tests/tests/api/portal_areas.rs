@@ -41,6 +41,8 @@ async fn staff_run_an_order_from_its_page_and_the_customer_sees_only_what_is_mea
     assert_eq!(dashboard.status, 200);
     assert!(dashboard.body.contains(r#"id="count-INVOICED">1<"#), "{}", dashboard.body);
     assert!(!dashboard.body.contains("#B-1"), "another company's changes stay out");
+    let latest = &dashboard.body[dashboard.body.find(r#"id="latest""#).expect("the latest changes")..];
+    assert!(latest.contains("#A-1"), "{latest}");
 
     let page = staff.get(&format!("/orders/{order}")).await;
     assert!(page.body.contains(r#"id="actions""#));
