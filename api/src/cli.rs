@@ -133,7 +133,7 @@ fn print_demo_logins(base_url: &str, loaded: bool) {
     println!();
     println!("Rastro demo {}", if loaded { "data loaded" } else { "data already present" });
     println!("GraphiQL: {base_url}/graphiql");
-    println!("Portal:   {base_url}/login?company=acme-logistica (customers: order history, live order pages)");
+    println!("Portal:   {base_url}/login?company=acme-logistica (customers), {base_url}/admin/login (company staff), {base_url}/support/login (support)");
     println!("{:<9} {:<16} {:<24} password", "role", "company", "e-mail");
     for login in domain::demo::logins() {
         println!("{:<9} {:<16} {:<24} {}", login.role, login.company.unwrap_or("-"), login.email, login.password);

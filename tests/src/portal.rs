@@ -106,6 +106,15 @@ impl Visitor {
     }
 }
 
+impl Visitor {
+    /// Logs in through `/support/login` (platform support has no company).
+    pub async fn log_in_support(&mut self, email: &str, password: &str) {
+        let page = self.get("/support/login").await;
+        let answer = self.post("/support/login", &[("csrf", &page.csrf()), ("email", email), ("password", password)]).await;
+        assert_eq!(answer.location().as_deref(), Some("/support"), "{}", answer.body);
+    }
+}
+
 /// The first link in `text` that starts with `prefix`, up to a space, quote
 /// or line end.
 pub fn link_in(text: &str, prefix: &str) -> Option<String> {

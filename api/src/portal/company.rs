@@ -17,7 +17,7 @@ use domain::{
     orders::{self, dashboard, EventMeta},
     DomainError,
 };
-use entities::OrderStatus;
+use entities::{Locale, OrderStatus};
 use minijinja::{context, Value};
 use sea_orm::Iterable;
 use serde::Deserialize;
@@ -181,6 +181,7 @@ fn ticked(value: &Option<String>) -> bool {
 
 async fn perform(state: &AppState, visitor: &Visitor, order_id: i32, act: Act, form: ActionForm) -> Result<(), DomainError> {
     let (ctx, actor) = (&state.ctx, &visitor.actor);
+    let locale = visitor.locale;
     let meta = EventMeta { comment: given(form.comment.clone()), notify_customer: ticked(&form.notify), visible_to_customer: ticked(&form.visible), ..EventMeta::default() };
     match act {
         Act::Status => {
@@ -205,7 +206,7 @@ async fn perform(state: &AppState, visitor: &Visitor, order_id: i32, act: Act, f
                 number: given(form.number).ok_or_else(|| DomainError::validation("invoice.number", "is required"))?,
                 key: given(form.key),
                 series: given(form.series),
-                value_cents: given(form.value).map(|v| cents("invoice.value", &v)).transpose()?,
+                value_cents: given(form.value).map(|v| cents(locale, "invoice.value", &v)).transpose()?,
                 issued_at: given(form.issued).map(|d| day("invoice.issuedAt", &d)).transpose()?,
                 url: given(form.url),
             };
@@ -233,27 +234,51 @@ async fn perform(state: &AppState, visitor: &Visitor, order_id: i32, act: Act, f
         }
         Act::Refund => {
             let amount = given(form.amount).ok_or_else(|| DomainError::validation("amount", "is required"))?;
-            orders::refund(ctx, actor, order_id, cents("amount", &amount)?, meta).await?;
+            orders::refund(ctx, actor, order_id, cents(locale, "amount", &amount)?, meta).await?;
         }
     }
     Ok(())
 }
 
-/// An amount as people type it: `1299,90`, `1299.90`, `1.299,90` or
-/// `1,299.90`. The last `,` or `.` followed by one or two digits is the
-/// decimal point; any other is a thousands separator.
-pub(super) fn cents(field: &str, text: &str) -> Result<i64, DomainError> {
+/// An amount as the visitor's language writes it: `1.299,90` or `1299,90`
+/// in Portuguese, `1,299.90` or `1299.90` in English. The other language's
+/// mark is taken as the decimal point only where it cannot be a thousands
+/// separator (one mark, one or two digits after it: `12.99`). Anything else
+/// (`1,2,3`, `12.9999`, `1..2`) is refused, never guessed.
+pub(super) fn cents(locale: Locale, field: &str, text: &str) -> Result<i64, DomainError> {
     let text = text.trim();
-    let decimal = text.rfind([',', '.']).filter(|at| (1..=2).contains(&(text.len() - at - 1)));
-    let plain: String = text
-        .char_indices()
-        .filter_map(|(at, c)| match c {
-            ',' | '.' if Some(at) == decimal => Some('.'),
-            ',' | '.' => None,
-            other => Some(other),
-        })
-        .collect();
-    money::parse_cents(&plain).ok_or_else(|| DomainError::validation(field, format!("{text:?} is not an amount like 1.299,90")))
+    let (point, group) = match locale {
+        Locale::PtBr => (',', '.'),
+        Locale::En => ('.', ','),
+    };
+    let refused = || DomainError::validation(field, format!("{text:?} is not an amount like {}", if point == ',' { "1.299,90" } else { "1,299.90" }));
+    let plain = strict_amount(text, point, group).or_else(|| {
+        // `12.99` typed in Portuguese (or `12,99` in English): one mark of the
+        // other kind, followed by one or two digits, is a decimal point.
+        let (whole, fraction) = text.split_once(group)?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        (digits(whole) && digits(fraction) && fraction.len() <= 2).then(|| format!("{whole}.{fraction}"))
+    });
+    plain.and_then(|p| money::parse_cents(&p)).ok_or_else(refused)
+}
+
+/// `text` with `point` as the decimal mark and `group` only between groups of
+/// three digits, as plain `1299.90`; `None` when it is not such a number.
+fn strict_amount(text: &str, point: char, group: char) -> Option<String> {
+    let (whole, fraction) = match text.split_once(point) {
+        Some((w, f)) => (w, Some(f)),
+        None => (text, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mut groups = whole.split(group);
+    let first = groups.next()?;
+    let rest: Vec<&str> = groups.collect();
+    let grouped_ok = digits(first) && (rest.is_empty() || (first.len() <= 3 && rest.iter().all(|g| g.len() == 3 && digits(g))));
+    let fraction_ok = fraction.is_none_or(|f| digits(f) && f.len() <= 2);
+    (grouped_ok && fraction_ok).then(|| {
+        let whole: String = whole.chars().filter(|c| *c != group).collect();
+        fraction.map_or(whole.clone(), |f| format!("{whole}.{f}"))
+    })
 }
 
 /// A date typed as `yyyy-mm-dd`, at midnight UTC.
@@ -270,14 +295,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amounts_take_a_comma_or_a_point() {
-        assert_eq!(cents("a", "1299,90").ok(), Some(129_990));
-        assert_eq!(cents("a", "1299.90").ok(), Some(129_990));
-        assert_eq!(cents("a", "1.299,90").ok(), Some(129_990), "as the page shows it in Portuguese");
-        assert_eq!(cents("a", "1,299.90").ok(), Some(129_990), "and in English");
-        assert_eq!(cents("a", "1.299").ok(), Some(129_900), "three digits after a point are thousands");
-        assert_eq!(cents("a", "10,5").ok(), Some(1_050));
-        assert!(cents("a", "abc").is_err());
+    fn amounts_are_read_as_the_visitors_language_writes_them() {
+        let pt = |t: &str| cents(Locale::PtBr, "a", t).ok();
+        let en = |t: &str| cents(Locale::En, "a", t).ok();
+        assert_eq!(pt("1299,90"), Some(129_990));
+        assert_eq!(pt("1.299,90"), Some(129_990), "as the page shows it");
+        assert_eq!(pt("1.299"), Some(129_900), "three digits after a point are thousands");
+        assert_eq!(pt("12.99"), Some(1_299), "a point before two digits is a decimal point");
+        assert_eq!(pt("10,5"), Some(1_050));
+        assert_eq!(en("1,299.90"), Some(129_990));
+        assert_eq!(en("1299.90"), Some(129_990));
+        assert_eq!(en("1,500"), Some(150_000));
+        assert_eq!(en("12,99"), Some(1_299));
+        for bad in ["abc", "1,2,3", "1..2", "12.9999", "1.2999", "1.29.9", "", ",5", "1.2345,00", "12,999,00"] {
+            assert_eq!(pt(bad), None, "{bad}");
+        }
+        assert_eq!(en("12.999"), None);
     }
 
     #[test]

@@ -83,7 +83,7 @@ fn day_start(text: &str, next: bool) -> Option<chrono::DateTime<Utc>> {
 type Params = Vec<(&'static str, String)>;
 
 /// The page's filters as the domain's, and as the export routes' parameters.
-fn filter_of(given: &[(&'static str, String)]) -> Result<(OrderFilter, Params), DomainError> {
+fn filter_of(locale: entities::Locale, given: &[(&'static str, String)]) -> Result<(OrderFilter, Params), DomainError> {
     let mut filter = OrderFilter::default();
     let mut export = Vec::new();
     for (key, value) in given {
@@ -97,8 +97,8 @@ fn filter_of(given: &[(&'static str, String)]) -> Result<(OrderFilter, Params), 
             }
             "from" => filter.created_from = Some(day_start(value, false).ok_or_else(|| DomainError::validation("from", "must be a date"))?),
             "to" => filter.created_to = Some(day_start(value, true).ok_or_else(|| DomainError::validation("to", "must be a date"))?),
-            "min" => filter.min_total_cents = Some(super::company::cents("min", value)?),
-            "max" => filter.max_total_cents = Some(super::company::cents("max", value)?),
+            "min" => filter.min_total_cents = Some(super::company::cents(locale, "min", value)?),
+            "max" => filter.max_total_cents = Some(super::company::cents(locale, "max", value)?),
             _ => continue,
         }
         let name = match *key {
@@ -134,7 +134,7 @@ pub async fn orders(State(state): State<AppState>, visitor: Visitor, uri: Uri, Q
         let values = list_values(&visitor, &query, status, Vec::new(), 0, None, Value::from(()), Some(view::form_error(locale, &err)));
         render(&state, &visitor, StatusCode::BAD_REQUEST, "orders.html", values)
     };
-    let (filter, export) = match filter_of(&given) {
+    let (filter, export) = match filter_of(locale, &given) {
         Ok(found) => found,
         Err(err) => return refused(err),
     };

@@ -44,6 +44,12 @@ pub async fn page(State(state): State<AppState>, visitor: Visitor, uri: Uri) -> 
 }
 
 async fn mail_page(state: &AppState, visitor: &Visitor, status: StatusCode, note: Option<Note>) -> Response {
+    mail_page_with(state, visitor, status, note, None).await
+}
+
+/// The page; `entered` (a refused SMTP form, without its password) stands in
+/// for the stored settings, so nothing typed is lost.
+async fn mail_page_with(state: &AppState, visitor: &Visitor, status: StatusCode, note: Option<Note>, entered: Option<Value>) -> Response {
     let locale = visitor.locale;
     let found = tokio::try_join!(
         settings::smtp(&state.ctx, &visitor.actor),
@@ -54,12 +60,16 @@ async fn mail_page(state: &AppState, visitor: &Visitor, status: StatusCode, note
         Ok(found) => found,
         Err(err) => return view::error_page(locale, &err),
     };
-    let smtp = smtp.map(|s| {
-        context! {
-            host => s.host, port => s.port, security => security_key(s.security), username => s.username,
-            password_set => s.password_encrypted.is_some(), from_address => s.from_address, from_name => s.from_name, reply_to => s.reply_to,
-        }
-    });
+    let stored_password = smtp.as_ref().is_some_and(|s| s.password_encrypted.is_some());
+    let smtp = match entered {
+        Some(entered) => Some(context! { password_set => stored_password, ..entered }),
+        None => smtp.map(|s| {
+            context! {
+                host => s.host, port => s.port, security => security_key(s.security), username => s.username,
+                password_set => s.password_encrypted.is_some(), from_address => s.from_address, from_name => s.from_name, reply_to => s.reply_to,
+            }
+        }),
+    };
     let statuses: Vec<Value> = OrderStatus::iter()
         .map(|s| context! { key => status_key(s), label => i18n::status(locale, s), chosen => prefs.statuses.contains(&s) })
         .collect();
@@ -114,16 +124,17 @@ async fn checked(state: &AppState, visitor: &Visitor, csrf: &str) -> Option<Resp
     None
 }
 
-/// The page after a domain call: a note of success, or the refusal's reason.
-async fn after<T>(state: &AppState, visitor: &Visitor, done: Result<T, DomainError>, saved: &str) -> Response {
-    match done {
-        Ok(_) => mail_page(state, visitor, StatusCode::OK, Some(Note { ok: true, text: i18n::text(visitor.locale, saved).to_owned() })).await,
-        Err(err @ (DomainError::Validation { .. } | DomainError::Conflict(_))) => {
-            let note = Note { ok: false, text: view::form_error(visitor.locale, &err) };
-            mail_page(state, visitor, StatusCode::BAD_REQUEST, Some(note)).await
-        }
-        Err(err) => view::error_page(visitor.locale, &err),
-    }
+/// The page after a domain call: a note of success, or the refusal's reason
+/// (with what was typed, when given).
+async fn after<T>(state: &AppState, visitor: &Visitor, done: Result<T, DomainError>, saved: &str, entered: Option<Value>) -> Response {
+    let refused = |status, err: &DomainError| (status, Note { ok: false, text: view::form_error(visitor.locale, err) });
+    let (status, note) = match done {
+        Ok(_) => return mail_page(state, visitor, StatusCode::OK, Some(Note { ok: true, text: i18n::text(visitor.locale, saved).to_owned() })).await,
+        Err(err @ (DomainError::Validation { .. } | DomainError::Conflict(_))) => refused(StatusCode::BAD_REQUEST, &err),
+        Err(err @ DomainError::RateLimited { .. }) => refused(StatusCode::TOO_MANY_REQUESTS, &err),
+        Err(err) => return view::error_page(visitor.locale, &err),
+    };
+    mail_page_with(state, visitor, status, Some(note), entered).await
 }
 
 /// `POST /admin/mail/smtp`: a blank password keeps the stored one.
@@ -131,15 +142,25 @@ pub async fn save_smtp(State(state): State<AppState>, visitor: Visitor, Form(for
     if let Some(refused) = checked(&state, &visitor, &form.csrf).await {
         return refused;
     }
+    let entered = context! {
+        host => form.host, port => form.port, security => form.security, username => form.username,
+        from_address => form.from_address, from_name => form.from_name, reply_to => form.reply_to,
+    };
     let security = match form.security.as_str() {
         "NONE" => SmtpSecurity::None,
         "STARTTLS" => SmtpSecurity::StartTls,
         _ => SmtpSecurity::Tls,
     };
     let Ok(port) = form.port.trim().parse::<i32>() else {
-        return after::<()>(&state, &visitor, Err(DomainError::validation("port", "must be a number from 1 to 65535")), "saved").await;
+        return after::<()>(&state, &visitor, Err(DomainError::validation("port", "must be a number from 1 to 65535")), "saved", Some(entered)).await;
     };
-    let password = if form.remove_password.is_some() { Some(String::new()) } else { given(form.password) };
+    let typed = given(form.password);
+    if form.remove_password.is_some() && typed.is_some() {
+        let err = DomainError::validation("password", "type a new password or remove the stored one, not both");
+        return after::<()>(&state, &visitor, Err(err), "saved", Some(entered)).await;
+    }
+    let password = if form.remove_password.is_some() { Some(String::new()) } else { typed.clone() };
+    let had_password = matches!(settings::smtp(&state.ctx, &visitor.actor).await, Ok(Some(ref s)) if s.password_encrypted.is_some());
     let input = settings::SmtpInput {
         host: form.host,
         port,
@@ -150,8 +171,15 @@ pub async fn save_smtp(State(state): State<AppState>, visitor: Visitor, Form(for
         from_name: given(form.from_name),
         reply_to: given(form.reply_to),
     };
-    let done = settings::save_smtp(&state.ctx, &visitor.actor, input).await;
-    after(&state, &visitor, done, "saved").await
+    match settings::save_smtp(&state.ctx, &visitor.actor, input).await {
+        // A stored password is kept only for the same server: say so when a
+        // change of host or port dropped it.
+        Ok(saved) if had_password && saved.password_encrypted.is_none() && form.remove_password.is_none() => {
+            let note = Note { ok: false, text: i18n::text(visitor.locale, "password_dropped").to_owned() };
+            mail_page(&state, &visitor, StatusCode::OK, Some(note)).await
+        }
+        done => after(&state, &visitor, done, "saved", Some(entered)).await,
+    }
 }
 
 /// The test form.
@@ -169,7 +197,7 @@ pub async fn test(State(state): State<AppState>, visitor: Visitor, Form(form): F
     }
     let account = visitor.actor.company_id().map(|id| format!("company:{id}"));
     if let Err(exhausted) = state.limits.check(crate::ratelimit::Sensitive::SendTestEmail, visitor.client, account.as_deref()) {
-        return after::<()>(&state, &visitor, Err(exhausted.into()), "saved").await;
+        return after::<()>(&state, &visitor, Err(exhausted.into()), "saved", None).await;
     }
     match settings::send_test_email(&state.ctx, &visitor.actor, &form.to).await {
         Ok(Ok(answer)) => {
@@ -180,7 +208,7 @@ pub async fn test(State(state): State<AppState>, visitor: Visitor, Form(form): F
             let text = format!("{} {problem}", i18n::text(visitor.locale, "test_failed"));
             mail_page(&state, &visitor, StatusCode::OK, Some(Note { ok: false, text })).await
         }
-        Err(err) => after::<()>(&state, &visitor, Err(err), "saved").await,
+        Err(err) => after::<()>(&state, &visitor, Err(err), "saved", None).await,
     }
 }
 
@@ -207,7 +235,7 @@ pub async fn save_rules(State(state): State<AppState>, visitor: Visitor, body: a
     let locale = if form.locale == "en" { Locale::En } else { Locale::PtBr };
     let statuses = OrderStatus::iter().filter(|s| form.status.contains(&status_key(*s))).collect();
     let done = settings::save_prefs(&state.ctx, &visitor.actor, settings::Prefs { locale, statuses }).await;
-    after(&state, &visitor, done, "saved").await
+    after(&state, &visitor, done, "saved", None).await
 }
 
 fn status_of(key: &str) -> Result<OrderStatus, DomainError> {
@@ -274,16 +302,17 @@ pub async fn save_template(State(state): State<AppState>, visitor: Visitor, Path
         Err(err) => return view::error_page(visitor.locale, &err),
     };
     let parts = templates::MailParts { subject: form.subject, html: form.html, text: form.text };
-    if !visitor.csrf_matches(&state, &form.csrf) {
-        return template_page(&state, &visitor, StatusCode::FORBIDDEN, &key, &parts, true, None, Some(i18n::text(visitor.locale, "bad_form").into()));
-    }
     // Preview needs the same right as saving: only staff see a company's templates.
-    if let Err(err) = settings::templates(&state.ctx, &visitor.actor).await {
-        return view::error_page(visitor.locale, &err);
+    let custom = match settings::templates(&state.ctx, &visitor.actor).await {
+        Ok(all) => all.iter().any(|t| t.status == status && t.custom),
+        Err(err) => return view::error_page(visitor.locale, &err),
+    };
+    if !visitor.csrf_matches(&state, &form.csrf) {
+        return template_page(&state, &visitor, StatusCode::FORBIDDEN, &key, &parts, custom, None, Some(i18n::text(visitor.locale, "bad_form").into()));
     }
     let done = match form.action.as_str() {
         "preview" => match templates::preview(&parts).await {
-            Ok(preview) => return template_page(&state, &visitor, StatusCode::OK, &key, &parts, true, Some(&preview), None),
+            Ok(preview) => return template_page(&state, &visitor, StatusCode::OK, &key, &parts, custom, Some(&preview), None),
             Err(err) => Err(err),
         },
         "reset" => settings::reset_template(&state.ctx, &visitor.actor, status).await.map(|_| ()),
@@ -292,7 +321,7 @@ pub async fn save_template(State(state): State<AppState>, visitor: Visitor, Path
     match done {
         Ok(()) => session::redirect(&format!("/admin/mail/templates/{key}"), &[]),
         Err(err @ DomainError::Validation { .. }) => {
-            template_page(&state, &visitor, StatusCode::BAD_REQUEST, &key, &parts, true, None, Some(view::form_error(visitor.locale, &err)))
+            template_page(&state, &visitor, StatusCode::BAD_REQUEST, &key, &parts, custom, None, Some(view::form_error(visitor.locale, &err)))
         }
         Err(err) => view::error_page(visitor.locale, &err),
     }

@@ -149,7 +149,11 @@ pub async fn run(State(state): State<AppState>, visitor: Visitor, uri: Uri, Path
         id => run.id, adapter => run.adapter, operation => run.operation, outcome => outcome_key(run.outcome), received => when(run.received_at),
         duration => run.duration_ms, error => run.error, request => shown(&run.request), request_bytes => run.request_bytes,
         response => run.response.as_deref().map(shown), items => items,
-        can_reprocess => matches!(run.outcome, RunOutcome::Failed | RunOutcome::Partial),
+        // What the domain would replay: a finished failed or partial run whose
+        // whole request is still stored (not erased for LGPD, not cut).
+        can_reprocess => matches!(run.outcome, RunOutcome::Failed | RunOutcome::Partial)
+            && run.finished_at.is_some() && run.payload_erased_at.is_none() && !run.request_truncated && run.company_id.is_some(),
+        erased => run.payload_erased_at.is_some(),
         here => format!("/admin/integrations/{}", run.id),
     };
     render(&state, &visitor, StatusCode::OK, "integration_run.html", values)

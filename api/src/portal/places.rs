@@ -59,7 +59,10 @@ pub async fn list(State(state): State<AppState>, visitor: Visitor, uri: Uri, Que
     if let Some(login) = login_first(&visitor, Some(&uri), Area::Company) {
         return login;
     }
-    let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty() && q.chars().count() <= 200);
+    let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if search.is_some_and(|q| q.chars().count() > 200 || q.contains('\0')) {
+        return view::message(visitor.locale, StatusCode::BAD_REQUEST, "error_title", "search_too_long");
+    }
     let page = match localities::list(&state.ctx, &visitor.actor, PageRequest { first: PAGE_SIZE, after: query.after }, search).await {
         Ok(page) => page,
         Err(err) => return view::error_page(visitor.locale, &err),
@@ -150,7 +153,10 @@ impl LocalityForm {
         }
     }
 
-    fn input(&self) -> LocalityInput {
+    fn input(&self) -> Result<LocalityInput, DomainError> {
+        if given(&self.responsible_email).is_none() && (given(&self.responsible_name).is_some() || given(&self.responsible_phone).is_some()) {
+            return Err(DomainError::validation("responsible.email", "is required for a responsible person (it is how they log in)"));
+        }
         let role = match self.role.as_str() {
             "ORIGIN" => LogisticRole::Origin,
             "BOTH" => LogisticRole::Both,
@@ -161,7 +167,7 @@ impl LocalityForm {
             email,
             phone: given(&self.responsible_phone),
         });
-        LocalityInput {
+        Ok(LocalityInput {
             source_id: self.source_id.trim().to_owned(),
             name: self.name.trim().to_owned(),
             logistic_role: role,
@@ -178,7 +184,7 @@ impl LocalityForm {
                 longitude: None,
             },
             responsible,
-        }
+        })
     }
 }
 
@@ -190,14 +196,18 @@ pub async fn save(State(state): State<AppState>, visitor: Visitor, Path(id): Pat
     if !visitor.csrf_matches(&state, &form.csrf) {
         return form_page(&state, &visitor, StatusCode::FORBIDDEN, &id, form.entered(), Some(i18n::text(visitor.locale, "bad_form").into()));
     }
+    let input = match form.input() {
+        Ok(input) => input,
+        Err(err) => return form_page(&state, &visitor, StatusCode::BAD_REQUEST, &id, form.entered(), Some(view::form_error(visitor.locale, &err))),
+    };
     let done = if id == "new" {
-        localities::create(&state.ctx, &visitor.actor, form.input()).await
+        localities::create(&state.ctx, &visitor.actor, input).await
     } else {
         let Ok(number) = id.parse::<i32>() else { return view::error_page(visitor.locale, &DomainError::not_found("locality", id)) };
         // Coordinates are not on the form: an edit keeps the stored ones.
         match localities::get(&state.ctx, &visitor.actor, number).await {
             Ok(stored) => {
-                let mut input = form.input();
+                let mut input = input;
                 input.address.latitude = stored.latitude;
                 input.address.longitude = stored.longitude;
                 localities::update(&state.ctx, &visitor.actor, number, input).await

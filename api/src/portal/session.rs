@@ -38,8 +38,9 @@ pub struct Visitor {
     pub locale: Locale,
     /// Where it comes from (for login throttling).
     pub client: std::net::IpAddr,
-    /// The path and query it asked for (the language switch comes back to it).
-    pub here: String,
+    /// The path and query of a GET (the language switch comes back to it); a
+    /// form's POST cannot be come back to, so its page names where instead.
+    pub here: Option<String>,
     /// The pre-login nonce it presented, or the one to hand it.
     nonce: String,
     /// Whether [`Visitor::nonce`] is new and must be set as a cookie.
@@ -68,7 +69,7 @@ impl FromRequestParts<AppState> for Visitor {
             Some(n) => (n, false),
             None => (domain::tokens::random_token(32), true),
         };
-        let here = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let here = (parts.method == axum::http::Method::GET).then(|| parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned());
         Ok(Visitor { actor, locale, client, here, nonce, new_nonce })
     }
 }

@@ -108,19 +108,30 @@ pub async fn create_company(State(state): State<AppState>, visitor: Visitor, For
 
 /// The cookie that carries a secret from the POST that made it to the page
 /// that shows it (Post/Redirect/Get: reloading the page must not rotate a
-/// token again). It is sealed with the server's key for this user, lives two
-/// minutes, and is read once.
+/// token again). It is sealed with the server's key for the session that
+/// made it, carries its own two-minute expiry, and the page clears it.
 const SECRET_COOKIE: &str = "rastro_secret";
 /// Where the secret is shown.
 const SECRET_PATH: &str = "/support/secret";
+/// How long the secret waits to be shown.
+const SECRET_SECONDS: i64 = 120;
+
+/// What the sealed secret is bound to: the session that made it, in a range
+/// of the key's bindings no company id (positive) uses.
+fn sealing(session_id: i32) -> i32 {
+    i32::MIN.saturating_add(session_id.max(0))
+}
 
 /// Sends the visitor to [`SECRET_PATH`], which shows `value` once.
 fn secret(state: &AppState, visitor: &Visitor, what: &str, value: &str, back: &str) -> Response {
-    let sealed = serde_json::json!({ "what": what, "secret": value, "back": back }).to_string();
-    let user = visitor.actor.user_id().unwrap_or_default();
-    match state.ctx.mail.secret_key.encrypt(-user, &sealed) {
+    let Some(session_id) = visitor.actor.session_id() else {
+        return view::error_page(visitor.locale, &DomainError::Unauthenticated);
+    };
+    let expires = chrono::Utc::now().timestamp() + SECRET_SECONDS;
+    let sealed = serde_json::json!({ "what": what, "secret": value, "back": back, "sid": session_id, "exp": expires }).to_string();
+    match state.ctx.mail.secret_key.encrypt(sealing(session_id), &sealed) {
         Ok(sealed) => {
-            let cookie = session::set_cookie_at(state, SECRET_COOKIE, &sealed, Some(120), SECRET_PATH);
+            let cookie = session::set_cookie_at(state, SECRET_COOKIE, &sealed, Some(SECRET_SECONDS.unsigned_abs()), SECRET_PATH);
             session::redirect(SECRET_PATH, &[cookie])
         }
         Err(err) => view::error_page(visitor.locale, &DomainError::Unexpected(err)),
@@ -130,11 +141,14 @@ fn secret(state: &AppState, visitor: &Visitor, what: &str, value: &str, back: &s
 /// `GET /support/secret`: the token or password just made, once; the cookie
 /// that carried it is cleared.
 pub async fn show_secret(State(state): State<AppState>, visitor: Visitor, headers: axum::http::HeaderMap) -> Response {
-    let user = visitor.actor.user_id().unwrap_or_default();
+    let session_id = visitor.actor.session_id();
     let opened = session::cookie(&headers, SECRET_COOKIE)
-        .and_then(|sealed| state.ctx.mail.secret_key.decrypt(-user, &sealed).ok())
-        .and_then(|plain| serde_json::from_str::<serde_json::Value>(&plain).ok());
-    let Some(opened) = opened.filter(|_| visitor.logged_in()) else {
+        .zip(session_id)
+        .and_then(|(sealed, sid)| state.ctx.mail.secret_key.decrypt(sealing(sid), &sealed).ok())
+        .and_then(|plain| serde_json::from_str::<serde_json::Value>(&plain).ok())
+        // Only for the session that made it, and only briefly.
+        .filter(|o| o["sid"].as_i64() == session_id.map(i64::from) && o["exp"].as_i64().is_some_and(|exp| exp >= chrono::Utc::now().timestamp()));
+    let Some(opened) = opened else {
         return view::message(visitor.locale, StatusCode::NOT_FOUND, "not_found_title", "secret_gone");
     };
     let text = |key: &str| opened[key].as_str().unwrap_or_default().to_owned();

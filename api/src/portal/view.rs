@@ -60,13 +60,17 @@ fn environment() -> &'static Environment<'static> {
 /// Renders `template` with `values` and what every page has (texts, language,
 /// the visitor's CSRF token and login state).
 pub fn render(state: &AppState, visitor: &Visitor, status: StatusCode, template: &str, values: Value) -> Response {
+    // Where the language switch comes back to: the page asked for, or (after
+    // a form's POST) the page the handler names.
+    let named = values.get_attr("here").ok().filter(|v| !v.is_undefined() && !v.is_none()).map(|v| v.to_string());
+    let here = visitor.here.clone().or(named).unwrap_or_else(|| "/".to_owned());
     let page = context! {
         t => i18n::texts(visitor.locale),
         lang => i18n::text(visitor.locale, "lang_code"),
         csrf => visitor.csrf(state),
         logged_in => visitor.logged_in(),
         area => super::account::Area::of(&visitor.actor).name(),
-        here => visitor.here,
+        here => here,
         ..values
     };
     let response = match environment().get_template(template).and_then(|t| t.render(page)) {
@@ -213,6 +217,17 @@ mod tests {
                     assert!(texts.contains_key(key.as_str()), "{name} uses t.{key}, which has no text");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_text_a_template_builds_from_a_prefix_exists() {
+        let texts = i18n::texts(Locale::En);
+        for outcome in ["SUCCESS", "PARTIAL", "FAILED", "REJECTED"] {
+            assert!(texts.contains_key(format!("outcome_{outcome}").as_str()), "outcome_{outcome}");
+        }
+        for field in ["street", "number", "complement", "district", "city", "state", "country", "zip_code"] {
+            assert!(texts.contains_key(format!("addr_{field}").as_str()), "addr_{field}");
         }
     }
 

@@ -149,6 +149,15 @@ async fn support_creates_a_company_and_its_user_and_secrets_are_shown_once() {
     let again = support.get("/support/secret").await;
     assert_eq!(again.status, 404);
     assert!(!again.body.contains(&token));
+    // The sealed cookie opens only for the session that made it.
+    let posted = support.post("/support/companies", &[("csrf", &csrf), ("identifier", "outra"), ("email", "ti@outra.test"), ("phone", "1140000000"), ("cnpj", "11.444.777/0001-61")]).await;
+    assert_eq!(posted.location().as_deref(), Some("/support/secret"));
+    let sealed = support.cookies.get("rastro_secret").cloned().expect("the sealed secret");
+    let mut other_session = Visitor::new(&app.base);
+    other_session.log_in_support("support@rastro.test", PASSWORD).await;
+    other_session.cookies.insert("rastro_secret".into(), sealed);
+    assert_eq!(other_session.get("/support/secret").await.status, 404, "another session of the same admin");
+    assert_eq!(support.get("/support/secret").await.status, 200);
     assert!(token.starts_with("rst_"));
     let company_page = continue_link(&created.body);
     assert!(company_page.starts_with("/support/companies/"), "{company_page}");

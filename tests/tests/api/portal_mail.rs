@@ -58,8 +58,23 @@ async fn smtp_settings_keep_their_password_unseen_and_the_test_button_sends_thro
     assert!(bad.body.contains(r#"id="note""#));
     let forged = staff.post("/admin/mail/smtp", &[("csrf", "x"), ("host", "evil.example"), ("port", "25"), ("security", "NONE"), ("from_address", "a@acme.test")]).await;
     assert_eq!(forged.status, 403);
+    assert!(bad.body.contains(r#"id="host" name="host" required maxlength="253" value="127.0.0.1""#), "what was typed stays: {}", bad.body);
     let kept = app.gql(Some(&t.staff), "{ smtpSettings { host passwordSet } }", json!({})).await;
     assert_eq!(kept["data"]["smtpSettings"], json!({ "host": "127.0.0.1", "passwordSet": true }), "{kept}");
+
+    // Another server with the password left blank: the old one is dropped, and the page says so.
+    let mut moved = keep;
+    moved[2] = ("port", "2525");
+    let dropped = staff.post("/admin/mail/smtp", &moved).await;
+    assert!(dropped.body.contains(r#"class="error" role="alert" id="note">Salvo, mas a senha"#), "{}", dropped.body);
+    // Removing it, on purpose.
+    let mut again = form;
+    again[5] = ("password", "");
+    assert!(staff.post("/admin/mail/smtp", &form).await.body.contains("Há uma senha guardada"));
+    let removed = staff.post("/admin/mail/smtp", &[again.as_slice(), &[("remove_password", "1")]].concat()).await;
+    assert!(removed.body.contains(r#"id="password-state">Nenhuma senha guardada"#), "{}", removed.body);
+    let both = staff.post("/admin/mail/smtp", &[form.as_slice(), &[("remove_password", "1")]].concat()).await;
+    assert_eq!(both.status, 400, "a new password and its removal at once");
 }
 
 #[tokio::test]

@@ -56,7 +56,8 @@ async fn a_failed_import_is_fixed_on_the_localities_page_and_reprocessed_from_th
     let audit = staff.get("/admin/audit").await;
     assert!(audit.body.contains("integration_run.reprocess"), "{}", audit.body);
     let filtered = staff.get("/admin/audit?action=locality").await;
-    assert!(!filtered.body.contains("integration_run.reprocess"));
+    assert_eq!(filtered.status, 200);
+    assert!(filtered.body.contains("locality.") && !filtered.body.contains("integration_run.reprocess"), "{}", filtered.body);
 }
 
 #[tokio::test]
@@ -75,6 +76,8 @@ async fn lgpd_actions_erase_a_customer_or_one_order_only_after_confirmation() {
     let csrf = page.csrf();
     let unconfirmed = staff.post("/admin/privacy/customer", &[("csrf", &csrf), ("email", "joana@acme.test")]).await;
     assert_eq!(unconfirmed.status, 400);
+    let still = app.gql(Some(&t.staff), "query($id: ID!) { order(id: $id) { anonymizedAt } }", json!({ "id": erased })).await;
+    assert!(still["data"]["order"]["anonymizedAt"].is_null(), "nothing erased without the confirmation: {still}");
     let done = staff.post("/admin/privacy/customer", &[("csrf", &csrf), ("email", "joana@acme.test"), ("confirm", "1")]).await;
     assert!(done.body.contains(r#"id="done""#), "{}", done.body);
     let state = app.gql(Some(&t.staff), "query($id: ID!) { order(id: $id) { customerName anonymizedAt } }", json!({ "id": erased })).await;
