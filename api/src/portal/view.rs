@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("orders.html", include_str!("../../portal/templates/orders.html")),
     ("order.html", include_str!("../../portal/templates/order.html")),
     ("order_live.html", include_str!("../../portal/templates/order_live.html")),
+    ("parcels.html", include_str!("../../portal/templates/parcels.html")),
     ("track.html", include_str!("../../portal/templates/track.html")),
     ("message.html", include_str!("../../portal/templates/message.html")),
     ("order_actions.html", include_str!("../../portal/templates/order_actions.html")),

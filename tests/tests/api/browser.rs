@@ -16,26 +16,15 @@ use tests::{
     TestApp,
 };
 
-use crate::notifications::{move_order, use_smtp};
+use crate::{
+    notifications::use_smtp,
+    portal::{mailed_order, Mailed},
+};
 
 #[tokio::test]
 #[cfg_attr(not(browser_tests), ignore = "needs Chromium and ChromeDriver (RASTRO_CHROMEDRIVER; .ci/run installs them)")]
 async fn the_seed_story_in_a_browser_from_the_mail_to_a_live_order_page() {
-    let smtp = SmtpServer::start();
-    let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    use_smtp(&app, &t, smtp.port, None).await;
-    let order = app.create_order(&t.staff, "A-1", &t.destination, Some("INVOICED")).await;
-    let hidden = "internal note 7f3a";
-    app.gql(
-        Some(&t.staff),
-        "mutation($id: ID!, $c: String!) { addOrderComment(id: $id, comment: $c, visibleToCustomer: false) { applied } }",
-        json!({ "id": order, "c": hidden }),
-    )
-    .await;
-    move_order(&app, &t.staff, &order, "IN_SEPARATION", true).await;
-    let mail = &smtp.wait_for(1, Duration::from_secs(10)).await[0];
+    let Mailed { smtp, app, admin, t, order, hidden, mail } = mailed_order().await;
     let link = link_in(&mail.html(), "http://rastro.test/orders/").expect("the mail's button");
     let link = link.replace("http://rastro.test", &app.base);
 

@@ -20,8 +20,22 @@ fn local(app: &TestApp, link: &str) -> String {
     link.replace("http://rastro.test", &app.base)
 }
 
-#[tokio::test]
-async fn a_customer_follows_the_mail_link_through_first_access_to_the_order() {
+/// The seed's story up to its first mail: a company mailing through an SMTP
+/// sink, its order moved to IN_SEPARATION (notified) after a comment hidden
+/// from customers.
+pub(crate) struct Mailed {
+    pub smtp: SmtpServer,
+    pub app: TestApp,
+    pub admin: String,
+    pub t: tests::Tenant,
+    pub order: String,
+    /// The hidden comment.
+    pub hidden: &'static str,
+    /// The status mail.
+    pub mail: tests::smtp::ReceivedMail,
+}
+
+pub(crate) async fn mailed_order() -> Mailed {
     let smtp = SmtpServer::start();
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
@@ -36,7 +50,13 @@ async fn a_customer_follows_the_mail_link_through_first_access_to_the_order() {
     )
     .await;
     move_order(&app, &t.staff, &order, "IN_SEPARATION", true).await;
-    let mail = &smtp.wait_for(1, Duration::from_secs(10)).await[0];
+    let mail = smtp.wait_for(1, Duration::from_secs(10)).await.remove(0);
+    Mailed { smtp, app, admin, t, order, hidden, mail }
+}
+
+#[tokio::test]
+async fn a_customer_follows_the_mail_link_through_first_access_to_the_order() {
+    let Mailed { smtp, app, t, order, hidden, mail, .. } = mailed_order().await;
     let link = link_in(&mail.text(), "http://rastro.test/orders/").expect("order link in the mail");
     assert_eq!(link, format!("http://rastro.test/orders/{order}?company=acme"));
 
