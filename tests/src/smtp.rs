@@ -88,6 +88,12 @@ impl ReceivedMail {
         (addr.address().unwrap_or_default().to_owned(), addr.name().unwrap_or_default().to_owned())
     }
 
+    /// The `Reply-To` header's address, if any.
+    pub fn reply_to(&self) -> Option<String> {
+        let message = self.parsed();
+        message.reply_to().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_owned)
+    }
+
     /// The `Message-ID`.
     pub fn message_id(&self) -> String {
         self.parsed().message_id().unwrap_or_default().to_owned()

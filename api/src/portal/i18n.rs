@@ -203,6 +203,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("clear_filters", "Limpar", "Clear"),
     ("no_orders", "Nenhum pedido encontrado.", "No orders found."),
     ("orders_count", "pedidos", "orders"),
+    ("order_one", "pedido", "order"),
     ("next_page", "Próxima página", "Next page"),
     ("first_page", "Primeira página", "First page"),
     ("order", "Pedido", "Order"),

@@ -1,7 +1,8 @@
 //! Guards for rules of orders, mails and sessions that no other test would
 //! notice breaking: what a customer mail says after a hidden hold, link
 //! schemes, money signs, invoices on held orders, expiry of reset links and
-//! refresh tokens, and what an internal error tells the client.
+//! refresh tokens, what an internal error tells the client, partial addresses
+//! beside a destination, and unbinding a webhook secret from its store.
 
 use std::time::Duration;
 
@@ -231,4 +232,35 @@ async fn internal_errors_reach_clients_and_the_integrations_log_without_details(
     ingest::runs::finish(&app.ctx, &run, &report, b"<answer/>").await.unwrap();
     let logged = ok(&app, &t.staff, "query($id: ID!) { integrationRun(id: $id) { items { outcome errorCode errorMessage } } }", json!({ "id": run.id.to_string() })).await;
     assert_eq!(logged["integrationRun"]["items"], json!([{ "outcome": "FAILED", "errorCode": "INTERNAL", "errorMessage": "internal error" }]));
+}
+
+#[tokio::test]
+async fn an_order_with_a_destination_takes_a_partial_address_and_a_complete_one_stands_alone() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let order = app.create_order(&t.staff, "A-1", &t.destination, None).await;
+    let update = "mutation($id: ID!, $i: UpdateOrderInput!) { updateOrder(id: $id, input: $i) { address { street city } } }";
+    // The destination says where it goes: a street alone is a detail, not a place.
+    let partial = ok(&app, &t.staff, update, json!({ "id": order, "i": { "address": { "street": "Rua Nova", "number": "10" } } })).await;
+    assert_eq!(partial["updateOrder"]["address"]["street"], "Rua Nova");
+    // A complete address stands on its own, whatever the destination.
+    let complete = ok(&app, &t.staff, update, json!({ "id": order, "i": { "address": { "street": "Rua B", "city": "Campinas", "state": "SP", "zipCode": "13000-000" } } })).await;
+    assert_eq!(complete["updateOrder"]["address"]["city"], "Campinas");
+}
+
+#[tokio::test]
+async fn an_empty_store_account_clears_the_one_a_webhook_secret_was_bound_to() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let set = "mutation($id: ID!, $a: String) { setWebhookSecret(companyId: $id, platform: SHOPIFY, secret: \"s3cret-0123456789abcdef\", account: $a) { account } }";
+    let bound = ok(&app, &t.staff, set, json!({ "id": t.id, "a": "loja.myshopify.com" })).await;
+    assert_eq!(bound["setWebhookSecret"]["account"], "loja.myshopify.com");
+    let kept = ok(&app, &t.staff, set, json!({ "id": t.id, "a": null })).await;
+    assert_eq!(kept["setWebhookSecret"]["account"], "loja.myshopify.com", "no account given keeps the one bound");
+    let cleared = ok(&app, &t.staff, set, json!({ "id": t.id, "a": "" })).await;
+    assert!(cleared["setWebhookSecret"]["account"].is_null(), "an empty one unbinds it: {cleared}");
+    let listed = ok(&app, &t.staff, "query($id: ID!) { webhookSecrets(companyId: $id) { account } }", json!({ "id": t.id })).await;
+    assert!(listed["webhookSecrets"][0]["account"].is_null(), "{listed}");
 }

@@ -63,6 +63,7 @@ async fn a_notified_status_change_sends_exactly_one_mail_from_the_company() {
     let mail = &mails[0];
     assert_eq!(mail.envelope_to, [t.customer_email()]);
     assert_eq!(mail.from(), ("pedidos@acme.test".to_owned(), "Acme Logística".to_owned()));
+    assert_eq!(mail.reply_to().as_deref(), Some("sac@acme.test"), "answers go where the company said");
     assert_eq!(mail.subject(), "acme: pedido #A-1 — Em separação");
     let link = format!("http://rastro.test/orders/{order}?company=acme");
     assert!(mail.text().contains(&link), "{}", mail.text());

@@ -100,7 +100,7 @@ async fn a_customer_follows_the_mail_link_through_first_access_to_the_order() {
     assert!(shown.body.contains("1.299,00"), "money in the visitor's language");
     assert!(!shown.body.contains(hidden), "a comment hidden from customers stays hidden");
     let list = customer.get("/orders").await;
-    assert!(list.body.contains(&format!("/orders/{order}")) && list.body.contains(r#"id="count">1 "#), "{}", list.body);
+    assert!(list.body.contains(&format!("/orders/{order}")) && list.body.contains(r#"id="count">1 pedido<"#), "{}", list.body);
 
     // The password set on the page is the account's.
     app.login(&t.customer_email(), "Nova-senha-2026", Some("acme")).await;
