@@ -13,7 +13,7 @@ use axum::{
 };
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use domain::{
-    money,
+    money, validate,
     orders::{self, dashboard, EventMeta},
     DomainError,
 };
@@ -170,10 +170,6 @@ async fn order_again(state: &AppState, visitor: &Visitor, order_id: i32, status:
     }
 }
 
-fn given(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
 /// A checkbox: present (any value) means ticked.
 fn ticked(value: &Option<String>) -> bool {
     value.is_some()
@@ -182,11 +178,11 @@ fn ticked(value: &Option<String>) -> bool {
 async fn perform(state: &AppState, visitor: &Visitor, order_id: i32, act: Act, form: ActionForm) -> Result<(), DomainError> {
     let (ctx, actor) = (&state.ctx, &visitor.actor);
     let locale = visitor.locale;
-    let meta = EventMeta { comment: given(form.comment.clone()), notify_customer: ticked(&form.notify), visible_to_customer: ticked(&form.visible), ..EventMeta::default() };
+    let meta = EventMeta { comment: validate::given(form.comment.as_deref()), notify_customer: ticked(&form.notify), visible_to_customer: ticked(&form.visible), ..EventMeta::default() };
     match act {
         Act::Status => {
-            let wanted = given(form.status).unwrap_or_default();
-            let to = OrderStatus::iter().find(|s| status_key(*s) == wanted).ok_or_else(|| DomainError::validation("status", "choose a status"))?;
+            let wanted = validate::given(form.status.as_deref()).unwrap_or_default();
+            let to = OrderStatus::from_name(&wanted).ok_or_else(|| DomainError::validation("status", "choose a status"))?;
             orders::change_status(ctx, actor, order_id, to, meta).await?;
         }
         Act::Comment => {
@@ -203,23 +199,23 @@ async fn perform(state: &AppState, visitor: &Visitor, order_id: i32, act: Act, f
         }
         Act::Invoice => {
             let invoice = orders::Invoice {
-                number: given(form.number).ok_or_else(|| DomainError::validation("invoice.number", "is required"))?,
-                key: given(form.key),
-                series: given(form.series),
-                value_cents: given(form.value).map(|v| cents(locale, "invoice.value", &v)).transpose()?,
-                issued_at: given(form.issued).map(|d| day("invoice.issuedAt", &d)).transpose()?,
-                url: given(form.url),
+                number: validate::given(form.number.as_deref()).ok_or_else(|| DomainError::validation("invoice.number", "is required"))?,
+                key: validate::given(form.key.as_deref()),
+                series: validate::given(form.series.as_deref()),
+                value_cents: validate::given(form.value.as_deref()).map(|v| cents(locale, "invoice.value", &v)).transpose()?,
+                issued_at: validate::given(form.issued.as_deref()).map(|d| day("invoice.issuedAt", &d)).transpose()?,
+                url: validate::given(form.url.as_deref()),
             };
             orders::invoice(ctx, actor, order_id, invoice, meta).await?;
         }
         Act::Shipment => {
             let shipment = orders::Shipment {
-                carrier: given(form.carrier).ok_or_else(|| DomainError::validation("shipment.carrier", "is required"))?,
-                title: given(form.title),
-                tracking_number: given(form.tracking).ok_or_else(|| DomainError::validation("shipment.trackingNumber", "is required"))?,
-                tracking_url: given(form.url),
+                carrier: validate::given(form.carrier.as_deref()).ok_or_else(|| DomainError::validation("shipment.carrier", "is required"))?,
+                title: validate::given(form.title.as_deref()),
+                tracking_number: validate::given(form.tracking.as_deref()).ok_or_else(|| DomainError::validation("shipment.trackingNumber", "is required"))?,
+                tracking_url: validate::given(form.url.as_deref()),
                 shipped_at: None,
-                invoice_number: given(form.number),
+                invoice_number: validate::given(form.number.as_deref()),
             };
             orders::add_shipment(ctx, actor, order_id, shipment, meta).await?;
         }
@@ -233,7 +229,7 @@ async fn perform(state: &AppState, visitor: &Visitor, order_id: i32, act: Act, f
             domain::privacy::anonymize_order(ctx, actor, order_id).await?;
         }
         Act::Refund => {
-            let amount = given(form.amount).ok_or_else(|| DomainError::validation("amount", "is required"))?;
+            let amount = validate::given(form.amount.as_deref()).ok_or_else(|| DomainError::validation("amount", "is required"))?;
             orders::refund(ctx, actor, order_id, cents(locale, "amount", &amount)?, meta).await?;
         }
     }

@@ -92,7 +92,7 @@ fn filter_of(locale: entities::Locale, given: &[(&'static str, String)]) -> Resu
             "product" => filter.product = Some(value.clone()),
             "customer" => filter.customer_name = Some(value.clone()),
             "status" => {
-                let status = OrderStatus::iter().find(|o| status_key(*o) == *value).ok_or_else(|| DomainError::validation("status", "unknown status"))?;
+                let status = OrderStatus::from_name(value).ok_or_else(|| DomainError::validation("status", "unknown status"))?;
                 filter.statuses = vec![status];
             }
             "from" => filter.created_from = Some(day_start(value, false).ok_or_else(|| DomainError::validation("from", "must be a date"))?),
@@ -129,7 +129,7 @@ pub async fn orders(State(state): State<AppState>, visitor: Visitor, uri: Uri, Q
     }
     let locale = visitor.locale;
     let given = query.given();
-    let status = given.iter().find(|(k, _)| *k == "status").and_then(|(_, s)| OrderStatus::iter().find(|o| status_key(*o) == *s));
+    let status = given.iter().find(|(k, _)| *k == "status").and_then(|(_, s)| OrderStatus::from_name(s));
     let refused = |err: DomainError| {
         let values = list_values(&visitor, &query, status, Vec::new(), 0, None, Value::from(()), Some(view::form_error(locale, &err)));
         render(&state, &visitor, StatusCode::BAD_REQUEST, "orders.html", values)
@@ -195,7 +195,7 @@ fn list_values(
 
 /// A status as the URL and the page's styles name it (`IN_TRANSIT`).
 pub(super) fn status_key(status: OrderStatus) -> String {
-    sea_orm::ActiveEnum::to_value(&status)
+    status.as_str().to_owned()
 }
 
 /// Query of an order page (the company comes with the mail's link).

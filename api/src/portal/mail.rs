@@ -107,10 +107,6 @@ pub struct SmtpForm {
     reply_to: Option<String>,
 }
 
-fn given(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
 /// Runs `action` for a company form after the login and CSRF checks; shows
 /// the page again with what happened.
 async fn checked(state: &AppState, visitor: &Visitor, csrf: &str) -> Option<Response> {
@@ -154,7 +150,7 @@ pub async fn save_smtp(State(state): State<AppState>, visitor: Visitor, Form(for
     let Ok(port) = form.port.trim().parse::<i32>() else {
         return after::<()>(&state, &visitor, Err(DomainError::validation("port", "must be a number from 1 to 65535")), "saved", Some(entered)).await;
     };
-    let typed = given(form.password);
+    let typed = domain::validate::given(form.password.as_deref());
     if form.remove_password.is_some() && typed.is_some() {
         let err = DomainError::validation("password", "type a new password or remove the stored one, not both");
         return after::<()>(&state, &visitor, Err(err), "saved", Some(entered)).await;
@@ -165,11 +161,11 @@ pub async fn save_smtp(State(state): State<AppState>, visitor: Visitor, Form(for
         host: form.host,
         port,
         security,
-        username: given(form.username),
+        username: domain::validate::given(form.username.as_deref()),
         password,
         from_address: form.from_address,
-        from_name: given(form.from_name),
-        reply_to: given(form.reply_to),
+        from_name: domain::validate::given(form.from_name.as_deref()),
+        reply_to: domain::validate::given(form.reply_to.as_deref()),
     };
     match settings::save_smtp(&state.ctx, &visitor.actor, input).await {
         // A stored password is kept only for the same server: say so when a
@@ -239,7 +235,7 @@ pub async fn save_rules(State(state): State<AppState>, visitor: Visitor, body: a
 }
 
 fn status_of(key: &str) -> Result<OrderStatus, DomainError> {
-    OrderStatus::iter().find(|s| status_key(*s) == key).ok_or_else(|| DomainError::not_found("template", key))
+    OrderStatus::from_name(key).ok_or_else(|| DomainError::not_found("template", key))
 }
 
 /// `GET /admin/mail/templates/{status}`: the template, to edit and preview.

@@ -13,6 +13,7 @@ use domain::{
     address::Address,
     localities::{self, LocalityInput, Responsible},
     page::PageRequest,
+    validate,
     DomainError,
 };
 use entities::{locality, LogisticRole};
@@ -139,10 +140,6 @@ pub struct LocalityForm {
     responsible_phone: Option<String>,
 }
 
-fn given(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
-}
-
 impl LocalityForm {
     fn entered(&self) -> Value {
         context! {
@@ -154,7 +151,7 @@ impl LocalityForm {
     }
 
     fn input(&self) -> Result<LocalityInput, DomainError> {
-        if given(&self.responsible_email).is_none() && (given(&self.responsible_name).is_some() || given(&self.responsible_phone).is_some()) {
+        if validate::given(self.responsible_email.as_deref()).is_none() && (validate::given(self.responsible_name.as_deref()).is_some() || validate::given(self.responsible_phone.as_deref()).is_some()) {
             return Err(DomainError::validation("responsible.email", "is required for a responsible person (it is how they log in)"));
         }
         let role = match self.role.as_str() {
@@ -162,24 +159,24 @@ impl LocalityForm {
             "BOTH" => LogisticRole::Both,
             _ => LogisticRole::Destination,
         };
-        let responsible = given(&self.responsible_email).map(|email| Responsible {
-            name: given(&self.responsible_name).unwrap_or_else(|| email.clone()),
+        let responsible = validate::given(self.responsible_email.as_deref()).map(|email| Responsible {
+            name: validate::given(self.responsible_name.as_deref()).unwrap_or_else(|| email.clone()),
             email,
-            phone: given(&self.responsible_phone),
+            phone: validate::given(self.responsible_phone.as_deref()),
         });
         Ok(LocalityInput {
             source_id: self.source_id.trim().to_owned(),
             name: self.name.trim().to_owned(),
             logistic_role: role,
             address: Address {
-                street: given(&self.street),
-                number: given(&self.number),
-                complement: given(&self.complement),
-                district: given(&self.district),
-                city: given(&self.city),
-                state: given(&self.state),
-                country: given(&self.country),
-                zip_code: given(&self.zip_code),
+                street: validate::given(self.street.as_deref()),
+                number: validate::given(self.number.as_deref()),
+                complement: validate::given(self.complement.as_deref()),
+                district: validate::given(self.district.as_deref()),
+                city: validate::given(self.city.as_deref()),
+                state: validate::given(self.state.as_deref()),
+                country: validate::given(self.country.as_deref()),
+                zip_code: validate::given(self.zip_code.as_deref()),
                 latitude: None,
                 longitude: None,
             },
