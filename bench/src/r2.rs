@@ -86,26 +86,20 @@ pub fn envelope(prefix: &str, first: usize, count: usize) -> String {
     xml
 }
 
-/// Sends `orders` orders in calls of `batch` to the endpoint; the time it took.
-async fn end_to_end(base: &str, token: &str, prefix: &str, batch: usize, orders: usize) -> anyhow::Result<Duration> {
-    let client = reqwest::Client::new();
-    let url = format!("{base}/integrations/totvs-r2/OrderAcquisitionService");
-    let bodies: Vec<String> = (0..orders).step_by(batch).map(|first| envelope(prefix, first, batch)).collect();
-    let started = Instant::now();
-    for body in bodies {
-        let response = client
-            .post(&url)
-            .header("user.token", token)
-            .header("content-type", "text/xml; charset=utf-8")
-            .header("SOAPAction", CREATE_ORDERS)
-            .body(body)
-            .send()
-            .await?;
-        let status = response.status();
-        let answer = response.text().await?;
-        anyhow::ensure!(status.is_success() && !answer.contains("<sucess>false"), "createOrders failed ({status}): {answer}");
-    }
-    Ok(started.elapsed())
+/// Sends one call to the endpoint.
+async fn send(client: &reqwest::Client, url: &str, token: &str, body: String) -> anyhow::Result<()> {
+    let response = client
+        .post(url)
+        .header("user.token", token)
+        .header("content-type", "text/xml; charset=utf-8")
+        .header("SOAPAction", CREATE_ORDERS)
+        .body(body)
+        .send()
+        .await?;
+    let status = response.status();
+    let answer = response.text().await?;
+    anyhow::ensure!(status.is_success() && !answer.contains("<sucess>false"), "createOrders failed ({status}): {answer}");
+    Ok(())
 }
 
 /// How many orders per second the adapter reads and checks (no database).
@@ -247,8 +241,10 @@ async fn floor_call(db: &DatabaseConnection, company_id: i32, destinations: &[i3
     Ok(())
 }
 
-/// The floor for `orders` orders in calls of `batch`; the time the SQL took.
-async fn floor(db: &DatabaseConnection, company_id: i32, prefix: &str, batch: usize, orders: usize) -> anyhow::Result<Duration> {
+/// Measures each batch size end to end and against its floor. The calls
+/// alternate — one over HTTP, then the floor's of the same size — so both see
+/// the same moments of a shared, noisy machine.
+pub async fn measure(db: &DatabaseConnection, base: &str, token: &str, company_id: i32, sizes: &[(usize, usize)]) -> anyhow::Result<Vec<Rates>> {
     use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
     let localities: Vec<(i32, String)> = locality::Entity::find()
         .select_only()
@@ -260,30 +256,24 @@ async fn floor(db: &DatabaseConnection, company_id: i32, prefix: &str, batch: us
         .await?;
     let origin = localities.iter().find(|(_, s)| s == ORIGIN).map(|(id, _)| *id).ok_or_else(|| anyhow::anyhow!("no origin"))?;
     let destinations: Vec<i32> = localities.iter().filter(|(_, s)| s != ORIGIN).map(|(id, _)| *id).collect();
-    let bodies: Vec<String> = (0..orders).step_by(batch).map(|first| envelope(prefix, first, batch)).collect();
-    let mut spent = Duration::ZERO;
-    for body in bodies {
-        // Reading the call is not the floor's work: only the SQL is timed.
-        let orders = created_orders(&body)?;
-        let started = Instant::now();
-        floor_call(db, company_id, &destinations, origin, &body, &orders).await?;
-        spent += started.elapsed();
-    }
-    Ok(spent)
-}
-
-/// Measures each batch size end to end and against its floor.
-pub async fn measure(db: &DatabaseConnection, base: &str, token: &str, company_id: i32, sizes: &[(usize, usize)]) -> anyhow::Result<Vec<Rates>> {
+    let client = reqwest::Client::new();
+    let url = format!("{base}/integrations/totvs-r2/OrderAcquisitionService");
     let mut rates = Vec::new();
     for &(batch, orders) in sizes {
-        let e2e = end_to_end(base, token, &format!("R2-{batch}-"), batch, orders).await?;
-        let floor = floor(db, company_id, &format!("F2-{batch}-"), batch, orders).await?;
-        rates.push(Rates {
-            batch,
-            orders,
-            end_to_end: orders as f64 / e2e.as_secs_f64(),
-            floor: orders as f64 / floor.as_secs_f64(),
-        });
+        let (mut e2e, mut floor) = (Duration::ZERO, Duration::ZERO);
+        for first in (0..orders).step_by(batch) {
+            let body = envelope(&format!("R2-{batch}-"), first, batch);
+            let started = Instant::now();
+            send(&client, &url, token, body).await?;
+            e2e += started.elapsed();
+            // Reading the call is not the floor's work: only the SQL is timed.
+            let body = envelope(&format!("F2-{batch}-"), first, batch);
+            let created = created_orders(&body)?;
+            let started = Instant::now();
+            floor_call(db, company_id, &destinations, origin, &body, &created).await?;
+            floor += started.elapsed();
+        }
+        rates.push(Rates { batch, orders, end_to_end: orders as f64 / e2e.as_secs_f64(), floor: orders as f64 / floor.as_secs_f64() });
     }
     Ok(rates)
 }

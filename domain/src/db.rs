@@ -42,7 +42,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         if on_disk {
             owner_only(&path, true).await?;
         }
-        let pool = SqlitePoolOptions::new().max_connections(max_connections).connect_with(options).await?;
+        // A SQLite connection is a file handle in this process, not a socket
+        // a server may have closed: pinging it before each use only costs a
+        // round trip to its worker thread.
+        let pool = SqlitePoolOptions::new().max_connections(max_connections).test_before_acquire(false).connect_with(options).await?;
         // SQLite creates the WAL and shared-memory files with the database
         // file's mode; files left by an older version may be wider, so they
         // are narrowed too.

@@ -70,6 +70,16 @@ impl DomainError {
         DomainError::Validation { field: field.into(), message: message.into() }
     }
 
+    /// The error with `prefix` before its field, for a field checked on its
+    /// own and reported inside a list (`items[3].` + `sourceId`): the path is
+    /// written only when something is wrong.
+    pub fn under(self, prefix: &str) -> Self {
+        match self {
+            DomainError::Validation { field, message } => DomainError::Validation { field: format!("{prefix}{field}"), message },
+            other => other,
+        }
+    }
+
     /// The stable code of this error, as clients and the integrations log see
     /// it. The transports show these same codes (`extensions.code`, SOAP fault
     /// codes, HTTP bodies).

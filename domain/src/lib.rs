@@ -27,6 +27,7 @@ pub mod companies;
 pub mod db;
 pub mod demo;
 pub mod error;
+mod insert_rows;
 pub mod events;
 pub mod ingest;
 pub mod localities;

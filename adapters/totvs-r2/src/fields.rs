@@ -32,7 +32,7 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Starts reading `element`'s children.
     pub fn new(element: &'a Element<'a>, prefix: impl Into<String>) -> Self {
-        Fields { element, prefix: prefix.into(), known: Vec::new(), violations: Vec::new() }
+        Fields { element, prefix: prefix.into(), known: Vec::with_capacity(element.children.len().max(48)), violations: Vec::new() }
     }
 
     /// The path of a field in violations.

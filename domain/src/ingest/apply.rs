@@ -135,7 +135,30 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch) -> D
 /// [`apply`] for one part of a run that arrives in parts (a large import):
 /// its records are numbered from `first_position`.
 pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, first_position: usize) -> DomainResult<Report> {
+    let (report, last) = apply_parts(ctx, actor, run, batch, first_position, false).await?;
+    debug_assert!(last.is_none());
+    Ok(report)
+}
+
+/// [`apply`], leaving the transaction of the last records open when they
+/// were created together: the caller completes the run in it, so a call of a
+/// few orders commits twice (its arrival, then its records with its outcome)
+/// rather than three times, and the run's outcome is written with its last
+/// records or not at all.
+pub(super) async fn apply_leaving_last(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch) -> DomainResult<(Report, Option<Work>)> {
+    apply_parts(ctx, actor, run, batch, 0, true).await
+}
+
+async fn apply_parts(
+    ctx: &Ctx,
+    actor: &Actor,
+    run: &RunHandle,
+    batch: Batch,
+    first_position: usize,
+    leave_last: bool,
+) -> DomainResult<(Report, Option<Work>)> {
     let mut report = Report { run_id: run.id, ..Report::default() };
+    let mut last = None;
     let mut records = batch
         .records
         .into_iter()
@@ -167,7 +190,15 @@ pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, f
             seen.insert(creation.source_id.clone());
             creations.push(creation);
         }
-        match bulk::create_records(ctx, actor, run, &creations).await {
+        let created = match bulk::create_records(ctx, actor, run, &creations).await {
+            Ok((items, work)) if leave_last && records.peek().is_none() => {
+                last = Some(work);
+                Ok(items)
+            }
+            Ok((items, work)) => work.commit(ctx).await.map(|()| items),
+            Err(err) => Err(err),
+        };
+        match created {
             Ok(items) => items.into_iter().for_each(|item| report.push(item)),
             Err(err) => {
                 // Nothing was written (a concurrent writer took a source id,
@@ -179,7 +210,7 @@ pub async fn apply_at(ctx: &Ctx, actor: &Actor, run: &RunHandle, batch: Batch, f
             }
         }
     }
-    Ok(report)
+    Ok((report, last))
 }
 
 impl Report {

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use entities::{integration_run_item, locality, order, ItemOutcome, LogisticRole};
+use entities::{locality, order, ItemOutcome, LogisticRole};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{
@@ -16,6 +16,7 @@ use super::{
     runs::RunHandle,
 };
 use crate::{
+    insert_rows::insert_rows,
     orders::{check_roles, insert_prepared, prepare, source_id_taken, NewOrder, Prepared, Work},
     validate, Actor, Ctx, DomainError, DomainResult,
 };
@@ -23,8 +24,8 @@ use crate::{
 /// Most records one transaction of the fast path takes.
 pub(super) const MAX_RECORDS: usize = 500;
 
-/// Run items per statement, kept under SQLite's bound-parameter limit.
-const ITEMS_PER_STATEMENT: usize = 2_000;
+/// Source ids per lookup, kept under SQLite's bound-parameter limit.
+const IDS_PER_STATEMENT: usize = 2_000;
 
 /// A record that only creates an order: its position, source id and order.
 pub(super) struct Creation {
@@ -70,9 +71,9 @@ struct Known {
 }
 
 /// Applies `records` — with distinct source ids — at
-/// their positions, in one transaction. An error means nothing was written;
-/// the caller then applies them one by one.
-pub(super) async fn create_records(ctx: &Ctx, actor: &Actor, run: &RunHandle, records: &[Creation]) -> DomainResult<Vec<ItemReport>> {
+/// their positions, in one transaction, which the caller commits. An error
+/// means nothing was written; the caller then applies them one by one.
+pub(super) async fn create_records(ctx: &Ctx, actor: &Actor, run: &RunHandle, records: &[Creation]) -> DomainResult<(Vec<ItemReport>, Work)> {
     let company_id = actor.company_id().ok_or(DomainError::Forbidden)?;
     let mut work = Work::begin(ctx).await?;
     let known = look_up(&work, company_id, records).await?;
@@ -118,12 +119,8 @@ pub(super) async fn create_records(ctx: &Ctx, actor: &Actor, run: &RunHandle, re
         report.notes.push(note);
         report.order_id = Some(order.id);
     }
-    let rows: Vec<integration_run_item::ActiveModel> = reports.iter().map(|item| item_row(run, item)).collect();
-    for chunk in rows.chunks(ITEMS_PER_STATEMENT) {
-        integration_run_item::Entity::insert_many(chunk.to_vec()).exec_without_returning(work.txn()).await?;
-    }
-    work.commit(ctx).await?;
-    Ok(reports)
+    insert_rows(work.txn(), reports.iter().map(|item| item_row(run, item)).collect()).await?;
+    Ok((reports, work))
 }
 
 /// What to do with one record.
@@ -167,7 +164,7 @@ async fn look_up(work: &Work, company_id: i32, records: &[Creation]) -> DomainRe
     // Live and anonymized orders apart: each query then has its partial index.
     let mut live = HashMap::new();
     let mut anonymized = HashSet::new();
-    for chunk in source_ids.chunks(ITEMS_PER_STATEMENT) {
+    for chunk in source_ids.chunks(IDS_PER_STATEMENT) {
         let with_ids = || order::Entity::find().filter(order::Column::CompanyId.eq(company_id)).filter(order::Column::SourceId.is_in(chunk.iter().copied()));
         let rows: Vec<(i32, String, Option<String>)> = with_ids()
             .filter(order::Column::AnonymizedAt.is_null())

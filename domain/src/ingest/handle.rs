@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use super::{
     adapter::{Adapter, Context, WireError},
-    apply::{apply, Report},
+    apply::{apply_leaving_last, Report},
     runs::{self, RunMeta},
 };
 use crate::{Actor, Ctx, DomainResult};
@@ -58,9 +58,9 @@ pub async fn handle(
             Ok(Answer { run_id: run.id, body: answer, handled: Handled::Rejected(error) })
         }
         Ok(batch) => {
-            let report = apply(ctx, &Actor::integration(company_id), &run, batch).await?;
+            let (report, last) = apply_leaving_last(ctx, &Actor::integration(company_id), &run, batch).await?;
             let answer = adapter.render(operation, &report);
-            runs::finish(ctx, &run, &report, &answer).await?;
+            runs::finish_in(ctx, last, &run, &report, &answer).await?;
             Ok(Answer { run_id: run.id, body: answer, handled: Handled::Applied(report) })
         }
     }

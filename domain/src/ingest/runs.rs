@@ -10,7 +10,7 @@ use entities::{integration_run, RunOutcome};
 use sea_orm::{ActiveModelTrait, Set};
 
 use super::apply::Report;
-use crate::{events::RunFinished, Ctx, DomainResult};
+use crate::{events::RunFinished, orders::Work, Ctx, DomainResult};
 
 /// Largest part of a raw request or response kept with a run, in bytes; the
 /// full size and whether it was cut are recorded beside it.
@@ -105,8 +105,11 @@ pub async fn begin_large(ctx: &Ctx, company_id: Option<i32>, meta: &RunMeta, hea
     Ok(RunHandle { id: run.id, company_id, started })
 }
 
+/// Writes the run's outcome in `work` (its last records' transaction) or, without
+/// one, in a transaction of its own, and commits.
 async fn complete(
     ctx: &Ctx,
+    work: Option<Work>,
     run: &RunHandle,
     outcome: RunOutcome,
     counts: [usize; 4],
@@ -116,7 +119,10 @@ async fn complete(
     let (text, truncated) = capped(response);
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let [received, applied, skipped, failed] = counts;
-    let txn = crate::db::begin_write(&ctx.db).await?;
+    let work = match work {
+        Some(work) => work,
+        None => Work::begin(ctx).await?,
+    };
     let finished = integration_run::ActiveModel {
         id: Set(run.id),
         outcome: Set(outcome),
@@ -132,7 +138,7 @@ async fn complete(
         response_truncated: Set(truncated),
         ..Default::default()
     }
-    .update(&txn)
+    .update(work.txn())
     .await?;
     let event = RunFinished {
         run_id: finished.id,
@@ -141,8 +147,8 @@ async fn complete(
         operation: finished.operation,
         outcome,
     };
-    let staged = ctx.events.stage_run(&txn, event).await?;
-    txn.commit().await?;
+    let staged = ctx.events.stage_run(work.txn(), event).await?;
+    work.commit(ctx).await?;
     staged.after_commit();
     Ok(())
 }
@@ -150,21 +156,27 @@ async fn complete(
 /// Completes a run refused before its records were read (bad credentials, a
 /// malformed body), with the answer that was sent.
 pub async fn reject(ctx: &Ctx, run: &RunHandle, reason: &str, response: &[u8]) -> DomainResult<()> {
-    complete(ctx, run, RunOutcome::Rejected, [0; 4], Some(reason.to_owned()), response).await
+    complete(ctx, None, run, RunOutcome::Rejected, [0; 4], Some(reason.to_owned()), response).await
 }
 
 /// Completes a run that stopped partway (a part of an import could not be
 /// read): what was applied stays, the run is failed with the reason.
 pub async fn abort(ctx: &Ctx, run: &RunHandle, report: &Report, reason: &str, response: &[u8]) -> DomainResult<()> {
     let counts = [report.received(), report.applied, report.skipped, report.failed];
-    complete(ctx, run, RunOutcome::Failed, counts, Some(reason.to_owned()), response).await
+    complete(ctx, None, run, RunOutcome::Failed, counts, Some(reason.to_owned()), response).await
 }
 
 /// Completes a run whose records were applied, with the answer rendered from
 /// its report.
 pub async fn finish(ctx: &Ctx, run: &RunHandle, report: &Report, response: &[u8]) -> DomainResult<()> {
+    finish_in(ctx, None, run, report, response).await
+}
+
+/// [`finish`] inside `work`, the still open transaction of the run's last
+/// records, when there is one.
+pub(super) async fn finish_in(ctx: &Ctx, work: Option<Work>, run: &RunHandle, report: &Report, response: &[u8]) -> DomainResult<()> {
     let counts = [report.received(), report.applied, report.skipped, report.failed];
-    complete(ctx, run, report.outcome(), counts, None, response).await
+    complete(ctx, work, run, report.outcome(), counts, None, response).await
 }
 
 #[cfg(test)]

@@ -4,30 +4,19 @@
 
 use std::collections::HashMap;
 
-use entities::{audit_log, order, order_attribute, order_item, order_status_history};
-use sea_orm::{sea_query::Query, ConnectionTrait, EntityTrait, QueryTrait, Set, TryIntoModel};
+use entities::{order, order_status_history};
+use sea_orm::{Set, TryIntoModel};
 
 use super::{
     create::{conflict_on_duplicate, creation_entry, Prepared},
     lifecycle::event_of,
     work::Work,
 };
-use crate::{audit, Action, Actor, Ctx, DomainError, DomainResult};
-
-/// Rows per statement, kept under SQLite's 32,766 bound parameters.
-const ORDERS_PER_STATEMENT: usize = 500;
-const ROWS_PER_STATEMENT: usize = 1_500;
-
-/// `rows` in consecutive parts of at most `size`, without copying them.
-fn drain_chunks<T>(mut rows: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
-    std::iter::from_fn(move || {
-        if rows.is_empty() {
-            return None;
-        }
-        let rest = rows.split_off(size.min(rows.len()));
-        Some(std::mem::replace(&mut rows, rest))
-    })
-}
+use crate::{
+    audit,
+    insert_rows::{insert_rows, insert_rows_returning},
+    Action, Actor, Ctx, DomainError, DomainResult,
+};
 
 /// Inserts orders of the actor's company, each already checked as
 /// [`super::create_in`] checks it (its localities included), inside `work`:
@@ -51,24 +40,20 @@ pub(crate) async fn insert_prepared(
         models.push(model);
         children.push((items, pairs, status));
     }
+    // Only the ids come back; the rest of each order is what was sent.
+    let rows = insert_rows_returning(txn, models.clone(), &[order::Column::Id, order::Column::SourceId]).await.map_err(conflict_on_duplicate)?;
+    // RETURNING does not promise the order of the VALUES: match by source id.
+    let mut id_of: HashMap<String, i32> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        id_of.insert(row.try_get_by_index(1)?, row.try_get_by_index(0)?);
+    }
     let mut orders = Vec::with_capacity(models.len());
-    for chunk in drain_chunks(models, ORDERS_PER_STATEMENT) {
-        // Only the ids come back; the rest of each order is what was sent.
-        let mut insert = order::Entity::insert_many(chunk.clone()).into_query();
-        insert.returning(Query::returning().columns([order::Column::Id, order::Column::SourceId]));
-        let rows = txn.query_all(txn.get_database_backend().build(&insert)).await.map_err(conflict_on_duplicate)?;
-        // RETURNING does not promise the order of the VALUES: match by source id.
-        let mut id_of: HashMap<String, i32> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            id_of.insert(row.try_get_by_index(1)?, row.try_get_by_index(0)?);
-        }
-        for mut model in chunk {
-            let source_id = model.source_id.try_as_ref().map(String::as_str).unwrap_or_default();
-            let id = id_of.get(source_id).copied();
-            let id = id.ok_or_else(|| DomainError::Unexpected(anyhow::anyhow!("order {source_id} was not returned")))?;
-            model.id = Set(id);
-            orders.push(model.try_into_model()?);
-        }
+    for mut model in models {
+        let source_id = model.source_id.try_as_ref().map(String::as_str).unwrap_or_default();
+        let id = id_of.get(source_id).copied();
+        let id = id.ok_or_else(|| DomainError::Unexpected(anyhow::anyhow!("order {source_id} was not returned")))?;
+        model.id = Set(id);
+        orders.push(model.try_into_model()?);
     }
     let mut items = Vec::new();
     let mut pairs = Vec::new();
@@ -86,30 +71,20 @@ pub(crate) async fn insert_prepared(
         entries.push(creation_entry(order, actor, status));
         audits.push(audit::entry(actor, Some(company_id), "order.create", "order", order.id, None));
     }
-    for chunk in drain_chunks(items, ROWS_PER_STATEMENT) {
-        order_item::Entity::insert_many(chunk).exec_without_returning(txn).await?;
-    }
-    for chunk in drain_chunks(pairs, ROWS_PER_STATEMENT) {
-        order_attribute::Entity::insert_many(chunk).exec_without_returning(txn).await?;
-    }
-    for chunk in drain_chunks(audits, ROWS_PER_STATEMENT) {
-        audit_log::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+    insert_rows(txn, items).await?;
+    insert_rows(txn, pairs).await?;
+    insert_rows(txn, audits).await?;
+    let rows = insert_rows_returning(txn, entries.clone(), &[order_status_history::Column::Id, order_status_history::Column::OrderId]).await?;
+    let mut id_of: HashMap<i32, i32> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        id_of.insert(row.try_get_by_index(1)?, row.try_get_by_index(0)?);
     }
     let mut entry_of: HashMap<i32, order_status_history::Model> = HashMap::with_capacity(orders.len());
-    for chunk in drain_chunks(entries, ROWS_PER_STATEMENT / 2) {
-        let mut insert = order_status_history::Entity::insert_many(chunk.clone()).into_query();
-        insert.returning(Query::returning().columns([order_status_history::Column::Id, order_status_history::Column::OrderId]));
-        let rows = txn.query_all(txn.get_database_backend().build(&insert)).await?;
-        let mut id_of: HashMap<i32, i32> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            id_of.insert(row.try_get_by_index(1)?, row.try_get_by_index(0)?);
-        }
-        for mut entry in chunk {
-            let order_id = entry.order_id.try_as_ref().copied().unwrap_or_default();
-            let id = id_of.get(&order_id).copied();
-            entry.id = Set(id.ok_or_else(|| DomainError::Unexpected(anyhow::anyhow!("no history entry for order {order_id}")))?);
-            entry_of.insert(order_id, entry.try_into_model()?);
-        }
+    for mut entry in entries {
+        let order_id = entry.order_id.try_as_ref().copied().unwrap_or_default();
+        let id = id_of.get(&order_id).copied();
+        entry.id = Set(id.ok_or_else(|| DomainError::Unexpected(anyhow::anyhow!("no history entry for order {order_id}")))?);
+        entry_of.insert(order_id, entry.try_into_model()?);
     }
     for order in &orders {
         let entry = entry_of.get(&order.id).ok_or_else(|| DomainError::Unexpected(anyhow::anyhow!("no history entry for order {}", order.id)))?;

@@ -282,31 +282,31 @@ pub(crate) fn validate_items(items: Vec<NewItem>) -> Result<(Vec<order_item::Act
     let mut total: i64 = 0;
     let mut rows = Vec::with_capacity(items.len());
     for (n, item) in items.into_iter().enumerate() {
-        let f = |name: &str| format!("items[{n}].{name}");
-        let source_id = validate::text(&f("sourceId"), &item.source_id, 30)?;
+        // Checked by the field's own name; its path is written on an error only.
+        let at = |err: DomainError| err.under(&format!("items[{n}]."));
+        let wrong = |name: &str, message: &str| at(DomainError::validation(name, message));
+        let source_id = validate::text("sourceId", &item.source_id, 30).map_err(at)?;
         if !seen.insert(source_id.clone()) {
-            return Err(DomainError::validation(f("sourceId"), "repeats another item of this order"));
+            return Err(wrong("sourceId", "repeats another item of this order"));
         }
         if !(item.quantity.is_finite() && item.quantity > 0.0) {
-            return Err(DomainError::validation(f("quantity"), "must be greater than zero"));
+            return Err(wrong("quantity", "must be greater than zero"));
         }
         if item.unit_price_cents < 0 {
-            return Err(DomainError::validation(f("unitPrice"), "must not be negative"));
+            return Err(wrong("unitPrice", "must not be negative"));
         }
         for (name, value) in [("height", item.height), ("length", item.length), ("width", item.width), ("weight", item.weight)] {
             if value.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
-                return Err(DomainError::validation(f(name), "must be greater than zero"));
+                return Err(wrong(name, "must be greater than zero"));
             }
         }
         let line = match item.total_cents {
-            Some(cents) if !(0..=MAX_LINE_CENTS).contains(&cents) => {
-                return Err(DomainError::validation(f("total"), "must be between zero and 10^15 cents"))
-            }
+            Some(cents) if !(0..=MAX_LINE_CENTS).contains(&cents) => return Err(wrong("total", "must be between zero and 10^15 cents")),
             Some(cents) => cents,
             None => {
                 let line = (item.quantity * item.unit_price_cents as f64).round();
                 if !line.is_finite() || line > MAX_LINE_CENTS as f64 {
-                    return Err(DomainError::validation(f("quantity"), "line total is too large"));
+                    return Err(wrong("quantity", "line total is too large"));
                 }
                 line as i64
             }
@@ -314,12 +314,12 @@ pub(crate) fn validate_items(items: Vec<NewItem>) -> Result<(Vec<order_item::Act
         total = total.saturating_add(line);
         let attributes = match item.attributes.is_empty() {
             true => None,
-            false => Some(item_attributes(&f("attributes"), item.attributes)?),
+            false => Some(item_attributes(item.attributes).map_err(at)?),
         };
         rows.push(order_item::ActiveModel {
             source_id: Set(source_id),
-            product_id: Set(validate::text(&f("productId"), &item.product_id, 30)?),
-            name: Set(validate::text(&f("name"), &item.name, 200)?),
+            product_id: Set(validate::text("productId", &item.product_id, 30).map_err(at)?),
+            name: Set(validate::text("name", &item.name, 200).map_err(at)?),
             quantity: Set(item.quantity),
             unit_price_cents: Set(item.unit_price_cents),
             height: Set(item.height),
@@ -339,17 +339,18 @@ pub(crate) fn validate_items(items: Vec<NewItem>) -> Result<(Vec<order_item::Act
 const MAX_LINE_CENTS: i64 = 1_000_000_000_000_000;
 
 /// A line's attributes as stored: a JSON object of text, keys unique.
-fn item_attributes(field: &str, pairs: Vec<(String, String)>) -> Result<String, DomainError> {
+fn item_attributes(pairs: Vec<(String, String)>) -> Result<String, DomainError> {
     let mut object = serde_json::Map::with_capacity(pairs.len());
     for (n, (key, value)) in pairs.into_iter().enumerate() {
-        let key = validate::text(&format!("{field}[{n}].key"), &key, 60)?;
-        let value = validate::text(&format!("{field}[{n}].value"), &value, 500)?;
+        let at = |err: DomainError| err.under(&format!("attributes[{n}]."));
+        let key = validate::text("key", &key, 60).map_err(at)?;
+        let value = validate::text("value", &value, 500).map_err(at)?;
         if object.insert(key, serde_json::Value::String(value)).is_some() {
-            return Err(DomainError::validation(format!("{field}[{n}].key"), "appears twice"));
+            return Err(DomainError::validation(format!("attributes[{n}].key"), "appears twice"));
         }
     }
     if object.len() > 50 {
-        return Err(DomainError::validation(field, "at most 50 per line"));
+        return Err(DomainError::validation("attributes", "at most 50 per line"));
     }
     Ok(serde_json::Value::Object(object).to_string())
 }

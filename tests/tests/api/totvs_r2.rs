@@ -680,3 +680,32 @@ async fn the_statements_of_a_create_call_do_not_grow_with_its_orders() {
     // the mail worker's polls, which share the counter.
     assert!(counts[1] <= counts[0] + 4 && counts[1] < 30, "statement count grows with the orders of a call: {counts:?}");
 }
+
+/// A call of more orders than one transaction takes is written in parts; the
+/// last part is committed with the run's outcome. Every order of every part
+/// is created, answered and counted once.
+#[tokio::test]
+async fn a_call_of_several_parts_creates_every_order_and_completes_its_run() {
+    let app = TestApp::spawn().await;
+    let alpha = tenant(&app).await;
+    let token = Some(alpha.integration_token.as_str());
+    // Two full parts of 500 and a third of 201.
+    let count = 1_201;
+    let orders: Vec<String> = (0..count).map(|n| order(&format!("PED-{n}"), "STORE-1", "CD-1", "", &format!("PED-{n}-1"))).collect();
+    let (status, answer) = soap(&app, token, &envelope("createOrders", &orders)).await;
+    assert_eq!(status, 200, "{answer}");
+    let answered = results(&answer);
+    assert_eq!(answered.len(), count);
+    assert!(answered.iter().enumerate().all(|(n, r)| r.1 && r.0 == format!("PED-{n}")), "every order answered as created, in order");
+    let runs = app.gql(Some(&alpha.staff), "{ integrationRuns(first: 1) { nodes { id } } }", json!({})).await;
+    let query = "query($id: ID!) { integrationRun(id: $id) { outcome received applied failed finishedAt items { position } } }";
+    let run = app.gql(Some(&alpha.staff), query, json!({ "id": runs["data"]["integrationRuns"]["nodes"][0]["id"] })).await;
+    let run = &run["data"]["integrationRun"];
+    let counts = (run["outcome"].as_str(), run["received"].as_i64(), run["applied"].as_i64(), run["failed"].as_i64());
+    assert_eq!(counts, (Some("SUCCESS"), Some(1_201), Some(1_201), Some(0)), "{run}");
+    assert!(run["finishedAt"].is_string(), "{run}");
+    let positions: Vec<i64> = run["items"].as_array().unwrap().iter().map(|item| item["position"].as_i64().unwrap()).collect();
+    assert_eq!(positions, (0..count as i64).collect::<Vec<_>>());
+    let total = app.gql(Some(&alpha.staff), "{ orders(first: 1) { totalCount } }", json!({})).await;
+    assert_eq!(total["data"]["orders"]["totalCount"], count, "{total}");
+}
