@@ -689,7 +689,7 @@ async fn a_call_of_several_parts_creates_every_order_and_completes_its_run() {
     let app = TestApp::spawn().await;
     let alpha = tenant(&app).await;
     let token = Some(alpha.integration_token.as_str());
-    // Two full parts of 500 and a third of 201.
+    // A full part of 1,000 and a second of 201.
     let count = 1_201;
     let orders: Vec<String> = (0..count).map(|n| order(&format!("PED-{n}"), "STORE-1", "CD-1", "", &format!("PED-{n}-1"))).collect();
     let (status, answer) = soap(&app, token, &envelope("createOrders", &orders)).await;
