@@ -264,3 +264,33 @@ async fn an_empty_store_account_clears_the_one_a_webhook_secret_was_bound_to() {
     let listed = ok(&app, &t.staff, "query($id: ID!) { webhookSecrets(companyId: $id) { account } }", json!({ "id": t.id })).await;
     assert!(listed["webhookSecrets"][0]["account"].is_null(), "{listed}");
 }
+
+/// The account is read on every call, not only the session: a company or a
+/// user made inactive without its sessions being ended (a row changed by
+/// hand, say) is refused at once, and served again when active again.
+#[tokio::test]
+async fn an_inactive_company_or_user_is_refused_even_while_its_session_lives() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let me = "{ me { id } }";
+    let user_id = app.gql(Some(&t.staff), me, json!({})).await["data"]["me"]["id"].as_str().expect("me").to_owned();
+    let set = |sql: String| {
+        let db = app.db.clone();
+        async move { db.execute_unprepared(&sql).await.unwrap() }
+    };
+    let served = |body: Value| body["data"]["me"]["id"].is_string();
+    let refused = |(status, body): (u16, Value)| status == 401 && error_code(&body) == Some("UNAUTHENTICATED");
+    let request = json!({ "query": me });
+    let ask = || app.gql_raw(Some(&t.staff), &request);
+
+    set(format!("UPDATE companies SET active = false WHERE id = {}", t.id)).await;
+    assert!(refused(ask().await));
+    set(format!("UPDATE companies SET active = true WHERE id = {}", t.id)).await;
+    assert!(served(app.gql(Some(&t.staff), me, json!({})).await), "the same token serves again");
+
+    set(format!("UPDATE users SET active = false WHERE id = {user_id}")).await;
+    assert!(refused(ask().await));
+    set(format!("UPDATE users SET active = true WHERE id = {user_id}")).await;
+    assert!(served(app.gql(Some(&t.staff), me, json!({})).await), "the same token serves again");
+}
