@@ -22,7 +22,8 @@ use sqlx::{
 /// `-wal`/`-shm` companions are readable by the owner only (0600), as they
 /// hold everything, password hashes and sealed SMTP passwords included.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
-    if url.starts_with("sqlite:") {
+    let backend = backend_of(url);
+    if backend == Some(DatabaseBackend::Sqlite) {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -55,7 +56,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
             owner_only(std::path::Path::new(&companion), false).await?;
         }
         Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+    } else if backend == Some(DatabaseBackend::Postgres) {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
@@ -65,6 +66,17 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
     } else {
         anyhow::bail!("unsupported DATABASE_URL scheme (use sqlite: or postgres:)")
+    }
+}
+
+/// The backend a database URL names, when it is one of ours.
+fn backend_of(url: &str) -> Option<DatabaseBackend> {
+    if url.starts_with("sqlite:") {
+        Some(DatabaseBackend::Sqlite)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Some(DatabaseBackend::Postgres)
+    } else {
+        None
     }
 }
 
@@ -145,4 +157,58 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     migration::Migrator::up(&txn, None).await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// A path of its own under the temporary directory.
+    fn scratch(name: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+        std::env::temp_dir().join(format!("rastro-db-{}-{name}-{nanos}", std::process::id()))
+    }
+
+    #[tokio::test]
+    async fn a_database_file_is_created_owner_only_with_its_missing_directories() {
+        let dir = scratch("dirs");
+        let file = dir.join("a").join("b").join("rastro.db");
+        let db = connect(&format!("sqlite://{}?mode=rwc", file.display()), 1).await.expect("connects");
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)").await.expect("writes");
+        db.close().await.expect("closes");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).expect("the file exists").permissions().mode();
+            assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+        }
+        std::fs::remove_dir_all(&dir).expect("cleans up");
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_leaves_no_file() {
+        let dir = scratch("memory");
+        std::fs::create_dir_all(&dir).expect("a directory");
+        let file = dir.join("memory.db");
+        let db = connect(&format!("sqlite://{}?mode=memory", file.display()), 1).await.expect("connects");
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)").await.expect("writes");
+        assert!(!file.exists(), "an in-memory database created {}", file.display());
+        std::fs::remove_dir_all(&dir).expect("cleans up");
+    }
+
+    #[test]
+    fn urls_name_their_backend_by_scheme() {
+        assert_eq!(backend_of("sqlite://rastro.db?mode=rwc"), Some(DatabaseBackend::Sqlite));
+        assert_eq!(backend_of("postgres://127.0.0.1/test"), Some(DatabaseBackend::Postgres));
+        assert_eq!(backend_of("postgresql://127.0.0.1/test"), Some(DatabaseBackend::Postgres));
+        assert_eq!(backend_of("mysql://127.0.0.1/test"), None);
+    }
+
+    #[tokio::test]
+    async fn another_backend_is_refused_by_name() {
+        let error = connect("mysql://127.0.0.1:1/test", 1).await.expect_err("not a backend of ours").to_string();
+        assert!(error.contains("unsupported DATABASE_URL scheme"), "{error}");
+    }
 }
