@@ -65,11 +65,13 @@ fn statements<A: ActiveModelTrait>(
     let columns = set_columns(first);
     let per_statement = (MAX_PARAMETERS / columns.len().max(1)).max(1);
     let mut statements = Vec::with_capacity(rows.len().div_ceil(per_statement));
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut values: Vec<Value> = Vec::with_capacity(per_statement * columns.len());
-        let mut count = 0;
-        for mut row in rows.by_ref().take(per_statement) {
+    let mut rows = rows.into_iter();
+    while !rows.as_slice().is_empty() {
+        // Sized to the rows of this statement: a one-order call's rows need
+        // a dozen values, not the limit's 32,000.
+        let count = rows.len().min(per_statement);
+        let mut values: Vec<Value> = Vec::with_capacity(count * columns.len());
+        for mut row in rows.by_ref().take(count) {
             for column in &columns {
                 match row.take(*column) {
                     ActiveValue::Set(value) | ActiveValue::Unchanged(value) => values.push(value),
@@ -79,7 +81,6 @@ fn statements<A: ActiveModelTrait>(
                     }
                 }
             }
-            count += 1;
         }
         statements.push(Statement::from_sql_and_values(backend, sql::<A::Entity>(backend, &columns, count, returning), values));
     }
