@@ -64,6 +64,13 @@ struct Args {
     /// Only the TOTVS R2 `createOrders` rows (for profiling the ingestion path).
     #[arg(long)]
     only_r2: bool,
+    /// Only the mail delivery row.
+    #[arg(long)]
+    only_mail: bool,
+    /// Connections the worker may hold to the SMTP sink (the company's
+    /// `maxConnections`).
+    #[arg(long, default_value_t = 8)]
+    mail_connections: i32,
 }
 
 const PAGE: &str = "query { orders(first: 50) { totalCount edges { node {
@@ -253,6 +260,10 @@ async fn main() -> anyhow::Result<()> {
         print_r2(name, &db, &base, &fixture, args.r2_orders).await?;
         return Ok(());
     }
+    if args.only_mail {
+        print_mail(name, &ctx, &token, fixture.company_id, &args).await?;
+        return Ok(());
+    }
     // Warm up caches and connections.
     load(&format!("{base}/graphql"), &token, args.concurrency, 2).await?;
     let (latencies, wall) = load(&format!("{base}/graphql"), &token, args.concurrency, args.seconds).await?;
@@ -271,7 +282,6 @@ async fn main() -> anyhow::Result<()> {
     }
     let export_time = t.elapsed();
 
-    let (mails, mail_time) = sink::mail_throughput(&ctx, &token, fixture.company_id, args.mails).await?;
     let import_time = import::import(&ctx, fixture.company_id, args.import_orders).await?;
     let floor_time = import::floor(&db, args.import_orders).await?;
     r2::prepare(&db, fixture.company_id).await?;
@@ -289,11 +299,7 @@ async fn main() -> anyhow::Result<()> {
         rss_before,
         peak_rss_mib()
     );
-    println!(
-        "| {name} | mail delivery to a local SMTP sink (1 worker) | {:.0} mails/s ({mails} in {:.2} s) | | |",
-        mails as f64 / mail_time.as_secs_f64(),
-        mail_time.as_secs_f64()
-    );
+    print_mail(name, &ctx, &token, fixture.company_id, &args).await?;
     let (import_rate, floor_rate) =
         (args.import_orders as f64 / import_time.as_secs_f64(), args.import_orders as f64 / floor_time.as_secs_f64());
     println!(
@@ -355,5 +361,17 @@ async fn print_r2(name: &str, db: &sea_orm::DatabaseConnection, base: &str, fixt
         );
     }
     println!("| {name} | R2 parse+validate alone (1000-order call) | {:.0} orders/s | | |", r2::parse_rate(1_000)?);
+    Ok(())
+}
+
+/// Delivers `--mails` queued mails to a local SMTP sink and prints the row.
+async fn print_mail(name: &str, ctx: &domain::Ctx, token: &str, company_id: i32, args: &Args) -> anyhow::Result<()> {
+    let (mails, time) = sink::mail_throughput(ctx, token, company_id, args.mails, args.mail_connections).await?;
+    println!(
+        "| {name} | mail delivery to a local SMTP sink (1 worker, {} connections) | {:.0} mails/s ({mails} in {:.2} s) | | |",
+        args.mail_connections,
+        mails as f64 / time.as_secs_f64(),
+        time.as_secs_f64()
+    );
     Ok(())
 }

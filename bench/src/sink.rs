@@ -30,8 +30,9 @@ impl Handler for Counter {
     }
 }
 
-/// Delivers `count` queued mails; returns how many and how long it took.
-pub async fn mail_throughput(ctx: &Ctx, token: &str, company_id: i32, count: usize) -> anyhow::Result<(usize, Duration)> {
+/// Delivers `count` queued mails over at most `connections` connections;
+/// returns how many and how long it took.
+pub async fn mail_throughput(ctx: &Ctx, token: &str, company_id: i32, count: usize, connections: i32) -> anyhow::Result<(usize, Duration)> {
     let received = Arc::new(AtomicUsize::new(0));
     // BENCH_SMTP_PORT points at an SMTP server of your own instead.
     let external = std::env::var("BENCH_SMTP_PORT").ok().and_then(|p| p.parse::<u16>().ok());
@@ -59,6 +60,8 @@ pub async fn mail_throughput(ctx: &Ctx, token: &str, company_id: i32, count: usi
         from_address: "pedidos@bench.example".into(),
         from_name: Some("Bench".into()),
         reply_to: None,
+        max_connections: Some(connections),
+        max_per_second: None,
     };
     settings::save_smtp(ctx, &staff, input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
 

@@ -18,6 +18,10 @@ pub struct Model {
     pub from_address: String,
     pub from_name: Option<String>,
     pub reply_to: Option<String>,
+    /// Connections the mail worker keeps to the server at most.
+    pub max_connections: i32,
+    /// Mails a second at most; `None`: no limit.
+    pub max_per_second: Option<i32>,
     pub updated_at: DateTimeUtc,
 }
 

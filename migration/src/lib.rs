@@ -22,6 +22,7 @@ mod m20261205_000020_shipment_invoices;
 mod m20261205_000021_status_mappings;
 mod m20261205_000022_webhook_accounts;
 mod m20261205_000023_tracking_links;
+mod m20261206_000024_smtp_limits;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000021_status_mappings::Migration),
             Box::new(m20261205_000022_webhook_accounts::Migration),
             Box::new(m20261205_000023_tracking_links::Migration),
+            Box::new(m20261206_000024_smtp_limits::Migration),
         ]
     }
 }

@@ -7,9 +7,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
+    io::{BufRead, BufReader, Write},
     net::{IpAddr, TcpListener},
-    sync::{Arc, Mutex},
-    time::Duration,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
 };
 
 use mailin_embedded::{response, AuthMechanism, Handler, Response, Server, SslConfig};
@@ -32,6 +36,8 @@ pub struct ReceivedMail {
 /// authority. Its PEM files live in a temporary directory.
 struct TestCertificate {
     cert_pem: String,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
     cert_path: String,
     key_path: String,
 }
@@ -50,7 +56,8 @@ fn test_certificate() -> &'static TestCertificate {
         let cert_pem = generated.cert.pem();
         std::fs::write(&cert_path, &cert_pem).unwrap();
         std::fs::write(&key_path, generated.key_pair.serialize_pem()).unwrap();
-        TestCertificate { cert_pem, cert_path: cert_path.display().to_string(), key_path: key_path.display().to_string() }
+        let (cert_der, key_der) = (generated.cert.der().to_vec(), generated.key_pair.serialize_der());
+        TestCertificate { cert_pem, cert_der, key_der, cert_path: cert_path.display().to_string(), key_path: key_path.display().to_string() }
     })
 }
 
@@ -206,6 +213,40 @@ impl SmtpServer {
         Self::start_full(free_port(), Duration::ZERO, Some((user.to_owned(), password.to_owned())))
     }
 
+    /// Starts a server that speaks TLS from the first byte (port 465), with
+    /// the test certificate: a TLS front on a free port passing the
+    /// conversation to a plain server behind it.
+    pub fn start_implicit_tls() -> Self {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let behind = Self::start();
+        let cert = test_certificate();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_der.clone()));
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![CertificateDer::from(cert.cert_der.clone())], key)
+            .expect("a TLS configuration");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let backend = behind.port;
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                while let Ok((stream, _)) = listener.accept().await {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        let Ok(mut tls) = acceptor.accept(stream).await else { return };
+                        let Ok(mut plain) = tokio::net::TcpStream::connect(("127.0.0.1", backend)).await else { return };
+                        let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                    });
+                }
+            });
+        });
+        SmtpServer { port, mails: behind.mails }
+    }
+
     fn start_with(port: u16, delay: Duration) -> Self {
         Self::start_full(port, delay, None)
     }
@@ -245,5 +286,134 @@ impl SmtpServer {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// A relay that meters how it is used: connections opened, the most open at
+/// once, the commands it heard and when each mail arrived. It speaks just
+/// enough SMTP (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) and follows its
+/// [`RelayRules`].
+pub struct MeteredRelay {
+    /// Its port.
+    pub port: u16,
+    meter: Arc<Meter>,
+}
+
+/// How a [`MeteredRelay`] behaves besides taking mail.
+#[derive(Clone, Copy, Default)]
+pub struct RelayRules {
+    /// Ends a session with `421` at the next `MAIL` after this many mails,
+    /// as relays that cap mails per connection do.
+    pub mails_per_session: Option<usize>,
+    /// Refuses recipients containing this for good (`550`).
+    pub refused: Option<&'static str>,
+    /// Closes a connection left unused this long.
+    pub idle_close: Option<Duration>,
+}
+
+#[derive(Default)]
+struct Meter {
+    opened: AtomicUsize,
+    open: AtomicUsize,
+    most_open: AtomicUsize,
+    commands: Mutex<Vec<String>>,
+    arrivals: Mutex<Vec<Instant>>,
+}
+
+impl MeteredRelay {
+    /// Starts a relay on a free port.
+    pub fn start(rules: RelayRules) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let meter = Arc::new(Meter::default());
+        let shared = meter.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let meter = shared.clone();
+                meter.opened.fetch_add(1, Ordering::SeqCst);
+                let now_open = meter.open.fetch_add(1, Ordering::SeqCst) + 1;
+                meter.most_open.fetch_max(now_open, Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    let _ = session(stream, &meter, rules);
+                    meter.open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        MeteredRelay { port, meter }
+    }
+
+    /// Connections opened so far.
+    pub fn opened(&self) -> usize {
+        self.meter.opened.load(Ordering::SeqCst)
+    }
+
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.meter.open.load(Ordering::SeqCst)
+    }
+
+    /// The most connections that were open at once.
+    pub fn most_open(&self) -> usize {
+        self.meter.most_open.load(Ordering::SeqCst)
+    }
+
+    /// How many commands heard start with `verb` (`NOOP`, `RCPT TO:<a@b>`, …).
+    pub fn heard(&self, verb: &str) -> usize {
+        self.meter.commands.lock().unwrap().iter().filter(|c| c.starts_with(verb)).count()
+    }
+
+    /// When each mail was taken, in order.
+    pub fn arrivals(&self) -> Vec<Instant> {
+        self.meter.arrivals.lock().unwrap().clone()
+    }
+}
+
+fn session(stream: std::net::TcpStream, meter: &Meter, rules: RelayRules) -> std::io::Result<()> {
+    stream.set_read_timeout(rules.idle_close)?;
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    writer.write_all(b"220 metered.test ESMTP\r\n")?;
+    let (mut taken, mut in_data, mut line) = (0, false, Vec::new());
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                writer.write_all(b"421 metered.test idle too long\r\n")?;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+        if in_data {
+            if line == b".\r\n" {
+                in_data = false;
+                taken += 1;
+                meter.arrivals.lock().unwrap().push(Instant::now());
+                writer.write_all(b"250 taken\r\n")?;
+            }
+            continue;
+        }
+        let command = String::from_utf8_lossy(&line).trim_end().to_ascii_uppercase();
+        meter.commands.lock().unwrap().push(command.clone());
+        let refused = rules.refused.is_some_and(|r| command.contains(&r.to_ascii_uppercase()));
+        let reply: &[u8] = match command.get(..4).unwrap_or_default() {
+            "EHLO" => b"250-metered.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+            "MAIL" if rules.mails_per_session.is_some_and(|most| taken >= most) => {
+                writer.write_all(b"421 metered.test closing: enough mails for one session\r\n")?;
+                return Ok(());
+            }
+            "RCPT" if refused => b"550 no such mailbox\r\n",
+            "DATA" => {
+                in_data = true;
+                b"354 go ahead\r\n"
+            }
+            "QUIT" => {
+                writer.write_all(b"221 bye\r\n")?;
+                return Ok(());
+            }
+            _ => b"250 ok\r\n",
+        };
+        writer.write_all(reply)?;
     }
 }

@@ -89,6 +89,10 @@ pub struct SmtpSettings {
     pub from_name: Option<String>,
     /// Reply-to address.
     pub reply_to: Option<String>,
+    /// Connections the mail worker holds to the server at most.
+    pub max_connections: i32,
+    /// Mails a second at most; null: no limit.
+    pub max_per_second: Option<i32>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
 }
@@ -104,6 +108,8 @@ impl From<smtp_settings::Model> for SmtpSettings {
             from_address: s.from_address,
             from_name: s.from_name,
             reply_to: s.reply_to,
+            max_connections: s.max_connections,
+            max_per_second: s.max_per_second,
             updated_at: s.updated_at,
         }
     }
@@ -129,6 +135,12 @@ pub struct SmtpSettingsInput {
     pub from_name: Option<String>,
     /// Reply-to address.
     pub reply_to: Option<String>,
+    /// Connections the mail worker may hold to the server at once, 1 to 32;
+    /// omit to keep the stored value (4 at first).
+    pub max_connections: Option<i32>,
+    /// Mails a second at most, 1 to 10,000, or 0 for no limit; omit to keep
+    /// the stored value (no limit at first).
+    pub max_per_second: Option<i32>,
 }
 
 /// The outcome of a test mail.
@@ -288,6 +300,8 @@ impl NotificationMutation {
             from_address: input.from_address,
             from_name: input.from_name,
             reply_to: input.reply_to,
+            max_connections: input.max_connections,
+            max_per_second: input.max_per_second,
         };
         settings::save_smtp(domain, actor, input).await.gql().map(Into::into)
     }

@@ -67,6 +67,7 @@ async fn mail_page_with(state: &AppState, visitor: &Visitor, status: StatusCode,
             context! {
                 host => s.host, port => s.port, security => security_key(s.security), username => s.username,
                 password_set => s.password_encrypted.is_some(), from_address => s.from_address, from_name => s.from_name, reply_to => s.reply_to,
+                max_connections => s.max_connections, max_per_second => s.max_per_second,
             }
         }),
     };
@@ -105,6 +106,18 @@ pub struct SmtpForm {
     from_address: String,
     from_name: Option<String>,
     reply_to: Option<String>,
+    max_connections: Option<String>,
+    max_per_second: Option<String>,
+}
+
+/// A whole-number field of a form: `blank` when left empty, `None` when the
+/// form did not have it (the stored value stays).
+fn number(field: &str, typed: Option<&str>, blank: i32) -> Result<Option<i32>, DomainError> {
+    match typed.map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(blank)),
+        Some(text) => text.parse().map(Some).map_err(|_| DomainError::validation(field, "must be a whole number")),
+    }
 }
 
 /// Runs `action` for a company form after the login and CSRF checks; shows
@@ -141,6 +154,7 @@ pub async fn save_smtp(State(state): State<AppState>, visitor: Visitor, Form(for
     let entered = context! {
         host => form.host, port => form.port, security => form.security, username => form.username,
         from_address => form.from_address, from_name => form.from_name, reply_to => form.reply_to,
+        max_connections => form.max_connections, max_per_second => form.max_per_second,
     };
     let security = match form.security.as_str() {
         "NONE" => SmtpSecurity::None,
@@ -149,6 +163,12 @@ pub async fn save_smtp(State(state): State<AppState>, visitor: Visitor, Form(for
     };
     let Ok(port) = form.port.trim().parse::<i32>() else {
         return after::<()>(&state, &visitor, Err(DomainError::validation("port", "must be a number from 1 to 65535")), "saved", Some(entered)).await;
+    };
+    let limits = number("maxConnections", form.max_connections.as_deref(), settings::DEFAULT_CONNECTIONS)
+        .and_then(|connections| Ok((connections, number("maxPerSecond", form.max_per_second.as_deref(), 0)?)));
+    let (max_connections, max_per_second) = match limits {
+        Ok(limits) => limits,
+        Err(err) => return after::<()>(&state, &visitor, Err(err), "saved", Some(entered)).await,
     };
     let typed = domain::validate::given(form.password.as_deref());
     if form.remove_password.is_some() && typed.is_some() {
@@ -166,6 +186,8 @@ pub async fn save_smtp(State(state): State<AppState>, visitor: Visitor, Form(for
         from_address: form.from_address,
         from_name: domain::validate::given(form.from_name.as_deref()),
         reply_to: domain::validate::given(form.reply_to.as_deref()),
+        max_connections,
+        max_per_second,
     };
     match settings::save_smtp(&state.ctx, &visitor.actor, input).await {
         // A stored password is kept only for the same server: say so when a

@@ -58,6 +58,9 @@ pub struct MailSettings {
     pub lease: Duration,
     /// Connection and command timeout towards SMTP servers.
     pub smtp_timeout: Duration,
+    /// How long a connection to a company's SMTP server stays open unused
+    /// before the worker closes it.
+    pub smtp_idle: Duration,
     /// Longest a `sendTestEmail` may take altogether, so a server that
     /// accepts and never answers cannot hold the request.
     pub test_email_timeout: Duration,
@@ -84,6 +87,7 @@ impl MailSettings {
             poll_interval: Duration::from_secs(2),
             lease: Duration::from_secs(300),
             smtp_timeout: Duration::from_secs(20),
+            smtp_idle: Duration::from_secs(60),
             test_email_timeout: Duration::from_secs(10),
             allow_private_smtp: false,
             extra_root_certificates: Vec::new(),

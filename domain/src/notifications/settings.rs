@@ -33,7 +33,20 @@ pub struct SmtpInput {
     pub from_name: Option<String>,
     /// Reply-to address.
     pub reply_to: Option<String>,
+    /// Connections the worker may hold to the server (1 to
+    /// [`MAX_CONNECTIONS`]); `None` keeps the stored value (new: 4).
+    pub max_connections: Option<i32>,
+    /// Mails a second at most (1 to [`MAX_PER_SECOND`], `0`: no limit);
+    /// `None` keeps the stored value (new: no limit).
+    pub max_per_second: Option<i32>,
 }
+
+/// The most connections a company's server may be sent through at once.
+pub const MAX_CONNECTIONS: i32 = 32;
+/// The highest rate a company can set, in mails a second.
+pub const MAX_PER_SECOND: i32 = 10_000;
+/// Connections to a company's server when it has not said.
+pub const DEFAULT_CONNECTIONS: i32 = 4;
 
 impl std::fmt::Debug for SmtpInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,8 +111,20 @@ pub async fn save_smtp(ctx: &Ctx, actor: &Actor, input: SmtpInput) -> DomainResu
     if input.password.as_ref().is_some_and(|p| p.len() > 500) {
         return Err(DomainError::validation("password", "must be at most 500 characters"));
     }
+    if input.max_connections.is_some_and(|n| !(1..=MAX_CONNECTIONS).contains(&n)) {
+        return Err(DomainError::validation("maxConnections", format!("must be between 1 and {MAX_CONNECTIONS}")));
+    }
+    if input.max_per_second.is_some_and(|n| !(0..=MAX_PER_SECOND).contains(&n)) {
+        return Err(DomainError::validation("maxPerSecond", format!("must be between 1 and {MAX_PER_SECOND}, or 0 for no limit")));
+    }
     let txn = crate::db::begin_write(&ctx.db).await?;
     let existing = smtp_settings::Entity::find_by_id(company_id).one(&txn).await?;
+    let max_connections = input.max_connections.or(existing.as_ref().map(|e| e.max_connections)).unwrap_or(DEFAULT_CONNECTIONS);
+    let max_per_second = match input.max_per_second {
+        Some(0) => None,
+        Some(rate) => Some(rate),
+        None => existing.as_ref().and_then(|e| e.max_per_second),
+    };
     // The write-only password goes only to the server it was typed for: a new
     // host or port without a new password drops it, so whoever can change the
     // settings cannot send it to a server of their choosing.
@@ -119,6 +144,8 @@ pub async fn save_smtp(ctx: &Ctx, actor: &Actor, input: SmtpInput) -> DomainResu
         from_address: Set(from_address),
         from_name: Set(from_name),
         reply_to: Set(reply_to),
+        max_connections: Set(max_connections),
+        max_per_second: Set(max_per_second),
         updated_at: Set(Utc::now()),
     };
     smtp_settings::Entity::insert(row)
@@ -133,6 +160,8 @@ pub async fn save_smtp(ctx: &Ctx, actor: &Actor, input: SmtpInput) -> DomainResu
                     smtp_settings::Column::FromAddress,
                     smtp_settings::Column::FromName,
                     smtp_settings::Column::ReplyTo,
+                    smtp_settings::Column::MaxConnections,
+                    smtp_settings::Column::MaxPerSecond,
                     smtp_settings::Column::UpdatedAt,
                 ])
                 .to_owned(),

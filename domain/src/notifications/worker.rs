@@ -1,18 +1,15 @@
 //! The outbox worker: claims due mails, sends them, records every attempt.
 
-use std::{
-    collections::HashMap,
-    future::Future,
-    sync::atomic::{AtomicBool, Ordering},
-};
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
 
 use chrono::{DateTime, Utc};
 use entities::{notification, notification_attempt, smtp_settings, NotificationKind, NotificationState};
 use lettre::message::Mailbox;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult,
+    sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult,
     QueryFilter, Set, Statement,
 };
 
@@ -22,15 +19,12 @@ use super::{
 };
 use crate::{Ctx, DomainError, DomainResult};
 
-/// Mails claimed per round: two per connection, so a round finishes well within
-/// its lease even when every send runs into the SMTP timeout.
-const CLAIM: i64 = 2 * mailer::POOL_SIZE as i64;
-/// Mails in flight at once. lettre writes a message's end marker as a separate
-/// small packet, so each send waits out the peer's delayed ACK (~40 ms); sending
-/// several at once over the transport's pooled connections hides that. Kept at
-/// the pool size ([`mailer::POOL_SIZE`]) so a company's server never sees more
-/// connections from one worker.
-const IN_FLIGHT: usize = mailer::POOL_SIZE as usize;
+/// Mails claimed per round. One transaction claims them and one records how
+/// they went, so a mail costs two commits shared 64 ways rather than its own.
+const CLAIM: i64 = 64;
+/// Mails being sent at once over all companies; each company's own
+/// `max_connections` bounds its share.
+const IN_FLIGHT: usize = 64;
 
 /// Runs until `shutdown` completes. A round under way when it does finishes the
 /// mails already being sent and gives the rest of its claim back (`PENDING`),
@@ -38,7 +32,7 @@ const IN_FLIGHT: usize = mailer::POOL_SIZE as usize;
 /// the shutdown.
 pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) {
     let mut worker = Worker::default();
-    let stopping = AtomicBool::new(false);
+    let stopping = CancellationToken::new();
     tokio::pin!(shutdown);
     loop {
         let result = {
@@ -47,12 +41,12 @@ pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) {
             tokio::select! {
                 result = &mut round => result,
                 () = &mut shutdown => {
-                    stopping.store(true, Ordering::Relaxed);
+                    stopping.cancel();
                     round.await
                 }
             }
         };
-        if stopping.load(Ordering::Relaxed) {
+        if stopping.is_cancelled() {
             tracing::info!("mail worker stopped");
             return;
         }
@@ -66,6 +60,7 @@ pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) {
         if busy {
             continue;
         }
+        worker.close_stale().await;
         tokio::select! {
             () = &mut shutdown => return,
             () = ctx.mail_wakeup.notified() => {}
@@ -86,67 +81,92 @@ enum Outcome {
     Retry(String),
     GiveUp(String),
     Hold,
+    /// Given back untried (`PENDING`, the attempt not counted): the worker is
+    /// stopping, or too little of the lease is left to send within it.
+    Release,
 }
 
 impl Worker {
     /// One round: fail stale claims, claim due mails, send them. Returns how many
     /// were handled.
     pub async fn round(&mut self, ctx: &Ctx) -> DomainResult<usize> {
-        self.round_until(ctx, &AtomicBool::new(false)).await
+        self.round_until(ctx, &CancellationToken::new()).await
     }
 
     /// [`Worker::round`], giving back each claimed mail not yet being sent once
-    /// `stopping` is set.
-    async fn round_until(&mut self, ctx: &Ctx, stopping: &AtomicBool) -> DomainResult<usize> {
+    /// `stopping` is cancelled.
+    async fn round_until(&mut self, ctx: &Ctx, stopping: &CancellationToken) -> DomainResult<usize> {
         fail_stale_claims(ctx).await?;
         let claimed = claim(ctx).await?;
         let count = claimed.len();
+        let settings = settings_of(ctx, &claimed).await;
         let mut ready = Vec::with_capacity(count);
         for mut mail in claimed {
-            let rendered = mail.render_context.is_some();
+            let queued = mail.render_context.is_some();
             let prepared = match render_deferred(ctx, &mut mail).await {
-                Ok(()) => self.prepare(ctx, &mail).await,
+                Ok(()) => self.prepare(ctx, &settings, &mail),
                 Err(outcome) => Err(outcome),
             };
+            // Rendered here, so the rendered parts are stored with the outcome.
+            let rendered = queued && mail.render_context.is_none();
             ready.push((mail, rendered, prepared));
         }
-        let results: Vec<DomainResult<()>> = futures::stream::iter(ready)
+        let margin = ctx.mail.smtp_timeout * 2;
+        let done: Vec<_> = futures::stream::iter(ready)
             .map(|(mail, rendered, prepared)| async move {
-                // Past its lease another worker may already have written this mail
-                // off as interrupted: leave it alone rather than risk a second copy.
-                if mail.lease_until.is_some_and(|lease| lease <= Utc::now()) {
-                    return Ok(());
-                }
-                if stopping.load(Ordering::Relaxed) {
-                    return release(ctx, &mail).await;
-                }
                 let outcome = match prepared {
-                    Ok((transport, message, message_id)) => match mailer::send(&transport, message).await {
-                        Ok(answer) => Outcome::Sent { answer, message_id },
-                        Err((err, true)) => Outcome::GiveUp(err),
-                        Err((err, false)) => Outcome::Retry(err),
-                    },
+                    Ok((transport, message, message_id)) => {
+                        // A send takes at most a connection and a conversation, each
+                        // bounded by the SMTP timeout: one that waited for its turn
+                        // past this could outlive the lease, and another worker
+                        // could write the mail off while it goes out.
+                        let left = mail.lease_until.map_or(Duration::ZERO, |lease| (lease - Utc::now()).to_std().unwrap_or_default());
+                        let deadline = tokio::time::Instant::now() + left.saturating_sub(margin);
+                        let turn = tokio::select! {
+                            turn = transport.turn() => Some(turn),
+                            () = tokio::time::sleep_until(deadline) => None,
+                            () = stopping.cancelled() => None,
+                        };
+                        match turn {
+                            Some(turn) if !stopping.is_cancelled() => match turn.send(message).await {
+                                Ok(answer) => Outcome::Sent { answer, message_id },
+                                Err((err, true)) => Outcome::GiveUp(err),
+                                Err((err, false)) => Outcome::Retry(err),
+                            },
+                            _ => Outcome::Release,
+                        }
+                    }
                     Err(outcome) => outcome,
                 };
-                record(ctx, &mail, rendered && mail.render_context.is_none(), outcome).await
+                (mail, rendered, outcome)
             })
             .buffer_unordered(IN_FLIGHT)
             .collect()
             .await;
-        results.into_iter().collect::<DomainResult<Vec<()>>>()?;
+        record(ctx, done).await?;
         Ok(count)
     }
 
+    /// Says goodbye on connections that idled past use.
+    async fn close_stale(&self) {
+        for (_, transport) in self.companies.values() {
+            transport.close_stale().await;
+        }
+    }
+
     /// The transport and message for a mail, or why it cannot be sent now.
-    async fn prepare(&mut self, ctx: &Ctx, mail: &notification::Model) -> Result<(mailer::Transport, lettre::Message, String), Outcome> {
-        let settings = match mail.company_id {
-            Some(company_id) => match smtp_settings::Entity::find_by_id(company_id).one(&ctx.db).await {
-                Ok(settings) => settings,
-                Err(err) => return Err(Outcome::Retry(format!("reading SMTP settings: {err}"))),
-            },
-            None => None,
+    fn prepare(
+        &mut self,
+        ctx: &Ctx,
+        settings: &Result<HashMap<i32, smtp_settings::Model>, String>,
+        mail: &notification::Model,
+    ) -> Result<(mailer::Transport, lettre::Message, String), Outcome> {
+        let settings = match (mail.company_id, settings) {
+            (Some(_), Err(err)) => return Err(Outcome::Retry(format!("reading SMTP settings: {err}"))),
+            (Some(company_id), Ok(found)) => found.get(&company_id),
+            (None, _) => None,
         };
-        let sender = match (&settings, mail.kind) {
+        let sender = match (settings, mail.kind) {
             (Some(settings), _) => self.company(ctx, settings).map(|(t, from, reply_to)| (t.clone(), from, reply_to)),
             // Password mails of companies without a sender go out from the platform.
             (None, NotificationKind::PasswordReset) => match self.platform(ctx) {
@@ -271,30 +291,73 @@ async fn claim(ctx: &Ctx) -> DomainResult<Vec<notification::Model>> {
     Ok(rows)
 }
 
-/// Gives a claimed mail back untried: `PENDING`, its attempt not counted.
-async fn release(ctx: &Ctx, mail: &notification::Model) -> DomainResult<()> {
-    notification::Entity::update_many()
-        .col_expr(notification::Column::State, Expr::value(NotificationState::Pending))
-        .col_expr(notification::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(notification::Column::Attempts, Expr::col(notification::Column::Attempts).sub(1))
-        .col_expr(notification::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(notification::Column::Id.eq(mail.id))
-        .filter(notification::Column::State.eq(NotificationState::Sending))
-        .exec(&ctx.db)
-        .await?;
+/// The SMTP settings of the companies whose mails were claimed, in one query.
+async fn settings_of(ctx: &Ctx, claimed: &[notification::Model]) -> Result<HashMap<i32, smtp_settings::Model>, String> {
+    let mut companies: Vec<i32> = claimed.iter().filter_map(|m| m.company_id).collect();
+    companies.sort_unstable();
+    companies.dedup();
+    if companies.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found = smtp_settings::Entity::find()
+        .filter(smtp_settings::Column::CompanyId.is_in(companies))
+        .all(&ctx.db)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(found.into_iter().map(|s| (s.company_id, s)).collect())
+}
+
+/// Writes how a round went, in one transaction: each mail's state, and an
+/// attempt for each one tried. `rendered` when the worker rendered the mail
+/// this round, so the rendered parts are stored with it.
+async fn record(ctx: &Ctx, done: Vec<(notification::Model, bool, Outcome)>) -> DomainResult<()> {
+    if done.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    let mut attempts = Vec::with_capacity(done.len());
+    let mut logs = Vec::with_capacity(done.len());
+    for (mail, rendered, outcome) in done {
+        let (row, attempt) = written(ctx, &mail, rendered, &outcome, now);
+        // Only while still ours: a mail written off as interrupted stays so.
+        let updated = notification::Entity::update(row)
+            .filter(notification::Column::State.eq(NotificationState::Sending))
+            .exec(&txn)
+            .await;
+        match updated {
+            Ok(row) => logs.push((row.id, row.attempts, row.state)),
+            Err(sea_orm::DbErr::RecordNotUpdated) => {
+                tracing::warn!(notification = mail.id, "mail was written off while being sent; outcome recorded nowhere else");
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        }
+        attempts.extend(attempt);
+    }
+    crate::insert_rows::insert_rows(&txn, attempts).await?;
+    txn.commit().await?;
+    for (id, attempts, state) in logs {
+        tracing::info!(notification = id, attempts, ?state, "mail attempt recorded");
+    }
     Ok(())
 }
 
-/// Writes the outcome of one attempt; `rendered` when the worker rendered the
-/// mail this round, so the rendered parts are stored with it.
-async fn record(ctx: &Ctx, mail: &notification::Model, rendered: bool, outcome: Outcome) -> DomainResult<()> {
-    let now = Utc::now();
-    let (state, detail, succeeded) = match &outcome {
+/// The changes to a claimed mail for `outcome`, and the attempt to record.
+fn written(
+    ctx: &Ctx,
+    mail: &notification::Model,
+    rendered: bool,
+    outcome: &Outcome,
+    now: DateTime<Utc>,
+) -> (notification::ActiveModel, Option<notification_attempt::ActiveModel>) {
+    let (state, detail, succeeded) = match outcome {
         Outcome::Sent { answer, .. } => (NotificationState::Sent, Some(answer.clone()), true),
         Outcome::Retry(err) if mail.attempts >= ctx.mail.max_attempts => (NotificationState::Failed, Some(err.clone()), false),
         Outcome::Retry(err) => (NotificationState::Pending, Some(err.clone()), false),
         Outcome::GiveUp(err) => (NotificationState::Failed, Some(err.clone()), false),
         Outcome::Hold => (NotificationState::Held, Some(HELD_REASON.to_owned()), false),
+        Outcome::Release => (NotificationState::Pending, None, false),
     };
     let mut row: notification::ActiveModel = mail.clone().into();
     row.state = Set(state);
@@ -306,7 +369,7 @@ async fn record(ctx: &Ctx, mail: &notification::Model, rendered: bool, outcome: 
         row.text = Set(mail.text.clone());
         row.render_context = Set(None);
     }
-    match &outcome {
+    match outcome {
         Outcome::Sent { message_id, .. } => {
             if mail.text.starts_with(SEALED) {
                 row.text = Set(WIPED.to_owned());
@@ -321,46 +384,24 @@ async fn record(ctx: &Ctx, mail: &notification::Model, rendered: bool, outcome: 
             row.attempts = Set(mail.attempts - 1);
             row.last_error = Set(detail.clone());
         }
+        Outcome::Release => row.attempts = Set(mail.attempts - 1),
         Outcome::Retry(_) | Outcome::GiveUp(_) => {
             row.last_error = Set(detail.clone());
             let wait = chrono::Duration::from_std(ctx.mail.backoff(mail.attempts)).unwrap_or(chrono::Duration::minutes(1));
             row.next_attempt_at = Set(now + wait);
         }
     }
-    // One commit per mail: the state and its attempt together, and one fsync
-    // instead of two (SQLite runs with synchronous = FULL).
-    let txn = crate::db::begin_write(&ctx.db).await?;
-    // Only while still ours: a mail written off as interrupted stays so.
-    let updated = notification::Entity::update(row)
-        .filter(notification::Column::State.eq(NotificationState::Sending))
-        .exec(&txn)
-        .await;
-    match updated {
-        Ok(_) => {}
-        Err(sea_orm::DbErr::RecordNotUpdated) => {
-            tracing::warn!(notification = mail.id, "mail was written off while being sent; outcome recorded nowhere else");
-            return Ok(());
-        }
-        Err(err) => return Err(err.into()),
-    }
-    if !matches!(outcome, Outcome::Hold) {
-        notification_attempt::ActiveModel {
+    let attempt = match outcome {
+        Outcome::Hold | Outcome::Release => None,
+        Outcome::Sent { .. } | Outcome::Retry(_) | Outcome::GiveUp(_) => Some(notification_attempt::ActiveModel {
             notification_id: Set(mail.id),
             attempted_at: Set(now),
             succeeded: Set(succeeded),
             detail: Set(detail),
             ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-    }
-    txn.commit().await?;
-    if succeeded {
-        tracing::info!(notification = mail.id, "mail sent");
-    } else {
-        tracing::warn!(notification = mail.id, attempts = mail.attempts, ?state, "mail not sent");
-    }
-    Ok(())
+        }),
+    };
+    (row, attempt)
 }
 
 /// Whether any mail is still waiting to be tried (tests and benchmarks wait on it).

@@ -25,6 +25,7 @@ mod lgpd;
 mod limits;
 mod localities;
 mod magento;
+mod mail_delivery;
 mod matrix;
 mod migrations;
 mod notifications;

@@ -78,6 +78,39 @@ async fn smtp_settings_keep_their_password_unseen_and_the_test_button_sends_thro
 }
 
 #[tokio::test]
+async fn the_sending_limits_are_set_on_the_mail_page() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let mut staff = staff_of(&app, &admin, "acme", &t.id).await;
+    let page = staff.get("/admin/mail").await;
+    assert!(page.body.contains(r#"id="max-connections" name="max_connections" inputmode="numeric" maxlength="2" value="4""#), "{}", page.body);
+    let csrf = page.csrf();
+    let form = |connections: &str, rate: &str| {
+        vec![
+            ("csrf", csrf.clone()), ("host", "127.0.0.1".into()), ("port", "2525".into()), ("security", "NONE".into()),
+            ("from_address", "pedidos@acme.test".into()), ("max_connections", connections.into()), ("max_per_second", rate.into()),
+        ]
+    };
+    let read = "{ smtpSettings { maxConnections maxPerSecond } }";
+    let saved = post(&mut staff, "/admin/mail/smtp", form("3", "20")).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(saved.body.contains(r#"value="3""#) && saved.body.contains(r#"value="20""#), "{}", saved.body);
+    assert_eq!(app.gql(Some(&t.staff), read, json!({})).await["data"]["smtpSettings"], json!({ "maxConnections": 3, "maxPerSecond": 20 }));
+    // Blank: the default connections and no rate limit.
+    assert_eq!(post(&mut staff, "/admin/mail/smtp", form("", "")).await.status, 200);
+    assert_eq!(app.gql(Some(&t.staff), read, json!({})).await["data"]["smtpSettings"], json!({ "maxConnections": 4, "maxPerSecond": null }));
+    // Words and numbers out of range are the form's errors, with what was typed.
+    for (connections, rate) in [("muitas", "1"), ("99", "1"), ("2", "-5"), ("2", "1e9")] {
+        let refused = post(&mut staff, "/admin/mail/smtp", form(connections, rate)).await;
+        assert_eq!(refused.status, 400, "{connections}/{rate}: {}", refused.body);
+        assert!(refused.body.contains(r#"role="alert" id="note""#), "{}", refused.body);
+        assert!(refused.body.contains(&format!(r#"name="max_connections" inputmode="numeric" maxlength="2" value="{connections}""#)), "{}", refused.body);
+    }
+    assert_eq!(app.gql(Some(&t.staff), read, json!({})).await["data"]["smtpSettings"], json!({ "maxConnections": 4, "maxPerSecond": null }));
+}
+
+#[tokio::test]
 async fn rules_and_templates_are_edited_and_previewed_on_the_page() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;

@@ -56,6 +56,8 @@ async fn internal_smtp_hosts_are_refused_unless_the_operator_allows_them() {
             from_address: Set("pedidos@acme.test".into()),
             from_name: Set(None),
             reply_to: Set(None),
+            max_connections: Set(4),
+            max_per_second: Set(None),
             updated_at: Set(chrono::Utc::now()),
         }
         .insert(&app.db)
