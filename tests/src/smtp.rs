@@ -309,6 +309,8 @@ pub struct RelayRules {
     pub refused: Option<&'static str>,
     /// Closes a connection left unused this long.
     pub idle_close: Option<Duration>,
+    /// How long taking each mail takes.
+    pub delay: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -389,6 +391,7 @@ fn session(stream: std::net::TcpStream, meter: &Meter, rules: RelayRules) -> std
             if line == b".\r\n" {
                 in_data = false;
                 taken += 1;
+                std::thread::sleep(rules.delay.unwrap_or_default());
                 meter.arrivals.lock().unwrap().push(Instant::now());
                 writer.write_all(b"250 taken\r\n")?;
             }

@@ -121,19 +121,18 @@ impl Worker {
                         // past this could outlive the lease, and another worker
                         // could write the mail off while it goes out.
                         let left = mail.lease_until.map_or(Duration::ZERO, |lease| (lease - Utc::now()).to_std().unwrap_or_default());
-                        let deadline = tokio::time::Instant::now() + left.saturating_sub(margin);
                         let turn = tokio::select! {
-                            turn = transport.turn() => Some(turn),
-                            () = tokio::time::sleep_until(deadline) => None,
+                            biased;
                             () = stopping.cancelled() => None,
+                            turn = tokio::time::timeout(left.saturating_sub(margin), transport.turn()) => turn.ok(),
                         };
                         match turn {
-                            Some(turn) if !stopping.is_cancelled() => match turn.send(message).await {
+                            Some(turn) => match turn.send(message).await {
                                 Ok(answer) => Outcome::Sent { answer, message_id },
                                 Err((err, true)) => Outcome::GiveUp(err),
                                 Err((err, false)) => Outcome::Retry(err),
                             },
-                            _ => Outcome::Release,
+                            None => Outcome::Release,
                         }
                     }
                     Err(outcome) => outcome,

@@ -252,3 +252,34 @@ async fn a_mail_whose_lease_would_run_out_before_its_turn_is_given_back_untried(
     assert_eq!(relay.arrivals().len(), 6, "each mail arrived once");
     all_sent_once(&app, 6).await;
 }
+
+#[tokio::test]
+async fn no_mail_starts_out_when_its_send_could_outlive_the_lease() {
+    // Each mail takes the relay 1.6 s; the SMTP timeout is 2 s, so a send
+    // needs up to 4 s of a 6-second lease: the first two of a round go out
+    // (6 and 4.4 s left), the third (2.8 s left) goes back to the queue.
+    let relay = MeteredRelay::start(RelayRules { delay: Some(Duration::from_millis(1_600)), ..RelayRules::default() });
+    let app = TestApp::spawn_with(|c| {
+        c.mail.lease = Duration::from_secs(6);
+        c.mail.smtp_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({ "maxConnections": 1 }))).await;
+    queue(&app, &t, 4).await;
+    // Another worker writes off every claim past its lease (as in the test
+    // above): a send that began too late would end after it, written off.
+    let ctx = app.ctx.clone();
+    let other = tokio::spawn(async move {
+        let mut worker = domain::notifications::worker::Worker::default();
+        loop {
+            let _ = worker.round(&ctx).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    settle(&app).await;
+    other.abort();
+    assert_eq!(relay.arrivals().len(), 4, "each mail arrived once");
+    all_sent_once(&app, 4).await;
+}
