@@ -65,6 +65,19 @@ async fn all_sent_once(app: &TestApp, count: u64) {
     assert_eq!(attempts, count, "one successful attempt recorded each");
 }
 
+/// A second worker beside the server's, as a second server process runs
+/// one: among other things, it writes off every claim found past its lease.
+fn other_worker(app: &TestApp) -> tokio::task::JoinHandle<()> {
+    let ctx = app.ctx.clone();
+    tokio::spawn(async move {
+        let mut worker = domain::notifications::worker::Worker::default();
+        loop {
+            let _ = worker.round(&ctx).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+}
+
 #[tokio::test]
 async fn the_sending_limits_are_checked_and_kept_by_each_save() {
     let app = TestApp::spawn().await;
@@ -236,17 +249,9 @@ async fn a_mail_whose_lease_would_run_out_before_its_turn_is_given_back_untried(
     let t = app.tenant(&admin, "acme").await;
     app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({ "maxConnections": 1, "maxPerSecond": 1 }))).await;
     queue(&app, &t, 6).await;
-    // Another worker, as a second server process runs one, writes off every
-    // claim past its lease: a mail still waiting for its turn then must
-    // already be back in the queue, not sent late and written off.
-    let ctx = app.ctx.clone();
-    let other = tokio::spawn(async move {
-        let mut worker = domain::notifications::worker::Worker::default();
-        loop {
-            let _ = worker.round(&ctx).await;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
+    // A mail still waiting for its turn when its lease runs out must already
+    // be back in the queue, not sent late and written off.
+    let other = other_worker(&app);
     settle(&app).await;
     other.abort();
     assert_eq!(relay.arrivals().len(), 6, "each mail arrived once");
@@ -268,16 +273,8 @@ async fn no_mail_starts_out_when_its_send_could_outlive_the_lease() {
     let t = app.tenant(&admin, "acme").await;
     app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({ "maxConnections": 1 }))).await;
     queue(&app, &t, 4).await;
-    // Another worker writes off every claim past its lease (as in the test
-    // above): a send that began too late would end after it, written off.
-    let ctx = app.ctx.clone();
-    let other = tokio::spawn(async move {
-        let mut worker = domain::notifications::worker::Worker::default();
-        loop {
-            let _ = worker.round(&ctx).await;
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    });
+    // A send that began too late would end after its lease, written off.
+    let other = other_worker(&app);
     settle(&app).await;
     other.abort();
     assert_eq!(relay.arrivals().len(), 4, "each mail arrived once");
