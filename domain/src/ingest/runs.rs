@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use entities::{integration_run, RunOutcome};
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, Set, TransactionTrait};
 
 use super::apply::Report;
 use crate::{events::RunFinished, orders::Work, Ctx, DomainResult};
@@ -78,7 +78,7 @@ pub async fn begin_large(ctx: &Ctx, company_id: Option<i32>, meta: &RunMeta, hea
     let started = Instant::now();
     let (text, cut) = capped(head);
     let truncated = cut || total_bytes > head.len() as u64;
-    let run = integration_run::ActiveModel {
+    let row = integration_run::ActiveModel {
         company_id: Set(company_id),
         adapter: Set(meta.adapter.chars().take(40).collect()),
         operation: Set(meta.operation.chars().take(60).collect()),
@@ -99,9 +99,20 @@ pub async fn begin_large(ctx: &Ctx, company_id: Option<i32>, meta: &RunMeta, hea
         response_truncated: Set(false),
         reprocess_of: Set(meta.reprocess_of),
         ..Default::default()
-    }
-    .insert(&ctx.db)
-    .await?;
+    };
+    let run = if ctx.db.get_database_backend() == DatabaseBackend::Postgres {
+        // The arrival does not wait for PostgreSQL's WAL flush: the commit of
+        // the run's records flushes past it, so no record is ever there
+        // without its run, and an arrival that only a crash of PostgreSQL
+        // itself could lose belongs to a call that had no answer yet.
+        let txn = ctx.db.begin().await?;
+        txn.execute_unprepared("SET LOCAL synchronous_commit = off").await?;
+        let run = row.insert(&txn).await?;
+        txn.commit().await?;
+        run
+    } else {
+        row.insert(&ctx.db).await?
+    };
     Ok(RunHandle { id: run.id, company_id, started })
 }
 
