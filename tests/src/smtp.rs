@@ -178,6 +178,26 @@ impl Handler for Collector {
     }
 }
 
+/// A mail as the outbox holds it when it is due now: `PENDING`, not tried yet.
+pub fn pending_mail(company_id: i32, recipient: &str, subject: &str, body: &str) -> entities::notification::ActiveModel {
+    use sea_orm::Set;
+    let now = chrono::Utc::now();
+    entities::notification::ActiveModel {
+        company_id: Set(Some(company_id)),
+        kind: Set(entities::NotificationKind::Resend),
+        recipient: Set(recipient.to_owned()),
+        subject: Set(subject.to_owned()),
+        html: Set(format!("<p>{body}</p>")),
+        text: Set(body.to_owned()),
+        state: Set(entities::NotificationState::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
 /// A running SMTP server on 127.0.0.1.
 pub struct SmtpServer {
     /// Its port.

@@ -5,13 +5,12 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
-use entities::{notification, notification_attempt, NotificationKind, NotificationState};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use entities::{notification, notification_attempt, NotificationState};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 use tests::{
     error_code,
-    smtp::{MeteredRelay, RelayRules, SmtpServer},
+    smtp::{pending_mail, MeteredRelay, RelayRules, SmtpServer},
     TestApp, Tenant,
 };
 
@@ -34,21 +33,8 @@ async fn queue(app: &TestApp, t: &Tenant, count: usize) {
 
 /// Queues a mail of the tenant to each of `recipients`, due now.
 async fn queue_to(app: &TestApp, t: &Tenant, recipients: &[String]) {
-    let now = Utc::now();
-    let rows = recipients.iter().enumerate().map(|(n, recipient)| notification::ActiveModel {
-        company_id: Set(Some(t.id.parse().unwrap())),
-        kind: Set(NotificationKind::Resend),
-        recipient: Set(recipient.clone()),
-        subject: Set(format!("Pedido #{n}")),
-        html: Set(format!("<p>Pedido #{n} a caminho.</p>")),
-        text: Set(format!("Pedido #{n} a caminho.")),
-        state: Set(NotificationState::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    });
+    let company_id = t.id.parse().unwrap();
+    let rows = recipients.iter().enumerate().map(|(n, to)| pending_mail(company_id, to, &format!("Pedido #{n}"), &format!("Pedido #{n} a caminho.")));
     notification::Entity::insert_many(rows).exec_without_returning(&app.db).await.unwrap();
 }
 

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use entities::{notification, NotificationKind, NotificationState};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use entities::{notification, NotificationState};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tests::{process::RastroProcess, smtp::SmtpServer, TestApp};
 
 use crate::notifications::use_smtp;
@@ -44,25 +44,9 @@ async fn a_stopping_server_leaves_no_mail_in_progress_and_the_next_one_sends_the
     let admin = app.admin().await;
     let t = app.tenant(&admin, "stop").await;
     use_smtp(&app, &t, smtp.port, None).await;
-    let now = chrono::Utc::now();
+    let company_id = t.id.parse().unwrap();
     for i in 0..MAILS {
-        notification::ActiveModel {
-            company_id: Set(Some(t.id.parse().unwrap())),
-            kind: Set(NotificationKind::Resend),
-            recipient: Set("someone@stop.test".into()),
-            subject: Set(format!("mail {i}")),
-            html: Set("<p>x</p>".into()),
-            text: Set("x".into()),
-            state: Set(NotificationState::Pending),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&app.db)
-        .await
-        .unwrap();
+        tests::smtp::pending_mail(company_id, "someone@stop.test", &format!("mail {i}"), "x").insert(&app.db).await.unwrap();
     }
 
     let mut server = RastroProcess::start_with_fast_mail(&app.database_url).await;
