@@ -164,11 +164,13 @@ pub async fn save_smtp(State(state): State<AppState>, visitor: Visitor, Form(for
     let Ok(port) = form.port.trim().parse::<i32>() else {
         return after::<()>(&state, &visitor, Err(DomainError::validation("port", "must be a number from 1 to 65535")), "saved", Some(entered)).await;
     };
-    let limits = number("maxConnections", form.max_connections.as_deref(), settings::DEFAULT_CONNECTIONS)
-        .and_then(|connections| Ok((connections, number("maxPerSecond", form.max_per_second.as_deref(), 0)?)));
+    let limits = (
+        number("maxConnections", form.max_connections.as_deref(), settings::DEFAULT_CONNECTIONS),
+        number("maxPerSecond", form.max_per_second.as_deref(), 0),
+    );
     let (max_connections, max_per_second) = match limits {
-        Ok(limits) => limits,
-        Err(err) => return after::<()>(&state, &visitor, Err(err), "saved", Some(entered)).await,
+        (Ok(connections), Ok(rate)) => (connections, rate),
+        (Err(err), _) | (_, Err(err)) => return after::<()>(&state, &visitor, Err(err), "saved", Some(entered)).await,
     };
     let typed = domain::validate::given(form.password.as_deref());
     if form.remove_password.is_some() && typed.is_some() {

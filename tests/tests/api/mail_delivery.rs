@@ -64,6 +64,28 @@ fn other_worker(app: &TestApp) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// A company, `acme`, whose mails go to the relay on `port` with `limits`.
+async fn sending_to(app: &TestApp, port: u16, limits: Value) -> Tenant {
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let saved = app.gql(Some(&t.staff), SAVE, settings(port, limits)).await;
+    assert!(saved["data"]["saveSmtpSettings"].is_object(), "{saved}");
+    t
+}
+
+/// Delivers `count` mails of a company sending through `relay` with
+/// `limits` while [`other_worker`] writes off claims past their lease, and
+/// checks that each arrived once and is `SENT` after one attempt.
+async fn sent_once_beside_a_second_worker(app: &TestApp, relay: &MeteredRelay, limits: Value, count: usize) {
+    let t = sending_to(app, relay.port, limits).await;
+    queue(app, &t, count).await;
+    let other = other_worker(app);
+    settle(app).await;
+    other.abort();
+    assert_eq!(relay.arrivals().len(), count, "each mail arrived once");
+    all_sent_once(app, count as u64).await;
+}
+
 #[tokio::test]
 async fn the_sending_limits_are_checked_and_kept_by_each_save() {
     let app = TestApp::spawn().await;
@@ -93,10 +115,7 @@ async fn the_sending_limits_are_checked_and_kept_by_each_save() {
 async fn mails_share_the_connections_the_company_allows_and_reuse_them() {
     let relay = MeteredRelay::start(RelayRules::default());
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    let saved = app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({ "maxConnections": 2 }))).await;
-    assert!(saved["data"]["saveSmtpSettings"].is_object(), "{saved}");
+    let t = sending_to(&app, relay.port, json!({ "maxConnections": 2 })).await;
     queue(&app, &t, 40).await;
     settle(&app).await;
     assert_eq!(relay.arrivals().len(), 40, "each mail arrived once");
@@ -110,9 +129,7 @@ async fn mails_share_the_connections_the_company_allows_and_reuse_them() {
 async fn a_relay_that_ends_sessions_gets_the_next_mail_on_a_new_connection() {
     let relay = MeteredRelay::start(RelayRules { mails_per_session: Some(5), ..RelayRules::default() });
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({ "maxConnections": 1 }))).await;
+    let t = sending_to(&app, relay.port, json!({ "maxConnections": 1 })).await;
     queue(&app, &t, 12).await;
     settle(&app).await;
     assert_eq!(relay.arrivals().len(), 12, "each mail arrived once");
@@ -124,9 +141,7 @@ async fn a_relay_that_ends_sessions_gets_the_next_mail_on_a_new_connection() {
 async fn a_company_rate_spreads_its_mails_over_time() {
     let relay = MeteredRelay::start(RelayRules::default());
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({ "maxConnections": 8, "maxPerSecond": 10 }))).await;
+    let t = sending_to(&app, relay.port, json!({ "maxConnections": 8, "maxPerSecond": 10 })).await;
     queue(&app, &t, 25).await;
     settle(&app).await;
     let arrivals = relay.arrivals();
@@ -169,9 +184,7 @@ async fn mail_goes_out_over_tls_from_the_first_byte_to_a_relay_vouched_for() {
 async fn a_refused_recipient_is_not_tried_again_on_another_connection() {
     let relay = MeteredRelay::start(RelayRules { refused: Some("recusado"), ..RelayRules::default() });
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({ "maxConnections": 1 }))).await;
+    let t = sending_to(&app, relay.port, json!({ "maxConnections": 1 })).await;
     queue_to(&app, &t, &["um@acme.test".into(), "recusado@acme.test".into(), "tres@acme.test".into()]).await;
     settle(&app).await;
     assert_eq!(relay.arrivals().len(), 2);
@@ -186,9 +199,7 @@ async fn a_refused_recipient_is_not_tried_again_on_another_connection() {
 async fn an_idle_connection_is_checked_before_use_and_closed_after_the_idle_limit() {
     let relay = MeteredRelay::start(RelayRules::default());
     let app = TestApp::spawn_with(|c| c.mail.smtp_idle = Duration::from_secs(5)).await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({}))).await;
+    let t = sending_to(&app, relay.port, json!({})).await;
     queue(&app, &t, 1).await;
     settle(&app).await;
     assert_eq!(relay.open(), 1, "kept open for the next mail");
@@ -209,9 +220,7 @@ async fn an_idle_connection_is_checked_before_use_and_closed_after_the_idle_limi
 async fn a_connection_the_server_closed_while_idle_is_replaced() {
     let relay = MeteredRelay::start(RelayRules { idle_close: Some(Duration::from_millis(500)), ..RelayRules::default() });
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({}))).await;
+    let t = sending_to(&app, relay.port, json!({})).await;
     queue(&app, &t, 1).await;
     settle(&app).await;
     tokio::time::sleep(Duration::from_millis(2_500)).await;
@@ -231,17 +240,9 @@ async fn a_mail_whose_lease_would_run_out_before_its_turn_is_given_back_untried(
         c.mail.smtp_timeout = Duration::from_secs(1);
     })
     .await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({ "maxConnections": 1, "maxPerSecond": 1 }))).await;
-    queue(&app, &t, 6).await;
     // A mail still waiting for its turn when its lease runs out must already
     // be back in the queue, not sent late and written off.
-    let other = other_worker(&app);
-    settle(&app).await;
-    other.abort();
-    assert_eq!(relay.arrivals().len(), 6, "each mail arrived once");
-    all_sent_once(&app, 6).await;
+    sent_once_beside_a_second_worker(&app, &relay, json!({ "maxConnections": 1, "maxPerSecond": 1 }), 6).await;
 }
 
 #[tokio::test]
@@ -255,14 +256,6 @@ async fn no_mail_starts_out_when_its_send_could_outlive_the_lease() {
         c.mail.smtp_timeout = Duration::from_secs(2);
     })
     .await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    app.gql(Some(&t.staff), SAVE, settings(relay.port, json!({ "maxConnections": 1 }))).await;
-    queue(&app, &t, 4).await;
     // A send that began too late would end after its lease, written off.
-    let other = other_worker(&app);
-    settle(&app).await;
-    other.abort();
-    assert_eq!(relay.arrivals().len(), 4, "each mail arrived once");
-    all_sent_once(&app, 4).await;
+    sent_once_beside_a_second_worker(&app, &relay, json!({ "maxConnections": 1 }), 4).await;
 }
