@@ -136,11 +136,13 @@ pub struct GraphqlLimits {
     pub body_bytes: usize,
     /// Time a WebSocket may stay open without a successful `connection_init`.
     pub ws_init_timeout: Duration,
-    /// How often an open WebSocket's token is checked again, so a socket stops
-    /// when its token expires. Revocations (logout, password change,
-    /// deactivation) close sockets at once without waiting for it; the recheck
-    /// is the backstop should a revocation signal be lost.
-    pub ws_recheck: Duration,
+    /// How often the process looks in the database for sessions revoked
+    /// without its hearing of it (`domain::sessions::sweep`). Revocations
+    /// (logout, password change, deactivation) close sockets at once; the
+    /// sweep is the backstop should a signal be lost, and the only way one
+    /// crosses between processes on SQLite. A socket also closes when its
+    /// token expires.
+    pub revocation_sweep: Duration,
     /// Concurrent operations (subscriptions) one WebSocket may run.
     pub ws_subscriptions_per_socket: usize,
     /// Open WebSockets one user may hold in one server process.
@@ -160,7 +162,7 @@ impl Default for GraphqlLimits {
             batch: 10,
             body_bytes: 256 * 1024,
             ws_init_timeout: Duration::from_secs(10),
-            ws_recheck: Duration::from_secs(30),
+            revocation_sweep: Duration::from_secs(30),
             ws_subscriptions_per_socket: 10,
             ws_sockets_per_user: 5,
         }

@@ -77,7 +77,7 @@ impl Application {
         &self.state
     }
 
-    /// Serves (and runs the mail worker) until `shutdown` completes, then
+    /// Serves (and runs the mail worker and the revocation sweep) until `shutdown` completes, then
     /// finishes in-flight requests and the mail in hand.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -88,6 +88,12 @@ impl Application {
                 let _ = stop.wait_for(|stopped| *stopped).await;
             }))
         });
+        let sweep = {
+            let (ctx, mut stop) = (self.state.ctx.clone(), stop_rx.clone());
+            tokio::spawn(domain::sessions::sweep::run(ctx, self.state.config.limits.revocation_sweep, async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            }))
+        };
         let connections = self.state.config.connections.clone();
         let router = routes::router(self.state);
         crate::serve::serve(self.listener, router, connections, async move {
@@ -98,6 +104,7 @@ impl Application {
         if let Some(worker) = worker {
             let _ = worker.await;
         }
+        let _ = sweep.await;
         Ok(())
     }
 }

@@ -20,14 +20,16 @@ use tokio::sync::broadcast;
 
 use crate::{actor::Scope, sessions::Revocation, Actor, Audience, DomainResult};
 
+mod fanout;
+pub use fanout::{Route, Routed};
+use fanout::Fanout;
+
 /// The PostgreSQL channel order events travel on.
 pub const CHANNEL: &str = "rastro_order_events";
 /// The PostgreSQL channel session revocations travel on.
 pub const REVOCATION_CHANNEL: &str = "rastro_revocations";
 /// The PostgreSQL channel finished integration runs travel on.
 pub const RUN_CHANNEL: &str = "rastro_integration_runs";
-/// Events a slow subscriber may fall behind before it skips ahead.
-const BUFFER: usize = 1024;
 /// Comments are cut to this many characters in events, keeping the payload far
 /// under PostgreSQL's 8000-byte NOTIFY limit; the full text is in the history.
 const MAX_COMMENT_CHARS: usize = 1000;
@@ -109,7 +111,6 @@ impl OrderStatusEvent {
     }
 }
 
-/// One kind of event: its PostgreSQL channel and its in-process fan-out.
 /// An integration run that finished (applied, partly failed, or rejected), for
 /// live dashboards. Details are read with `integrationRun(id)`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -137,29 +138,52 @@ impl RunFinished {
     }
 }
 
+impl Routed for OrderStatusEvent {
+    fn routes(&self) -> Vec<Route> {
+        let mut routes = vec![Route::Company(self.company_id)];
+        // The customer's route hears only what customers may see.
+        if let (true, Some(email)) = (self.visible_to_customer, &self.responsible_email) {
+            routes.push(Route::Customer { company_id: self.company_id, email: email.clone() });
+        }
+        routes
+    }
+}
+
+impl Routed for RunFinished {
+    fn routes(&self) -> Vec<Route> {
+        self.company_id.map(Route::Company).into_iter().collect()
+    }
+}
+
+/// Every socket hears every revocation and decides with [`Revocation::ends`]:
+/// they are rare, and one may name a whole company.
+impl Routed for Revocation {
+    fn routes(&self) -> Vec<Route> {
+        Vec::new()
+    }
+}
+
+/// One kind of event: its PostgreSQL channel and its in-process fan-out.
 pub struct Topic<T> {
     channel: &'static str,
-    sender: broadcast::Sender<Arc<T>>,
+    fanout: Arc<Fanout<T>>,
 }
 
 impl<T> Clone for Topic<T> {
     fn clone(&self) -> Self {
-        Topic { channel: self.channel, sender: self.sender.clone() }
+        Topic { channel: self.channel, fanout: self.fanout.clone() }
     }
 }
 
-impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Topic<T> {
+impl<T: Routed + Serialize + DeserializeOwned + Send + Sync + 'static> Topic<T> {
     fn new(channel: &'static str) -> Self {
-        Topic { channel, sender: broadcast::channel(BUFFER).0 }
+        Topic { channel, fanout: Arc::new(Fanout::new()) }
     }
 
     /// Hands a notification received through `LISTEN` to this process's receivers.
     fn deliver(&self, payload: &str) {
         match serde_json::from_str::<T>(payload) {
-            // No receivers is fine: nobody is watching.
-            Ok(event) => {
-                let _ = self.sender.send(Arc::new(event));
-            }
+            Ok(event) => self.fanout.publish(Arc::new(event)),
             Err(err) => tracing::warn!(error = %err, channel = self.channel, "ignoring malformed event"),
         }
     }
@@ -182,13 +206,12 @@ pub struct Staged<T = OrderStatusEvent> {
     events: Vec<T>,
 }
 
-impl<T> Staged<T> {
+impl<T: Routed> Staged<T> {
     /// Publishes in-process events; on PostgreSQL the commit already did.
     pub fn after_commit(self) {
         if !self.cross_process {
             for event in self.events {
-                // No receivers is fine: nobody is watching.
-                let _ = self.topic.sender.send(Arc::new(event));
+                self.topic.fanout.publish(Arc::new(event));
             }
         }
     }
@@ -231,8 +254,8 @@ impl EventBus {
                     Err(err) => {
                         // PgListener reconnects on the next recv; wait a moment so a
                         // database outage does not spin. Notifications sent while
-                        // disconnected are lost: WebSockets' periodic recheck is the
-                        // backstop for revocations.
+                        // disconnected are lost: the process's revocation sweep
+                        // (`sessions::sweep`) finds the revocations among them.
                         tracing::warn!(error = %err, "event listener error");
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                     }
@@ -242,9 +265,12 @@ impl EventBus {
         Ok(bus)
     }
 
-    /// A receiver of every order event published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<OrderStatusEvent>> {
-        self.orders.sender.subscribe()
+    /// A receiver of the order events published from now on that `actor` may
+    /// see: its company's, or its own visible entries as a customer (admins:
+    /// all); `None` for an actor who sees none. Receivers still check
+    /// [`OrderStatusEvent::visible_to`], so routing is never the only guard.
+    pub fn subscribe(&self, actor: &Actor) -> Option<broadcast::Receiver<Arc<OrderStatusEvent>>> {
+        self.orders.fanout.subscribe(actor)
     }
 
     /// Stages order `events` inside the transaction `txn` of the change they describe.
@@ -255,7 +281,16 @@ impl EventBus {
 
     /// A receiver of every session revocation published from now on.
     pub fn subscribe_revocations(&self) -> broadcast::Receiver<Arc<Revocation>> {
-        self.revocations.sender.subscribe()
+        self.revocations.fanout.everything.subscribe()
+    }
+
+    /// Publishes `revocations` found in the database to this process's
+    /// sockets only (see [`crate::sessions::Sweep`]): every process finds them
+    /// itself, so nothing travels to the others.
+    pub fn publish_found_revocations(&self, revocations: impl IntoIterator<Item = Revocation>) {
+        for revocation in revocations {
+            self.revocations.fanout.publish(Arc::new(revocation));
+        }
     }
 
     /// Stages `revocations` inside the transaction that makes them.
@@ -267,9 +302,10 @@ impl EventBus {
         self.stage_on(&self.revocations, txn, revocations).await
     }
 
-    /// A receiver of every finished integration run published from now on.
-    pub fn subscribe_runs(&self) -> broadcast::Receiver<Arc<RunFinished>> {
-        self.runs.sender.subscribe()
+    /// A receiver of the finished integration runs published from now on that
+    /// `actor` may hear of (see [`Self::subscribe`]).
+    pub fn subscribe_runs(&self, actor: &Actor) -> Option<broadcast::Receiver<Arc<RunFinished>>> {
+        self.runs.fanout.subscribe(actor)
     }
 
     /// Stages a finished run inside the transaction that completes it.
@@ -277,7 +313,7 @@ impl EventBus {
         self.stage_on(&self.runs, txn, vec![run]).await
     }
 
-    async fn stage_on<T: Serialize>(&self, topic: &Topic<T>, txn: &impl ConnectionTrait, events: Vec<T>) -> DomainResult<Staged<T>> {
+    async fn stage_on<T: Routed + Serialize>(&self, topic: &Topic<T>, txn: &impl ConnectionTrait, events: Vec<T>) -> DomainResult<Staged<T>> {
         if self.cross_process {
             // One statement for all of them: a batch of 500 created orders
             // notifies in one round trip, not 500 (and none notifies none).

@@ -22,7 +22,10 @@
 //! Every revocation is also published as a [`Revocation`] on the event bus
 //! ([`crate::events::EventBus::stage_revocations`]), inside the revoking
 //! transaction: in-process on SQLite, `pg_notify` on PostgreSQL so every server
-//! process hears it. Open WebSockets watch it and close at once.
+//! process hears it. Open WebSockets watch it and close at once. No socket
+//! asks the database about its token again: each process's [`sweep`] finds
+//! the revocations the signal missed, and a socket closes by itself when its
+//! token expires.
 
 use chrono::{DateTime, Duration, Utc};
 use entities::{company, refresh_token, session, user};
@@ -34,6 +37,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{auth::Session, events::Staged, tokens, Action, Actor, Ctx, DomainError, DomainResult};
 
+pub mod sweep;
+
 /// How long a refresh token stays valid; each refresh issues a new one.
 pub const REFRESH_TTL_DAYS: i64 = 30;
 /// Random bytes in a refresh token.
@@ -41,10 +46,21 @@ const REFRESH_TOKEN_BYTES: usize = 32;
 /// Prefix of refresh tokens, so a leaked one is recognisable.
 pub const REFRESH_TOKEN_PREFIX: &str = "rsr_";
 
-/// Whose sessions just ended. Open WebSockets close when one names them.
+/// Sessions that just ended. Open WebSockets close when one names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    /// Whose sessions.
+    #[serde(flatten)]
+    pub whose: Whose,
+    /// The `revoked_at` the revoking transaction wrote on them, by which the
+    /// [`sweep`] tells the sessions this revocation ended from later ones.
+    pub at: DateTime<Utc>,
+}
+
+/// Whose sessions a [`Revocation`] ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
-pub enum Revocation {
+pub enum Whose {
     /// Every session of this user (password change, deactivation).
     User(i32),
     /// Every session of this company's users (company deactivation).
@@ -56,10 +72,10 @@ pub enum Revocation {
 impl Revocation {
     /// Whether this revocation ends `actor`'s session.
     pub fn ends(&self, actor: &Actor) -> bool {
-        match *self {
-            Revocation::User(id) => actor.user_id() == Some(id),
-            Revocation::Company(id) => actor.user_id().is_some() && actor.company_id() == Some(id),
-            Revocation::Session(id) => actor.session_id() == Some(id),
+        match self.whose {
+            Whose::User(id) => actor.user_id() == Some(id),
+            Whose::Company(id) => actor.user_id().is_some() && actor.company_id() == Some(id),
+            Whose::Session(id) => actor.session_id() == Some(id),
         }
     }
 }
@@ -226,7 +242,7 @@ pub async fn refresh(ctx: &Ctx, actor: &Actor, presented: &str) -> DomainResult<
 async fn revoke_reused(ctx: &Ctx, session_id: i32, now: DateTime<Utc>) -> DomainResult<()> {
     let txn = crate::db::begin_write(&ctx.db).await?;
     let revoked = revoke(&txn, session::Column::Id.eq(session_id), now).await?;
-    let staged = ctx.events.stage_revocations(&txn, vec![Revocation::Session(session_id)]).await?;
+    let staged = ctx.events.stage_revocations(&txn, vec![Revocation { whose: Whose::Session(session_id), at: now }]).await?;
     txn.commit().await?;
     staged.after_commit();
     if revoked > 0 {
@@ -241,8 +257,9 @@ pub async fn logout(ctx: &Ctx, actor: &Actor) -> DomainResult<()> {
     ctx.authz.check(actor, Action::Logout)?;
     let session_id = actor.session_id().ok_or(DomainError::Forbidden)?;
     let txn = crate::db::begin_write(&ctx.db).await?;
-    revoke(&txn, session::Column::Id.eq(session_id), Utc::now()).await?;
-    let staged = ctx.events.stage_revocations(&txn, vec![Revocation::Session(session_id)]).await?;
+    let now = Utc::now();
+    revoke(&txn, session::Column::Id.eq(session_id), now).await?;
+    let staged = ctx.events.stage_revocations(&txn, vec![Revocation { whose: Whose::Session(session_id), at: now }]).await?;
     txn.commit().await?;
     staged.after_commit();
     Ok(())
@@ -257,7 +274,7 @@ pub(crate) async fn end_all_of_user(
     now: DateTime<Utc>,
 ) -> DomainResult<Staged<Revocation>> {
     revoke(txn, session::Column::UserId.eq(user_id), now).await?;
-    ctx.events.stage_revocations(txn, vec![Revocation::User(user_id)]).await
+    ctx.events.stage_revocations(txn, vec![Revocation { whose: Whose::User(user_id), at: now }]).await
 }
 
 /// Inside `txn`, revokes every session of the users of `company_id` and stages
@@ -270,7 +287,7 @@ pub(crate) async fn end_all_of_company(
 ) -> DomainResult<Staged<Revocation>> {
     let users = Query::select().column(user::Column::Id).from(user::Entity).and_where(user::Column::CompanyId.eq(company_id)).to_owned();
     revoke(txn, session::Column::UserId.in_subquery(users), now).await?;
-    ctx.events.stage_revocations(txn, vec![Revocation::Company(company_id)]).await
+    ctx.events.stage_revocations(txn, vec![Revocation { whose: Whose::Company(company_id), at: now }]).await
 }
 
 async fn revoke(db: &impl ConnectionTrait, which: SimpleExpr, now: DateTime<Utc>) -> DomainResult<u64> {
@@ -289,22 +306,24 @@ mod tests {
 
     #[test]
     fn revocations_travel_as_small_json() -> anyhow::Result<()> {
-        let json = serde_json::to_string(&Revocation::Company(7))?;
-        assert_eq!(json, r#"{"kind":"company","id":7}"#);
-        assert_eq!(serde_json::from_str::<Revocation>(&json)?, Revocation::Company(7));
+        let revocation = Revocation { whose: Whose::Company(7), at: "2026-12-06T10:00:00.123456Z".parse()? };
+        let json = serde_json::to_string(&revocation)?;
+        assert_eq!(json, r#"{"kind":"company","id":7,"at":"2026-12-06T10:00:00.123456Z"}"#);
+        assert_eq!(serde_json::from_str::<Revocation>(&json)?, revocation);
         Ok(())
     }
 
     #[test]
     fn a_revocation_names_users_companies_or_one_session() -> anyhow::Result<()> {
         let staff = Actor::user(entities::UserRole::Company, 3, Some(9), "a@b.c", false, 42).ok_or_else(|| anyhow::anyhow!("actor"))?;
-        assert!(Revocation::User(3).ends(&staff));
-        assert!(Revocation::Company(9).ends(&staff));
-        assert!(Revocation::Session(42).ends(&staff));
-        assert!(!Revocation::User(4).ends(&staff));
-        assert!(!Revocation::Company(8).ends(&staff));
-        assert!(!Revocation::Session(41).ends(&staff));
-        assert!(!Revocation::Company(9).ends(&Actor::integration(9)));
+        let of = |whose| Revocation { whose, at: Utc::now() };
+        assert!(of(Whose::User(3)).ends(&staff));
+        assert!(of(Whose::Company(9)).ends(&staff));
+        assert!(of(Whose::Session(42)).ends(&staff));
+        assert!(!of(Whose::User(4)).ends(&staff));
+        assert!(!of(Whose::Company(8)).ends(&staff));
+        assert!(!of(Whose::Session(41)).ends(&staff));
+        assert!(!of(Whose::Company(9)).ends(&Actor::integration(9)));
         Ok(())
     }
 }

@@ -23,6 +23,7 @@ mod m20261205_000021_status_mappings;
 mod m20261205_000022_webhook_accounts;
 mod m20261205_000023_tracking_links;
 mod m20261206_000024_smtp_limits;
+mod m20261206_000025_session_revocations;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000022_webhook_accounts::Migration),
             Box::new(m20261205_000023_tracking_links::Migration),
             Box::new(m20261206_000024_smtp_limits::Migration),
+            Box::new(m20261206_000025_session_revocations::Migration),
         ]
     }
 }

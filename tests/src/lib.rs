@@ -101,7 +101,7 @@ pub fn test_config(database_url: String) -> Config {
         run_mail_worker: true,
         limits: GraphqlLimits {
             ws_init_timeout: Duration::from_millis(500),
-            ws_recheck: Duration::from_millis(200),
+            revocation_sweep: Duration::from_millis(200),
             ..GraphqlLimits::default()
         },
         integrations: api::config::IntegrationLimits::default(),

@@ -3,10 +3,10 @@
 //! so the page fetches its changing part again without a reload. The events come from the same bus, filtered by the same rule, as
 //! GraphQL's `orderStatusChanged`; a stream carries no order data, only
 //! "changed". As a WebSocket does, a stream ends when its session does: at
-//! once on a revocation, and at the latest at the next check of its token
-//! (every `ws_recheck`, and whenever the revocation signal fell behind), so
-//! an expired token ends it too. Streams count against the same per-user cap
-//! as WebSockets.
+//! once on a revocation (pushed, or found by the process's sweep), when its
+//! token expires, and after a check of its token whenever the revocation
+//! signal fell behind. Streams count against the same per-user cap as
+//! WebSockets.
 
 use std::{convert::Infallible, sync::Arc, time::Duration};
 
@@ -56,18 +56,19 @@ fn stream(state: &AppState, headers: &HeaderMap, actor: Actor, user_id: i32, ord
     let Some(token) = session::cookie(headers, session::SESSION_COOKIE) else {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     };
+    let (Some(claims), Some(events)) = (state.ctx.tokens.verify(&token), state.ctx.events.subscribe(&actor)) else {
+        return (StatusCode::UNAUTHORIZED, "log in first").into_response();
+    };
     let Some(permit) = state.sockets.acquire(user_id, state.config.limits.ws_sockets_per_user) else {
         return (StatusCode::TOO_MANY_REQUESTS, "too many live pages open").into_response();
     };
-    let mut recheck = tokio::time::interval(state.config.limits.ws_recheck);
-    recheck.reset();
     let watch = Watch {
         state: state.clone(),
         token,
-        recheck,
+        expired: Box::pin(tokio::time::sleep_until(crate::routes::graphql_ws::expiry(claims.exp))),
         actor,
         order_id,
-        events: state.ctx.events.subscribe(),
+        events,
         revocations: state.ctx.events.subscribe_revocations(),
         _permit: permit,
     };
@@ -76,9 +77,10 @@ fn stream(state: &AppState, headers: &HeaderMap, actor: Actor, user_id: i32, ord
 
 struct Watch {
     state: AppState,
-    /// The session cookie's token, checked again every `recheck`.
+    /// The session cookie's token, checked again when revocations were missed.
     token: String,
-    recheck: tokio::time::Interval,
+    /// Completes when the token expires.
+    expired: std::pin::Pin<Box<tokio::time::Sleep>>,
     actor: Actor,
     /// The one order watched, or every order the actor sees.
     order_id: Option<i32>,
@@ -88,8 +90,7 @@ struct Watch {
 }
 
 /// Whether the stream's token is refused now (revoked, expired, the account
-/// or company deactivated). A database failure keeps the stream: the next
-/// check decides.
+/// or company deactivated). A database failure keeps the stream.
 async fn refused(watch: &Watch) -> bool {
     match domain::auth::authenticate(&watch.state.ctx, &watch.token).await {
         Ok(_) | Err(domain::DomainError::Unexpected(_)) => false,
@@ -118,11 +119,7 @@ fn changes(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => return None,
                 },
-                _ = watch.recheck.tick() => {
-                    if refused(&watch).await {
-                        return None;
-                    }
-                }
+                () = &mut watch.expired => return None,
             }
         }
         Some((Ok(Event::default().event("changed").data("{}")), watch))

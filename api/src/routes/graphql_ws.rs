@@ -11,9 +11,11 @@
 //!   a password change or reset, or the deactivation of the user or its company
 //!   publishes a [`domain::sessions::Revocation`] (in-process on SQLite,
 //!   `LISTEN/NOTIFY` across processes on PostgreSQL) and every socket it names
-//!   closes at once. The token is also checked again every `ws_recheck`, which
-//!   closes sockets whose token expired and is the backstop should a signal be
-//!   lost (a PostgreSQL listener reconnecting).
+//!   closes at once. Should a signal be lost (a PostgreSQL listener
+//!   reconnecting, another process on SQLite), the process's
+//!   [`domain::sessions::sweep`] finds the revoked session within
+//!   `revocation_sweep`; no socket polls the database. A socket also closes
+//!   when its token expires.
 //! - **4429** — the user already holds `ws_sockets_per_user` open sockets in
 //!   this process: the extra one is refused at `connection_init` (never
 //!   acknowledged). The count is per server process, exact under concurrency
@@ -188,7 +190,16 @@ fn starting_operation(text: &str) -> Option<String> {
 struct Accepted {
     token: String,
     actor: Actor,
+    /// When the token expires, and the socket closes.
+    expires: tokio::time::Instant,
     _permit: SocketPermit,
+}
+
+/// When the token whose `exp` claim is `exp` (seconds since the epoch) expires,
+/// on the runtime's clock.
+pub(crate) fn expiry(exp: i64) -> tokio::time::Instant {
+    let left = (exp - chrono::Utc::now().timestamp()).clamp(0, i64::from(u32::MAX));
+    tokio::time::Instant::now() + std::time::Duration::from_secs(left.unsigned_abs())
 }
 
 /// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
@@ -283,7 +294,8 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
                 None => Err(async_graphql::Error::new("missing access token")),
             };
             let actor = authenticated.inspect_err(|_| refusal_code.store(CLOSE_FORBIDDEN, Ordering::SeqCst))?;
-            let (Some(token), Some(user_id)) = (token, actor.user_id()) else {
+            let exp = token.as_deref().and_then(|token| ctx.tokens.verify(token)).map(|claims| claims.exp);
+            let (Some(token), Some(user_id), Some(exp)) = (token, actor.user_id(), exp) else {
                 refusal_code.store(CLOSE_FORBIDDEN, Ordering::SeqCst);
                 return Err(async_graphql::Error::new("not a user session"));
             };
@@ -293,7 +305,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
             };
             user.store(user_id, Ordering::SeqCst);
             // If the loop has already ended, the permit drops here: nothing leaks.
-            let _ = accepted_tx.send(Accepted { token, actor: actor.clone(), _permit: permit });
+            let _ = accepted_tx.send(Accepted { token, actor: actor.clone(), expires: expiry(exp), _permit: permit });
             init_flag.store(true, Ordering::SeqCst);
             let mut data = Data::default();
             data.insert(actor);
@@ -306,8 +318,9 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
     let deadline = tokio::time::sleep(state.config.limits.ws_init_timeout);
     tokio::pin!(deadline);
     let mut checked = false;
-    let mut recheck = tokio::time::interval(state.config.limits.ws_recheck);
-    recheck.reset();
+    // Reset to the token's expiry once `connection_init` is accepted.
+    let expired = tokio::time::sleep(state.config.limits.ws_init_timeout);
+    tokio::pin!(expired);
     let mut accepted: Option<Accepted> = None;
     let mut awaiting_init = true;
     let mut revocations_open = true;
@@ -333,6 +346,9 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
             init = &mut accepted_rx, if awaiting_init => {
                 awaiting_init = false;
                 accepted = init.ok();
+                if let Some(session) = &accepted {
+                    expired.as_mut().reset(session.expires);
+                }
             }
             revocation = revocations.recv(), if accepted.is_some() && revocations_open => {
                 let Some(session) = &accepted else { continue };
@@ -359,13 +375,10 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
                     break;
                 }
             }
-            _ = recheck.tick() => {
-                let Some(session) = &accepted else { continue };
-                if refused(&state, &session.token).await {
-                    task.abort();
-                    close(&mut to_client, CLOSE_FORBIDDEN, "Forbidden").await;
-                    break;
-                }
+            () = &mut expired, if accepted.is_some() => {
+                task.abort();
+                close(&mut to_client, CLOSE_FORBIDDEN, "Forbidden").await;
+                break;
             }
         }
     }
@@ -376,8 +389,8 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
     state.metrics.ws_connections.dec();
 }
 
-/// Whether the token is refused now. A database failure keeps the socket open:
-/// the next check decides.
+/// Whether the token is refused now, asked of the database when a socket fell
+/// behind a burst of revocations. A database failure keeps the socket open.
 async fn refused(state: &AppState, token: &str) -> bool {
     match domain::auth::authenticate(&state.ctx, token).await {
         Ok(_) | Err(domain::DomainError::Unexpected(_)) => false,

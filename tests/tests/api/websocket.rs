@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use tests::{
     ws::{WsClient, WsEvent},
@@ -41,15 +42,16 @@ async fn a_socket_with_a_valid_token_is_acknowledged_and_stays_open() {
 
 // --- Sessions end when they should: revocations are pushed to open sockets. ---
 //
-// These servers re-check tokens only once an hour, so a socket that closes within
-// `PUSHED` was closed by the revocation signal, not by the periodic recheck.
+// These servers sweep for missed revocations only once an hour, so a socket
+// that closes within `PUSHED` was closed by the revocation signal, not by the
+// sweep.
 
 const WATCH: &str = "subscription { orderStatusChanged { orderId status } }";
 /// How soon a revoked socket must be closed.
 const PUSHED: Duration = Duration::from_millis(1500);
 
-async fn app_without_recheck() -> TestApp {
-    TestApp::spawn_with(|c| c.limits.ws_recheck = Duration::from_secs(3600)).await
+async fn app_without_sweep() -> TestApp {
+    TestApp::spawn_with(|c| c.limits.revocation_sweep = Duration::from_secs(3600)).await
 }
 
 /// An initialised socket with one running subscription.
@@ -71,7 +73,7 @@ async fn admin_mutation(app: &TestApp, admin: &str, field: &str, id: &str) {
 
 #[tokio::test]
 async fn a_password_change_closes_the_accounts_sockets_at_once() {
-    let app = app_without_recheck().await;
+    let app = app_without_sweep().await;
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
     let (other_session, _) = app.login_session("staff@acme.test", tests::PASSWORD, Some("acme")).await;
@@ -94,7 +96,7 @@ async fn a_password_change_closes_the_accounts_sockets_at_once() {
 
 #[tokio::test]
 async fn deactivating_a_user_closes_its_sockets_at_once_and_only_its() {
-    let app = app_without_recheck().await;
+    let app = app_without_sweep().await;
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
     let customer = app.customer(&t.id, "acme", &t.customer_email()).await;
@@ -107,7 +109,7 @@ async fn deactivating_a_user_closes_its_sockets_at_once_and_only_its() {
 
 #[tokio::test]
 async fn deactivating_a_company_closes_its_users_sockets_and_reactivation_revives_nothing() {
-    let app = app_without_recheck().await;
+    let app = app_without_sweep().await;
     let admin = app.admin().await;
     let acme = app.tenant(&admin, "acme").await;
     let beta = app.tenant(&admin, "beta").await;
@@ -134,7 +136,7 @@ async fn deactivating_a_company_closes_its_users_sockets_and_reactivation_revive
 
 #[tokio::test]
 async fn logout_closes_that_sessions_sockets_and_no_other() {
-    let app = app_without_recheck().await;
+    let app = app_without_sweep().await;
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
     let (other_session, _) = app.login_session("staff@acme.test", tests::PASSWORD, Some("acme")).await;
@@ -148,7 +150,7 @@ async fn logout_closes_that_sessions_sockets_and_no_other() {
 
 #[tokio::test]
 async fn reusing_a_refresh_token_closes_the_sessions_sockets() {
-    let app = app_without_recheck().await;
+    let app = app_without_sweep().await;
     let admin = app.admin().await;
     let _t = app.tenant(&admin, "acme").await;
     let (access, refresh) = app.login_session("staff@acme.test", tests::PASSWORD, Some("acme")).await;
@@ -246,11 +248,11 @@ async fn a_user_holds_at_most_the_configured_sockets_counted_exactly() {
 
 /// Two server processes on one database: a revocation made through one closes
 /// a socket held by the other. On PostgreSQL at once (LISTEN/NOTIFY, so this
-/// server re-checks tokens only hourly); on SQLite, whose signals stay in their
-/// process, at the socket's next token re-check (every 200 ms here).
+/// server sweeps only hourly); on SQLite, whose signals stay in their process,
+/// at this process's next sweep for revoked sessions (every 200 ms here).
 #[tokio::test]
 async fn a_revocation_through_one_process_closes_a_socket_on_another() {
-    let app = if tests::on_postgres() { app_without_recheck().await } else { TestApp::spawn().await };
+    let app = if tests::on_postgres() { app_without_sweep().await } else { TestApp::spawn().await };
     let admin = app.admin().await;
     let acme = app.tenant(&admin, "acme").await;
     let beta = app.tenant(&admin, "beta").await;
@@ -278,6 +280,70 @@ async fn a_revocation_through_one_process_closes_a_socket_on_another() {
     assert_eq!(beta_socket.closed_within(PUSHED).await, Some(4403));
     assert!(bystander.answers_ping().await);
     other.stop().await;
+}
+
+/// A revocation the signal never carried (as when a PostgreSQL listener was
+/// reconnecting) is found by the process's sweep, which closes the socket.
+#[tokio::test]
+async fn a_revocation_the_signal_missed_is_found_by_the_sweep() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let mut socket = watching(&app, &t.staff).await;
+    let mut bystander = watching(&app, &admin).await;
+    // Revoked in the database alone: nothing is published.
+    let sid = app.ctx.tokens.verify(&t.staff).expect("a valid token").sid;
+    let revoked = entities::session::Entity::update_many()
+        .col_expr(entities::session::Column::RevokedAt, sea_orm::sea_query::Expr::value(Some(chrono::Utc::now())))
+        .filter(entities::session::Column::Id.eq(sid))
+        .exec(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(revoked.rows_affected, 1);
+    assert_eq!(socket.closed_within(Duration::from_secs(5)).await, Some(4403));
+    assert!(bystander.answers_ping().await);
+}
+
+/// A socket closes when its token expires, with no one asking the database.
+#[tokio::test]
+async fn a_socket_closes_when_its_token_expires() {
+    let app = TestApp::spawn_with(|c| {
+        c.token_ttl = Duration::from_secs(2);
+        c.limits.revocation_sweep = Duration::from_secs(3600);
+    })
+    .await;
+    let admin = app.admin().await;
+    let exp = app.ctx.tokens.verify(&admin).expect("a valid token").exp;
+    let mut socket = watching(&app, &admin).await;
+    assert!(socket.answers_ping().await, "open while the token is valid");
+    assert_eq!(socket.closed_within(Duration::from_secs(5)).await, Some(4403));
+    assert!(chrono::Utc::now().timestamp() >= exp, "closed before the token expired");
+}
+
+/// Idle sockets cost the database nothing: no socket checks its token again
+/// on a timer (the sweep is one statement per process, switched off here).
+#[tokio::test]
+async fn idle_sockets_send_no_statements() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.revocation_sweep = Duration::from_secs(3600);
+        c.limits.ws_sockets_per_user = 20;
+        // The mail worker polls the outbox; it has no part here.
+        c.run_mail_worker = false;
+    })
+    .await;
+    let admin = app.admin().await;
+    let mut sockets = Vec::new();
+    for _ in 0..20 {
+        sockets.push(watching(&app, &admin).await);
+    }
+    let before = app.statements_run().await;
+    // An observation window, not a synchronisation: a socket that checked its
+    // token every second or faster would show here 20 times over.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for socket in &mut sockets {
+        assert!(socket.answers_ping().await);
+    }
+    assert_eq!(app.statements_run().await, before);
 }
 
 /// Operations over a socket are charged like HTTP requests: a client could

@@ -123,7 +123,7 @@ impl SubscriptionRoot {
         // while everything before this line (guards, argument parsing, the
         // schema's extensions) is synchronous: an async guard or extension
         // would need the subscription taken before it.
-        let events = domain.events.subscribe();
+        let events = domain.events.subscribe(actor).ok_or(domain::DomainError::Forbidden).gql()?;
         let only = match &order_id {
             Some(id) => {
                 let id = parse_id("order", id)?;
@@ -159,8 +159,9 @@ impl SubscriptionRoot {
         let (domain, actor) = parts(ctx)?;
         domain.authz.check(actor, Action::ReadIntegrations).gql()?;
         // On the bus before any await: see `order_status_changed`.
+        let runs = domain.events.subscribe_runs(actor).ok_or(domain::DomainError::Forbidden).gql()?;
         let actor = actor.clone();
-        let stream = BroadcastStream::new(domain.events.subscribe_runs()).filter_map(move |event| {
+        let stream = BroadcastStream::new(runs).filter_map(move |event| {
             let keep = match event {
                 Ok(event) if event.visible_to(&actor) => Some(crate::graphql::integrations::RunFinishedEvent::from(event.as_ref())),
                 Ok(_) => None,
