@@ -23,6 +23,7 @@ use serde_json::json;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod fanout;
 mod feeds;
 mod import;
 mod r2;
@@ -67,6 +68,32 @@ struct Args {
     /// Only the mail delivery row.
     #[arg(long)]
     only_mail: bool,
+    /// Only the subscription fan-out rows.
+    #[arg(long)]
+    only_fanout: bool,
+    /// WebSocket subscribers in the fan-out measurement (spread over
+    /// `--fanout-companies`, then as many again of one company).
+    #[arg(long, default_value_t = 10_000)]
+    subscribers: usize,
+    /// Companies the spread subscribers belong to.
+    #[arg(long, default_value_t = 100)]
+    fanout_companies: usize,
+    /// Status changes timed one at a time in each fan-out measurement.
+    #[arg(long, default_value_t = 20)]
+    fanout_events: usize,
+    /// Status changes a second in the sustained fan-out measurement.
+    #[arg(long, default_value_t = 100)]
+    fanout_rate: u32,
+    /// Seconds of the sustained fan-out measurement.
+    #[arg(long, default_value_t = 60)]
+    fanout_seconds: u64,
+    /// Internal: run as the fan-out measurement's subscriber process.
+    #[arg(long, hide = true)]
+    fanout_loader: bool,
+    #[arg(long, hide = true, default_value = "")]
+    fanout_ws: String,
+    #[arg(long, hide = true)]
+    fanout_tokens: Option<std::path::PathBuf>,
     /// Connections the worker may hold to the SMTP sink (the company's
     /// `maxConnections`).
     #[arg(long, default_value_t = 8)]
@@ -196,8 +223,11 @@ async fn floor(db: &DatabaseConnection, company_id: i32, seconds: u64) -> anyhow
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    api::telemetry::init_tracing();
     let args = Args::parse();
+    if args.fanout_loader {
+        return fanout::loader(&args.fanout_ws, &args.fanout_tokens.context("--fanout-tokens")?).await;
+    }
+    api::telemetry::init_tracing();
     let (url, name) = fresh_database(&args.database).await?;
     let mut config = api::config::Config::from_args(&api::config::ServerArgs {
         database_url: url.clone(),
@@ -262,6 +292,10 @@ async fn main() -> anyhow::Result<()> {
     }
     if args.only_mail {
         print_mail(name, &ctx, &token, fixture.company_id, &args).await?;
+        return Ok(());
+    }
+    if args.only_fanout {
+        print_fanout(name, &ctx, &base, &args).await?;
         return Ok(());
     }
     // Warm up caches and connections.
@@ -361,6 +395,29 @@ async fn print_r2(name: &str, db: &sea_orm::DatabaseConnection, base: &str, fixt
         );
     }
     println!("| {name} | R2 parse+validate alone (1000-order call) | {:.0} orders/s | | |", r2::parse_rate(1_000)?);
+    Ok(())
+}
+
+/// Measures and prints the subscription fan-out rows.
+async fn print_fanout(name: &str, ctx: &domain::Ctx, base: &str, args: &Args) -> anyhow::Result<()> {
+    let report =
+        fanout::measure(ctx, base, args.subscribers, args.fanout_companies, args.fanout_events, args.fanout_rate, args.fanout_seconds).await?;
+    for row in &report.rows {
+        let cpu = if row.what.contains("changes/s") { format!("server {:.0} % of a core", row.cpu) } else { format!("server CPU {:.2} ms per event", row.cpu) };
+        println!(
+            "| {name} | fan-out: {} | p99 {} ms (p50 {}, max {}) | {cpu} | delivered {}/{} |",
+            row.what,
+            ms(row.p99),
+            ms(row.p50),
+            ms(row.max),
+            row.delivered,
+            row.expected
+        );
+    }
+    println!(
+        "| {name} | fan-out: server memory per subscriber | {:.1} KiB | a change nobody hears: {:.2} ms CPU | |",
+        report.kib_per_subscriber, report.bare_change_ms
+    );
     Ok(())
 }
 
