@@ -340,7 +340,32 @@ pub async fn measure(ctx: &Ctx, base: &str, subscribers: usize, companies: usize
     rows.push(one_at_a_time(&mut loader, &client, &url, spread, &mut statuses, events, format!("{subscribed} subscribers over {companies} companies, one company's change ({per_company} recipients)")).await?);
 
     // Sustained: `rate` changes a second, round robin over the companies.
-    let (_, _, _, _) = loader.report().await?;
+    if seconds > 0 {
+        rows.push(sustained(&mut loader, &client, &url, spread, &mut statuses, rate, seconds, per_company).await?);
+    }
+    loader.stop().await?;
+
+    let crowd_tokens: Vec<_> = tokens.iter().filter(|(g, _)| *g == companies).map(|(_, t)| (0, t.clone())).collect();
+    let (mut loader, subscribed) = Loader::start(&ws, &crowd_tokens).await?;
+    rows.push(one_at_a_time(&mut loader, &client, &url, std::slice::from_ref(crowd), &mut statuses, events, format!("{subscribed} subscribers of one company")).await?);
+    loader.stop().await?;
+    Ok(Report { rows, kib_per_subscriber, bare_change_ms })
+}
+
+/// `rate` changes a second for `seconds`, round robin over `companies`.
+#[allow(clippy::too_many_arguments)]
+async fn sustained(
+    loader: &mut Loader,
+    client: &reqwest::Client,
+    url: &str,
+    spread: &[Company],
+    statuses: &mut HashMap<i32, usize>,
+    rate: u32,
+    seconds: u64,
+    per_company: usize,
+) -> anyhow::Result<Fanout> {
+    let companies = spread.len();
+    loader.report().await?;
     let cpu = cpu_seconds();
     let started = Instant::now();
     let total = rate as usize * seconds as usize;
@@ -351,8 +376,8 @@ pub async fn measure(ctx: &Ctx, base: &str, subscribers: usize, companies: usize
         ticks.tick().await;
         let group = fired % companies;
         let company = &spread[group];
-        let to = next_status(&mut statuses, company);
-        let (client, url, company) = (client.clone(), url.clone(), company.clone());
+        let to = next_status(statuses, company);
+        let (client, url, company) = (client.clone(), url.to_owned(), company.clone());
         let at = unix_nanos();
         loader.send(&format!("QUIET {fired} {group} {at}")).await?;
         sent.push(tokio::spawn(async move { change(&client, &url, &company, to).await }));
@@ -366,22 +391,15 @@ pub async fn measure(ctx: &Ctx, base: &str, subscribers: usize, companies: usize
     let window = started.elapsed().as_secs_f64();
     let busy = (cpu_seconds() - cpu) / window;
     let (delivered, p50, p99, max) = loader.report().await?;
-    rows.push(Fanout {
-        what: format!("{subscribed} subscribers over {companies} companies, {rate} changes/s for {seconds} s"),
+    Ok(Fanout {
+        what: format!("{} subscribers over {companies} companies, {rate} changes/s for {seconds} s", per_company * companies),
         p50,
         p99,
         max,
         cpu: busy * 100.0,
         delivered,
         expected: total * per_company,
-    });
-    loader.stop().await?;
-
-    let crowd_tokens: Vec<_> = tokens.iter().filter(|(g, _)| *g == companies).map(|(_, t)| (0, t.clone())).collect();
-    let (mut loader, subscribed) = Loader::start(&ws, &crowd_tokens).await?;
-    rows.push(one_at_a_time(&mut loader, &client, &url, std::slice::from_ref(crowd), &mut statuses, events, format!("{subscribed} subscribers of one company")).await?);
-    loader.stop().await?;
-    Ok(Report { rows, kib_per_subscriber, bare_change_ms })
+    })
 }
 
 /// Fires `events` changes one after another, each once the last was delivered
@@ -430,11 +448,16 @@ pub async fn loader(ws: &str, tokens_file: &std::path::Path) -> anyhow::Result<(
     let groups = tokens.iter().map(|(g, _)| g + 1).max().unwrap_or(0);
     // Per subscriber, when each `next` came (ns since the epoch).
     let arrivals: Vec<Arc<Mutex<Vec<u128>>>> = tokens.iter().map(|_| Arc::default()).collect();
-    let arrived: Vec<Arc<Notify>> = (0..groups).map(|_| Arc::new(Notify::new())).collect();
+    // Per group, deliveries so far, and a wake-up each time every member has
+    // one more: each member gets each of its group's events once, so the
+    // k-th event is everywhere when the count reaches k × members. (A scan of
+    // every member per delivery would cost the loader N² for N members.)
+    let arrived: Vec<Arc<(std::sync::atomic::AtomicUsize, Notify)>> = (0..groups).map(|_| Arc::default()).collect();
     let members: Vec<Vec<usize>> = (0..groups).map(|g| tokens.iter().enumerate().filter(|(_, (tg, _))| *tg == g).map(|(i, _)| i).collect()).collect();
     let handshakes = Arc::new(Semaphore::new(HANDSHAKES));
     let subscribed = futures::future::join_all(tokens.iter().enumerate().map(|(i, (group, token))| {
         let (handshakes, arrivals, notify) = (handshakes.clone(), arrivals[i].clone(), arrived[*group].clone());
+        let members = tokens.iter().filter(|(g, _)| g == group).count();
         let (ws, token) = (ws.to_owned(), token.clone());
         async move {
             let socket = {
@@ -448,7 +471,10 @@ pub async fn loader(ws: &str, tokens_file: &std::path::Path) -> anyhow::Result<(
                         if text.contains("\"next\"") {
                             let at = unix_nanos();
                             arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(at);
-                            notify.notify_waiters();
+                            let (count, wake) = &*notify;
+                            if (count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1) % members == 0 {
+                                wake.notify_waiters();
+                            }
                         }
                     }
                 }
@@ -488,10 +514,11 @@ pub async fn loader(ws: &str, tokens_file: &std::path::Path) -> anyhow::Result<(
                     (members[group].clone(), arrivals.clone(), arrived[group].clone(), latencies.clone(), say.clone());
                 waiters.push(tokio::spawn(async move {
                     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+                    let (count, wake) = &*notify;
                     loop {
-                        let wake = notify.notified();
-                        let have = members.iter().filter(|&&m| arrivals[m].lock().map(|a| a.len() >= nth).unwrap_or(false)).count();
-                        if have == members.len() || tokio::time::Instant::now() >= deadline {
+                        let wake = wake.notified();
+                        let everywhere = count.load(std::sync::atomic::Ordering::SeqCst) >= nth * members.len();
+                        if everywhere || tokio::time::Instant::now() >= deadline {
                             let mut got = Vec::new();
                             for &m in &members {
                                 if let Some(t) = arrivals[m].lock().ok().and_then(|a| a.get(nth - 1).copied()) {

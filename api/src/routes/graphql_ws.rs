@@ -314,13 +314,13 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
             Ok(data)
         })
         .serve();
-    let task = tokio::spawn(graphql);
-    let deadline = tokio::time::sleep(state.config.limits.ws_init_timeout);
-    tokio::pin!(deadline);
-    let mut checked = false;
-    // Reset to the token's expiry once `connection_init` is accepted.
-    let expired = tokio::time::sleep(state.config.limits.ws_init_timeout);
-    tokio::pin!(expired);
+    // Run in this task, not one of its own: one task per socket, and a
+    // subscription's message goes out in the turn that produced it.
+    tokio::pin!(graphql);
+    let mut graphql_running = true;
+    // The init deadline, then (once `connection_init` is accepted) the token's expiry.
+    let timer = tokio::time::sleep(state.config.limits.ws_init_timeout);
+    tokio::pin!(timer);
     let mut accepted: Option<Accepted> = None;
     let mut awaiting_init = true;
     let mut revocations_open = true;
@@ -341,48 +341,50 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
                         break;
                     }
                 }
+                // GraphQL ended and everything it wrote has gone out.
                 None => break,
             },
+            // Its writer closes when it ends; what it wrote is still sent above.
+            () = &mut graphql, if graphql_running => graphql_running = false,
             init = &mut accepted_rx, if awaiting_init => {
                 awaiting_init = false;
                 accepted = init.ok();
                 if let Some(session) = &accepted {
-                    expired.as_mut().reset(session.expires);
+                    timer.as_mut().reset(session.expires);
                 }
             }
             revocation = revocations.recv(), if accepted.is_some() && revocations_open => {
                 let Some(session) = &accepted else { continue };
                 let ended = match revocation {
                     Ok(revocation) => revocation.ends(&session.actor),
-                    // Fell behind a burst of revocations: ask the database.
-                    Err(RecvError::Lagged(_)) => refused(&state, &session.token).await,
+                    // Fell behind a burst of revocations: ask the database. Boxed:
+                    // a rare path, whose state would otherwise sit in every socket.
+                    Err(RecvError::Lagged(_)) => Box::pin(refused(&state, &session.token)).await,
                     Err(RecvError::Closed) => {
                         revocations_open = false;
                         false
                     }
                 };
                 if ended {
-                    task.abort();
                     close(&mut to_client, CLOSE_FORBIDDEN, "Forbidden").await;
                     break;
                 }
             }
-            () = &mut deadline, if !checked => {
-                checked = true;
+            () = &mut timer => {
+                if accepted.is_some() {
+                    // The token expired.
+                    close(&mut to_client, CLOSE_FORBIDDEN, "Forbidden").await;
+                    break;
+                }
                 if !initialised.load(Ordering::SeqCst) {
-                    task.abort();
                     close(&mut to_client, 4408, "Connection initialisation timeout").await;
                     break;
                 }
-            }
-            () = &mut expired, if accepted.is_some() => {
-                task.abort();
-                close(&mut to_client, CLOSE_FORBIDDEN, "Forbidden").await;
-                break;
+                // Accepted a moment ago; the expiry is set as the acceptance arrives.
+                timer.as_mut().reset(tokio::time::Instant::now() + state.config.limits.ws_init_timeout);
             }
         }
     }
-    task.abort();
     let _ = to_client.close().await;
     // Frees the socket's slot in the per-user count.
     drop(accepted);
