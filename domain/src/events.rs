@@ -195,6 +195,8 @@ pub struct EventBus {
     orders: Topic<OrderStatusEvent>,
     revocations: Topic<Revocation>,
     runs: Topic<RunFinished>,
+    /// This process's open sockets, which revocations end.
+    watchers: Arc<crate::sessions::watchers::Watchers>,
     cross_process: bool,
 }
 
@@ -224,6 +226,7 @@ impl EventBus {
             orders: Topic::new(CHANNEL),
             revocations: Topic::new(REVOCATION_CHANNEL),
             runs: Topic::new(RUN_CHANNEL),
+            watchers: Arc::default(),
             cross_process: false,
         }
     }
@@ -280,17 +283,25 @@ impl EventBus {
     }
 
     /// A receiver of every session revocation published from now on.
-    pub fn subscribe_revocations(&self) -> broadcast::Receiver<Arc<Revocation>> {
+    pub(crate) fn subscribe_revocations(&self) -> broadcast::Receiver<Arc<Revocation>> {
         self.revocations.fanout.everything.subscribe()
     }
 
-    /// Publishes `revocations` found in the database to this process's
-    /// sockets only (see [`crate::sessions::Sweep`]): every process finds them
-    /// itself, so nothing travels to the others.
-    pub fn publish_found_revocations(&self, revocations: impl IntoIterator<Item = Revocation>) {
-        for revocation in revocations {
-            self.revocations.fanout.publish(Arc::new(revocation));
-        }
+    /// Where the application of revocations stands: take it before checking
+    /// the token of a socket about to open.
+    pub fn mark(&self) -> crate::sessions::watchers::Mark {
+        self.watchers.mark()
+    }
+
+    /// Registers an open socket of `actor`, whose token check began at
+    /// `mark`: its `ended` completes when a revocation names it.
+    pub fn watch(&self, actor: &Actor, mark: crate::sessions::watchers::Mark) -> crate::sessions::watchers::Watch {
+        self.watchers.watch(actor, mark)
+    }
+
+    /// The registry of this process's open sockets.
+    pub(crate) fn watchers(&self) -> &crate::sessions::watchers::Watchers {
+        &self.watchers
     }
 
     /// Stages `revocations` inside the transaction that makes them.

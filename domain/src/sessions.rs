@@ -22,10 +22,11 @@
 //! Every revocation is also published as a [`Revocation`] on the event bus
 //! ([`crate::events::EventBus::stage_revocations`]), inside the revoking
 //! transaction: in-process on SQLite, `pg_notify` on PostgreSQL so every server
-//! process hears it. Open WebSockets watch it and close at once. No socket
-//! asks the database about its token again: each process's [`sweep`] finds
-//! the revocations the signal missed, and a socket closes by itself when its
-//! token expires.
+//! process hears it. One task per process ([`sweep`]) applies it to the
+//! process's open sockets ([`watchers`]), which close at once; the same task
+//! finds the revocations the signal missed in the database. No socket asks
+//! the database about its token again, and a socket closes by itself when
+//! its token expires.
 
 use chrono::{DateTime, Duration, Utc};
 use entities::{company, refresh_token, session, user};
@@ -38,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::{auth::Session, events::Staged, tokens, Action, Actor, Ctx, DomainError, DomainResult};
 
 pub mod sweep;
+pub mod watchers;
 
 /// How long a refresh token stays valid; each refresh issues a new one.
 pub const REFRESH_TTL_DAYS: i64 = 30;

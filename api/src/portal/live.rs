@@ -3,9 +3,8 @@
 //! so the page fetches its changing part again without a reload. The events come from the same bus, filtered by the same rule, as
 //! GraphQL's `orderStatusChanged`; a stream carries no order data, only
 //! "changed". As a WebSocket does, a stream ends when its session does: at
-//! once on a revocation (pushed, or found by the process's sweep), when its
-//! token expires, and after a check of its token whenever the revocation
-//! signal fell behind. Streams count against the same per-user cap as
+//! once on a revocation (pushed, or found by the process's sweep), and when
+//! its token expires. Streams count against the same per-user cap as
 //! WebSockets.
 
 use std::{convert::Infallible, sync::Arc, time::Duration};
@@ -18,7 +17,7 @@ use axum::{
         IntoResponse, Response,
     },
 };
-use domain::{events::OrderStatusEvent, sessions::Revocation, Actor};
+use domain::{events::OrderStatusEvent, Actor};
 use futures::{stream, Stream};
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -37,7 +36,7 @@ pub async fn events(State(state): State<AppState>, visitor: Visitor, headers: He
     if let Err(err) = domain::orders::get(&state.ctx, &visitor.actor, order_id).await {
         return view::error_page(visitor.locale, &err);
     }
-    stream(&state, &headers, visitor.actor, user_id, Some(order_id))
+    stream(&state, &headers, &visitor, user_id, Some(order_id))
 }
 
 /// `GET /admin/events`: any change of the company's orders (staff only).
@@ -49,10 +48,11 @@ pub async fn dashboard_events(State(state): State<AppState>, visitor: Visitor, h
     if let Err(err) = domain::orders::dashboard::status_counts(&state.ctx, &visitor.actor).await {
         return view::error_page(visitor.locale, &err);
     }
-    stream(&state, &headers, visitor.actor, user_id, None)
+    stream(&state, &headers, &visitor, user_id, None)
 }
 
-fn stream(state: &AppState, headers: &HeaderMap, actor: Actor, user_id: i32, order_id: Option<i32>) -> Response {
+fn stream(state: &AppState, headers: &HeaderMap, visitor: &Visitor, user_id: i32, order_id: Option<i32>) -> Response {
+    let actor = visitor.actor.clone();
     let Some(token) = session::cookie(headers, session::SESSION_COOKIE) else {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     };
@@ -63,39 +63,26 @@ fn stream(state: &AppState, headers: &HeaderMap, actor: Actor, user_id: i32, ord
         return (StatusCode::TOO_MANY_REQUESTS, "too many live pages open").into_response();
     };
     let watch = Watch {
-        state: state.clone(),
-        token,
         expired: Box::pin(tokio::time::sleep_until(crate::routes::graphql_ws::expiry(claims.exp))),
+        session: state.ctx.events.watch(&actor, visitor.checked_at),
         actor,
         order_id,
         events,
-        revocations: state.ctx.events.subscribe_revocations(),
         _permit: permit,
     };
     Sse::new(changes(watch)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))).into_response()
 }
 
 struct Watch {
-    state: AppState,
-    /// The session cookie's token, checked again when revocations were missed.
-    token: String,
     /// Completes when the token expires.
     expired: std::pin::Pin<Box<tokio::time::Sleep>>,
     actor: Actor,
     /// The one order watched, or every order the actor sees.
     order_id: Option<i32>,
     events: broadcast::Receiver<Arc<OrderStatusEvent>>,
-    revocations: broadcast::Receiver<Arc<Revocation>>,
+    /// Ends when a revocation names the session.
+    session: domain::sessions::watchers::Watch,
     _permit: crate::routes::graphql_ws::SocketPermit,
-}
-
-/// Whether the stream's token is refused now (revoked, expired, the account
-/// or company deactivated). A database failure keeps the stream.
-async fn refused(watch: &Watch) -> bool {
-    match domain::auth::authenticate(&watch.state.ctx, &watch.token).await {
-        Ok(_) | Err(domain::DomainError::Unexpected(_)) => false,
-        Err(_) => true,
-    }
 }
 
 /// One `changed` event per change of the order the visitor may see; a lagging
@@ -111,14 +98,7 @@ fn changes(watch: Watch) -> impl Stream<Item = Result<Event, Infallible>> {
                     Err(RecvError::Lagged(_)) => break,
                     Err(RecvError::Closed) => return None,
                 },
-                revoked = watch.revocations.recv() => match revoked {
-                    Ok(r) if r.ends(&watch.actor) => return None,
-                    Ok(_) => continue,
-                    // Fell behind a burst of revocations: ask the database.
-                    Err(RecvError::Lagged(_)) if refused(&watch).await => return None,
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
-                },
+                _ = &mut watch.session.ended => return None,
                 () = &mut watch.expired => return None,
             }
         }

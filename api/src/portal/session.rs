@@ -45,6 +45,9 @@ pub struct Visitor {
     nonce: String,
     /// Whether [`Visitor::nonce`] is new and must be set as a cookie.
     new_nonce: bool,
+    /// Where revocations stood before the session was checked, so a live
+    /// page registered later still ends on a revocation applied since.
+    pub checked_at: domain::sessions::watchers::Mark,
 }
 
 impl FromRequestParts<AppState> for Visitor {
@@ -53,6 +56,7 @@ impl FromRequestParts<AppState> for Visitor {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let locale = super::i18n::negotiate(&parts.headers);
         let client = parts.extensions.get::<ClientIp>().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0);
+        let checked_at = state.ctx.events.mark();
         let actor = match cookie(&parts.headers, SESSION_COOKIE) {
             Some(token) => match domain::auth::authenticate(&state.ctx, &token).await {
                 Ok(actor) => actor,
@@ -70,7 +74,7 @@ impl FromRequestParts<AppState> for Visitor {
             None => (domain::tokens::random_token(32), true),
         };
         let here = (parts.method == axum::http::Method::GET).then(|| parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned());
-        Ok(Visitor { actor, locale, client, here, nonce, new_nonce })
+        Ok(Visitor { actor, locale, client, here, nonce, new_nonce, checked_at })
     }
 }
 

@@ -53,9 +53,8 @@ use axum::{
     },
     response::Response,
 };
-use domain::Actor;
 use futures::{channel::mpsc, stream::BoxStream, stream::SplitSink, SinkExt, StreamExt};
-use tokio::sync::{broadcast::error::RecvError, oneshot};
+use tokio::sync::oneshot;
 
 use crate::{
     graphql::{error::to_gql, RastroSchema},
@@ -188,8 +187,8 @@ fn starting_operation(text: &str) -> Option<String> {
 
 /// What an accepted `connection_init` hands to the socket's loop.
 struct Accepted {
-    token: String,
-    actor: Actor,
+    /// Ends when a revocation names the socket's session.
+    watch: domain::sessions::watchers::Watch,
     /// When the token expires, and the socket closes.
     expires: tokio::time::Instant,
     _permit: SocketPermit,
@@ -231,9 +230,6 @@ async fn close(to_client: &mut SplitSink<WebSocket, Message>, code: u16, reason:
 
 async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, client: crate::ratelimit::ClientIp) {
     state.metrics.ws_connections.inc();
-    // Subscribed before the token is checked, so a revocation committed after
-    // that check is not missed; read only once the socket's identity is known.
-    let mut revocations = state.ctx.events.subscribe_revocations();
     let (mut to_client, from_client) = socket.split();
     // GraphQL writes into a channel we forward, so we can still write a close
     // frame of our own when the init deadline passes or the session ends.
@@ -288,6 +284,8 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
 
     let graphql = GraphQLWebSocket::new_with_pair(outgoing, from_client, executor, protocol)
         .on_connection_init(move |payload| async move {
+            // Taken before the check: a revocation applied after it still ends the socket.
+            let checked_at = ctx.events.mark();
             let token = bearer_from_payload(&payload);
             let authenticated = match &token {
                 Some(token) => domain::auth::authenticate(&ctx, token).await.map_err(to_gql),
@@ -295,7 +293,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
             };
             let actor = authenticated.inspect_err(|_| refusal_code.store(CLOSE_FORBIDDEN, Ordering::SeqCst))?;
             let exp = token.as_deref().and_then(|token| ctx.tokens.verify(token)).map(|claims| claims.exp);
-            let (Some(token), Some(user_id), Some(exp)) = (token, actor.user_id(), exp) else {
+            let (Some(user_id), Some(exp)) = (actor.user_id(), exp) else {
                 refusal_code.store(CLOSE_FORBIDDEN, Ordering::SeqCst);
                 return Err(async_graphql::Error::new("not a user session"));
             };
@@ -305,7 +303,8 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
             };
             user.store(user_id, Ordering::SeqCst);
             // If the loop has already ended, the permit drops here: nothing leaks.
-            let _ = accepted_tx.send(Accepted { token, actor: actor.clone(), expires: expiry(exp), _permit: permit });
+            let watch = ctx.events.watch(&actor, checked_at);
+            let _ = accepted_tx.send(Accepted { watch, expires: expiry(exp), _permit: permit });
             init_flag.store(true, Ordering::SeqCst);
             let mut data = Data::default();
             data.insert(actor);
@@ -323,7 +322,6 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
     tokio::pin!(timer);
     let mut accepted: Option<Accepted> = None;
     let mut awaiting_init = true;
-    let mut revocations_open = true;
     loop {
         tokio::select! {
             message = outgoing_rx.next() => match message {
@@ -353,22 +351,11 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
                     timer.as_mut().reset(session.expires);
                 }
             }
-            revocation = revocations.recv(), if accepted.is_some() && revocations_open => {
-                let Some(session) = &accepted else { continue };
-                let ended = match revocation {
-                    Ok(revocation) => revocation.ends(&session.actor),
-                    // Fell behind a burst of revocations: ask the database. Boxed:
-                    // a rare path, whose state would otherwise sit in every socket.
-                    Err(RecvError::Lagged(_)) => Box::pin(refused(&state, &session.token)).await,
-                    Err(RecvError::Closed) => {
-                        revocations_open = false;
-                        false
-                    }
-                };
-                if ended {
-                    close(&mut to_client, CLOSE_FORBIDDEN, "Forbidden").await;
-                    break;
-                }
+            // A revocation named the session (the registry keeps the sender,
+            // so the receiver only ever completes with `Ok`).
+            _ = async { match accepted.as_mut() { Some(session) => (&mut session.watch.ended).await, None => std::future::pending().await } } => {
+                close(&mut to_client, CLOSE_FORBIDDEN, "Forbidden").await;
+                break;
             }
             () = &mut timer => {
                 if accepted.is_some() {
@@ -391,11 +378,3 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
     state.metrics.ws_connections.dec();
 }
 
-/// Whether the token is refused now, asked of the database when a socket fell
-/// behind a burst of revocations. A database failure keeps the socket open.
-async fn refused(state: &AppState, token: &str) -> bool {
-    match domain::auth::authenticate(&state.ctx, token).await {
-        Ok(_) | Err(domain::DomainError::Unexpected(_)) => false,
-        Err(_) => true,
-    }
-}

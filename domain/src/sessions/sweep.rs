@@ -1,14 +1,14 @@
-//! The backstop of the revocation signal: one look per process, every few
-//! seconds, for sessions revoked since the last look, instead of every open
-//! socket asking the database again about its own token.
+//! Revocations applied to this process's open sockets ([`super::watchers`]):
+//! those the event bus brings, at once, and those it missed, found by one look
+//! in the database every few seconds instead of every open socket asking the
+//! database again about its own token.
 //!
-//! A revocation is pushed to the sockets of every process as it happens
-//! ([`super::Revocation`] on the event bus). A push can be missed: a PostgreSQL
-//! listener that reconnects does not get what was sent meanwhile, and SQLite's
-//! bus does not cross processes (two `rastro` processes on one file). The
-//! sweep finds such revocations in the `sessions` table, through an index on
-//! `revoked_at`, and publishes each to this process's sockets. What the bus
-//! already brought is left out, so in the usual case a sweep wakes no socket.
+//! A push can be missed: a PostgreSQL listener that reconnects does not get
+//! what was sent meanwhile, and SQLite's bus does not cross processes (two
+//! `rastro` processes on one file). The sweep finds such revocations in the
+//! `sessions` table, through an index on `revoked_at`, and applies each.
+//! What the bus already brought is left out, so in the usual case a sweep
+//! ends nothing.
 
 use std::{collections::HashMap, future::Future, time::Duration};
 
@@ -27,7 +27,8 @@ use crate::{Ctx, DomainResult};
 /// `revoked_at` before it commits, and server processes' clocks differ.
 const MARGIN_SECONDS: i64 = 60;
 
-/// Looks for missed revocations every `every` until `stop` completes.
+/// Applies revocations to this process's sockets, and looks for missed ones
+/// every `every`, until `stop` completes.
 pub async fn run(ctx: Ctx, every: Duration, stop: impl Future<Output = ()>) {
     // Heard before the first look, so nothing published meanwhile counts as missed.
     let mut heard = ctx.events.subscribe_revocations();
@@ -40,12 +41,13 @@ pub async fn run(ctx: Ctx, every: Duration, stop: impl Future<Output = ()>) {
         tokio::select! {
             biased;
             () = &mut stop => return,
-            // What the bus brought is taken in before each look.
             revocation = heard.recv() => match revocation {
-                Ok(revocation) => sweep.heard(*revocation),
-                // Some were missed here: the next look republishes them, which
-                // wakes sockets for nothing but ends no session wrongly.
-                Err(RecvError::Lagged(_)) => {}
+                Ok(revocation) => {
+                    ctx.events.watchers().end(*revocation);
+                    sweep.heard(*revocation);
+                }
+                // Some were missed here: the next look applies everything it finds.
+                Err(RecvError::Lagged(_)) => sweep.lagged = true,
                 Err(RecvError::Closed) => return,
             },
             _ = ticks.tick() => {
@@ -56,7 +58,10 @@ pub async fn run(ctx: Ctx, every: Duration, stop: impl Future<Output = ()>) {
                         if !missed.is_empty() {
                             tracing::info!(sessions = missed.len(), "revocations found by the sweep");
                         }
-                        ctx.events.publish_found_revocations(missed);
+                        for revocation in missed {
+                            ctx.events.watchers().end(revocation);
+                            sweep.heard(revocation);
+                        }
                         sweep.advance(started);
                     }
                     // The next look covers this one's window too.
@@ -106,20 +111,26 @@ struct Sweep {
     /// Revocations heard on the bus, with their stamps: a revocation of a
     /// user covers the sessions it ended, not the user's later sessions.
     heard: HashMap<Whose, Vec<DateTime<Utc>>>,
+    /// Whether the bus skipped some since the last look: then every
+    /// revocation found is applied again.
+    lagged: bool,
 }
 
 impl Sweep {
     fn new(now: DateTime<Utc>) -> Self {
-        Sweep { since: now - chrono::Duration::seconds(MARGIN_SECONDS), heard: HashMap::new() }
+        Sweep { since: now - chrono::Duration::seconds(MARGIN_SECONDS), heard: HashMap::new(), lagged: false }
     }
 
     fn heard(&mut self, revocation: Revocation) {
         self.heard.entry(revocation.whose).or_default().push(revocation.at);
     }
 
-    /// The revocations among `found` that the bus did not bring.
+    /// The revocations among `found` that the bus did not bring (all of them
+    /// when it skipped some).
     fn missed(&self, found: &[Revoked]) -> Vec<Revocation> {
-        let brought = |whose: Whose, at: DateTime<Utc>| self.heard.get(&whose).is_some_and(|stamps| stamps.iter().any(|s| same_stamp(*s, at)));
+        let brought = |whose: Whose, at: DateTime<Utc>| {
+            !self.lagged && self.heard.get(&whose).is_some_and(|stamps| stamps.iter().any(|s| same_stamp(*s, at)))
+        };
         found
             .iter()
             .filter(|r| {
@@ -134,6 +145,7 @@ impl Sweep {
     /// After a look that started at `started`: the next starts a margin before
     /// it, and what was stamped before that is forgotten.
     fn advance(&mut self, started: DateTime<Utc>) {
+        self.lagged = false;
         self.since = started - chrono::Duration::seconds(MARGIN_SECONDS);
         let since = self.since;
         self.heard.retain(|_, stamps| {
@@ -176,6 +188,11 @@ mod tests {
             revoked(7, 30, Some(300), later),
         ];
         assert_eq!(sweep.missed(&found), vec![session(4, kept), session(5, kept), session(6, later), session(7, later)]);
+        // After the bus skipped some, everything found is applied again.
+        sweep.lagged = true;
+        assert_eq!(sweep.missed(&found).len(), found.len());
+        sweep.advance(now);
+        assert!(!sweep.lagged);
     }
 
     #[test]
