@@ -53,7 +53,7 @@ use axum::{
     },
     response::Response,
 };
-use futures::{channel::mpsc, stream::BoxStream, stream::SplitSink, SinkExt, StreamExt};
+use futures::{stream::BoxStream, stream::SplitSink, SinkExt, StreamExt};
 use tokio::sync::oneshot;
 
 use crate::{
@@ -224,19 +224,63 @@ fn bearer_from_payload(payload: &serde_json::Value) -> Option<String> {
         .map(|v| v.trim().to_owned())
 }
 
-async fn close(to_client: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {
+async fn close(to_client: &mut Writer, code: u16, reason: &'static str) {
     let _ = to_client.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+}
+
+/// The socket's writing half, shared by GraphQL and the socket's loop (which
+/// writes close frames of its own), both in the socket's one task. GraphQL
+/// writes a message whole (ready, send, flush) before it reads on, so the two
+/// never interleave within a message. A close frame of a refused
+/// `connection_init` gets the refusal's own code (async-graphql closes with 1002).
+#[derive(Clone)]
+struct Writer {
+    socket: Arc<Mutex<SplitSink<WebSocket, Message>>>,
+    refusal: Arc<AtomicU16>,
+}
+
+impl Writer {
+    fn socket(&self) -> std::sync::MutexGuard<'_, SplitSink<WebSocket, Message>> {
+        self.socket.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl futures::Sink<Message> for Writer {
+    type Error = axum::Error;
+
+    fn poll_ready(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.socket().poll_ready_unpin(cx)
+    }
+
+    fn start_send(self: std::pin::Pin<&mut Self>, message: Message) -> Result<(), Self::Error> {
+        let message = match (message, self.refusal.load(Ordering::SeqCst)) {
+            (Message::Close(_), CLOSE_FORBIDDEN) => Message::Close(Some(CloseFrame { code: CLOSE_FORBIDDEN, reason: "Forbidden".into() })),
+            (Message::Close(_), CLOSE_TOO_MANY) => {
+                Message::Close(Some(CloseFrame { code: CLOSE_TOO_MANY, reason: "Too many open sockets".into() }))
+            }
+            (other, _) => other,
+        };
+        self.socket().start_send_unpin(message)
+    }
+
+    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.socket().poll_flush_unpin(cx)
+    }
+
+    fn poll_close(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.socket().poll_close_unpin(cx)
+    }
 }
 
 async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, client: crate::ratelimit::ClientIp) {
     state.metrics.ws_connections.inc();
-    let (mut to_client, from_client) = socket.split();
+    let (to_client, from_client) = socket.split();
     // GraphQL writes into a channel we forward, so we can still write a close
     // frame of our own when the init deadline passes or the session ends.
-    let (outgoing, mut outgoing_rx) = mpsc::channel::<Message>(16);
     let initialised = Arc::new(AtomicBool::new(false));
     // The close code for a refused init (async-graphql itself closes with 1002).
     let refusal = Arc::new(AtomicU16::new(0));
+    let mut to_client = Writer { socket: Arc::new(Mutex::new(to_client)), refusal: refusal.clone() };
     let (init_flag, refusal_code) = (initialised.clone(), refusal.clone());
     let (accepted_tx, mut accepted_rx) = oneshot::channel::<Accepted>();
     let ctx = state.ctx.clone();
@@ -246,7 +290,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
     let max_operations = state.config.limits.ws_subscriptions_per_socket;
     // The socket's user, once `connection_init` is accepted (0 before).
     let user = Arc::new(AtomicI32::new(0));
-    let (counted, refusals, limits, socket_user) = (active.clone(), outgoing.clone(), state.limits.clone(), user.clone());
+    let (counted, refusals, limits, socket_user) = (active.clone(), to_client.clone(), state.limits.clone(), user.clone());
     let from_client = from_client
         .filter_map(move |message| {
             let (counted, mut refusals, limits, socket_user) = (counted.clone(), refusals.clone(), limits.clone(), socket_user.clone());
@@ -282,7 +326,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
         .boxed();
     let executor = CountingExecutor { schema: state.schema.clone(), active };
 
-    let graphql = GraphQLWebSocket::new_with_pair(outgoing, from_client, executor, protocol)
+    let graphql = GraphQLWebSocket::new_with_pair(to_client.clone(), from_client, executor, protocol)
         .on_connection_init(move |payload| async move {
             // Taken before the check: a revocation applied after it still ends the socket.
             let checked_at = ctx.events.mark();
@@ -316,7 +360,6 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
     // Run in this task, not one of its own: one task per socket, and a
     // subscription's message goes out in the turn that produced it.
     tokio::pin!(graphql);
-    let mut graphql_running = true;
     // The init deadline, then (once `connection_init` is accepted) the token's expiry.
     let timer = tokio::time::sleep(state.config.limits.ws_init_timeout);
     tokio::pin!(timer);
@@ -324,26 +367,8 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
     let mut awaiting_init = true;
     loop {
         tokio::select! {
-            message = outgoing_rx.next() => match message {
-                Some(message) => {
-                    let message = match (message, refusal.load(Ordering::SeqCst)) {
-                        (Message::Close(_), CLOSE_FORBIDDEN) => {
-                            Message::Close(Some(CloseFrame { code: CLOSE_FORBIDDEN, reason: "Forbidden".into() }))
-                        }
-                        (Message::Close(_), CLOSE_TOO_MANY) => {
-                            Message::Close(Some(CloseFrame { code: CLOSE_TOO_MANY, reason: "Too many open sockets".into() }))
-                        }
-                        (other, _) => other,
-                    };
-                    if to_client.send(message).await.is_err() {
-                        break;
-                    }
-                }
-                // GraphQL ended and everything it wrote has gone out.
-                None => break,
-            },
-            // Its writer closes when it ends; what it wrote is still sent above.
-            () = &mut graphql, if graphql_running => graphql_running = false,
+            // GraphQL ended: the client left, or it closed the socket itself.
+            () = &mut graphql => break,
             init = &mut accepted_rx, if awaiting_init => {
                 awaiting_init = false;
                 accepted = init.ok();
