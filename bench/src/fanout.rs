@@ -39,14 +39,18 @@ const WATCH: &str = "subscription { orderStatusChanged { orderId status } }";
 /// dropped and retried a second later.
 const HANDSHAKES: usize = 64;
 
-/// A company, the order whose changes its subscribers hear, and the token
-/// of the staff user who changes it (not a subscriber).
+/// A company, the orders whose changes its subscribers hear, and the token
+/// of the staff user who changes them (not a subscriber).
 #[derive(Clone)]
 struct Company {
     id: i32,
-    order_id: i32,
+    orders: Vec<i32>,
     trigger: String,
 }
+
+/// Orders per company, changed in turn: under a sustained rate one order's
+/// change is long done before its next, which must follow it.
+const ORDERS_PER_COMPANY: usize = 4;
 
 /// What one fan-out measurement found.
 pub struct Fanout {
@@ -132,10 +136,11 @@ async fn seed(ctx: &Ctx, companies: usize, users_in: &[usize]) -> anyhow::Result
     }
     let orders: Vec<order::ActiveModel> = by_index
         .iter()
-        .map(|&company_id| order::ActiveModel {
+        .flat_map(|&company_id| (0..ORDERS_PER_COMPANY).map(move |k| (company_id, k)))
+        .map(|(company_id, k)| order::ActiveModel {
             company_id: Set(company_id),
-            source_id: Set(format!("F-{company_id}")),
-            code: Set(format!("#F{company_id}")),
+            source_id: Set(format!("F-{company_id}-{k}")),
+            code: Set(format!("#F{company_id}-{k}")),
             status: Set(OrderStatus::Invoiced),
             customer_status: Set(OrderStatus::Invoiced),
             priority: Set(0),
@@ -147,17 +152,20 @@ async fn seed(ctx: &Ctx, companies: usize, users_in: &[usize]) -> anyhow::Result
         })
         .collect();
     order::Entity::insert_many(orders).exec_without_returning(&ctx.db).await?;
-    let order_ids: HashMap<i32, i32> = order::Entity::find()
+    let mut order_ids: HashMap<i32, Vec<i32>> = HashMap::new();
+    let rows: Vec<(i32, i32)> = order::Entity::find()
         .select_only()
         .column(order::Column::CompanyId)
         .column(order::Column::Id)
         .filter(order::Column::SourceId.starts_with("F-"))
         .into_tuple()
         .all(&ctx.db)
-        .await?
-        .into_iter()
-        .collect();
-    let mut companies: Vec<Company> = by_index.iter().map(|&id| Company { id, order_id: order_ids[&id], trigger: String::new() }).collect();
+        .await?;
+    for (company_id, order_id) in rows {
+        order_ids.entry(company_id).or_default().push(order_id);
+    }
+    let mut companies: Vec<Company> =
+        by_index.iter().map(|&id| Company { id, orders: order_ids.remove(&id).unwrap_or_default(), trigger: String::new() }).collect();
 
     // Users are written directly, with tokens signed as a login would: ten
     // thousand password hashes would take minutes and measure nothing here.
@@ -284,12 +292,12 @@ impl Loader {
 }
 
 /// Sends one status change of `company`'s order, as its staff would.
-async fn change(client: &reqwest::Client, url: &str, company: &Company, to: &str) -> anyhow::Result<()> {
+async fn change(client: &reqwest::Client, url: &str, company: &Company, (order_id, to): (i32, &str)) -> anyhow::Result<()> {
     let body: serde_json::Value = client
         .post(url)
         .bearer_auth(&company.trigger)
         .json(&json!({ "query": "mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status: $s) { applied } }",
-            "variables": { "id": company.order_id.to_string(), "s": to } }))
+            "variables": { "id": order_id.to_string(), "s": to } }))
         .send()
         .await?
         .json()
@@ -298,11 +306,13 @@ async fn change(client: &reqwest::Client, url: &str, company: &Company, to: &str
     Ok(())
 }
 
-/// Alternates an order between two statuses that follow each other both ways.
-fn next_status(count: &mut HashMap<i32, usize>, company: &Company) -> &'static str {
+/// The next change of `company`: its orders in turn, each between two
+/// statuses that follow each other both ways.
+fn next_status(count: &mut HashMap<i32, usize>, company: &Company) -> (i32, &'static str) {
     let n = count.entry(company.id).or_insert(0);
+    let (order, round) = (company.orders[*n % company.orders.len()], *n / company.orders.len());
     *n += 1;
-    if *n % 2 == 1 { "IN_TRANSIT" } else { "DELIVERY_FAILED" }
+    (order, if round % 2 == 0 { "IN_TRANSIT" } else { "DELIVERY_FAILED" })
 }
 
 /// Runs the three measurements: `subscribers` spread over `companies`, one
