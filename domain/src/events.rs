@@ -340,3 +340,59 @@ impl EventBus {
         Ok(Staged { topic: topic.clone(), cross_process: self.cross_process, events })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use entities::{RunOutcome, UserRole};
+
+    use super::*;
+    use crate::sessions::Whose;
+
+    fn change(visible_to_customer: bool, responsible_email: Option<&str>) -> OrderStatusEvent {
+        let now = Utc::now();
+        OrderStatusEvent {
+            order_id: 1,
+            company_id: 7,
+            responsible_email: responsible_email.map(Into::into),
+            order_code: "#1".into(),
+            order_source_id: "1".into(),
+            customer_name: None,
+            total_cents: 0,
+            history_id: 1,
+            from: None,
+            to: OrderStatus::Received,
+            customer_from: None,
+            customer_to: OrderStatus::Received,
+            comment: None,
+            visible_to_customer,
+            notify_customer: false,
+            source: "manual".into(),
+            occurred_at: now,
+            recorded_at: now,
+        }
+    }
+
+    #[test]
+    fn an_order_event_goes_to_its_company_and_to_its_customer_only_when_visible() {
+        let customer = Route::Customer { company_id: 7, email: "maria@x.test".into() };
+        assert_eq!(change(true, Some("maria@x.test")).routes(), vec![Route::Company(7), customer]);
+        assert_eq!(change(false, Some("maria@x.test")).routes(), vec![Route::Company(7)]);
+        assert_eq!(change(true, None).routes(), vec![Route::Company(7)]);
+    }
+
+    #[test]
+    fn a_run_goes_to_its_company_when_it_has_one() {
+        let run = |company_id| RunFinished { run_id: 1, company_id, adapter: "x".into(), operation: "y".into(), outcome: RunOutcome::Success };
+        assert_eq!(run(Some(3)).routes(), vec![Route::Company(3)]);
+        assert_eq!(run(None).routes(), vec![]);
+    }
+
+    #[test]
+    fn a_socket_watched_through_the_bus_ends_when_the_bus_applies_its_revocation() {
+        let bus = EventBus::local();
+        let actor = Actor::user(UserRole::Company, 1, Some(7), "s@x.test", false, 11).expect("staff");
+        let mut watch = bus.watch(&actor, bus.mark());
+        assert_eq!(bus.watchers().end(Revocation { whose: Whose::Session(11), at: Utc::now() }), 1);
+        assert!(watch.ended.try_recv().is_ok());
+    }
+}

@@ -186,4 +186,20 @@ mod tests {
         let mut kept = kept;
         assert!(kept.try_recv().is_ok());
     }
+
+    #[test]
+    fn the_map_stays_within_twice_the_channels_listened_on() {
+        let fanout = Fanout::<Event>::new();
+        // More live channels than the first sweep's threshold.
+        let live: Vec<_> = (0..200).map(|c| fanout.subscribe(&staff(c))).collect();
+        for company_id in 1_000..3_000 {
+            drop(fanout.subscribe(&staff(company_id)));
+        }
+        let channels = fanout.channels();
+        assert!((200..=400).contains(&channels), "{channels} channels for 200 listened on");
+        let sweep_at = fanout.routes.lock().unwrap_or_else(PoisonError::into_inner).sweep_at;
+        // Twice what was live at the last sweep: the next comes after as many new channels again.
+        assert!((400..=2 * channels).contains(&sweep_at), "next sweep at {sweep_at} with {channels} channels");
+        drop(live);
+    }
 }

@@ -95,9 +95,8 @@ impl Watchers {
     pub fn end(&self, revocation: Revocation) -> usize {
         let mut inner = self.lock();
         let now = Utc::now();
-        while inner.recent.front().is_some_and(|(_, r)| r.at < now - Duration::seconds(RECENT_SECONDS)) {
-            inner.recent.pop_front();
-        }
+        // By stamp, which need not follow the order of application.
+        inner.recent.retain(|(_, r)| r.at >= now - Duration::seconds(RECENT_SECONDS));
         inner.applied += 1;
         let seq = inner.applied;
         inner.recent.push_back((seq, revocation));
@@ -159,5 +158,20 @@ mod tests {
         assert_eq!(watchers.open(), 1);
         drop(fresh);
         assert_eq!(watchers.open(), 0);
+    }
+
+    #[test]
+    fn applied_revocations_are_kept_for_a_minute() {
+        let watchers = Arc::new(Watchers::default());
+        let mark = watchers.mark();
+        let now = Utc::now();
+        watchers.end(Revocation { whose: Whose::User(1), at: now });
+        // Older than a minute by its stamp: forgotten at the next application.
+        watchers.end(Revocation { whose: Whose::User(3), at: now - Duration::seconds(2 * RECENT_SECONDS) });
+        watchers.end(Revocation { whose: Whose::User(2), at: now });
+        let mut recent = watchers.watch(&staff(1, 10, 100), mark);
+        assert!(recent.ended.try_recv().is_ok(), "a revocation of a moment ago was forgotten");
+        let mut old = watchers.watch(&staff(3, 10, 300), mark);
+        assert!(old.ended.try_recv().is_err(), "a revocation older than a minute was kept");
     }
 }
