@@ -275,8 +275,8 @@ impl futures::Sink<Message> for Writer {
 async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, client: crate::ratelimit::ClientIp) {
     state.metrics.ws_connections.inc();
     let (to_client, from_client) = socket.split();
-    // GraphQL writes into a channel we forward, so we can still write a close
-    // frame of our own when the init deadline passes or the session ends.
+    // The writer is shared, so the loop can still write a close frame of its
+    // own when the init deadline passes or the session ends.
     let initialised = Arc::new(AtomicBool::new(false));
     // The close code for a refused init (async-graphql itself closes with 1002).
     let refusal = Arc::new(AtomicU16::new(0));
