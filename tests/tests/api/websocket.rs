@@ -54,6 +54,11 @@ async fn app_without_sweep() -> TestApp {
     TestApp::spawn_with(|c| c.limits.revocation_sweep = Duration::from_secs(3600)).await
 }
 
+/// A server that sweeps for missed revocations every 200 ms.
+async fn app_with_sweep() -> TestApp {
+    TestApp::spawn_with(|c| c.limits.revocation_sweep = Duration::from_millis(200)).await
+}
+
 /// An initialised socket with one running subscription.
 async fn watching(app: &TestApp, token: &str) -> WsClient {
     let mut socket = WsClient::connect_acked(&app.base, token).await;
@@ -252,7 +257,7 @@ async fn a_user_holds_at_most_the_configured_sockets_counted_exactly() {
 /// at this process's next sweep for revoked sessions (every 200 ms here).
 #[tokio::test]
 async fn a_revocation_through_one_process_closes_a_socket_on_another() {
-    let app = if tests::on_postgres() { app_without_sweep().await } else { TestApp::spawn().await };
+    let app = if tests::on_postgres() { app_without_sweep().await } else { app_with_sweep().await };
     let admin = app.admin().await;
     let acme = app.tenant(&admin, "acme").await;
     let beta = app.tenant(&admin, "beta").await;
@@ -286,7 +291,7 @@ async fn a_revocation_through_one_process_closes_a_socket_on_another() {
 /// reconnecting) is found by the process's sweep, which closes the socket.
 #[tokio::test]
 async fn a_revocation_the_signal_missed_is_found_by_the_sweep() {
-    let app = TestApp::spawn().await;
+    let app = app_with_sweep().await;
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
     let mut socket = watching(&app, &t.staff).await;
