@@ -85,8 +85,7 @@ fn cpu_seconds() -> f64 {
 }
 
 fn rss_kib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()).unwrap_or(0.0)
+    crate::status_kib("VmRSS:")
 }
 
 fn unix_nanos() -> u128 {

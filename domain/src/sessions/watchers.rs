@@ -109,8 +109,9 @@ impl Watchers {
         named.len()
     }
 
-    /// Sockets registered now.
-    pub fn open(&self) -> usize {
+    /// Sockets registered now (for tests).
+    #[cfg(test)]
+    fn open(&self) -> usize {
         self.lock().open.len()
     }
 }
