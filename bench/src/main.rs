@@ -71,6 +71,11 @@ struct Args {
     /// Only the subscription fan-out rows.
     #[arg(long)]
     only_fanout: bool,
+    /// Seed, start the server, print `KEY=value` lines (the GraphQL URL, a
+    /// staff token, the company and the database) and serve until standard
+    /// input closes: the Rastro side of `bench/peer.sh`.
+    #[arg(long)]
+    serve: bool,
     /// WebSocket subscribers in the fan-out measurement (spread over
     /// `--fanout-companies`, then as many again of one company).
     #[arg(long, default_value_t = 10_000)]
@@ -290,6 +295,12 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let token = login["data"]["login"]["accessToken"].as_str().context("login failed")?.to_owned();
 
+    if args.serve {
+        println!("RASTRO_URL={base}/graphql\nRASTRO_TOKEN={token}\nCOMPANY_ID={}\nDATABASE_URL={url}\nREADY", fixture.company_id);
+        let mut rest = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut rest).await?;
+        return Ok(());
+    }
     if args.only_r2 {
         r2::prepare(&db, fixture.company_id).await?;
         print_r2(name, &db, &base, &fixture, args.r2_orders).await?;
