@@ -58,9 +58,15 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
     } else if backend == Some(DatabaseBackend::Postgres) {
         let options = PgConnectOptions::from_str(url)?;
+        // No ping before each use: a page acquires a connection per
+        // statement, and the round trip cost as much as a small statement.
+        // A connection the server closed fails its next statement and leaves
+        // the pool; idle ones are closed before servers commonly drop them.
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
+            .idle_timeout(Duration::from_secs(60))
             .connect_with(options)
             .await?;
         Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))

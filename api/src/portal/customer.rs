@@ -138,8 +138,14 @@ pub async fn orders(State(state): State<AppState>, visitor: Visitor, uri: Uri, Q
         Ok(found) => found,
         Err(err) => return refused(err),
     };
-    let page = match orders::list(&state.ctx, &visitor.actor, &filter, OrderSort::default(), PAGE_SIZE, query.after.as_deref()).await {
-        Ok(page) => page,
+    // One past the bound tells "exactly 1,000" from "more than 1,000".
+    let counted = futures::future::try_join(
+        orders::list(&state.ctx, &visitor.actor, &filter, OrderSort::default(), PAGE_SIZE, query.after.as_deref()),
+        orders::count(&state.ctx, &visitor.actor, &filter, orders::COUNT_UP_TO + 1),
+    )
+    .await;
+    let (page, total) = match counted {
+        Ok(found) => found,
         Err(err @ DomainError::Validation { .. }) => return refused(err),
         Err(err) => return view::error_page(locale, &err),
     };
@@ -164,7 +170,7 @@ pub async fn orders(State(state): State<AppState>, visitor: Visitor, uri: Uri, Q
             }
         })
         .collect();
-    let values = list_values(&visitor, &query, status, rows, page.total_count, next_link, exports, None);
+    let values = list_values(&visitor, &query, status, rows, total, next_link, exports, None);
     render(&state, &visitor, StatusCode::OK, "orders.html", values)
 }
 
@@ -186,7 +192,7 @@ fn list_values(
         .collect();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     context! {
-        rows => rows, total => total, next => next, error => error, statuses => statuses, staff => staff, exports => exports,
+        rows => rows, total => total.min(orders::COUNT_UP_TO), more => total > orders::COUNT_UP_TO, next => next, error => error, statuses => statuses, staff => staff, exports => exports,
         code => text(&query.code), from => text(&query.from), to => text(&query.to), product => text(&query.product),
         customer => text(&query.customer), min => text(&query.min), max => text(&query.max),
         paged => query.after.is_some(), here => "/orders",

@@ -28,9 +28,8 @@ pub use lifecycle::{
     StatusOutcome,
 };
 pub use query::{
-    attributes_for, by_source_id, cursor_of, get, history_for, invoices_for, items_for, list, refunds_for, shipments_for,
-    tracking_events_for, OrderFilter, OrderSort,
-    OrderSortField,
+    attributes_for, by_source_id, count, cursor_of, get, history_for, invoices_for, items_for, list, refunds_for,
+    shipments_for, tracking_events_for, OrderFilter, OrderPage, OrderSort, OrderSortField, COUNT_UP_TO, MAX_COUNT_UP_TO,
 };
 
 pub use visibility::shown_status;

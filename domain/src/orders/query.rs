@@ -10,7 +10,7 @@ use entities::{invoice, order, order_attribute, order_item, order_status_history
 use sea_orm::{
     sea_query::{Expr, Query},
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +18,7 @@ use super::{visible_order_ids, visible_orders};
 use crate::{
     actor::Scope,
     db::contains,
-    page::{Page, MAX_PAGE},
+    page::MAX_PAGE,
     Action, Actor, Audience, Ctx, DomainError, DomainResult,
 };
 
@@ -221,7 +221,14 @@ pub(crate) fn filtered(actor: &Actor, filter: &OrderFilter) -> Option<Select<ord
     visible_orders(actor).map(|q| apply_filter(actor, q, filter))
 }
 
-/// A page of the orders the actor may see, with the total count.
+/// What `count` counts to when the caller names no bound.
+pub const COUNT_UP_TO: u64 = 1_000;
+/// The highest bound `count` accepts: a count reads one index entry per order,
+/// so an exact figure over millions is a cost the caller asks for by name.
+pub const MAX_COUNT_UP_TO: u64 = 1_000_000;
+
+/// A page of the orders the actor may see. Counting is `count`'s: a page's cost
+/// does not grow with the table.
 pub async fn list(
     ctx: &Ctx,
     actor: &Actor,
@@ -229,31 +236,15 @@ pub async fn list(
     sort: OrderSort,
     first: u64,
     after: Option<&str>,
-) -> DomainResult<Page<order::Model>> {
+) -> DomainResult<OrderPage> {
     ctx.authz.check(actor, Action::ReadOrders)?;
     if first == 0 || first > MAX_PAGE {
         return Err(DomainError::validation("first", format!("must be between 1 and {MAX_PAGE}")));
     }
-    filter.check()?;
-    if let (Some(min), Some(max)) = (filter.min_total_cents, filter.max_total_cents) {
-        if min > max {
-            return Err(DomainError::validation("filter.maxTotal", "must not be below minTotal"));
-        }
-    }
+    check_filter(filter)?;
     let Some(query) = filtered(actor, filter) else {
-        return Ok(Page { items: vec![], has_next_page: false, total_count: 0 });
+        return Ok(OrderPage { items: vec![], has_next_page: false });
     };
-    // COUNT over the filtered table itself: sea-orm's `count()` wraps the whole
-    // select in a subquery, which SQLite materialises row by row.
-    let total_count: i64 = query
-        .clone()
-        .select_only()
-        .column_as(order::Column::Id.count(), "total")
-        .into_tuple()
-        .one(&ctx.db)
-        .await?
-        .unwrap_or(0);
-    let total_count = u64::try_from(total_count).unwrap_or(0);
     let column = sort.field.column();
     let mut page_query = query;
     if let Some(raw) = after {
@@ -276,7 +267,48 @@ pub async fn list(
         .await?;
     let has_next_page = items.len() as u64 > first;
     items.truncate(first as usize);
-    Ok(Page { items, has_next_page, total_count })
+    Ok(OrderPage { items, has_next_page })
+}
+
+/// One page of orders and whether more follow.
+#[derive(Debug, Clone)]
+pub struct OrderPage {
+    /// The orders, in the page's order.
+    pub items: Vec<order::Model>,
+    /// Whether orders follow the last one.
+    pub has_next_page: bool,
+}
+
+fn check_filter(filter: &OrderFilter) -> DomainResult<()> {
+    filter.check()?;
+    if let (Some(min), Some(max)) = (filter.min_total_cents, filter.max_total_cents) {
+        if min > max {
+            return Err(DomainError::validation("filter.maxTotal", "must not be below minTotal"));
+        }
+    }
+    Ok(())
+}
+
+/// How many orders the actor may see match `filter`, counted up to `up_to`
+/// (1 to `MAX_COUNT_UP_TO`): exact below it; `up_to` itself means that many
+/// or more. The count stops at the bound, so it costs the same on a
+/// thousand orders as on millions.
+pub async fn count(ctx: &Ctx, actor: &Actor, filter: &OrderFilter, up_to: u64) -> DomainResult<u64> {
+    ctx.authz.check(actor, Action::ReadOrders)?;
+    if up_to == 0 || up_to > MAX_COUNT_UP_TO {
+        return Err(DomainError::validation("upTo", format!("must be between 1 and {MAX_COUNT_UP_TO}")));
+    }
+    check_filter(filter)?;
+    let Some(query) = filtered(actor, filter) else {
+        return Ok(0);
+    };
+    let bounded = query.select_only().column(order::Column::Id).limit(up_to).into_query();
+    let statement = Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(bounded, sea_orm::sea_query::Alias::new("bounded")).to_owned();
+    let counted: Option<i64> = match ctx.db.query_one(ctx.db.get_database_backend().build(&statement)).await? {
+        Some(row) => Some(row.try_get_by_index(0)?),
+        None => None,
+    };
+    Ok(counted.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 
 /// One order the actor may see; another tenant's looks like a missing one.

@@ -182,4 +182,40 @@ async fn a_nested_page_runs_a_constant_number_of_statements() {
     // refunds, localities 1 each: 9, the same for 5 orders as for 50.
     assert_eq!(counts[0], counts[1], "statement count grows with the page: {counts:?}");
     assert!((7..=9).contains(&counts[1]), "{counts:?}");
+    // The count is made only when it is asked for.
+    let before = app.statements_run().await;
+    let body = app.gql(Some(&t.staff), &NESTED.replace("totalCount", ""), json!({ "first": 50 })).await;
+    let uncounted = app.statements_run().await - before;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(uncounted, counts[1] - 1, "{counts:?}");
+}
+
+#[tokio::test]
+async fn a_total_count_stops_at_its_bound() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    for n in 0..5 {
+        app.create_order(&t.staff, &format!("ACME-{n}"), &t.destination, None).await;
+    }
+    let counted = app
+        .gql(
+            Some(&t.staff),
+            "{ orders(first: 1) { totalCount below: totalCount(upTo: 3) at: totalCount(upTo: 5) over: totalCount(upTo: 6)
+               most: totalCount(upTo: 1000000) edges { node { code } } } }",
+            json!({}),
+        )
+        .await;
+    let orders = &counted["data"]["orders"];
+    assert_eq!(
+        [&orders["totalCount"], &orders["below"], &orders["at"], &orders["over"], &orders["most"]],
+        [&json!(5), &json!(3), &json!(5), &json!(5), &json!(5)],
+        "{counted}"
+    );
+    let filtered = app.gql(Some(&t.staff), "{ orders(filter: { code: \"ACME-1\" }) { totalCount(upTo: 2) } }", json!({})).await;
+    assert_eq!(filtered["data"]["orders"]["totalCount"], 1, "{filtered}");
+    for bound in [0, -1, 1_000_001] {
+        let refused = app.gql(Some(&t.staff), "query($n: Int!) { orders { totalCount(upTo: $n) } }", json!({ "n": bound })).await;
+        assert_eq!(error_code(&refused), Some("VALIDATION"), "upTo {bound}: {refused}");
+    }
 }

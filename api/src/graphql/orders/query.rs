@@ -14,7 +14,6 @@ use crate::graphql::{
     error::GqlResultExt,
     loaders::{Loaders, Wanted},
     request::{parse_id, parts},
-    types::CountFields,
 };
 
 /// Order queries.
@@ -22,7 +21,30 @@ use crate::graphql::{
 pub struct OrderQuery;
 
 /// A page of orders.
-pub type OrderConnection = Connection<String, Order, CountFields>;
+pub type OrderConnection = Connection<String, Order, OrderCount>;
+
+/// The count of an `orders` page's matches, made only when it is asked for.
+pub struct OrderCount {
+    filter: orders::OrderFilter,
+}
+
+#[Object]
+impl OrderCount {
+    /// Orders matching the filter across all pages, counted up to `upTo`
+    /// (1 to 1,000,000): exact below it; `upTo` itself means that many or
+    /// more. Counting stops at the bound, so a page costs the same however
+    /// many orders there are; ask for a higher bound when the exact figure
+    /// over it matters.
+    async fn total_count(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "orders::COUNT_UP_TO as i32")] up_to: i32,
+    ) -> async_graphql::Result<u64> {
+        let (domain, actor) = parts(ctx)?;
+        let up_to = u64::try_from(up_to).unwrap_or(0);
+        orders::count(domain, actor, &self.filter, up_to).await.gql()
+    }
+}
 
 #[Object]
 impl OrderQuery {
@@ -54,7 +76,7 @@ impl OrderQuery {
         };
         ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(&page.items, wanted).await?;
         let mut connection =
-            Connection::with_additional_fields(after.is_some(), page.has_next_page, CountFields { total_count: page.total_count });
+            Connection::with_additional_fields(after.is_some(), page.has_next_page, OrderCount { filter });
         connection.edges.extend(page.items.into_iter().map(|o| Edge::new(orders::cursor_of(&o, sort.field), Order::from(o))));
         Ok(connection)
     }
