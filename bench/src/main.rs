@@ -156,8 +156,10 @@ async fn fresh_database(arg: &str) -> anyhow::Result<(String, &'static str)> {
     let mut admin = sqlx::PgConnection::connect(arg).await.context("connecting to PostgreSQL")?;
     sqlx::query("DROP DATABASE IF EXISTS rastro_bench WITH (FORCE)").execute(&mut admin).await?;
     sqlx::query("CREATE DATABASE rastro_bench").execute(&mut admin).await?;
-    let (base, _) = arg.rsplit_once('/').context("the URL ends with /database")?;
-    Ok((format!("{base}/rastro_bench"), "PostgreSQL"))
+    // The URL's options (`?sslmode=disable`) apply to the new database too.
+    let (address, options) = arg.split_once('?').map_or((arg, String::new()), |(a, o)| (a, format!("?{o}")));
+    let (base, _) = address.rsplit_once('/').context("the URL ends with /database")?;
+    Ok((format!("{base}/rastro_bench{options}"), "PostgreSQL"))
 }
 
 /// Runs `PAGE` from `concurrency` clients for `seconds`; returns sorted latencies.

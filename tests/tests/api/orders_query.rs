@@ -214,6 +214,9 @@ async fn a_total_count_stops_at_its_bound() {
     );
     let filtered = app.gql(Some(&t.staff), "{ orders(filter: { code: \"ACME-1\" }) { totalCount(upTo: 2) } }", json!({})).await;
     assert_eq!(filtered["data"]["orders"]["totalCount"], 1, "{filtered}");
+    // A range of one value (each order totals 2 × 459.90 + 1,299.00) is a range.
+    let exact = app.gql(Some(&t.staff), "{ orders(filter: { minTotal: \"2218.80\", maxTotal: \"2218.80\" }) { totalCount } }", json!({})).await;
+    assert_eq!(exact["data"]["orders"]["totalCount"], 5, "{exact}");
     for bound in [0, -1, 1_000_001] {
         let refused = app.gql(Some(&t.staff), "query($n: Int!) { orders { totalCount(upTo: $n) } }", json!({ "n": bound })).await;
         assert_eq!(error_code(&refused), Some("VALIDATION"), "upTo {bound}: {refused}");
