@@ -57,7 +57,7 @@ pub fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot,
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(32)
         .limit_directives(8)
-        .extension(limits::DocumentLimits(budget(limits)))
+        .extension(limits::DocumentLimits::new(budget(limits)))
         .extension(loaders::PerRequestLoaders);
     if limits.introspection {
         builder

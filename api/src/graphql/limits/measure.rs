@@ -45,9 +45,7 @@ pub(super) fn check(document: &ExecutableDocument, variables: &Variables, budget
     if document.fragments.len() > budget.fragments {
         return Err(Rejection::TooManyFragments { limit: budget.fragments });
     }
-    if variables.iter().any(|(name, value)| name.contains('\0') || const_has_nul(value)) {
-        return Err(Rejection::NulInText);
-    }
+    check_variables(variables)?;
     let mut memo: HashMap<&Name, Measure> = HashMap::with_capacity(document.fragments.len());
     for name in dependency_order(document)? {
         let Some(fragment) = document.fragments.get(name) else { continue };
@@ -79,6 +77,14 @@ pub(super) fn check(document: &ExecutableDocument, variables: &Variables, budget
         return Err(Rejection::TooDeep { limit: budget.depth });
     }
     Ok(total)
+}
+
+/// Refuses variables holding a NUL in a name or in any text.
+pub(super) fn check_variables(variables: &Variables) -> Result<(), Rejection> {
+    if variables.iter().any(|(name, value)| name.contains('\0') || const_has_nul(value)) {
+        return Err(Rejection::NulInText);
+    }
+    Ok(())
 }
 
 /// Fragment names ordered so that every fragment comes after the fragments it

@@ -13,11 +13,18 @@
 //! 3. the parsed document is handed on, so async-graphql's own checks (which
 //!    inline fragments) and validation only ever walk a document whose expanded
 //!    size is bounded.
+//!
+//! Clients send the same few documents over and over, so documents that
+//! passed are kept, parsed, by their text ([`Documents`]): a known document
+//! is only copied and its variables checked.
 
 mod measure;
 mod scan;
 
-use std::sync::Arc;
+use std::{
+    num::NonZeroUsize,
+    sync::{Arc, Mutex},
+};
 
 use async_graphql::{
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
@@ -118,16 +125,83 @@ pub fn parse_within(query: &str, variables: &Variables, budget: &Budget) -> Serv
     Ok(document)
 }
 
-/// The extension that applies a [`Budget`] to every request of the schema.
-pub struct DocumentLimits(pub Budget);
+/// Documents that passed [`parse_within`], parsed, by their text; the least
+/// recently used goes first.
+///
+/// What it can hold is bounded whatever clients send: [`Documents::ENTRIES`]
+/// documents of at most [`Documents::LARGEST`] bytes of text each; a larger
+/// document is parsed every time. Only the document is kept: variables are
+/// checked on every request.
+pub struct Documents(Mutex<lru::LruCache<String, Arc<ExecutableDocument>>>);
 
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentLimitsExtension(self.0.clone()))
+impl Documents {
+    /// Documents kept.
+    pub const ENTRIES: usize = 256;
+    /// Longest document text kept, in bytes.
+    pub const LARGEST: usize = 8 * 1024;
+
+    fn new() -> Self {
+        Documents(Mutex::new(lru::LruCache::new(NonZeroUsize::new(Self::ENTRIES).unwrap_or(NonZeroUsize::MIN))))
+    }
+
+    fn get(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
+        self.0.lock().ok()?.get(query).cloned()
+    }
+
+    fn keep(&self, query: &str, document: &ExecutableDocument) {
+        if query.len() <= Self::LARGEST {
+            if let Ok(mut documents) = self.0.lock() {
+                documents.put(query.to_owned(), Arc::new(document.clone()));
+            }
+        }
+    }
+
+    /// How many documents are kept.
+    pub fn len(&self) -> usize {
+        self.0.lock().map_or(0, |documents| documents.len())
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `query` parsed, from the kept documents or through [`parse_within`]
+    /// (and then kept); its variables are checked either way.
+    pub fn parse(&self, query: &str, variables: &Variables, budget: &Budget) -> ServerResult<ExecutableDocument> {
+        if let Some(document) = self.get(query) {
+            measure::check_variables(variables).map_err(|r| r.to_server_error())?;
+            return Ok(ExecutableDocument::clone(&document));
+        }
+        let document = parse_within(query, variables, budget)?;
+        self.keep(query, &document);
+        Ok(document)
     }
 }
 
-struct DocumentLimitsExtension(Budget);
+/// The extension that applies a [`Budget`] to every request of the schema.
+pub struct DocumentLimits {
+    budget: Budget,
+    documents: Arc<Documents>,
+}
+
+impl DocumentLimits {
+    /// Applies `budget`, with a cache of its own.
+    pub fn new(budget: Budget) -> Self {
+        DocumentLimits { budget, documents: Arc::new(Documents::new()) }
+    }
+}
+
+impl ExtensionFactory for DocumentLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(DocumentLimitsExtension { budget: self.budget.clone(), documents: self.documents.clone() })
+    }
+}
+
+struct DocumentLimitsExtension {
+    budget: Budget,
+    documents: Arc<Documents>,
+}
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for DocumentLimitsExtension {
@@ -137,7 +211,7 @@ impl Extension for DocumentLimitsExtension {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let document = parse_within(&request.query, &request.variables, &self.0)?;
+        let document = self.documents.parse(&request.query, &request.variables, &self.budget)?;
         request.set_parsed_query(document);
         next.run(ctx, request).await
     }
@@ -194,6 +268,43 @@ mod tests {
         let variables = Variables::from_json(serde_json::json!({ "v": { "deep": ["ok", "x\u{0}"] } }));
         let refused = parse_within("query($v: JSON) { a }", &variables, &budget()).err();
         assert!(refused.is_some_and(|e| e.message.contains("NUL")));
+    }
+
+    #[test]
+    fn kept_documents_are_served_again_and_their_variables_still_checked() {
+        let documents = Documents::new();
+        let query = "query($v: String) { a(x: $v) { b } }";
+        let first = documents.parse(query, &Variables::default(), &budget()).expect("parses");
+        assert_eq!(documents.len(), 1);
+        let again = documents.parse(query, &Variables::default(), &budget()).expect("kept");
+        assert_eq!(documents.len(), 1);
+        assert_eq!(format!("{first:?}"), format!("{again:?}"));
+        let nul = Variables::from_json(serde_json::json!({ "v": "x\u{0}" }));
+        let refused = documents.parse(query, &nul, &budget()).err();
+        assert!(refused.is_some_and(|e| e.message.contains("NUL")), "a kept document's variables are checked");
+        let refused = documents.parse(r#"{ a(x: "\u0000") }"#, &Variables::default(), &budget()).err();
+        assert!(refused.is_some_and(|e| e.message.contains("NUL")));
+        assert_eq!(documents.len(), 1, "a refused document is not kept");
+    }
+
+    #[test]
+    fn the_kept_documents_are_bounded_in_number_and_size() {
+        let documents = Documents::new();
+        for n in 0..Documents::ENTRIES + 10 {
+            documents.parse(&format!("{{ a{n} }}"), &Variables::default(), &budget()).expect("parses");
+        }
+        assert_eq!(documents.len(), Documents::ENTRIES);
+        // The least recently used went first: the oldest is gone, the newest kept.
+        assert!(documents.get("{ a0 }").is_none());
+        assert!(documents.get(&format!("{{ a{} }}", Documents::ENTRIES + 9)).is_some());
+        let large = format!("{{ a(x: \"{}\") }}", "b".repeat(Documents::LARGEST));
+        assert!(large.len() > Documents::LARGEST);
+        documents.parse(&large, &Variables::default(), &budget()).expect("parses");
+        assert!(documents.get(&large).is_none(), "a document over the size limit is parsed, not kept");
+        let at_limit = format!("{{ a(x: \"{}\") }}", "b".repeat(Documents::LARGEST - 12));
+        assert_eq!(at_limit.len(), Documents::LARGEST);
+        documents.parse(&at_limit, &Variables::default(), &budget()).expect("parses");
+        assert!(documents.get(&at_limit).is_some());
     }
 
     #[test]
