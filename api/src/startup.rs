@@ -24,8 +24,10 @@ pub async fn domain_ctx(config: &Config, db: DatabaseConnection) -> anyhow::Resu
     let events = domain::events::EventBus::for_database(&db).await.context("listening for order events")?;
     // Computed once here, off the async runtime, instead of on the first login.
     tokio::task::spawn_blocking(domain::password::dummy_hash).await?;
+    let relaxed_db = domain::db::connect_relaxed(&config.database_url).await.context("opening the database")?;
     Ok(domain::Ctx {
         db,
+        relaxed_db,
         authz,
         tokens,
         events,

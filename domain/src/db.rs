@@ -24,22 +24,13 @@ use sqlx::{
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let backend = backend_of(url);
     if backend == Some(DatabaseBackend::Sqlite) {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            .synchronous(SqliteSynchronous::Full)
-            // Deleted and overwritten content is zeroed in the file, so an
-            // anonymization (LGPD) leaves no old values in free space.
-            .pragma("secure_delete", "ON");
+        let (options, on_disk) = sqlite_options(url)?;
         let path = options.get_filename().to_path_buf();
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 tokio::fs::create_dir_all(dir).await?;
             }
         }
-        let on_disk = path != std::path::Path::new(":memory:") && !url.contains("mode=memory");
         if on_disk {
             owner_only(&path, true).await?;
         }
@@ -73,6 +64,47 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     } else {
         anyhow::bail!("unsupported DATABASE_URL scheme (use sqlite: or postgres:)")
     }
+}
+
+/// SQLite's settings for `url`, and whether it names a file (not memory).
+fn sqlite_options(url: &str) -> anyhow::Result<(SqliteConnectOptions, bool)> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        .synchronous(SqliteSynchronous::Full)
+        // Deleted and overwritten content is zeroed in the file, so an
+        // anonymization (LGPD) leaves no old values in free space.
+        .pragma("secure_delete", "ON");
+    // sqlx names `sqlite::memory:` databases `file:sqlx-in-memory-N`, which
+    // is why the URL is read here and not the file name.
+    let on_disk = !url.contains(":memory:") && !url.contains("mode=memory");
+    Ok((options, on_disk))
+}
+
+/// For a SQLite file already opened with [`connect`]: one more connection to
+/// it whose commits do not wait for the disk (`synchronous = NORMAL`).
+///
+/// In WAL mode such a commit is appended to the log unsynced, and the next
+/// commit of [`connect`]'s pool syncs the whole log, so it reaches the disk
+/// before anything committed after it; only a power cut or an OS crash in
+/// between can lose it, never a crash of Rastro. It is for writes whose loss
+/// then costs nothing: a run's arrival, which a call's own records (or its
+/// rejection) then make durable, and whose call had no answer yet.
+/// `None` for PostgreSQL (which has `synchronous_commit` per transaction)
+/// and for in-memory databases (which never wait for a disk).
+pub async fn connect_relaxed(url: &str) -> anyhow::Result<Option<DatabaseConnection>> {
+    if backend_of(url) != Some(DatabaseBackend::Sqlite) {
+        return Ok(None);
+    }
+    let (options, on_disk) = sqlite_options(url)?;
+    if !on_disk {
+        return Ok(None);
+    }
+    let options = options.create_if_missing(false).synchronous(SqliteSynchronous::Normal);
+    let pool = SqlitePoolOptions::new().max_connections(1).test_before_acquire(false).connect_with(options).await?;
+    Ok(Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)))
 }
 
 /// The backend a database URL names, when it is one of ours.
@@ -201,6 +233,33 @@ mod tests {
         let db = connect(&format!("sqlite://{}?mode=memory", file.display()), 1).await.expect("connects");
         db.execute_unprepared("CREATE TABLE t (x INTEGER)").await.expect("writes");
         assert!(!file.exists(), "an in-memory database created {}", file.display());
+        std::fs::remove_dir_all(&dir).expect("cleans up");
+    }
+
+    #[tokio::test]
+    async fn the_relaxed_connection_shares_the_file_and_does_not_wait_for_the_disk() {
+        let dir = scratch("relaxed");
+        let file = dir.join("rastro.db");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let db = connect(&url, 1).await.expect("connects");
+        let relaxed = connect_relaxed(&url).await.expect("connects").expect("a file has one");
+        let synchronous = |db: DatabaseConnection| async move {
+            let row = db.query_one(sea_orm::Statement::from_string(DatabaseBackend::Sqlite, "PRAGMA synchronous")).await.expect("reads");
+            row.expect("a row").try_get_by_index::<i32>(0).expect("a number")
+        };
+        // 2 is FULL, 1 NORMAL.
+        assert_eq!(synchronous(db.clone()).await, 2);
+        assert_eq!(synchronous(relaxed.clone()).await, 1);
+        relaxed.execute_unprepared("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7)").await.expect("writes");
+        let row = db.query_one(sea_orm::Statement::from_string(DatabaseBackend::Sqlite, "SELECT x FROM t")).await.expect("reads");
+        assert_eq!(row.expect("the row").try_get_by_index::<i32>(0).expect("x"), 7);
+        for other in [
+            "sqlite::memory:".to_owned(),
+            format!("sqlite://{}?mode=memory", dir.join("memory.db").display()),
+            "postgres://127.0.0.1:1/test".to_owned(),
+        ] {
+            assert!(connect_relaxed(&other).await.expect("no connection made").is_none(), "{other}");
+        }
         std::fs::remove_dir_all(&dir).expect("cleans up");
     }
 

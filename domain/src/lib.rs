@@ -56,6 +56,9 @@ use sea_orm::DatabaseConnection;
 pub struct Ctx {
     /// The database pool.
     pub db: DatabaseConnection,
+    /// On a SQLite file, a connection whose commits become durable with the
+    /// pool's next one ([`db::connect_relaxed`]); `None` elsewhere.
+    pub relaxed_db: Option<DatabaseConnection>,
     /// The casbin enforcer for role → action decisions.
     pub authz: Authorizer,
     /// Access-token signing keys and lifetime.

@@ -8,7 +8,10 @@
 use std::collections::{HashMap, HashSet};
 
 use entities::{locality, order, ItemOutcome, LogisticRole};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    sea_query::{Expr, UnionType},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+};
 
 use super::{
     apply::{item_error, item_owners, item_row, refuse_taken_items, resolve_with, ItemReport, FRESH_AFTER_ANONYMIZATION, REPEATED_CREATE},
@@ -162,27 +165,31 @@ fn check(known: &Known, claimed: &HashMap<String, String>, company_id: i32, sour
 async fn look_up(work: &Work, company_id: i32, records: &[Creation]) -> DomainResult<Known> {
     let news: Vec<&NewOrder> = records.iter().map(|record| &record.order).collect();
     let source_ids: Vec<&str> = records.iter().map(|record| record.source_id.as_str()).collect();
-    // Live and anonymized orders apart: each query then has its partial index.
+    // Live and anonymized orders in two halves of one statement: each half
+    // then has its partial index.
     let mut live = HashMap::new();
     let mut anonymized = HashSet::new();
     for chunk in source_ids.chunks(IDS_PER_STATEMENT) {
-        let with_ids = || order::Entity::find().filter(order::Column::CompanyId.eq(company_id)).filter(order::Column::SourceId.is_in(chunk.iter().copied()));
-        let rows: Vec<(i32, String, Option<String>)> = with_ids()
-            .filter(order::Column::AnonymizedAt.is_null())
-            .select_only()
-            .columns([order::Column::Id, order::Column::SourceId, order::Column::SourceDigest])
-            .into_tuple()
-            .all(work.txn())
-            .await?;
-        live.extend(rows.into_iter().map(|(id, source_id, digest)| (source_id, (id, digest))));
-        let rows: Vec<String> = with_ids()
-            .filter(order::Column::AnonymizedAt.is_not_null())
-            .select_only()
-            .column(order::Column::SourceId)
-            .into_tuple()
-            .all(work.txn())
-            .await?;
-        anonymized.extend(rows);
+        let half = |is_anonymized: bool| {
+            let anonymized_at = order::Column::AnonymizedAt;
+            order::Entity::find()
+                .select_only()
+                .columns([order::Column::Id, order::Column::SourceId, order::Column::SourceDigest])
+                .expr(Expr::value(is_anonymized))
+                .filter(order::Column::CompanyId.eq(company_id))
+                .filter(order::Column::SourceId.is_in(chunk.iter().copied()))
+                .filter(if is_anonymized { anonymized_at.is_not_null() } else { anonymized_at.is_null() })
+                .into_query()
+        };
+        let both = half(false).union(UnionType::All, half(true)).to_owned();
+        for row in work.txn().query_all(work.txn().get_database_backend().build(&both)).await? {
+            let source_id: String = row.try_get_by_index(1)?;
+            if row.try_get_by_index(3)? {
+                anonymized.insert(source_id);
+            } else {
+                live.insert(source_id, (row.try_get_by_index::<i32>(0)?, row.try_get_by_index::<Option<String>>(2)?));
+            }
+        }
     }
 
     let mut references: Vec<&str> = news

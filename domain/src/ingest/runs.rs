@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use chrono::Utc;
 use entities::{integration_run, RunOutcome};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::apply::Report;
-use crate::{events::RunFinished, orders::Work, Ctx, DomainResult};
+use crate::{events::RunFinished, orders::Work, Ctx, DomainError, DomainResult};
 
 /// Largest part of a raw request or response kept with a run, in bytes; the
 /// full size and whether it was cut are recorded beside it.
@@ -37,6 +37,8 @@ pub struct RunHandle {
     pub id: i32,
     /// Its company, when known.
     pub company_id: Option<i32>,
+    adapter: String,
+    operation: String,
     started: Instant,
 }
 
@@ -78,10 +80,12 @@ pub async fn begin_large(ctx: &Ctx, company_id: Option<i32>, meta: &RunMeta, hea
     let started = Instant::now();
     let (text, cut) = capped(head);
     let truncated = cut || total_bytes > head.len() as u64;
+    let adapter: String = meta.adapter.chars().take(40).collect();
+    let operation: String = meta.operation.chars().take(60).collect();
     let row = integration_run::ActiveModel {
         company_id: Set(company_id),
-        adapter: Set(meta.adapter.chars().take(40).collect()),
-        operation: Set(meta.operation.chars().take(60).collect()),
+        adapter: Set(adapter.clone()),
+        operation: Set(operation.clone()),
         outcome: Set(RunOutcome::Failed),
         received_at: Set(Utc::now()),
         finished_at: Set(None),
@@ -100,20 +104,22 @@ pub async fn begin_large(ctx: &Ctx, company_id: Option<i32>, meta: &RunMeta, hea
         reprocess_of: Set(meta.reprocess_of),
         ..Default::default()
     };
-    let run = if ctx.db.get_database_backend() == DatabaseBackend::Postgres {
-        // The arrival does not wait for PostgreSQL's WAL flush: the commit of
-        // the run's records flushes past it, so no record is ever there
-        // without its run, and an arrival that only a crash of PostgreSQL
-        // itself could lose belongs to a call that had no answer yet.
+    // The arrival does not wait for the disk: the commit of the run's records
+    // (or of its rejection) syncs past it, so no record is ever there without
+    // its run, and an arrival that only a crash of the machine or of
+    // PostgreSQL could lose belongs to a call that had no answer yet.
+    // Only the id comes back: the row holds up to 256 KiB of request.
+    let insert = integration_run::Entity::insert(row);
+    let id = if ctx.db.get_database_backend() == DatabaseBackend::Postgres {
         let txn = ctx.db.begin().await?;
         txn.execute_unprepared("SET LOCAL synchronous_commit = off").await?;
-        let run = row.insert(&txn).await?;
+        let id = insert.exec(&txn).await?.last_insert_id;
         txn.commit().await?;
-        run
+        id
     } else {
-        row.insert(&ctx.db).await?
+        insert.exec(ctx.relaxed_db.as_ref().unwrap_or(&ctx.db)).await?.last_insert_id
     };
-    Ok(RunHandle { id: run.id, company_id, started })
+    Ok(RunHandle { id, company_id, adapter, operation, started })
 }
 
 /// Writes the run's outcome in `work` (its last records' transaction) or, without
@@ -134,28 +140,33 @@ async fn complete(
         Some(work) => work,
         None => Work::begin(ctx).await?,
     };
-    let finished = integration_run::ActiveModel {
-        id: Set(run.id),
-        outcome: Set(outcome),
-        finished_at: Set(Some(Utc::now())),
-        duration_ms: Set(Some(run.elapsed_ms())),
-        received: Set(count(received)),
-        applied: Set(count(applied)),
-        skipped: Set(count(skipped)),
-        failed: Set(count(failed)),
-        error: Set(error),
-        response: Set(Some(text)),
-        response_bytes: Set(len(response)),
-        response_truncated: Set(truncated),
-        ..Default::default()
+    // Nothing comes back: the row holds up to 256 KiB of request.
+    let finished = integration_run::Entity::update_many()
+        .set(integration_run::ActiveModel {
+            outcome: Set(outcome),
+            finished_at: Set(Some(Utc::now())),
+            duration_ms: Set(Some(run.elapsed_ms())),
+            received: Set(count(received)),
+            applied: Set(count(applied)),
+            skipped: Set(count(skipped)),
+            failed: Set(count(failed)),
+            error: Set(error),
+            response: Set(Some(text)),
+            response_bytes: Set(len(response)),
+            response_truncated: Set(truncated),
+            ..Default::default()
+        })
+        .filter(integration_run::Column::Id.eq(run.id))
+        .exec(work.txn())
+        .await?;
+    if finished.rows_affected != 1 {
+        return Err(DomainError::not_found("integration run", run.id));
     }
-    .update(work.txn())
-    .await?;
     let event = RunFinished {
-        run_id: finished.id,
-        company_id: finished.company_id,
-        adapter: finished.adapter,
-        operation: finished.operation,
+        run_id: run.id,
+        company_id: run.company_id,
+        adapter: run.adapter.clone(),
+        operation: run.operation.clone(),
         outcome,
     };
     let staged = ctx.events.stage_run(work.txn(), event).await?;
