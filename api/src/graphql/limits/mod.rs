@@ -156,14 +156,9 @@ impl Documents {
         }
     }
 
-    /// How many documents are kept.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.0.lock().map_or(0, |documents| documents.len())
-    }
-
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// `query` parsed, from the kept documents or through [`parse_within`]
