@@ -29,6 +29,7 @@ mod import;
 mod r2;
 mod seed;
 mod sink;
+mod variants;
 mod vtex;
 
 #[derive(Parser)]
@@ -75,6 +76,13 @@ struct Args {
     /// and 1M orders).
     #[arg(long)]
     only_page: bool,
+    /// Only the page under each filter and sort the API offers, at
+    /// `--orders` and at `--small-orders`, interleaved, with the ratio.
+    #[arg(long)]
+    only_variants: bool,
+    /// The smaller table of `--only-variants`.
+    #[arg(long, default_value_t = 1_000)]
+    small_orders: usize,
     /// Seed, start the server, print `KEY=value` lines (the GraphQL URL, a
     /// staff token, the company and the database) and serve until standard
     /// input closes: the Rastro side of `bench/peer.sh`.
@@ -146,20 +154,22 @@ fn peak_rss_mib() -> f64 {
     status_kib("VmHWM:") / 1024.0
 }
 
-async fn fresh_database(arg: &str) -> anyhow::Result<(String, &'static str)> {
+/// A fresh database called `label`: a file of that name in a temporary
+/// directory, or a database of that name on the PostgreSQL server of `arg`.
+pub(crate) async fn fresh_database(arg: &str, label: &str) -> anyhow::Result<(String, &'static str)> {
     if arg == "sqlite" {
         let dir = std::env::temp_dir().join(format!("rastro-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        return Ok((format!("sqlite://{}/bench.db?mode=rwc", dir.display()), "SQLite"));
+        return Ok((format!("sqlite://{}/{label}.db?mode=rwc", dir.display()), "SQLite"));
     }
     use sqlx::Connection;
     let mut admin = sqlx::PgConnection::connect(arg).await.context("connecting to PostgreSQL")?;
-    sqlx::query("DROP DATABASE IF EXISTS rastro_bench WITH (FORCE)").execute(&mut admin).await?;
-    sqlx::query("CREATE DATABASE rastro_bench").execute(&mut admin).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {label} WITH (FORCE)")).execute(&mut admin).await?;
+    sqlx::query(&format!("CREATE DATABASE {label}")).execute(&mut admin).await?;
     // The URL's options (`?sslmode=disable`) apply to the new database too.
     let (address, options) = arg.split_once('?').map_or((arg, String::new()), |(a, o)| (a, format!("?{o}")));
     let (base, _) = address.rsplit_once('/').context("the URL ends with /database")?;
-    Ok((format!("{base}/rastro_bench{options}"), "PostgreSQL"))
+    Ok((format!("{base}/{label}{options}"), "PostgreSQL"))
 }
 
 /// Runs `PAGE` from `concurrency` clients for `seconds`; returns sorted latencies.
@@ -247,62 +257,12 @@ async fn main() -> anyhow::Result<()> {
         return fanout::loader(&args.fanout_ws, &args.fanout_tokens.context("--fanout-tokens")?).await;
     }
     api::telemetry::init_tracing();
-    let (url, name) = fresh_database(&args.database).await?;
-    let mut config = api::config::Config::from_args(&api::config::ServerArgs {
-        database_url: url.clone(),
-        bind: "127.0.0.1:0".parse()?,
-        jwt_secret: Some("bench-secret-".repeat(4)),
-        public_base_url: "http://127.0.0.1".into(),
-        token_ttl_minutes: 15,
-        policy_dir: None,
-        db_max_connections: 10,
-        secret_key: Some(domain::notifications::SecretKey::generate_base64()),
-        smtp_url: None,
-        mail_from: "Rastro <no-reply@rastro.local>".into(),
-        mail_max_attempts: 8,
-        mail_backoff_ms: 100,
-        mail_backoff_max_ms: 1_000,
-        mail_poll_ms: 100,
-        graphql_introspection: true,
-        rate_requests_per_minute: 600,
-        rate_sensitive_per_minute: 20,
-        rate_account_per_minute: 6,
-        trusted_proxies: Vec::new(),
-        request_timeout_secs: 60,
-        header_timeout_secs: 10,
-        max_connections: 10_000,
-        password_hash_concurrency: 2,
-        no_mail_worker: false,
-        // The bench's SMTP sink listens on 127.0.0.1.
-        smtp_allow_private: true,
-        smtp_ca_file: None,
-    })
-    .await?;
-    config.limits.body_bytes = 1 << 20;
-    // The benchmark's clients all come from one address and measure throughput.
-    let unlimited = api::ratelimit::Rate::new(u32::MAX / 2, u32::MAX / 4);
-    config.rates = api::ratelimit::RateSettings { requests_per_ip: unlimited, sensitive_per_ip: unlimited, sensitive_per_account: unlimited };
-    let db = api::startup::open_database(&config).await?;
-    let seeding = Instant::now();
-    let fixture = seed::seed(&api::startup::domain_ctx(&config, db.clone()).await?, args.orders).await?;
-    // Fresh bulk-loaded tables have no planner statistics yet; production ones do.
-    db.execute_unprepared("ANALYZE").await?;
-    eprintln!("{name}: seeded {} orders in {:.1} s", args.orders, seeding.elapsed().as_secs_f64());
-
-    let app = api::startup::Application::with_database(config, db.clone()).await?;
-    let ctx = app.state().ctx.clone();
-    let base = format!("http://{}", app.local_addr()?);
-    tokio::spawn(app.run_until(std::future::pending()));
+    if args.only_variants {
+        return variants::run(&args).await;
+    }
+    let (url, name) = fresh_database(&args.database, "rastro_bench").await?;
+    let Started { db, ctx, fixture, base, token } = start(&url, name, args.orders).await?;
     let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": "mutation($e: String!, $p: String!, $c: String) { login(email: $e, password: $p, company: $c) { accessToken } }",
-            "variables": { "e": seed::STAFF_EMAIL, "p": seed::STAFF_PASSWORD, "c": seed::COMPANY } }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["data"]["login"]["accessToken"].as_str().context("login failed")?.to_owned();
 
     if args.serve {
         println!("RASTRO_URL={base}/graphql\nRASTRO_TOKEN={token}\nCOMPANY_ID={}\nDATABASE_URL={url}\nREADY", fixture.company_id);
@@ -410,6 +370,78 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("| {name} | floor: {} one-row transactions | {floor_rate:.0} commits/s ({:.2} s) | | |", args.import_orders, floor_time.as_secs_f64());
     Ok(())
+}
+
+/// A seeded database and the real server on it, with a staff user's token.
+pub(crate) struct Started {
+    pub db: DatabaseConnection,
+    pub ctx: domain::Ctx,
+    pub fixture: seed::Fixture,
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    pub token: String,
+}
+
+/// Seeds `orders` orders into the fresh database at `url`, runs `ANALYZE`,
+/// starts the server on a free port and logs the bench's staff user in.
+pub(crate) async fn start(url: &str, name: &str, orders: usize) -> anyhow::Result<Started> {
+    let mut config = api::config::Config::from_args(&api::config::ServerArgs {
+        database_url: url.to_owned(),
+        bind: "127.0.0.1:0".parse()?,
+        jwt_secret: Some("bench-secret-".repeat(4)),
+        public_base_url: "http://127.0.0.1".into(),
+        token_ttl_minutes: 15,
+        policy_dir: None,
+        db_max_connections: 10,
+        secret_key: Some(domain::notifications::SecretKey::generate_base64()),
+        smtp_url: None,
+        mail_from: "Rastro <no-reply@rastro.local>".into(),
+        mail_max_attempts: 8,
+        mail_backoff_ms: 100,
+        mail_backoff_max_ms: 1_000,
+        mail_poll_ms: 100,
+        graphql_introspection: true,
+        rate_requests_per_minute: 600,
+        rate_sensitive_per_minute: 20,
+        rate_account_per_minute: 6,
+        trusted_proxies: Vec::new(),
+        request_timeout_secs: 60,
+        header_timeout_secs: 10,
+        max_connections: 10_000,
+        password_hash_concurrency: 2,
+        no_mail_worker: false,
+        // The bench's SMTP sink listens on 127.0.0.1.
+        smtp_allow_private: true,
+        smtp_ca_file: None,
+    })
+    .await?;
+    config.limits.body_bytes = 1 << 20;
+    // The benchmark's clients all come from one address and measure throughput.
+    let unlimited = api::ratelimit::Rate::new(u32::MAX / 2, u32::MAX / 4);
+    config.rates = api::ratelimit::RateSettings { requests_per_ip: unlimited, sensitive_per_ip: unlimited, sensitive_per_account: unlimited };
+    let db = api::startup::open_database(&config).await?;
+    let seeding = Instant::now();
+    let fixture = seed::seed(&api::startup::domain_ctx(&config, db.clone()).await?, orders).await?;
+    // Fresh bulk-loaded tables have no planner statistics yet; production ones do.
+    db.execute_unprepared("ANALYZE").await?;
+    eprintln!("{name}: seeded {} orders in {:.1} s", orders, seeding.elapsed().as_secs_f64());
+
+    let app = api::startup::Application::with_database(config, db.clone()).await?;
+    let ctx = app.state().ctx.clone();
+    let base = format!("http://{}", app.local_addr()?);
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": "mutation($e: String!, $p: String!, $c: String) { login(email: $e, password: $p, company: $c) { accessToken } }",
+            "variables": { "e": seed::STAFF_EMAIL, "p": seed::STAFF_PASSWORD, "c": seed::COMPANY } }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["data"]["login"]["accessToken"].as_str().context("login failed")?.to_owned();
+
+    Ok(Started { db, ctx, fixture, base, token })
 }
 
 /// Measures and prints the TOTVS R2 `createOrders` rows: calls of 1, 100 and

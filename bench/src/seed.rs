@@ -1,5 +1,9 @@
 //! Seeds a benchmark database: one company, 50 localities, and N orders with
 //! two items, three history entries, a classification and, for half, a shipment.
+//!
+//! Values are spread so that each filter and sort has work to do: totals
+//! over a range, three priorities, 50 customer names, 500 products, and one
+//! order in a hundred held in `DELIVERY_FAILED` (the rest `INVOICED`).
 
 use chrono::{Duration, Utc};
 use domain::{
@@ -80,16 +84,18 @@ pub async fn seed(ctx: &Ctx, orders: usize) -> anyhow::Result<Fixture> {
         let rows: Vec<order::ActiveModel> = (start..end)
             .map(|i| {
                 let created = now - Duration::minutes(i64::try_from(orders - i).unwrap_or(0));
+                let status = if i % 100 == 99 { OrderStatus::DeliveryFailed } else { OrderStatus::Invoiced };
+                let spread = i64::try_from(i).unwrap_or(0);
                 order::ActiveModel {
                     company_id: Set(company.id),
                     source_id: Set(format!("B-{i}")),
                     code: Set(format!("#{i}")),
-                    status: Set(OrderStatus::Invoiced),
-                    customer_status: Set(OrderStatus::Invoiced),
+                    status: Set(status),
+                    customer_status: Set(status),
                     customer_name: Set(Some(format!("Customer {}", i % 50))),
                     destination_locality_id: Set(Some(locality_ids[i % locality_ids.len()])),
-                    priority: Set(0),
-                    total_cents: Set(25_000),
+                    priority: Set(i32::try_from(i % 3).unwrap_or(0)),
+                    total_cents: Set(1_000 + spread * 7_919 % 99_000),
                     refunded_cents: Set(0),
                     invoice_number: Set(Some(format!("{i}"))),
                     last_event_at: Set(Some(created)),

@@ -24,6 +24,8 @@ mod m20261205_000022_webhook_accounts;
 mod m20261205_000023_tracking_links;
 mod m20261206_000024_smtp_limits;
 mod m20261206_000025_session_revocations;
+mod m20261206_000026_order_page_indexes;
+mod m20261206_000027_order_search;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -51,6 +53,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000023_tracking_links::Migration),
             Box::new(m20261206_000024_smtp_limits::Migration),
             Box::new(m20261206_000025_session_revocations::Migration),
+            Box::new(m20261206_000026_order_page_indexes::Migration),
+            Box::new(m20261206_000027_order_search::Migration),
         ]
     }
 }

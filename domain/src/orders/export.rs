@@ -5,7 +5,10 @@ use entities::{order, order_item};
 use futures::{stream, Stream};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::query::{filtered, items_for, OrderFilter};
+use super::{
+    query::{filtered, items_for, OrderFilter},
+    search::Lookup,
+};
 use crate::{Action, Actor, Ctx, DomainResult};
 
 /// Orders read per batch.
@@ -42,7 +45,7 @@ pub fn export_batches(
 ) -> DomainResult<impl Stream<Item = DomainResult<Vec<ExportRow>>> + Send + 'static> {
     ctx.authz.check(actor, Action::ExportOrders)?;
     filter.check()?;
-    let mut query = filtered(actor, &filter);
+    let mut query = filtered(actor, &filter, Lookup::SCAN);
     if options.destination_source_ids {
         // The order-lines layout is what `rastro import` reads back: an
         // anonymized order would come back as a second order with its source

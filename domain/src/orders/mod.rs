@@ -13,6 +13,7 @@ mod input;
 mod lifecycle;
 pub mod public_tracking;
 mod query;
+mod search;
 mod shipping;
 mod visibility;
 mod work;

@@ -14,10 +14,12 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{visible_order_ids, visible_orders};
+use super::{
+    search::{self, Lookup},
+    visible_order_ids, visible_orders,
+};
 use crate::{
     actor::Scope,
-    db::contains,
     page::MAX_PAGE,
     Action, Actor, Audience, Ctx, DomainError, DomainResult,
 };
@@ -168,27 +170,16 @@ fn decode_cursor(raw: &str, sort: OrderSort) -> DomainResult<(sea_orm::Value, i3
 }
 
 
-fn apply_filter(actor: &Actor, mut query: Select<order::Entity>, filter: &OrderFilter) -> Select<order::Entity> {
+fn apply_filter(actor: &Actor, mut query: Select<order::Entity>, filter: &OrderFilter, lookup: Lookup) -> Select<order::Entity> {
     let text = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
     if let Some(code) = text(&filter.code) {
-        query = query.filter(
-            Condition::any().add(contains(order::Column::Code, &code)).add(contains(order::Column::SourceId, &code)),
-        );
+        query = query.filter(search::code(lookup, &code));
     }
     if let Some(product) = text(&filter.product) {
-        let matching = Query::select()
-            .column(order_item::Column::OrderId)
-            .from(order_item::Entity)
-            .cond_where(
-                Condition::any()
-                    .add(contains(order_item::Column::Name, &product))
-                    .add(contains(order_item::Column::ProductId, &product)),
-            )
-            .to_owned();
-        query = query.filter(order::Column::Id.in_subquery(matching));
+        query = query.filter(search::product(lookup, &product));
     }
     if let Some(name) = text(&filter.customer_name) {
-        query = query.filter(contains(order::Column::CustomerName, &name));
+        query = query.filter(search::customer_name(lookup, &name));
     }
     if let Some(from) = filter.created_from {
         query = query.filter(order::Column::CreatedAt.gte(from));
@@ -216,9 +207,10 @@ fn apply_filter(actor: &Actor, mut query: Select<order::Entity>, filter: &OrderF
     query
 }
 
-/// The filtered orders the actor may see, or `None`.
-pub(crate) fn filtered(actor: &Actor, filter: &OrderFilter) -> Option<Select<order::Entity>> {
-    visible_orders(actor).map(|q| apply_filter(actor, q, filter))
+/// The filtered orders the actor may see, or `None`; `lookup` says whether
+/// text filters go through the text index.
+pub(crate) fn filtered(actor: &Actor, filter: &OrderFilter, lookup: Lookup) -> Option<Select<order::Entity>> {
+    visible_orders(actor).map(|q| apply_filter(actor, q, filter, lookup))
 }
 
 /// What `count` counts to when the caller names no bound.
@@ -242,7 +234,7 @@ pub async fn list(
         return Err(DomainError::validation("first", format!("must be between 1 and {MAX_PAGE}")));
     }
     check_filter(filter)?;
-    let Some(query) = filtered(actor, filter) else {
+    let Some(query) = filtered(actor, filter, Lookup::for_page(&ctx.db, filter).await?) else {
         return Ok(OrderPage { items: vec![], has_next_page: false });
     };
     let column = sort.field.column();
@@ -299,10 +291,12 @@ pub async fn count(ctx: &Ctx, actor: &Actor, filter: &OrderFilter, up_to: u64) -
         return Err(DomainError::validation("upTo", format!("must be between 1 and {MAX_COUNT_UP_TO}")));
     }
     check_filter(filter)?;
-    let Some(query) = filtered(actor, filter) else {
+    let lookup = Lookup::for_page(&ctx.db, filter).await?;
+    let Some(query) = filtered(actor, filter, lookup) else {
         return Ok(0);
     };
-    let bounded = query.select_only().column(order::Column::Id).limit(up_to).into_query();
+    let mut bounded = query.select_only().column(order::Column::Id).limit(up_to).into_query();
+    lookup.walk_index(filter, &mut bounded);
     let statement = Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(bounded, sea_orm::sea_query::Alias::new("bounded")).to_owned();
     let counted: Option<i64> = match ctx.db.query_one(ctx.db.get_database_backend().build(&statement)).await? {
         Some(row) => Some(row.try_get_by_index(0)?),

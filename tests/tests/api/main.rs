@@ -31,6 +31,7 @@ mod migrations;
 mod notifications;
 mod nuvemshop;
 mod operations;
+mod order_search;
 mod orders_lifecycle;
 mod orders_query;
 mod portal;
