@@ -13,7 +13,8 @@
 //!   that finds one order from one that finds half of them, so a page first
 //!   asks the index (stopping at [`SELECTIVE`] + 1 rows) and narrows only
 //!   with terms that find few; the others match so many orders that walking
-//!   the sort order's index finds a page sooner.
+//!   the sort order's index finds a page sooner, and a count of them walks
+//!   the text index, which stops at the count's bound ([`Lookup::walk_index`]).
 //! - PostgreSQL: the trigram GIN indexes on the same lowercased expressions,
 //!   which the planner uses for the `LIKE` itself when the term is selective.
 
