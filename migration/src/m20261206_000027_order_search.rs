@@ -15,7 +15,7 @@
 //!   first and keeps its `LIKE` for the exact rule (see `domain::orders::search`).
 
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
-use sea_orm_migration::prelude::*;
+use sea_orm_migration::{prelude::*, SchemaManagerConnection};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -48,24 +48,46 @@ fn sqlite_up(search: &str, content: &str, columns: &[&str]) -> Vec<String> {
     ]
 }
 
+/// Whether `pg_trgm` is in the database, creating it where it is installed
+/// and this role may. A role that may not (not the database's owner, or
+/// PostgreSQL before 13) gets a warning and filters that read rows, not a
+/// server that will not start: migrations run in one transaction, so the
+/// attempt runs under a savepoint that a refusal rolls back. An
+/// administrator who creates the extension later re-creates the indexes by
+/// hand (the statements are in `TRIGRAM_INDEXES`).
+async fn trigram_extension(db: &SchemaManagerConnection<'_>) -> Result<bool, DbErr> {
+    let exists = |sql: &'static str| async move { Ok::<_, DbErr>(db.query_one(Statement::from_string(DbBackend::Postgres, sql)).await?.is_some()) };
+    if exists("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").await? {
+        return Ok(true);
+    }
+    if !exists("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'").await? {
+        tracing::warn!("pg_trgm is not installed: the order list's text filters will read every order of the company");
+        return Ok(false);
+    }
+    db.execute_unprepared("SAVEPOINT create_pg_trgm").await?;
+    match db.execute_unprepared("CREATE EXTENSION pg_trgm").await {
+        Ok(_) => {
+            db.execute_unprepared("RELEASE SAVEPOINT create_pg_trgm").await?;
+            Ok(true)
+        }
+        Err(error) => {
+            db.execute_unprepared("ROLLBACK TO SAVEPOINT create_pg_trgm").await?;
+            db.execute_unprepared("RELEASE SAVEPOINT create_pg_trgm").await?;
+            tracing::warn!(%error, "pg_trgm could not be created: the order list's text filters will read every order of the company");
+            Ok(false)
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
         match db.get_database_backend() {
             DbBackend::Postgres => {
-                let available = db
-                    .query_one(Statement::from_string(
-                        DbBackend::Postgres,
-                        "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'",
-                    ))
-                    .await?
-                    .is_some();
-                if !available {
-                    tracing::warn!("pg_trgm is not installed: the order list's text filters will read every order of the company");
+                if !trigram_extension(db).await? {
                     return Ok(());
                 }
-                db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm").await?;
                 for (index, table, column) in TRIGRAM_INDEXES {
                     db.execute_unprepared(&format!("CREATE INDEX {index} ON {table} USING gin (lower({column}) gin_trgm_ops)"))
                         .await?;

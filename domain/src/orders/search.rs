@@ -202,6 +202,40 @@ mod tests {
         assert_eq!(phrase("name", "a\"b OR c*"), "{name}: \"a\"\"b OR c*\"");
     }
 
+    /// The probe against a migrated database: where the boundary between few
+    /// and many lies, that short terms and other backends are not asked, and
+    /// what each answer makes of a page and a count. The answers are the
+    /// same either way (the black-box suite checks that), so only this sees a
+    /// probe that never says "many" or is never made.
+    #[tokio::test]
+    async fn the_index_tells_few_rows_from_many_at_the_bound() {
+        let db = crate::db::connect("sqlite::memory:", 1).await.expect("connects");
+        crate::db::migrate(&db).await.expect("migrates");
+        db.execute_unprepared("PRAGMA foreign_keys = OFF").await.expect("no company needed");
+        let bound = SELECTIVE as usize;
+        db.execute_unprepared(&format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {many}) \
+             INSERT INTO orders (company_id, source_id, code, status, customer_status, customer_name, priority, total_cents, refunded_cents, created_at, updated_at) \
+             SELECT 1, 'S-' || i, '#BULK-' || i, 'RECEIVED', 'RECEIVED', CASE WHEN i <= {bound} THEN 'Few Name' ELSE 'Other' END, 0, 0, 0, \
+             '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n",
+            many = bound + 1
+        ))
+        .await
+        .expect("seeds");
+        let filter = |code: &str, name: &str| OrderFilter { code: Some(code.into()), customer_name: Some(name.into()), ..OrderFilter::default() };
+        let lookup = Lookup::for_page(&db, &filter("bulk", "few name")).await.expect("probes");
+        assert_eq!((lookup.code, lookup.customer_name, lookup.product), (Found::Many, Found::Few, Found::NotAsked));
+        let short = Lookup::for_page(&db, &filter("bu", "  fe ")).await.expect("probes");
+        assert_eq!(short, Lookup::SCAN, "below three characters the index is not asked");
+        assert!(narrowed(lookup.customer_name, "orders_search", "customer_name", "few name").is_some());
+        assert!(narrowed(lookup.code, "orders_search", "code source_id", "bulk").is_none(), "many rows: the page walks");
+        let mut count = Query::select().expr(Expr::val(1)).from(order::Entity).to_owned();
+        lookup.walk_index(&filter("bulk", "few name"), &mut count);
+        let sql = db.get_database_backend().build(&count).to_string();
+        assert!(sql.contains("JOIN") && sql.contains("orders_search MATCH"), "the count walks the index for the many: {sql}");
+        assert!(!sql.contains("few name"), "and not for the few: {sql}");
+    }
+
     #[test]
     fn only_terms_of_three_characters_or_more_are_narrowed() {
         assert!(narrowed(Found::Few, "orders_search", "code", "abc").is_some());
