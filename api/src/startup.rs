@@ -6,7 +6,7 @@ use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, graphql, ratelimit::Limits, routes, state::AppState, telemetry::Metrics};
+use crate::{config::Config, graphql, ratelimit::Limits, routes, routes::graphql_ws::SharedSubscriptions, state::AppState, telemetry::Metrics};
 
 /// A bound, ready-to-serve server.
 pub struct Application {
@@ -65,7 +65,9 @@ impl Application {
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
         let integration_slots =
             crate::routes::integrations::IntegrationSlots(Arc::new(tokio::sync::Semaphore::new(config.integrations.concurrent.max(1))));
-        let state = AppState { ctx, schema, metrics, config: Arc::new(config), limits, sockets: Arc::default(), integration_slots };
+        let shared = Arc::new(SharedSubscriptions::new(graphql::budget(&config.limits), metrics.ws_shared_executions.clone()));
+        let state =
+            AppState { ctx, schema, metrics, config: Arc::new(config), limits, sockets: Arc::default(), shared, integration_slots };
         Ok(Application { listener, state })
     }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::{config::Config, graphql::RastroSchema, routes::graphql_ws::SocketCounts, telemetry::Metrics};
+use crate::{config::Config, graphql::RastroSchema, routes::graphql_ws::{SharedSubscriptions, SocketCounts}, telemetry::Metrics};
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
@@ -19,6 +19,8 @@ pub struct AppState {
     pub limits: Arc<crate::ratelimit::Limits>,
     /// Open WebSockets per user in this process (the per-user cap).
     pub sockets: Arc<SocketCounts>,
+    /// Staff subscriptions that share one execution.
+    pub shared: Arc<SharedSubscriptions>,
     /// Integration calls at work in this process (the concurrency cap).
     pub integration_slots: crate::routes::integrations::IntegrationSlots,
 }

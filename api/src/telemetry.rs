@@ -26,6 +26,9 @@ pub struct Metrics {
     http_duration: HistogramVec,
     /// Open GraphQL WebSocket connections.
     pub ws_connections: IntGauge,
+    /// Shared subscription executions running (one per group of staff
+    /// subscriptions that ask the same).
+    pub ws_shared_executions: IntGauge,
     /// SQL statements run, by outcome; tests read it to prove the absence of N+1
     /// queries.
     pub db_statements: IntCounterVec,
@@ -45,6 +48,8 @@ impl Metrics {
             &["method", "route"],
         )?;
         let ws_connections = IntGauge::new("graphql_ws_connections", "Open GraphQL WebSocket connections")?;
+        let ws_shared_executions =
+            IntGauge::new("graphql_ws_shared_executions", "Subscription executions shared by sockets that ask the same")?;
         let db_statements =
             IntCounterVec::new(Opts::new("db_statements_total", "SQL statements executed"), &["outcome"])?;
         let db_duration = Histogram::with_opts(
@@ -56,7 +61,8 @@ impl Metrics {
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(ws_connections.clone()))?;
-        Ok(Metrics { registry, http_requests, http_duration, ws_connections, db_statements, db_duration })
+        registry.register(Box::new(ws_shared_executions.clone()))?;
+        Ok(Metrics { registry, http_requests, http_duration, ws_connections, ws_shared_executions, db_statements, db_duration })
     }
 
     /// Counts and times every statement run through `db`. Call before cloning the

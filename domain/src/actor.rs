@@ -64,6 +64,17 @@ pub enum Audience {
     Customer,
 }
 
+/// What a staff actor's answers depend on, apart from the question: its role,
+/// its company and whether it may only change its password, never who it is.
+/// Two actors with the same viewpoint get the same answer to the same
+/// subscription, so the API runs it once for both (see [`Actor::viewpoint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Viewpoint {
+    role: &'static str,
+    company_id: Option<i32>,
+    must_change_password: bool,
+}
+
 /// Which rows an actor may see, derived from its kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -194,6 +205,18 @@ impl Actor {
         }
     }
 
+    /// The staff viewpoint this actor shares with others of its role and
+    /// company; `None` for customers, whose answers depend on their own
+    /// e-mail, and for the anonymous, who get no answers worth sharing.
+    pub fn viewpoint(&self) -> Option<Viewpoint> {
+        let company_id = match &self.kind {
+            ActorKind::Admin { .. } | ActorKind::System { .. } => None,
+            ActorKind::CompanyUser { company_id, .. } | ActorKind::Integration { company_id } => Some(*company_id),
+            ActorKind::Customer { .. } | ActorKind::Anonymous => return None,
+        };
+        Some(Viewpoint { role: self.role_name(), company_id, must_change_password: self.must_change_password })
+    }
+
     /// Whether the actor may see rows of `company_id` at all.
     pub fn sees_company(&self, company_id: i32) -> bool {
         match self.scope() {
@@ -201,5 +224,39 @@ impl Actor {
             Scope::Company(c) | Scope::Customer { company_id: c, .. } => c == company_id,
             Scope::Nothing => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use entities::UserRole;
+
+    use super::*;
+
+    fn user(role: UserRole, user_id: i32, company_id: Option<i32>, must_change_password: bool) -> Actor {
+        Actor::user(role, user_id, company_id, "someone@example.com", must_change_password, user_id).unwrap()
+    }
+
+    #[test]
+    fn staff_of_one_company_share_a_viewpoint_whoever_they_are() {
+        let (ana, bia) = (user(UserRole::Company, 1, Some(7), false), user(UserRole::Company, 2, Some(7), false));
+        assert_eq!(ana.viewpoint(), bia.viewpoint());
+        assert!(ana.viewpoint().is_some());
+        assert_eq!(user(UserRole::Admin, 3, None, false).viewpoint(), user(UserRole::Admin, 4, None, false).viewpoint());
+    }
+
+    #[test]
+    fn a_viewpoint_differs_by_company_role_and_password_state() {
+        let ana = user(UserRole::Company, 1, Some(7), false).viewpoint();
+        assert_ne!(ana, user(UserRole::Company, 2, Some(8), false).viewpoint());
+        assert_ne!(ana, user(UserRole::Company, 2, Some(7), true).viewpoint());
+        assert_ne!(ana, Actor::integration(7).viewpoint());
+        assert_ne!(user(UserRole::Admin, 3, None, false).viewpoint(), Actor::system("test").viewpoint());
+    }
+
+    #[test]
+    fn customers_and_the_anonymous_share_no_viewpoint() {
+        assert_eq!(user(UserRole::Customer, 5, Some(7), false).viewpoint(), None);
+        assert_eq!(Actor::anonymous().viewpoint(), None);
     }
 }

@@ -45,7 +45,7 @@ pub mod users;
 pub mod validate;
 pub mod webhooks;
 
-pub use actor::{Actor, Audience};
+pub use actor::{Actor, Audience, Viewpoint};
 pub use authz::{Action, Authorizer};
 pub use error::{DomainError, DomainResult};
 

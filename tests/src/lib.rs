@@ -318,6 +318,29 @@ impl TestApp {
             .sum()
     }
 
+    /// `rastro_graphql_ws_shared_executions`: shared subscription executions running.
+    pub async fn shared_executions(&self) -> i64 {
+        let (_, metrics) = self.get("/metrics").await;
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("rastro_graphql_ws_shared_executions ")?.parse().ok())
+            .expect("the gauge is on /metrics")
+    }
+
+    /// Waits until `/metrics` shows `count` shared subscription executions,
+    /// failing the test after `within`.
+    pub async fn await_shared_executions(&self, count: i64, within: Duration) {
+        let until = tokio::time::Instant::now() + within;
+        loop {
+            let now = self.shared_executions().await;
+            if now == count {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < until, "{now} shared executions, expected {count}");
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// A GET request to a path; returns status and body text.
     pub async fn get(&self, path: &str) -> (u16, String) {
         let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("send");

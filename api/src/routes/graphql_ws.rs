@@ -32,6 +32,10 @@
 //! `error` message (`RATE_LIMITED`, `extensions.retryAfterSeconds`) and not run;
 //! the socket stays open.
 //!
+//! Staff subscriptions that ask the same (document, operation, variables) from
+//! the same role and company run once, whoever of the company sent them: each
+//! answer is resolved once and handed to every such socket ([`shared`]).
+//!
 //! Integration tokens (`rst_…`) are machine credentials for `/integrations/…`
 //! and are refused here like any other non-access token, so no socket runs on
 //! an integration identity and rotating that token has no socket to close.
@@ -40,7 +44,7 @@ use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicBool, AtomicI32, AtomicU16, AtomicUsize, Ordering},
-        Arc, Mutex,
+        Arc, Mutex, OnceLock,
     },
 };
 
@@ -56,10 +60,14 @@ use axum::{
 use futures::{stream::BoxStream, stream::SplitSink, SinkExt, StreamExt};
 use tokio::sync::oneshot;
 
+pub use self::shared::SharedSubscriptions;
+
 use crate::{
     graphql::{error::to_gql, RastroSchema},
     state::AppState,
 };
+
+mod shared;
 
 /// Small read buffer: axum's default (128 KiB, zero-filled per read) costs far more
 /// memory and CPU per subscriber than a GraphQL client ever needs (DESIGN.md).
@@ -125,11 +133,15 @@ impl Drop for OperationSlot {
     }
 }
 
-/// The schema as one socket runs it: counts the socket's active operations.
+/// The schema as one socket runs it: counts the socket's active operations,
+/// and joins staff subscriptions to others that ask the same ([`shared`]).
 #[derive(Clone)]
 struct CountingExecutor {
     schema: RastroSchema,
     active: Arc<AtomicUsize>,
+    shared: Arc<SharedSubscriptions>,
+    /// The socket's actor's viewpoint, once `connection_init` is accepted.
+    viewpoint: Arc<OnceLock<Option<domain::Viewpoint>>>,
 }
 
 impl Executor for CountingExecutor {
@@ -137,6 +149,15 @@ impl Executor for CountingExecutor {
         self.schema.execute(request).await
     }
 
+    /// The operation's stream, run up to its first wait now, while
+    /// async-graphql handles its `subscribe` message, instead of at the
+    /// socket's next turn: a subscription resolver takes its place on the
+    /// event bus before it awaits anything (see `graphql/orders/subscription.rs`),
+    /// so by the time the server answers a `ping` the client sent after
+    /// `subscribe`, the subscription hears every later event. Without this,
+    /// the first events after a `subscribe` could be missed, and clients could
+    /// only wait and hope. (A shared subscription is joined, or started and
+    /// primed the same way, before this returns.)
     fn execute_stream(
         &self,
         request: async_graphql::Request,
@@ -145,30 +166,18 @@ impl Executor for CountingExecutor {
         // Taken when async-graphql starts the operation, before it reads the
         // socket's next message: the count the filter sees is exact.
         let slot = OperationSlot::take(&self.active);
-        let stream = Executor::execute_stream(&self.schema, request, session_data)
+        let key = self.viewpoint.get().and_then(Option::as_ref).and_then(|viewpoint| self.shared.key(viewpoint, &request));
+        let start = || Executor::execute_stream(&self.schema, request, session_data);
+        let stream = match key {
+            Some(key) => self.shared.join(key, start),
+            None => shared::Primed::prime(start()).into_stream(),
+        };
+        stream
             .map(move |response| {
                 let _held = &slot;
                 response
             })
-            .boxed();
-        primed(stream)
-    }
-}
-
-/// Runs an operation's stream up to its first wait, now, while async-graphql
-/// handles its `subscribe` message, instead of at the socket's next turn: a
-/// subscription resolver takes its place on the event bus before it awaits
-/// anything (see `graphql/orders/subscription.rs`), so by the time the server
-/// answers a `ping` the client sent after `subscribe`, the subscription hears
-/// every later event. Without this, the first events after a `subscribe`
-/// could be missed, and clients could only wait and hope. A stream that waits
-/// is polled again, with the socket's own waker, by the socket's loop.
-fn primed(mut stream: BoxStream<'static, async_graphql::Response>) -> BoxStream<'static, async_graphql::Response> {
-    let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
-    match stream.poll_next_unpin(&mut cx) {
-        std::task::Poll::Pending => stream,
-        std::task::Poll::Ready(Some(first)) => futures::stream::once(async move { first }).chain(stream).boxed(),
-        std::task::Poll::Ready(None) => futures::stream::empty().boxed(),
+            .boxed()
     }
 }
 
@@ -324,7 +333,9 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
             }
         })
         .boxed();
-    let executor = CountingExecutor { schema: state.schema.clone(), active };
+    let viewpoint = Arc::new(OnceLock::new());
+    let socket_viewpoint = viewpoint.clone();
+    let executor = CountingExecutor { schema: state.schema.clone(), active, shared: state.shared.clone(), viewpoint };
 
     let graphql = GraphQLWebSocket::new_with_pair(to_client.clone(), from_client, executor, protocol)
         .on_connection_init(move |payload| async move {
@@ -346,6 +357,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
                 return Err(async_graphql::Error::new("too many open sockets"));
             };
             user.store(user_id, Ordering::SeqCst);
+            let _ = socket_viewpoint.set(actor.viewpoint());
             // If the loop has already ended, the permit drops here: nothing leaks.
             let watch = ctx.events.watch(&actor, checked_at);
             let _ = accepted_tx.send(Accepted { watch, expires: expiry(exp), _permit: permit });

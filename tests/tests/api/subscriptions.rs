@@ -86,6 +86,57 @@ async fn customers_receive_only_their_own_orders_changes() {
     assert_eq!(next_change(&mut ws_staff).await["status"], "DELIVERED");
 }
 
+/// Staff of one company who send the same subscription share one execution
+/// (`graphql_ws_shared_executions`): each gets the same answer, a member
+/// leaving does not stop it for the others, and the last one's `complete`
+/// stops it. Other variables, or another company, run apart.
+#[tokio::test]
+async fn staff_who_ask_the_same_share_one_execution_until_the_last_leaves() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let acme = app.tenant(&admin, "acme").await;
+    let beta = app.tenant(&admin, "beta").await;
+    let (colleague, _) = app.company_user(&admin, &acme.id, "acme", "colleague@acme.test").await;
+    let order = app.create_order(&acme.staff, "A-1", &acme.destination, Some("INVOICED")).await;
+    let beta_order = app.create_order(&beta.staff, "B-1", &beta.destination, Some("INVOICED")).await;
+
+    let mut staff = WsClient::connect_acked(&app.base, &acme.staff).await;
+    let mut colleague = WsClient::connect_acked(&app.base, &colleague).await;
+    let mut one_order = WsClient::connect_acked(&app.base, &acme.staff).await;
+    let mut other_company = WsClient::connect_acked(&app.base, &beta.staff).await;
+    staff.subscribe("s", SUBSCRIBE, json!({})).await;
+    colleague.subscribe("c", SUBSCRIBE, json!({})).await;
+    one_order.subscribe("o", SUBSCRIBE, json!({ "id": order })).await;
+    other_company.subscribe("b", SUBSCRIBE, json!({})).await;
+    assert_eq!(app.shared_executions().await, 3, "acme's two alike share one; its one-order and beta's run apart");
+
+    move_order(&app, &acme.staff, json!({ "id": order, "s": "IN_SEPARATION", "c": "Picking started" })).await;
+    let seen = next_change(&mut staff).await;
+    assert_eq!(seen["order"]["sourceId"], "A-1", "{seen}");
+    assert_eq!(seen["entry"]["comment"], "Picking started");
+    assert_eq!(next_change(&mut colleague).await, seen);
+    assert_eq!(next_change(&mut one_order).await, seen);
+    // Beta's first change is its own: the shared execution stays in its company.
+    move_order(&app, &beta.staff, json!({ "id": beta_order, "s": "IN_SEPARATION" })).await;
+    assert_eq!(next_change(&mut other_company).await["orderId"], beta_order);
+
+    // The socket that started the execution leaves; the colleague still hears.
+    drop(staff);
+    move_order(&app, &acme.staff, json!({ "id": order, "s": "IN_TRANSIT" })).await;
+    assert_eq!(next_change(&mut colleague).await["status"], "IN_TRANSIT");
+    assert_eq!(next_change(&mut one_order).await["status"], "IN_TRANSIT");
+
+    for (socket, id) in [(&mut colleague, "c"), (&mut one_order, "o"), (&mut other_company, "b")] {
+        socket.send(json!({ "id": id, "type": "complete" })).await;
+    }
+    app.await_shared_executions(0, Duration::from_secs(5)).await;
+    // The sockets stay open, and a new subscription starts a new execution.
+    colleague.subscribe("c2", SUBSCRIBE, json!({})).await;
+    assert_eq!(app.shared_executions().await, 1);
+    move_order(&app, &acme.staff, json!({ "id": order, "s": "DELIVERED" })).await;
+    assert_eq!(next_change(&mut colleague).await["status"], "DELIVERED");
+}
+
 #[tokio::test]
 async fn subscribing_to_someone_elses_order_is_refused_as_not_found() {
     let app = TestApp::spawn().await;
