@@ -18,11 +18,12 @@ database is made on that server):
 - everything else `rastro-bench` measures at 100,000 orders: the page at 4
   clients, the CSV export, mail delivery, `rastro import`, TOTVS R2, VTEX and
   the storefront feeds;
+- mail delivery on its own (`--only-mail`, 5,000 mails);
 - the subscription fan-out (`--only-fanout`);
 - and, on PostgreSQL, Rastro against PostGraphile 5 (`bench/peer.sh`).
 
 The machine is shared and noisy: ratios are taken within one run, with the
-absolute times beside them. A full run takes about 50 minutes on 2 cores.
+absolute times beside them. A full run takes about 40 minutes on 2 cores.
 `--quick` runs the same with small tables and short runs (a check that
 everything runs: its figures are not to be quoted) and, like `--print`,
 prints the section instead of writing it.
@@ -52,6 +53,7 @@ class Settings:
         self.subscribers = 1_000 if quick else 10_000
         self.fanout_companies = 10 if quick else 100
         self.fanout_seconds = 5 if quick else 60
+        self.mails = 1_000 if quick else 5_000
         self.peer = ["--orders", "1000", "--seconds", "2", "--rounds", "1"] if quick else ["--orders", "1000"]
 
 
@@ -75,9 +77,14 @@ def cells(row):
 
 
 def number(text):
-    """The first number in `text` (commas allowed), or None."""
-    found = re.search(r"\d[\d,]*(?:\.\d+)?", text)
+    """The first number in `text` (commas and a sign allowed), or None."""
+    found = re.search(r"-?\d[\d,]*(?:\.\d+)?", text)
     return float(found.group(0).replace(",", "")) if found else None
+
+
+def p99(text):
+    """The p99 of a fan-out row's cell (`p99 9.8 ms (p50 …)`)."""
+    return number(text.split("p99", 1)[1])
 
 
 def numbers(text):
@@ -162,10 +169,18 @@ def everything(report, s, databases):
     for name, url in databases:
         command = [BENCH, "--database", url, "--orders", str(s.everything_orders), "--seconds", str(s.page_seconds)]
         table = rows(run(command))
+        # Its mail row also delivers the mails the feeds' changes queued and
+        # held until the company had a sender: the goal's figure is `mail`'s.
         report.section(f"Page, export, mail and ingestion at {s.everything_orders:,} orders, {name}", command, HEADER + "\n" + "\n".join(table))
-        mail = next(cells(r) for r in table if "mail delivery" in r)
-        rate = number(mail[2])
-        report.goal(f"mail at 1,000 mails/s to a local SMTP sink ({name})", f"{rate:,.0f} mails/s", rate >= 1_000, f"page, export, mail, {name}")
+
+
+def mail(report, s, databases):
+    for name, url in databases:
+        command = [BENCH, "--database", url, "--orders", "1000", "--only-mail", "--mails", str(s.mails)]
+        table = rows(run(command))
+        report.section(f"Mail delivery, {name}", command, HEADER + "\n" + "\n".join(table))
+        rate = number(cells(table[0])[2])
+        report.goal(f"mail at 1,000 mails/s to a local SMTP sink ({name})", f"{rate:,.0f} mails/s", rate >= 1_000, f"mail, {name}")
 
 
 def fanout(report, s, databases):
@@ -178,17 +193,18 @@ def fanout(report, s, databases):
         for row in map(cells, table):
             what = row[1]
             if "over" in what and "changes/s" in what:
-                p99 = number(row[2])
-                report.goal(f"{what}: p99 ≤ 100 ms", f"{p99} ms", p99 <= 100, where)
+                late = p99(row[2])
+                report.goal(f"{what}: p99 ≤ 100 ms", f"{late} ms", late <= 100, where)
             elif "over" in what:
-                p99, cpu = number(row[2]), number(row[3])
-                report.goal(f"{what}: p99 ≤ 30 ms, server CPU ≤ 5 ms", f"{p99} ms, {cpu} ms", p99 <= 30 and cpu <= 5, where)
+                late, cpu = p99(row[2]), number(row[3])
+                report.goal(f"{what}: p99 ≤ 30 ms, server CPU ≤ 5 ms", f"{late} ms, {cpu} ms", late <= 30 and cpu <= 5, where)
             elif "of one company" in what:
-                p99 = number(row[2])
-                report.goal(f"{what}: p99 ≤ 150 ms", f"{p99} ms", p99 <= 150, where)
+                late = p99(row[2])
+                report.goal(f"{what}: p99 ≤ 150 ms", f"{late} ms", late <= 150, where)
             elif "memory" in what:
                 kib = number(row[2])
-                report.goal(f"{name}: server memory ≤ 16 KiB per subscriber", f"{kib} KiB", kib <= 16, where)
+                # A reading below zero is noise (the allocator gave pages back): no figure.
+                report.goal(f"{name}: server memory ≤ 16 KiB per subscriber", f"{kib} KiB", 0 < kib <= 16, where)
 
 
 def peer(report, s, pg):
@@ -237,6 +253,7 @@ def main():
     page_sizes(report, s, databases)
     variants(report, s, databases)
     everything(report, s, databases)
+    mail(report, s, databases)
     fanout(report, s, databases)
     peer(report, s, args.pg)
     invocation = shlex.join(["python3", "bench/all.py", *sys.argv[1:]])

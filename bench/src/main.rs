@@ -308,6 +308,8 @@ async fn main() -> anyhow::Result<()> {
         bytes += chunk?.len();
     }
     let export_time = t.elapsed();
+    // Read now: the stages after the export (import, ingestion) raise the peak.
+    let rss_after = peak_rss_mib();
 
     let import_time = import::import(&ctx, fixture.company_id, args.import_orders).await?;
     let floor_time = import::floor(&db, args.import_orders).await?;
@@ -323,7 +325,7 @@ async fn main() -> anyhow::Result<()> {
         bytes as f64 / 1e6,
         export_time.as_secs_f64(),
         rss_before,
-        peak_rss_mib()
+        rss_after
     );
     print_mail(name, &ctx, &token, fixture.company_id, &args).await?;
     let (import_rate, floor_rate) =

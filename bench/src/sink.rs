@@ -30,8 +30,8 @@ impl Handler for Counter {
     }
 }
 
-/// Delivers `count` queued mails over at most `connections` connections;
-/// returns how many and how long it took.
+/// Delivers `count` queued mails (and any the company had waiting) over at
+/// most `connections` connections; returns how many and how long it took.
 pub async fn mail_throughput(ctx: &Ctx, token: &str, company_id: i32, count: usize, connections: i32) -> anyhow::Result<(usize, Duration)> {
     let received = Arc::new(AtomicUsize::new(0));
     // BENCH_SMTP_PORT points at an SMTP server of your own instead.
@@ -50,6 +50,16 @@ pub async fn mail_throughput(ctx: &Ctx, token: &str, company_id: i32, count: usi
         }
     };
 
+    // Mails the company's earlier changes queued (the feeds' status mails, in
+    // a full run, held until it has a sender) go out with these once its SMTP
+    // is set, so they are counted.
+    let of_company = || notification::Entity::find().filter(notification::Column::CompanyId.eq(company_id));
+    let waiting = of_company()
+        .filter(notification::Column::State.is_in([NotificationState::Pending, NotificationState::Sending, NotificationState::Held]))
+        .count(&ctx.db)
+        .await?;
+    let sent_before = of_company().filter(notification::Column::State.eq(NotificationState::Sent)).count(&ctx.db).await?;
+    let expected = count + usize::try_from(waiting)?;
     let staff = domain::auth::authenticate(ctx, token).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let input = settings::SmtpInput {
         host: "127.0.0.1".into(),
@@ -88,11 +98,8 @@ pub async fn mail_throughput(ctx: &Ctx, token: &str, company_id: i32, count: usi
     }
     ctx.mail_wakeup.notify_one();
     loop {
-        let sent = notification::Entity::find()
-            .filter(notification::Column::State.eq(NotificationState::Sent))
-            .count(&ctx.db)
-            .await?;
-        if usize::try_from(sent)? >= count {
+        let sent = of_company().filter(notification::Column::State.eq(NotificationState::Sent)).count(&ctx.db).await? - sent_before;
+        if usize::try_from(sent)? >= expected {
             break;
         }
         anyhow::ensure!(started.elapsed() < Duration::from_secs(300), "mail delivery stalled at {sent}");
@@ -100,7 +107,8 @@ pub async fn mail_throughput(ctx: &Ctx, token: &str, company_id: i32, count: usi
     }
     let elapsed = started.elapsed();
     if external.is_none() {
-        anyhow::ensure!(received.load(Ordering::Relaxed) == count, "the sink got {} mails", received.load(Ordering::Relaxed));
+        let got = received.load(Ordering::Relaxed);
+        anyhow::ensure!(got == expected, "the sink got {got} mails, {expected} expected");
     }
-    Ok((count, elapsed))
+    Ok((expected, elapsed))
 }
