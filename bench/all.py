@@ -108,8 +108,7 @@ class Report:
     def goal(self, goal, figure, met, where):
         self.goals.append((goal, figure, "yes" if met else "**no**", where))
 
-    def markdown(self, invocation, quick):
-        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, stdout=subprocess.PIPE, text=True).stdout.strip()
+    def markdown(self, invocation, quick, commit):
         memory = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "?")
         lines = [
             BEGIN,
@@ -247,6 +246,8 @@ def main():
     parser.add_argument("--pg", default=os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432/test"), help="PostgreSQL server URL")
     args = parser.parse_args()
     s = Settings(args.quick)
+    # The code measured is the code built now, whatever is edited during the run.
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, stdout=subprocess.PIPE, text=True).stdout.strip()
     run(["cargo", "build", "--release", "-p", "bench"])
     databases = [("SQLite", "sqlite"), ("PostgreSQL", args.pg)]
     report = Report()
@@ -257,7 +258,7 @@ def main():
     fanout(report, s, databases)
     peer(report, s, args.pg)
     invocation = shlex.join(["python3", "bench/all.py", *sys.argv[1:]])
-    text = report.markdown(invocation, args.quick)
+    text = report.markdown(invocation, args.quick, commit)
     if args.quick or args.print:
         print(text)
     else:

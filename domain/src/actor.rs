@@ -64,15 +64,34 @@ pub enum Audience {
     Customer,
 }
 
-/// What a staff actor's answers depend on, apart from the question: its role,
-/// its company and whether it may only change its password, never who it is.
-/// Two actors with the same viewpoint get the same answer to the same
-/// subscription, so the API runs it once for both (see [`Actor::viewpoint`]).
+/// What a staff user's answers depend on, apart from the question: its
+/// company (or none, for support) and whether it may only change its password,
+/// never who it is. Two users with the same viewpoint get the same answer to
+/// the same subscription, so the API runs it once for both (see
+/// [`Actor::viewpoint`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Viewpoint {
-    role: &'static str,
+    /// `None` for support (admins), who see every company.
     company_id: Option<i32>,
     must_change_password: bool,
+}
+
+impl Viewpoint {
+    /// The viewpoint of a company's staff (`Some`) or of support (`None`).
+    pub fn new(company_id: Option<i32>, must_change_password: bool) -> Self {
+        Viewpoint { company_id, must_change_password }
+    }
+
+    /// An actor with this viewpoint who is nobody: no user (id 0, which no
+    /// row has) and no session. A shared execution runs as it, so a field that
+    /// ever asked who is asking would find no one, never a colleague.
+    pub fn stand_in(&self) -> Actor {
+        let kind = match self.company_id {
+            None => ActorKind::Admin { user_id: 0 },
+            Some(company_id) => ActorKind::CompanyUser { user_id: 0, company_id },
+        };
+        Actor { kind, must_change_password: self.must_change_password, session_id: None }
+    }
 }
 
 /// Which rows an actor may see, derived from its kind.
@@ -205,16 +224,19 @@ impl Actor {
         }
     }
 
-    /// The staff viewpoint this actor shares with others of its role and
-    /// company; `None` for customers, whose answers depend on their own
-    /// e-mail, and for the anonymous, who get no answers worth sharing.
+    /// The viewpoint this staff user shares with the others of its company
+    /// (or with all of support); `None` for customers, whose answers depend on
+    /// their own e-mail, and for actors that never hold a socket (the
+    /// anonymous, integrations, the system).
     pub fn viewpoint(&self) -> Option<Viewpoint> {
         let company_id = match &self.kind {
-            ActorKind::Admin { .. } | ActorKind::System { .. } => None,
-            ActorKind::CompanyUser { company_id, .. } | ActorKind::Integration { company_id } => Some(*company_id),
-            ActorKind::Customer { .. } | ActorKind::Anonymous => return None,
+            ActorKind::Admin { .. } => None,
+            ActorKind::CompanyUser { company_id, .. } => Some(*company_id),
+            ActorKind::Customer { .. } | ActorKind::Anonymous | ActorKind::Integration { .. } | ActorKind::System { .. } => {
+                return None
+            }
         };
-        Some(Viewpoint { role: self.role_name(), company_id, must_change_password: self.must_change_password })
+        Some(Viewpoint::new(company_id, self.must_change_password))
     }
 
     /// Whether the actor may see rows of `company_id` at all.
@@ -250,13 +272,25 @@ mod tests {
         let ana = user(UserRole::Company, 1, Some(7), false).viewpoint();
         assert_ne!(ana, user(UserRole::Company, 2, Some(8), false).viewpoint());
         assert_ne!(ana, user(UserRole::Company, 2, Some(7), true).viewpoint());
-        assert_ne!(ana, Actor::integration(7).viewpoint());
-        assert_ne!(user(UserRole::Admin, 3, None, false).viewpoint(), Actor::system("test").viewpoint());
+        assert_ne!(ana, user(UserRole::Admin, 3, None, false).viewpoint());
     }
 
     #[test]
-    fn customers_and_the_anonymous_share_no_viewpoint() {
+    fn only_staff_users_have_a_viewpoint() {
         assert_eq!(user(UserRole::Customer, 5, Some(7), false).viewpoint(), None);
         assert_eq!(Actor::anonymous().viewpoint(), None);
+        assert_eq!(Actor::integration(7).viewpoint(), None);
+        assert_eq!(Actor::system("test").viewpoint(), None);
+    }
+
+    #[test]
+    fn a_stand_in_sees_what_its_viewpoint_sees_and_is_nobody() {
+        for actor in [user(UserRole::Company, 1, Some(7), true), user(UserRole::Admin, 3, None, false)] {
+            let stand_in = actor.viewpoint().unwrap().stand_in();
+            assert_eq!(stand_in.viewpoint(), actor.viewpoint());
+            assert_eq!((stand_in.scope(), stand_in.audience(), stand_in.role_name()), (actor.scope(), actor.audience(), actor.role_name()));
+            assert_eq!(stand_in.must_change_password(), actor.must_change_password());
+            assert_eq!((stand_in.user_id(), stand_in.session_id()), (Some(0), None));
+        }
     }
 }

@@ -33,8 +33,8 @@
 //! the socket stays open.
 //!
 //! Staff subscriptions that ask the same (document, operation, variables) from
-//! the same role and company run once, whoever of the company sent them: each
-//! answer is resolved once and handed to every such socket ([`shared`]).
+//! the same company (or support) run once, whoever sent them: each answer is
+//! resolved once and handed to every such socket ([`shared`]).
 //!
 //! Integration tokens (`rst_…`) are machine credentials for `/integrations/…`
 //! and are refused here like any other non-access token, so no socket runs on
@@ -167,10 +167,15 @@ impl Executor for CountingExecutor {
         // socket's next message: the count the filter sees is exact.
         let slot = OperationSlot::take(&self.active);
         let key = self.viewpoint.get().and_then(Option::as_ref).and_then(|viewpoint| self.shared.key(viewpoint, &request));
-        let start = || Executor::execute_stream(&self.schema, request, session_data);
         let stream = match key {
-            Some(key) => self.shared.join(key, start),
-            None => shared::Primed::prime(start()).into_stream(),
+            Some(key) => {
+                // Run as the viewpoint's stand-in, not as this socket's user.
+                let mut data = Data::default();
+                data.insert(key.stand_in());
+                let start = || Executor::execute_stream(&self.schema, request, Some(Arc::new(data)));
+                self.shared.join(key, start)
+            }
+            None => shared::Primed::prime(Executor::execute_stream(&self.schema, request, session_data)).into_stream(),
         };
         stream
             .map(move |response| {
