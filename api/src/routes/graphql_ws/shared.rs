@@ -413,6 +413,28 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), stream.next()).await.expect("an answer within 5 s")
     }
 
+    /// A group of `key("1")`: one subscription asking alone (kept while the
+    /// first value lives), then the member whose asking started the group,
+    /// with the sender of the group's operation.
+    fn grouped(registry: &Arc<SharedSubscriptions>) -> (impl Sized, tokio::sync::mpsc::UnboundedSender<Response>, BoxStream<'static, Response>) {
+        let (alone, start_alone) = waiting();
+        let asking = (alone, registry.join(key("1"), start_alone));
+        let (answers, start) = waiting();
+        (asking, answers, registry.join(key("1"), start))
+    }
+
+    /// Whether a subscription of `key("1")` now starts an execution of its own
+    /// (rather than join one).
+    fn starts_afresh(registry: &Arc<SharedSubscriptions>) -> bool {
+        let (_fresh, start_fresh) = waiting();
+        let mut started = false;
+        let _next = registry.join(key("1"), || {
+            started = true;
+            start_fresh()
+        });
+        started
+    }
+
     fn answer(n: i32) -> Response {
         Response::new(async_graphql::Value::from(n))
     }
@@ -445,10 +467,7 @@ mod tests {
     #[tokio::test]
     async fn other_variables_run_apart_and_an_ended_group_is_not_joined() {
         let registry = registry();
-        let (_alone, start_alone) = waiting();
-        let _first = registry.join(key("1"), start_alone);
-        let (one, start_one) = waiting();
-        let mut member = registry.join(key("1"), start_one);
+        let (_asking, one, mut member) = grouped(&registry);
         let (_two, start_two) = waiting();
         let _other = registry.join(key("2"), start_two);
         assert_eq!(registry.running.get(), 1, "key 2 is asked once");
@@ -476,19 +495,10 @@ mod tests {
     #[tokio::test]
     async fn an_answer_with_errors_lets_the_next_subscription_start_afresh() {
         let registry = registry();
-        let (_alone, start_alone) = waiting();
-        let _first = registry.join(key("1"), start_alone);
-        let (answers, start) = waiting();
-        let mut member = registry.join(key("1"), start);
+        let (_asking, answers, mut member) = grouped(&registry);
         answers.send(Response::from_errors(vec![async_graphql::ServerError::new("not found", None)])).unwrap();
         assert_eq!(next(&mut member).await.unwrap().errors.len(), 1);
-        let (_fresh, start_fresh) = waiting();
-        let mut started = false;
-        let _next = registry.join(key("1"), || {
-            started = true;
-            start_fresh()
-        });
-        assert!(started, "joined an execution that had failed");
+        assert!(starts_afresh(&registry), "joined an execution that had failed");
     }
 
     #[tokio::test]
@@ -502,13 +512,7 @@ mod tests {
         answers.send(answer(0)).unwrap();
         assert!(next(&mut member).await.is_none(), "the member ends with the panicked execution");
         assert_eq!(registry.kept(), 0, "the panicked group is out of the map");
-        let mut started = false;
-        let (_fresh, start_fresh) = waiting();
-        let _next = registry.join(key("1"), || {
-            started = true;
-            start_fresh()
-        });
-        assert!(started, "joined an execution that had panicked");
+        assert!(starts_afresh(&registry), "joined an execution that had panicked");
     }
 
     fn answer_data(n: i32) -> async_graphql::Value {
