@@ -76,6 +76,10 @@ struct Args {
     /// and 1M orders).
     #[arg(long)]
     only_page: bool,
+    /// Only the CSV export, twice, with the process's peak and current RSS
+    /// before and after each (does memory stay flat as the export grows?).
+    #[arg(long)]
+    only_export: bool,
     /// Only the page under each filter and sort the API offers, at
     /// `--orders` and at `--small-orders`, interleaved, with the ratio.
     #[arg(long)]
@@ -152,6 +156,19 @@ fn status_kib(field: &str) -> f64 {
 
 fn peak_rss_mib() -> f64 {
     status_kib("VmHWM:") / 1024.0
+}
+
+/// `GET /exports/orders.csv`, counted as it arrives (so the client holds no
+/// more than a chunk); its bytes and how long it took.
+async fn export_csv(client: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<(usize, Duration)> {
+    let t = Instant::now();
+    let response = client.get(format!("{base}/exports/orders.csv")).bearer_auth(token).send().await?.error_for_status()?;
+    let mut bytes = 0;
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = futures::StreamExt::next(&mut body).await {
+        bytes += chunk?.len();
+    }
+    Ok((bytes, t.elapsed()))
 }
 
 /// A fresh database called `label`: a file of that name in a temporary
@@ -283,6 +300,22 @@ async fn main() -> anyhow::Result<()> {
         print_fanout(name, &ctx, &base, &args).await?;
         return Ok(());
     }
+    if args.only_export {
+        for _ in 0..2 {
+            let (peak, now) = (peak_rss_mib(), status_kib("VmRSS:") / 1024.0);
+            let (bytes, time) = export_csv(&client, &base, &token).await?;
+            println!(
+                "| {name} | CSV export of {} orders | {:.0} rows/s ({:.1} MB in {:.2} s) | peak RSS {peak:.0} → {:.0} MiB, RSS {now:.0} → {:.0} MiB | |",
+                args.orders,
+                args.orders as f64 / time.as_secs_f64(),
+                bytes as f64 / 1e6,
+                time.as_secs_f64(),
+                peak_rss_mib(),
+                status_kib("VmRSS:") / 1024.0
+            );
+        }
+        return Ok(());
+    }
     // Warm up caches and connections.
     load(&format!("{base}/graphql"), &token, args.concurrency, 2).await?;
     let (latencies, wall) = load(&format!("{base}/graphql"), &token, args.concurrency, args.seconds).await?;
@@ -299,15 +332,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let rss_before = peak_rss_mib();
-    let t = Instant::now();
-    let response = client.get(format!("{base}/exports/orders.csv")).bearer_auth(&token).send().await?;
-    // Counted as it arrives, so the client holds no more than a chunk.
-    let mut bytes = 0;
-    let mut body = response.bytes_stream();
-    while let Some(chunk) = futures::StreamExt::next(&mut body).await {
-        bytes += chunk?.len();
-    }
-    let export_time = t.elapsed();
+    let (bytes, export_time) = export_csv(&client, &base, &token).await?;
     // Read now: the stages after the export (import, ingestion) raise the peak.
     let rss_after = peak_rss_mib();
 
