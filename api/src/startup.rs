@@ -62,12 +62,13 @@ impl Application {
         let limits = Limits::new(&config.rates);
         limits.spawn_housekeeping(std::time::Duration::from_secs(60));
         let schema = graphql::builder(&config.limits).data(ctx.clone()).data(limits.clone()).finish();
+        let graphql = graphql::Runner::new(schema, ctx.clone(), graphql::budget(&config.limits));
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
         let integration_slots =
             crate::routes::integrations::IntegrationSlots(Arc::new(tokio::sync::Semaphore::new(config.integrations.concurrent.max(1))));
-        let shared = Arc::new(SharedSubscriptions::new(graphql::budget(&config.limits), metrics.ws_shared_executions.clone()));
+        let shared = Arc::new(SharedSubscriptions::new(metrics.ws_shared_executions.clone()));
         let state =
-            AppState { ctx, schema, metrics, config: Arc::new(config), limits, sockets: Arc::default(), shared, integration_slots };
+            AppState { ctx, graphql, metrics, config: Arc::new(config), limits, sockets: Arc::default(), shared, integration_slots };
         Ok(Application { listener, state })
     }
 

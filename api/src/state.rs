@@ -2,15 +2,15 @@
 
 use std::sync::Arc;
 
-use crate::{config::Config, graphql::RastroSchema, routes::graphql_ws::{SharedSubscriptions, SocketCounts}, telemetry::Metrics};
+use crate::{config::Config, graphql::Runner, routes::graphql_ws::{SharedSubscriptions, SocketCounts}, telemetry::Metrics};
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
 pub struct AppState {
     /// Domain context: database, authorizer, token keys.
     pub ctx: domain::Ctx,
-    /// The executable GraphQL schema.
-    pub schema: RastroSchema,
+    /// The GraphQL schema, as every transport runs it.
+    pub graphql: Runner,
     /// Prometheus metrics of this server.
     pub metrics: Arc<Metrics>,
     /// The configuration the server started with.

@@ -1,7 +1,8 @@
 //! Per-request DataLoaders: nested order fields of a whole page are fetched with
-//! one statement per kind, not one per order. Built for each request (or
-//! WebSocket connection) with its actor, so results are never shared between
-//! callers and the domain scopes every batch.
+//! one statement per kind, not one per order. Built for each operation
+//! ([`super::Runner`]), over HTTP or a WebSocket, with its actor, so results
+//! are never shared between operations or callers and the domain scopes every
+//! batch.
 
 use std::collections::HashMap;
 
@@ -156,42 +157,5 @@ impl Loaders {
         invoices?;
         tracking?;
         localities
-    }
-}
-
-/// Gives every GraphQL request — over HTTP or over a WebSocket, whose
-/// connection lives much longer than one request — loaders of its own, built
-/// for the request's actor, so nothing is cached across requests or callers.
-pub struct PerRequestLoaders;
-
-impl async_graphql::extensions::ExtensionFactory for PerRequestLoaders {
-    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
-        std::sync::Arc::new(PerRequestLoadersExtension)
-    }
-}
-
-struct PerRequestLoadersExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl async_graphql::extensions::Extension for PerRequestLoadersExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        request: async_graphql::Request,
-        next: async_graphql::extensions::NextPrepareRequest<'_>,
-    ) -> async_graphql::ServerResult<async_graphql::Request> {
-        // HTTP puts the actor in the request; a WebSocket in the connection.
-        let actor = request
-            .data
-            .get(&std::any::TypeId::of::<Actor>())
-            .and_then(|d| d.downcast_ref::<Actor>())
-            .or_else(|| ctx.data_opt::<Actor>())
-            .cloned()
-            .unwrap_or_else(Actor::anonymous);
-        let request = match ctx.data_opt::<Ctx>() {
-            Some(domain) => request.data(std::sync::Arc::new(Loaders::new(domain, &actor))),
-            None => request,
-        };
-        next.run(ctx, request).await
     }
 }

@@ -13,6 +13,7 @@ mod orders;
 mod privacy;
 mod query;
 pub mod request;
+mod runner;
 pub mod scalars;
 mod types;
 mod webhooks;
@@ -22,6 +23,7 @@ use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use crate::config::GraphqlLimits;
 
 pub use orders::SubscriptionRoot;
+pub use runner::{refused, Runner};
 
 /// Root of all queries.
 #[derive(MergedObject, Default)]
@@ -56,9 +58,7 @@ pub fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot,
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(32)
-        .limit_directives(8)
-        .extension(limits::DocumentLimits::new(budget(limits)))
-        .extension(loaders::PerRequestLoaders);
+        .limit_directives(8);
     if limits.introspection {
         builder
     } else {

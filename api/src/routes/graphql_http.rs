@@ -7,7 +7,7 @@
 use async_graphql::{
     http::GraphiQLSource,
     parser::types::OperationType,
-    BatchRequest, BatchResponse, Request,
+    BatchRequest, BatchResponse,
 };
 use axum::{
     body::Bytes,
@@ -20,7 +20,10 @@ use domain::{Actor, DomainError};
 
 use super::Client;
 use crate::{
-    graphql::error::{code, ensure_code, error_body},
+    graphql::{
+        error::{code, ensure_code, error_body},
+        limits::Parsed,
+    },
     state::AppState,
 };
 
@@ -138,18 +141,7 @@ pub async fn post(State(state): State<AppState>, Extension(client): Client, head
         Ok(actor) => actor,
         Err(response) => return response,
     };
-    respond(state.schema.execute_batch(batch.data(actor).data(client)).await)
-}
-
-/// The type of the operation a GET request would run, if the document parses
-/// within the limits (the schema reports why not).
-fn operation_type(request: &Request, budget: &crate::graphql::limits::Budget) -> Option<OperationType> {
-    let document = crate::graphql::limits::parse_within(&request.query, &request.variables, budget).ok()?;
-    let mut operations = document.operations.iter();
-    match &request.operation_name {
-        Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, op)| op.node.ty),
-        None => operations.next().map(|(_, op)| op.node.ty),
-    }
+    respond(state.graphql.execute_batch(batch.data(actor).data(client)).await)
 }
 
 /// `GET /graphql?query=…`: queries only; mutations and subscriptions get 405, since
@@ -162,7 +154,9 @@ pub async fn get(State(state): State<AppState>, Extension(client): Client, heade
         Ok(request) => request,
         Err(err) => return refuse(StatusCode::BAD_REQUEST, &format!("invalid GraphQL request: {err}"), code::VALIDATION),
     };
-    if matches!(operation_type(&request, &crate::graphql::budget(&state.config.limits)), Some(OperationType::Mutation | OperationType::Subscription)) {
+    // A document over the budget is answered with its error, once the caller is known.
+    let parsed = state.graphql.parse(request);
+    if matches!(parsed.as_ref().ok().and_then(Parsed::operation_type), Some(OperationType::Mutation | OperationType::Subscription)) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             "mutations and subscriptions cannot be sent with GET; use POST (or the WebSocket endpoint)",
@@ -175,7 +169,10 @@ pub async fn get(State(state): State<AppState>, Extension(client): Client, heade
         Ok(actor) => actor,
         Err(response) => return response,
     };
-    respond(BatchResponse::Single(state.schema.execute(request.data(actor).data(client)).await))
+    respond(BatchResponse::Single(match parsed {
+        Ok(parsed) => state.graphql.execute_parsed(parsed.data(actor).data(client)).await,
+        Err(error) => async_graphql::Response::from_errors(vec![error]),
+    }))
 }
 
 /// `GET /graphiql`: the in-browser IDE.

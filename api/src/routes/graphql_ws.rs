@@ -63,7 +63,7 @@ use tokio::sync::oneshot;
 pub use self::shared::SharedSubscriptions;
 
 use crate::{
-    graphql::{error::to_gql, RastroSchema},
+    graphql::{error::to_gql, Runner},
     state::AppState,
 };
 
@@ -137,7 +137,7 @@ impl Drop for OperationSlot {
 /// and joins staff subscriptions to others that ask the same ([`shared`]).
 #[derive(Clone)]
 struct CountingExecutor {
-    schema: RastroSchema,
+    graphql: Runner,
     active: Arc<AtomicUsize>,
     shared: Arc<SharedSubscriptions>,
     /// The socket's actor's viewpoint, once `connection_init` is accepted.
@@ -146,7 +146,7 @@ struct CountingExecutor {
 
 impl Executor for CountingExecutor {
     async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
-        self.schema.execute(request).await
+        self.graphql.execute(request).await
     }
 
     /// The operation's stream, run up to its first wait now, while
@@ -166,16 +166,18 @@ impl Executor for CountingExecutor {
         // Taken when async-graphql starts the operation, before it reads the
         // socket's next message: the count the filter sees is exact.
         let slot = OperationSlot::take(&self.active);
-        let key = self.viewpoint.get().and_then(Option::as_ref).and_then(|viewpoint| self.shared.key(viewpoint, &request));
-        let stream = match key {
-            Some(key) => {
-                // Run as the viewpoint's stand-in, not as this socket's user.
-                let mut data = Data::default();
-                data.insert(key.stand_in());
-                let start = || Executor::execute_stream(&self.schema, request, Some(Arc::new(data)));
-                self.shared.join(key, start)
-            }
-            None => shared::Primed::prime(Executor::execute_stream(&self.schema, request, session_data)).into_stream(),
+        let stream = match self.graphql.parse(request) {
+            Err(error) => crate::graphql::refused(error),
+            Ok(parsed) => match self.viewpoint.get().and_then(Option::as_ref).and_then(|viewpoint| self.shared.key(viewpoint, &parsed)) {
+                Some(key) => {
+                    // Run as the viewpoint's stand-in, not as this socket's user.
+                    let mut data = Data::default();
+                    data.insert(key.stand_in());
+                    let start = || self.graphql.execute_stream(parsed, Some(Arc::new(data)));
+                    self.shared.join(key, start)
+                }
+                None => shared::Primed::prime(self.graphql.execute_stream(parsed, session_data)).into_stream(),
+            },
         };
         stream
             .map(move |response| {
@@ -340,7 +342,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
         .boxed();
     let viewpoint = Arc::new(OnceLock::new());
     let socket_viewpoint = viewpoint.clone();
-    let executor = CountingExecutor { schema: state.schema.clone(), active, shared: state.shared.clone(), viewpoint };
+    let executor = CountingExecutor { graphql: state.graphql.clone(), active, shared: state.shared.clone(), viewpoint };
 
     let graphql = GraphQLWebSocket::new_with_pair(to_client.clone(), from_client, executor, protocol)
         .on_connection_init(move |payload| async move {

@@ -1,8 +1,8 @@
 //! What one GraphQL document may cost, checked before anything recursive runs.
 //!
 //! Every document — `POST` and `GET`, each operation of a batch, WebSocket
-//! `subscribe` — goes through [`DocumentLimits`], an async-graphql extension
-//! whose `prepare_request` hook runs before the schema parses the document:
+//! `subscribe` — is checked and parsed here ([`Parsed`]) before the schema
+//! sees it ([`super::Runner`]):
 //! 1. [`scan`]: one pass over the text bounds bracket nesting, so the parser
 //!    (which recurses per level of selections, arguments and input values) never
 //!    sees a document that could overflow its stack;
@@ -27,8 +27,7 @@ use std::{
 };
 
 use async_graphql::{
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
-    parser::types::ExecutableDocument,
+    parser::types::{ExecutableDocument, OperationType},
     ErrorExtensions, Request, ServerError, ServerResult, Variables,
 };
 
@@ -140,7 +139,8 @@ impl Documents {
     /// Longest document text kept, in bytes.
     pub const LARGEST: usize = 8 * 1024;
 
-    fn new() -> Self {
+    /// None kept yet.
+    pub(crate) fn new() -> Self {
         Documents(Mutex::new(lru::LruCache::new(NonZeroUsize::new(Self::ENTRIES).unwrap_or(NonZeroUsize::MIN))))
     }
 
@@ -174,41 +174,57 @@ impl Documents {
     }
 }
 
-/// The extension that applies a [`Budget`] to every request of the schema.
-pub struct DocumentLimits {
-    budget: Budget,
-    documents: Arc<Documents>,
+/// A request whose document passed its [`Budget`]. Only a `Parsed` request
+/// reaches the schema ([`super::Runner`]), and async-graphql runs its parsed
+/// document without parsing the text again.
+pub struct Parsed {
+    request: Request,
+    document: ExecutableDocument,
 }
 
-impl DocumentLimits {
-    /// Applies `budget`, with a cache of its own.
-    pub fn new(budget: Budget) -> Self {
-        DocumentLimits { budget, documents: Arc::new(Documents::new()) }
+impl Parsed {
+    /// `request`, its document checked and parsed by [`parse_within`].
+    pub fn within(request: Request, budget: &Budget) -> ServerResult<Parsed> {
+        let document = parse_within(&request.query, &request.variables, budget)?;
+        Ok(Parsed { request, document })
+    }
+
+    /// Adds `data` to the request's, as [`Request::data`] does.
+    #[must_use]
+    pub fn data<D: std::any::Any + Send + Sync>(mut self, data: D) -> Self {
+        self.request = self.request.data(data);
+        self
+    }
+
+    /// The request as sent.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// The type of the operation async-graphql will run (the one named, or
+    /// the only one); `None` where it would refuse the request for want of one.
+    pub fn operation_type(&self) -> Option<OperationType> {
+        let mut operations = self.document.operations.iter();
+        let (_, operation) = match self.request.operation_name.as_deref() {
+            Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name))?,
+            None => operations.next().filter(|_| operations.next().is_none())?,
+        };
+        Some(operation.node.ty)
+    }
+
+    /// The request with its parsed document, for the schema.
+    pub fn into_request(self) -> Request {
+        let mut request = self.request;
+        request.set_parsed_query(self.document);
+        request
     }
 }
 
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentLimitsExtension { budget: self.budget.clone(), documents: self.documents.clone() })
-    }
-}
-
-struct DocumentLimitsExtension {
-    budget: Budget,
-    documents: Arc<Documents>,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for DocumentLimitsExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let document = self.documents.parse(&request.query, &request.variables, &self.budget)?;
-        request.set_parsed_query(document);
-        next.run(ctx, request).await
+impl Documents {
+    /// `request` with its document from [`Documents::parse`].
+    pub fn parse_request(&self, request: Request, budget: &Budget) -> ServerResult<Parsed> {
+        let document = self.parse(&request.query, &request.variables, budget)?;
+        Ok(Parsed { request, document })
     }
 }
 

@@ -39,7 +39,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
 
-use crate::graphql::limits::{parse_within, Budget};
+use crate::graphql::limits::Parsed;
 
 /// Answers a slow member may fall behind before it skips ahead: as many as a
 /// company's event channel holds, so a batch of a few hundred orders fits.
@@ -57,21 +57,14 @@ pub(super) struct Key {
 }
 
 impl Key {
-    /// The key of `request` seen from `viewpoint`, if it is a subscription
-    /// that may be shared. The document is parsed within `budget`, as every
-    /// document is; one that does not pass is answered with its error, alone.
-    pub(super) fn of(viewpoint: &domain::Viewpoint, request: &async_graphql::Request, budget: &Budget) -> Option<Key> {
+    /// The key of `parsed` seen from `viewpoint`, if it is a subscription
+    /// that may be shared.
+    pub(super) fn of(viewpoint: &domain::Viewpoint, parsed: &Parsed) -> Option<Key> {
+        let request = parsed.request();
         if !request.extensions.is_empty() || !request.uploads.is_empty() {
             return None;
         }
-        let document = parse_within(&request.query, &request.variables, budget).ok()?;
-        // The operation async-graphql will run: the one named, or the only one.
-        let mut operations = document.operations.iter();
-        let (_, operation) = match request.operation_name.as_deref() {
-            Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name))?,
-            None => operations.next().filter(|_| operations.next().is_none())?,
-        };
-        if operation.node.ty != OperationType::Subscription {
+        if parsed.operation_type()? != OperationType::Subscription {
             return None;
         }
         // Variables as JSON: equal maps give equal text at the top level (a
@@ -96,8 +89,6 @@ impl Key {
 /// The groups of this process.
 pub struct SharedSubscriptions {
     entries: Mutex<Entries>,
-    /// What a document may cost (the schema's own limits).
-    budget: Budget,
     /// Groups running now (`graphql_ws_shared_executions`).
     running: IntGauge,
 }
@@ -208,15 +199,14 @@ enum Found {
 }
 
 impl SharedSubscriptions {
-    /// No groups yet; documents are parsed within `budget`, and `running`
-    /// counts the groups that run.
-    pub fn new(budget: Budget, running: IntGauge) -> Self {
-        SharedSubscriptions { entries: Mutex::new(Entries { by_key: HashMap::new(), sweep_at: FIRST_SWEEP }), budget, running }
+    /// No groups yet; `running` counts the groups that run.
+    pub fn new(running: IntGauge) -> Self {
+        SharedSubscriptions { entries: Mutex::new(Entries { by_key: HashMap::new(), sweep_at: FIRST_SWEEP }), running }
     }
 
     /// The key of `request` from `viewpoint`, if it may be shared.
-    pub(super) fn key(&self, viewpoint: &domain::Viewpoint, request: &async_graphql::Request) -> Option<Key> {
-        Key::of(viewpoint, request, &self.budget)
+    pub(super) fn key(&self, viewpoint: &domain::Viewpoint, parsed: &Parsed) -> Option<Key> {
+        Key::of(viewpoint, parsed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
@@ -355,12 +345,12 @@ async fn drive(mut stream: BoxStream<'static, Response>, answers: broadcast::Sen
 mod tests {
     use super::*;
 
-    fn budget() -> Budget {
-        crate::graphql::budget(&crate::config::GraphqlLimits::default())
+    fn parsed(request: async_graphql::Request) -> Option<Parsed> {
+        Parsed::within(request, &crate::graphql::budget(&crate::config::GraphqlLimits::default())).ok()
     }
 
     fn registry() -> Arc<SharedSubscriptions> {
-        Arc::new(SharedSubscriptions::new(budget(), gauge()))
+        Arc::new(SharedSubscriptions::new(gauge()))
     }
 
     fn gauge() -> IntGauge {
@@ -371,7 +361,7 @@ mod tests {
         let viewpoint = domain::Viewpoint::new(Some(1), false);
         let request = async_graphql::Request::new("subscription($id: ID) { orderStatusChanged(orderId: $id) { orderId } }")
             .variables(async_graphql::Variables::from_json(serde_json::json!({ "id": variables })));
-        Key::of(&viewpoint, &request, &budget()).unwrap()
+        Key::of(&viewpoint, &parsed(request).unwrap()).unwrap()
     }
 
     /// A stream that waits, then gives what `sender` sends.
@@ -386,7 +376,7 @@ mod tests {
         let of = |query: &str, name: Option<&str>| {
             let mut request = async_graphql::Request::new(query);
             request.operation_name = name.map(str::to_owned);
-            Key::of(&viewpoint, &request, &budget()).is_some()
+            parsed(request).and_then(|parsed| Key::of(&viewpoint, &parsed)).is_some()
         };
         assert!(of("subscription { orderStatusChanged { orderId } }", None));
         assert!(!of("query { me { id } }", None));
@@ -400,10 +390,9 @@ mod tests {
         assert!(of("subscription B { orderStatusChanged { orderId } }", None));
         let mut extended = async_graphql::Request::new("subscription { orderStatusChanged { orderId } }");
         extended.extensions.insert("persistedQuery".into(), async_graphql::Value::Null);
-        assert!(Key::of(&viewpoint, &extended, &budget()).is_none());
-        // A document over the budget is never parsed here (the schema refuses it).
-        // Valid GraphQL, but nested deeper than the budget allows: parsed here
-        // without the budget, it would be keyed.
+        assert!(Key::of(&viewpoint, &parsed(extended).unwrap()).is_none());
+        // Valid GraphQL, but nested deeper than the budget allows: it is never
+        // `Parsed`, so never keyed (the socket answers its error alone).
         let deep = format!("subscription {{ orderStatusChanged {{ {}a{} }} }}", "a { ".repeat(100), " }".repeat(100));
         assert!(!of(&deep, None));
     }
