@@ -61,8 +61,7 @@ impl Application {
         let ctx = domain_ctx(&config, db).await?;
         let limits = Limits::new(&config.rates);
         limits.spawn_housekeeping(std::time::Duration::from_secs(60));
-        let schema = graphql::builder(&config.limits).data(ctx.clone()).data(limits.clone()).finish();
-        let graphql = graphql::Runner::new(schema, ctx.clone(), graphql::budget(&config.limits));
+        let graphql = graphql::Runner::new(&config.limits, ctx.clone(), limits.clone());
         let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
         let integration_slots =
             crate::routes::integrations::IntegrationSlots(Arc::new(tokio::sync::Semaphore::new(config.integrations.concurrent.max(1))));

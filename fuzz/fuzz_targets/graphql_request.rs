@@ -1,7 +1,8 @@
 //! The GraphQL request path up to the resolvers: a JSON body (one request or a
 //! batch, as `POST /graphql` reads it) or, when the input is not JSON, the
 //! bytes as a query document; then the document limits, parsing, async-graphql's
-//! own checks and validation, as the server's schema runs them.
+//! own checks and validation, as the server runs them (`graphql::Runner`:
+//! the budget's `Parsed`, then the schema).
 //!
 //! The schema is built with the server's limits but without a database: a
 //! document that passes validation reaches its root resolvers, which answer
@@ -12,7 +13,10 @@
 
 use std::sync::OnceLock;
 
-use api::{config::GraphqlLimits, graphql::RastroSchema};
+use api::{
+    config::GraphqlLimits,
+    graphql::{limits::Parsed, RastroSchema},
+};
 use async_graphql::{BatchRequest, Request};
 use libfuzzer_sys::fuzz_target;
 
@@ -39,7 +43,10 @@ fn requests(data: &[u8]) -> Vec<Request> {
 
 fuzz_target!(|data: &[u8]| {
     for request in requests(data) {
-        let response = runtime().block_on(schema().execute(request));
+        let response = match Parsed::within(request, &api::graphql::budget(&GraphqlLimits::default())) {
+            Ok(parsed) => runtime().block_on(schema().execute(parsed.into_request())),
+            Err(refused) => async_graphql::Response::from_errors(vec![refused]),
+        };
         // Refusals are answers, not failures: only their shape is checked.
         for error in &response.errors {
             assert!(!error.message.is_empty() || error.extensions.is_some(), "an error says what is wrong");

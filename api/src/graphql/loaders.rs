@@ -1,8 +1,9 @@
 //! Per-request DataLoaders: nested order fields of a whole page are fetched with
 //! one statement per kind, not one per order. Built for each operation
-//! ([`super::Runner`]), over HTTP or a WebSocket, with its actor, so results
-//! are never shared between operations or callers and the domain scopes every
-//! batch.
+//! ([`super::Runner`]), over HTTP or a WebSocket, with its actor, so nothing
+//! is cached across operations and the domain scopes every batch. (The
+//! members of a shared subscription share its one operation, run as their
+//! viewpoint's stand-in: routes/graphql_ws/shared.rs.)
 
 use std::collections::HashMap;
 

@@ -23,7 +23,8 @@ use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use crate::config::GraphqlLimits;
 
 pub use orders::SubscriptionRoot;
-pub use runner::{refused, Runner};
+pub(crate) use runner::refused;
+pub use runner::Runner;
 
 /// Root of all queries.
 #[derive(MergedObject, Default)]
@@ -52,7 +53,9 @@ pub struct MutationRoot(
 /// The executable schema type.
 pub type RastroSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// The schema with its safety limits, before per-server data is attached.
+/// The schema with async-graphql's own limits (depth, complexity), before
+/// per-server data is attached. Documents reach it through a [`Runner`],
+/// which checks their budget first.
 pub fn builder(limits: &GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .limit_depth(limits.depth)

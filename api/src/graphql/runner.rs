@@ -4,8 +4,11 @@
 //!
 //! This is done here, not in async-graphql extensions: with any extension
 //! registered, async-graphql resolves every field on its slow path (a lookup
-//! of the field's type in the registry and a boxed future per extension), which
-//! took about a fifth of the server's CPU for a page of orders.
+//! of the field's type in the registry and a boxed future per extension); a
+//! page of orders cost 14 % more server CPU that way (BENCHMARKS.md).
+//!
+//! The schema is only reachable through a `Runner`; one built from
+//! [`super::builder`] alone runs documents without their budget.
 
 use std::sync::Arc;
 
@@ -18,6 +21,7 @@ use super::{
     loaders::Loaders,
     RastroSchema,
 };
+use crate::config::GraphqlLimits;
 
 /// The schema with the documents it has parsed.
 #[derive(Clone)]
@@ -29,9 +33,10 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Runs `schema` for `ctx`, checking every document against `budget`.
-    pub fn new(schema: RastroSchema, ctx: Ctx, budget: Budget) -> Self {
-        Runner { schema, ctx, budget: Arc::new(budget), documents: Arc::new(Documents::new()) }
+    /// The schema with `limits`, for `ctx` and the request budgets `rates`.
+    pub fn new(limits: &GraphqlLimits, ctx: Ctx, rates: Arc<crate::ratelimit::Limits>) -> Self {
+        let schema = super::builder(limits).data(ctx.clone()).data(rates).finish();
+        Runner { schema, ctx, budget: Arc::new(super::budget(limits)), documents: Arc::new(Documents::new()) }
     }
 
     /// `request` with its document checked and parsed (or taken from the
@@ -55,16 +60,13 @@ impl Runner {
         self.schema.execute(self.with_loaders(parsed, &actor)).await
     }
 
-    /// Runs each operation of `batch` in turn, as async-graphql does.
+    /// Runs the operations of `batch` concurrently, answering in their
+    /// order, as async-graphql does.
     pub async fn execute_batch(&self, batch: BatchRequest) -> BatchResponse {
         match batch {
             BatchRequest::Single(request) => BatchResponse::Single(self.execute(request).await),
             BatchRequest::Batch(requests) => {
-                let mut responses = Vec::with_capacity(requests.len());
-                for request in requests {
-                    responses.push(self.execute(request).await);
-                }
-                BatchResponse::Batch(responses)
+                BatchResponse::Batch(futures::future::join_all(requests.into_iter().map(|r| self.execute(r))).await)
             }
         }
     }
@@ -82,7 +84,7 @@ impl Runner {
 }
 
 /// One answer: the error of a request that could not run.
-pub fn refused(error: async_graphql::ServerError) -> BoxStream<'static, Response> {
+pub(crate) fn refused(error: async_graphql::ServerError) -> BoxStream<'static, Response> {
     futures::stream::once(async move { Response::from_errors(vec![error]) }).boxed()
 }
 

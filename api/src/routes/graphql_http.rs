@@ -67,8 +67,6 @@ pub(crate) async fn actor_from_headers(state: &AppState, headers: &HeaderMap) ->
     }
 }
 
-/// The JSON answer; every error gets a code, and a `RATE_LIMITED` error sets
-/// `Retry-After` to its longest wait.
 /// The request's actor, once its user (if any) has budget for `operations`.
 async fn budgeted_actor(state: &AppState, headers: &HeaderMap, operations: usize) -> Result<Actor, Response> {
     let actor = actor_from_headers(state, headers).await?;
@@ -79,6 +77,8 @@ async fn budgeted_actor(state: &AppState, headers: &HeaderMap, operations: usize
     Ok(actor)
 }
 
+/// The JSON answer; every error gets a code, and a `RATE_LIMITED` error sets
+/// `Retry-After` to its longest wait.
 fn respond(mut response: BatchResponse) -> Response {
     let errors: Vec<&mut async_graphql::ServerError> = match &mut response {
         BatchResponse::Single(single) => single.errors.iter_mut().collect(),
@@ -144,13 +144,40 @@ pub async fn post(State(state): State<AppState>, Extension(client): Client, head
     respond(state.graphql.execute_batch(batch.data(actor).data(client)).await)
 }
 
+/// A GET request's parameters, by their GraphQL-over-HTTP names.
+/// (async-graphql's `parse_query_string` reads `operation_name` and ignores
+/// `operationName`, so a named operation could not be chosen; its spelling is
+/// still accepted.)
+#[derive(serde::Deserialize)]
+struct GetParams {
+    #[serde(default)]
+    query: String,
+    #[serde(rename = "operationName", alias = "operation_name")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn get_request(raw: &str) -> Result<async_graphql::Request, String> {
+    let params: GetParams = serde_urlencoded::from_str(raw).map_err(|err| err.to_string())?;
+    let mut request = async_graphql::Request::new(params.query);
+    request.operation_name = params.operation_name;
+    if let Some(variables) = params.variables {
+        request.variables = serde_json::from_str(&variables).map_err(|err| format!("invalid variables: {err}"))?;
+    }
+    if let Some(extensions) = params.extensions {
+        request.extensions = serde_json::from_str(&extensions).map_err(|err| format!("invalid extensions: {err}"))?;
+    }
+    Ok(request)
+}
+
 /// `GET /graphql?query=…`: queries only; mutations and subscriptions get 405, since
 /// GET requests must not change anything.
 pub async fn get(State(state): State<AppState>, Extension(client): Client, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     if let Err(refused) = super::charge_requests(&state, client, 1) {
         return refused;
     }
-    let request = match async_graphql::http::parse_query_string(raw.as_deref().unwrap_or_default()) {
+    let request = match get_request(raw.as_deref().unwrap_or_default()) {
         Ok(request) => request,
         Err(err) => return refuse(StatusCode::BAD_REQUEST, &format!("invalid GraphQL request: {err}"), code::VALIDATION),
     };

@@ -32,6 +32,18 @@ async fn mutations_over_get_are_refused_with_405_and_queries_work() {
     assert_eq!(response.status().as_u16(), 405);
     let response = app.http.get(format!("{}/graphql", app.base)).query(&[("query", "{ __typename }")]).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
+    // A mutation beside a query, with no operation named: nothing runs, and
+    // the answer says an operation must be named (never the mutation run, and
+    // never a 405 that depends on which one the server looked at first).
+    let two = "mutation A { login(email: \"a@b.c\", password: \"x\") { accessToken } } query B { __typename }";
+    let response = app.http.get(format!("{}/graphql", app.base)).query(&[("query", two)]).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!((body["data"].is_null(), error_code(&body)), (true, Some("VALIDATION")), "{body}");
+    let get = |name: &'static str| app.http.get(format!("{}/graphql", app.base)).query(&[("query", two), ("operationName", name)]).send();
+    assert_eq!(get("A").await.unwrap().status().as_u16(), 405);
+    let body: serde_json::Value = get("B").await.unwrap().json().await.unwrap();
+    assert_eq!(body["data"]["__typename"], "QueryRoot", "the operation named by `operationName` runs: {body}");
 }
 
 #[tokio::test]

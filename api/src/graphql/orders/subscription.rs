@@ -120,9 +120,10 @@ impl SubscriptionRoot {
         // On the bus before the first await: the socket primes a new operation
         // up to its first wait (routes/graphql_ws.rs), so a client's `ping`
         // after `subscribe` is answered only once this listens. That holds
-        // while everything before this line (guards, argument parsing, the
-        // schema's extensions) is synchronous: an async guard or extension
-        // would need the subscription taken before it.
+        // while everything before this line (guards, argument parsing) is
+        // synchronous: an async guard (or an async-graphql extension, of
+        // which the schema has none) would need the subscription taken
+        // before it.
         let events = domain.events.subscribe(actor).ok_or(domain::DomainError::Forbidden).gql()?;
         let only = match &order_id {
             Some(id) => {

@@ -204,7 +204,7 @@ impl SharedSubscriptions {
         SharedSubscriptions { entries: Mutex::new(Entries { by_key: HashMap::new(), sweep_at: FIRST_SWEEP }), running }
     }
 
-    /// The key of `request` from `viewpoint`, if it may be shared.
+    /// The key of `parsed` from `viewpoint`, if it may be shared.
     pub(super) fn key(&self, viewpoint: &domain::Viewpoint, parsed: &Parsed) -> Option<Key> {
         Key::of(viewpoint, parsed)
     }
