@@ -5,18 +5,19 @@
 //! members of a shared subscription share its one operation, run as their
 //! viewpoint's stand-in: routes/graphql_ws/shared.rs.)
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use domain::{orders, Actor, Ctx};
+use sea_orm::DatabaseConnection;
 use entities::{invoice, locality, order_attribute, order_item, order_status_history, refund, shipment, tracking_event};
 
 use super::error::to_gql;
 
 /// One batch function over order ids.
 pub struct Batch<T> {
-    ctx: Ctx,
-    actor: Actor,
+    db: DatabaseConnection,
+    actor: Arc<Actor>,
     kind: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -27,7 +28,7 @@ macro_rules! order_children {
             type Error = async_graphql::Error;
 
             async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-                let mut found = $function(&self.ctx.db, &self.actor, keys).await.map_err(to_gql)?;
+                let mut found = $function(&self.db, &self.actor, keys).await.map_err(to_gql)?;
                 // An order without rows gets an empty list, so the cache knows it
                 // too and never asks again.
                 for key in keys {
@@ -52,7 +53,7 @@ impl Loader<i32> for Batch<locality::Model> {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        domain::localities::by_ids(&self.ctx.db, &self.actor, keys).await.map_err(to_gql)
+        domain::localities::by_ids(&self.db, &self.actor, keys).await.map_err(to_gql)
     }
 }
 
@@ -104,22 +105,23 @@ pub struct Wanted {
 impl Loaders {
     /// Fresh loaders for one caller.
     pub fn new(ctx: &Ctx, actor: &Actor) -> Self {
-        fn loader<T>(ctx: &Ctx, actor: &Actor) -> Cached<T>
+        fn loader<T>(db: &DatabaseConnection, actor: &Arc<Actor>) -> Cached<T>
         where
             Batch<T>: Loader<i32>,
         {
-            let batch = Batch { ctx: ctx.clone(), actor: actor.clone(), kind: std::marker::PhantomData };
+            let batch = Batch { db: db.clone(), actor: actor.clone(), kind: std::marker::PhantomData };
             DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default())
         }
+        let (db, actor) = (&ctx.db, &Arc::new(actor.clone()));
         Loaders {
-            items: loader(ctx, actor),
-            history: loader(ctx, actor),
-            shipments: loader(ctx, actor),
-            attributes: loader(ctx, actor),
-            refunds: loader(ctx, actor),
-            invoices: loader(ctx, actor),
-            tracking: loader(ctx, actor),
-            localities: loader(ctx, actor),
+            items: loader(db, actor),
+            history: loader(db, actor),
+            shipments: loader(db, actor),
+            attributes: loader(db, actor),
+            refunds: loader(db, actor),
+            invoices: loader(db, actor),
+            tracking: loader(db, actor),
+            localities: loader(db, actor),
         }
     }
 }

@@ -23,26 +23,30 @@ use super::{
 };
 use crate::config::GraphqlLimits;
 
-/// The schema with the documents it has parsed.
+/// The schema with the documents it has parsed. Cloned once per socket, so
+/// one pointer: the domain context holds keys and pools that a copy per
+/// subscriber would cost kilobytes each.
 #[derive(Clone)]
-pub struct Runner {
+pub struct Runner(Arc<Parts>);
+
+struct Parts {
     schema: RastroSchema,
     ctx: Ctx,
-    budget: Arc<Budget>,
-    documents: Arc<Documents>,
+    budget: Budget,
+    documents: Documents,
 }
 
 impl Runner {
     /// The schema with `limits`, for `ctx` and the request budgets `rates`.
     pub fn new(limits: &GraphqlLimits, ctx: Ctx, rates: Arc<crate::ratelimit::Limits>) -> Self {
         let schema = super::builder(limits).data(ctx.clone()).data(rates).finish();
-        Runner { schema, ctx, budget: Arc::new(super::budget(limits)), documents: Arc::new(Documents::new()) }
+        Runner(Arc::new(Parts { schema, ctx, budget: super::budget(limits), documents: Documents::new() }))
     }
 
     /// `request` with its document checked and parsed (or taken from the
     /// documents kept); the error is the client's.
     pub fn parse(&self, request: Request) -> ServerResult<Parsed> {
-        self.documents.parse_request(request, &self.budget)
+        self.0.documents.parse_request(request, &self.0.budget)
     }
 
     /// Runs one operation; the request's data holds its actor (anonymous
@@ -57,7 +61,7 @@ impl Runner {
     /// Runs a parsed operation.
     pub async fn execute_parsed(&self, parsed: Parsed) -> Response {
         let actor = actor_of(&parsed.request().data, None);
-        self.schema.execute(self.with_loaders(parsed, &actor)).await
+        self.0.schema.execute(self.with_loaders(parsed, &actor)).await
     }
 
     /// Runs the operations of `batch` concurrently, answering in their
@@ -75,11 +79,11 @@ impl Runner {
     /// request's, else the socket's (`session_data`).
     pub fn execute_stream(&self, parsed: Parsed, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
         let actor = actor_of(&parsed.request().data, session_data.as_deref());
-        Executor::execute_stream(&self.schema, self.with_loaders(parsed, &actor), session_data)
+        Executor::execute_stream(&self.0.schema, self.with_loaders(parsed, &actor), session_data)
     }
 
     fn with_loaders(&self, parsed: Parsed, actor: &Actor) -> Request {
-        parsed.into_request().data(Arc::new(Loaders::new(&self.ctx, actor)))
+        parsed.into_request().data(Arc::new(Loaders::new(&self.0.ctx, actor)))
     }
 }
 
