@@ -8,9 +8,9 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use domain::{orders, Actor, Ctx};
-use sea_orm::DatabaseConnection;
+use domain::{orders, Actor};
 use entities::{invoice, locality, order_attribute, order_item, order_status_history, refund, shipment, tracking_event};
+use sea_orm::DatabaseConnection;
 
 use super::error::to_gql;
 
@@ -103,8 +103,8 @@ pub struct Wanted {
 }
 
 impl Loaders {
-    /// Fresh loaders for one caller.
-    pub fn new(ctx: &Ctx, actor: &Actor) -> Self {
+    /// Fresh loaders for one caller, reading `db`.
+    pub fn new(db: &DatabaseConnection, actor: Actor) -> Self {
         fn loader<T>(db: &DatabaseConnection, actor: &Arc<Actor>) -> Cached<T>
         where
             Batch<T>: Loader<i32>,
@@ -112,7 +112,7 @@ impl Loaders {
             let batch = Batch { db: db.clone(), actor: actor.clone(), kind: std::marker::PhantomData };
             DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default())
         }
-        let (db, actor) = (&ctx.db, &Arc::new(actor.clone()));
+        let actor = &Arc::new(actor);
         Loaders {
             items: loader(db, actor),
             history: loader(db, actor),

@@ -24,14 +24,15 @@ use super::{
 use crate::config::GraphqlLimits;
 
 /// The schema with the documents it has parsed. Cloned once per socket, so
-/// one pointer: the domain context holds keys and pools that a copy per
-/// subscriber would cost kilobytes each.
+/// one pointer: a copy of the domain context per socket cost 4–5 KiB per
+/// subscriber (BENCHMARKS.md).
 #[derive(Clone)]
 pub struct Runner(Arc<Parts>);
 
 struct Parts {
     schema: RastroSchema,
-    ctx: Ctx,
+    /// What the loaders read.
+    db: sea_orm::DatabaseConnection,
     budget: Budget,
     documents: Documents,
 }
@@ -39,8 +40,9 @@ struct Parts {
 impl Runner {
     /// The schema with `limits`, for `ctx` and the request budgets `rates`.
     pub fn new(limits: &GraphqlLimits, ctx: Ctx, rates: Arc<crate::ratelimit::Limits>) -> Self {
-        let schema = super::builder(limits).data(ctx.clone()).data(rates).finish();
-        Runner(Arc::new(Parts { schema, ctx, budget: super::budget(limits), documents: Documents::new() }))
+        let db = ctx.db.clone();
+        let schema = super::builder(limits).data(ctx).data(rates).finish();
+        Runner(Arc::new(Parts { schema, db, budget: super::budget(limits), documents: Documents::new() }))
     }
 
     /// `request` with its document checked and parsed (or taken from the
@@ -61,7 +63,7 @@ impl Runner {
     /// Runs a parsed operation.
     pub async fn execute_parsed(&self, parsed: Parsed) -> Response {
         let actor = actor_of(&parsed.request().data, None);
-        self.0.schema.execute(self.with_loaders(parsed, &actor)).await
+        self.0.schema.execute(self.with_loaders(parsed, actor)).await
     }
 
     /// Runs the operations of `batch` concurrently, answering in their
@@ -79,11 +81,11 @@ impl Runner {
     /// request's, else the socket's (`session_data`).
     pub fn execute_stream(&self, parsed: Parsed, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
         let actor = actor_of(&parsed.request().data, session_data.as_deref());
-        Executor::execute_stream(&self.0.schema, self.with_loaders(parsed, &actor), session_data)
+        Executor::execute_stream(&self.0.schema, self.with_loaders(parsed, actor), session_data)
     }
 
-    fn with_loaders(&self, parsed: Parsed, actor: &Actor) -> Request {
-        parsed.into_request().data(Arc::new(Loaders::new(&self.0.ctx, actor)))
+    fn with_loaders(&self, parsed: Parsed, actor: Actor) -> Request {
+        parsed.into_request().data(Arc::new(Loaders::new(&self.0.db, actor)))
     }
 }
 
