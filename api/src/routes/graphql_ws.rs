@@ -168,7 +168,7 @@ impl Executor for CountingExecutor {
         let slot = OperationSlot::take(&self.active);
         let stream = match self.graphql.parse(request) {
             Err(error) => crate::graphql::refused(error),
-            Ok(parsed) => match self.viewpoint.get().and_then(Option::as_ref).and_then(|viewpoint| self.shared.key(viewpoint, &parsed)) {
+            Ok(parsed) => match self.viewpoint.get().and_then(Option::as_ref).and_then(|viewpoint| shared::Key::of(viewpoint, &parsed)) {
                 Some(key) => {
                     // Run as the viewpoint's stand-in, not as this socket's user.
                     let mut data = Data::default();

@@ -204,11 +204,6 @@ impl SharedSubscriptions {
         SharedSubscriptions { entries: Mutex::new(Entries { by_key: HashMap::new(), sweep_at: FIRST_SWEEP }), running }
     }
 
-    /// The key of `parsed` from `viewpoint`, if it may be shared.
-    pub(super) fn key(&self, viewpoint: &domain::Viewpoint, parsed: &Parsed) -> Option<Key> {
-        Key::of(viewpoint, parsed)
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -241,7 +236,7 @@ impl SharedSubscriptions {
     /// Runs the subscription on its own, marked in the map while it runs.
     fn alone(&self, key: Key, start: impl FnOnce() -> BoxStream<'static, Response>) -> BoxStream<'static, Response> {
         let token = Arc::new(());
-        self.insert(key, Entry::Alone(Arc::downgrade(&token)));
+        self.lock().insert(key, Entry::Alone(Arc::downgrade(&token)));
         Primed::prime(start())
             .into_stream()
             .map(move |answer| {
@@ -276,10 +271,6 @@ impl SharedSubscriptions {
         let driver = tokio::spawn(drive(stream, sender, ending));
         *group.driver.lock().unwrap_or_else(PoisonError::into_inner) = Some(driver.abort_handle());
         member.unwrap_or_else(|| futures::stream::empty().boxed())
-    }
-
-    fn insert(&self, key: Key, entry: Entry) {
-        self.lock().insert(key, entry);
     }
 
     /// Takes the group for `key` out of the map, if it is still `group`: later
