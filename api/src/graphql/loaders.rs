@@ -10,7 +10,7 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use domain::{orders, Actor};
 use entities::{invoice, locality, order_attribute, order_item, order_status_history, refund, shipment, tracking_event};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::error::to_gql;
 
@@ -28,13 +28,7 @@ macro_rules! order_children {
             type Error = async_graphql::Error;
 
             async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-                let mut found = $function(&self.db, &self.actor, keys).await.map_err(to_gql)?;
-                // An order without rows gets an empty list, so the cache knows it
-                // too and never asks again.
-                for key in keys {
-                    found.entry(*key).or_default();
-                }
-                Ok(found)
+                $function(&self.db, &self.actor, keys).await.map(|found| every_order(found, keys)).map_err(to_gql)
             }
         }
     };
@@ -128,37 +122,63 @@ impl Loaders {
 
 impl Loaders {
     /// Loads what `wanted` names for a whole page of orders at once (one
-    /// statement per kind, run concurrently), so resolving each order's fields
-    /// afterwards only reads the cache. Without this the batches would depend on
-    /// timing: large lists are resolved in several passes, and a batch can leave
-    /// before the last pass adds its keys.
-    pub async fn prime_orders(&self, orders: &[entities::order::Model], wanted: Wanted) -> async_graphql::Result<()> {
-        let ids: Vec<i32> = orders.iter().map(|o| o.id).collect();
+    /// statement per kind, on `db`, which the caller may hold for the page's
+    /// reads) and hands it to the loaders' caches, so resolving each order's
+    /// fields afterwards only reads the cache. Without this the batches would
+    /// depend on timing: large lists are resolved in several passes, and a
+    /// batch can leave before the last pass adds its keys.
+    pub async fn prime_orders(
+        &self,
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+        orders: &[entities::order::Model],
+        wanted: Wanted,
+    ) -> async_graphql::Result<()> {
+        let ids = &orders.iter().map(|o| o.id).collect::<Vec<_>>();
+        if wanted.items {
+            feed(&self.items, ids, orders::items_for(db, actor, ids).await).await?;
+        }
+        if wanted.history {
+            feed(&self.history, ids, orders::history_for(db, actor, ids).await).await?;
+        }
+        if wanted.shipments {
+            feed(&self.shipments, ids, orders::shipments_for(db, actor, ids).await).await?;
+        }
+        if wanted.attributes {
+            feed(&self.attributes, ids, orders::attributes_for(db, actor, ids).await).await?;
+        }
+        if wanted.refunds {
+            feed(&self.refunds, ids, orders::refunds_for(db, actor, ids).await).await?;
+        }
+        if wanted.invoices {
+            feed(&self.invoices, ids, orders::invoices_for(db, actor, ids).await).await?;
+        }
+        if wanted.tracking {
+            feed(&self.tracking, ids, orders::tracking_events_for(db, actor, ids).await).await?;
+        }
         let destinations: Vec<i32> = orders.iter().filter_map(|o| o.destination_locality_id).collect();
-        let ids = &ids;
-        let (items, history, shipments, attributes, refunds, invoices, tracking, localities) = tokio::join!(
-            async { if wanted.items { self.items.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
-            async { if wanted.history { self.history.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
-            async { if wanted.shipments { self.shipments.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
-            async { if wanted.attributes { self.attributes.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
-            async { if wanted.refunds { self.refunds.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
-            async { if wanted.invoices { self.invoices.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
-            async { if wanted.tracking { self.tracking.load_many(ids.iter().copied()).await.map(drop) } else { Ok(()) } },
-            async {
-                if wanted.destination && !destinations.is_empty() {
-                    self.localities.load_many(destinations.iter().copied()).await.map(drop)
-                } else {
-                    Ok(())
-                }
-            },
-        );
-        items?;
-        history?;
-        shipments?;
-        attributes?;
-        refunds?;
-        invoices?;
-        tracking?;
-        localities
+        if wanted.destination && !destinations.is_empty() {
+            self.localities.feed_many(domain::localities::by_ids(db, actor, &destinations).await.map_err(to_gql)?).await;
+        }
+        Ok(())
     }
+}
+
+/// Hands one kind's rows of a page to its loader's cache.
+async fn feed<T>(loader: &Cached<T>, ids: &[i32], found: domain::DomainResult<HashMap<i32, Vec<T>>>) -> async_graphql::Result<()>
+where
+    T: Send + Sync + Clone + 'static,
+    Batch<T>: Loader<i32, Value = Vec<T>>,
+{
+    loader.feed_many(every_order(found.map_err(to_gql)?, ids)).await;
+    Ok(())
+}
+
+/// `found` with an empty list for each of `ids` without rows, so the cache
+/// knows those orders too and never asks again.
+fn every_order<T>(mut found: HashMap<i32, Vec<T>>, ids: &[i32]) -> HashMap<i32, Vec<T>> {
+    for id in ids {
+        found.entry(*id).or_default();
+    }
+    found
 }

@@ -140,8 +140,8 @@ pub async fn orders(State(state): State<AppState>, visitor: Visitor, uri: Uri, Q
     };
     // One past the bound tells "exactly 1,000" from "more than 1,000".
     let counted = futures::future::try_join(
-        orders::list(&state.ctx, &visitor.actor, &filter, OrderSort::default(), PAGE_SIZE, query.after.as_deref()),
-        orders::count(&state.ctx, &visitor.actor, &filter, orders::COUNT_UP_TO + 1),
+        orders::list(&state.ctx, &state.ctx.db, &visitor.actor, &filter, OrderSort::default(), PAGE_SIZE, query.after.as_deref()),
+        orders::count(&state.ctx, &state.ctx.db, &visitor.actor, &filter, orders::COUNT_UP_TO + 1),
     )
     .await;
     let (page, total) = match counted {

@@ -220,9 +220,12 @@ pub const COUNT_UP_TO: u64 = 1_000;
 pub const MAX_COUNT_UP_TO: u64 = 1_000_000;
 
 /// A page of the orders the actor may see. Counting is `count`'s: a page's cost
-/// does not grow with the table.
+/// does not grow with the table. `db` is `ctx.db`, or a read transaction
+/// ([`crate::db::begin_read`]) that keeps a page's statements on one
+/// connection.
 pub async fn list(
     ctx: &Ctx,
+    db: &impl ConnectionTrait,
     actor: &Actor,
     filter: &OrderFilter,
     sort: OrderSort,
@@ -234,7 +237,7 @@ pub async fn list(
         return Err(DomainError::validation("first", format!("must be between 1 and {MAX_PAGE}")));
     }
     check_filter(filter)?;
-    let Some(query) = filtered(actor, filter, Lookup::for_page(&ctx.db, filter).await?) else {
+    let Some(query) = filtered(actor, filter, Lookup::for_page(db, filter).await?) else {
         return Ok(OrderPage { items: vec![], has_next_page: false });
     };
     let column = sort.field.column();
@@ -255,7 +258,7 @@ pub async fn list(
         .order_by(column, direction.clone())
         .order_by(order::Column::Id, direction)
         .limit(first + 1)
-        .all(&ctx.db)
+        .all(db)
         .await?;
     let has_next_page = items.len() as u64 > first;
     items.truncate(first as usize);
@@ -284,21 +287,21 @@ fn check_filter(filter: &OrderFilter) -> DomainResult<()> {
 /// How many orders the actor may see match `filter`, counted up to `up_to`
 /// (1 to `MAX_COUNT_UP_TO`): exact below it; `up_to` itself means that many
 /// or more. The count stops at the bound, so it costs the same on a
-/// thousand orders as on millions.
-pub async fn count(ctx: &Ctx, actor: &Actor, filter: &OrderFilter, up_to: u64) -> DomainResult<u64> {
+/// thousand orders as on millions. `db` as for [`list`].
+pub async fn count(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, filter: &OrderFilter, up_to: u64) -> DomainResult<u64> {
     ctx.authz.check(actor, Action::ReadOrders)?;
     if up_to == 0 || up_to > MAX_COUNT_UP_TO {
         return Err(DomainError::validation("upTo", format!("must be between 1 and {MAX_COUNT_UP_TO}")));
     }
     check_filter(filter)?;
-    let lookup = Lookup::for_page(&ctx.db, filter).await?;
+    let lookup = Lookup::for_page(db, filter).await?;
     let Some(query) = filtered(actor, filter, lookup) else {
         return Ok(0);
     };
     let mut bounded = query.select_only().column(order::Column::Id).limit(up_to).into_query();
     lookup.walk_index(filter, &mut bounded);
     let statement = Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(bounded, sea_orm::sea_query::Alias::new("bounded")).to_owned();
-    let counted: Option<i64> = match ctx.db.query_one(ctx.db.get_database_backend().build(&statement)).await? {
+    let counted: Option<i64> = match db.query_one(db.get_database_backend().build(&statement)).await? {
         Some(row) => Some(row.try_get_by_index(0)?),
         None => None,
     };

@@ -42,7 +42,7 @@ impl OrderCount {
     ) -> async_graphql::Result<u64> {
         let (domain, actor) = parts(ctx)?;
         let up_to = u64::try_from(up_to).unwrap_or(0);
-        orders::count(domain, actor, &self.filter, up_to).await.gql()
+        orders::count(domain, &domain.db, actor, &self.filter, up_to).await.gql()
     }
 }
 
@@ -62,7 +62,11 @@ impl OrderQuery {
         let filter = filter.unwrap_or_default().into_domain()?;
         let sort: orders::OrderSort = sort.unwrap_or_default().into();
         let first = u64::try_from(first).unwrap_or(0);
-        let page = orders::list(domain, actor, &filter, sort, first, after.as_deref()).await.gql()?;
+        // The page and its nested lists on one connection: taken from the pool
+        // and given back once, not once per statement. (The count is another
+        // field, resolved after this one has given the connection back.)
+        let reads = domain::db::begin_read(&domain.db).await.map_err(domain::DomainError::from).gql()?;
+        let page = orders::list(domain, &reads, actor, &filter, sort, first, after.as_deref()).await.gql()?;
         let node = ctx.look_ahead().field("edges").field("node");
         let wanted = Wanted {
             items: node.field("items").exists(),
@@ -74,7 +78,8 @@ impl OrderQuery {
             tracking: node.field("shipments").field("events").exists(),
             destination: node.field("destination").exists(),
         };
-        ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(&page.items, wanted).await?;
+        ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(&reads, actor, &page.items, wanted).await?;
+        drop(reads);
         let mut connection =
             Connection::with_additional_fields(after.is_some(), page.has_next_page, OrderCount { filter });
         connection.edges.extend(page.items.into_iter().map(|o| Edge::new(orders::cursor_of(&o, sort.field), Order::from(o))));
