@@ -212,6 +212,9 @@ async fn a_total_count_stops_at_its_bound() {
         [&json!(5), &json!(3), &json!(5), &json!(5), &json!(5)],
         "{counted}"
     );
+    // A bound given by a variable.
+    let variable = app.gql(Some(&t.staff), "query($n: Int!) { orders(first: 1) { totalCount(upTo: $n) edges { node { code } } } }", json!({ "n": 3 })).await;
+    assert_eq!(variable["data"]["orders"]["totalCount"], 3, "{variable}");
     let filtered = app.gql(Some(&t.staff), "{ orders(filter: { code: \"ACME-1\" }) { totalCount(upTo: 2) } }", json!({})).await;
     assert_eq!(filtered["data"]["orders"]["totalCount"], 1, "{filtered}");
     // A range of one value (each order totals 2 × 459.90 + 1,299.00) is a range.
