@@ -96,6 +96,22 @@ pub struct Wanted {
     pub destination: bool,
 }
 
+impl Wanted {
+    /// What the selection of an order (`node`) asks for.
+    pub fn of(node: &async_graphql::Lookahead<'_>) -> Wanted {
+        Wanted {
+            items: node.field("items").exists(),
+            history: node.field("history").exists(),
+            shipments: node.field("shipments").exists(),
+            attributes: node.field("classifications").exists() || node.field("attributes").exists(),
+            refunds: node.field("refunds").exists(),
+            invoices: node.field("invoices").exists(),
+            tracking: node.field("shipments").field("events").exists(),
+            destination: node.field("destination").exists(),
+        }
+    }
+}
+
 impl Loaders {
     /// Fresh loaders for one caller, reading `db`.
     pub fn new(db: &DatabaseConnection, actor: Actor) -> Self {

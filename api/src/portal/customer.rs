@@ -15,7 +15,7 @@ use domain::{
 };
 use entities::{order, OrderStatus};
 use minijinja::{context, Value};
-use sea_orm::Iterable;
+use sea_orm::{ConnectionTrait, Iterable};
 use serde::Deserialize;
 
 use super::{
@@ -245,13 +245,16 @@ pub(super) async fn order_values(state: &AppState, visitor: &Visitor, id: i32) -
     let ctx = &state.ctx;
     let actor = &visitor.actor;
     let locale = visitor.locale;
-    let order = orders::get(ctx, actor, id).await?;
+    // One connection for the page's reads (see `domain::db::begin_read`).
+    let reads = domain::db::begin_read(&ctx.db).await?;
+    let order = orders::get(ctx, &reads, actor, id).await?;
     let ids = [order.id];
-    let items = orders::items_for(&ctx.db, actor, &ids).await?.remove(&order.id).unwrap_or_default();
-    let shipments = orders::shipments_for(&ctx.db, actor, &ids).await?.remove(&order.id).unwrap_or_default();
-    let invoices = orders::invoices_for(&ctx.db, actor, &ids).await?.remove(&order.id).unwrap_or_default();
-    let history = orders::history_for(&ctx.db, actor, &ids).await?.remove(&order.id).unwrap_or_default();
-    let destination = destination_of(state, actor, &order).await?;
+    let items = orders::items_for(&reads, actor, &ids).await?.remove(&order.id).unwrap_or_default();
+    let shipments = orders::shipments_for(&reads, actor, &ids).await?.remove(&order.id).unwrap_or_default();
+    let invoices = orders::invoices_for(&reads, actor, &ids).await?.remove(&order.id).unwrap_or_default();
+    let history = orders::history_for(&reads, actor, &ids).await?.remove(&order.id).unwrap_or_default();
+    let destination = destination_of(&reads, actor, &order).await?;
+    drop(reads);
     let shown = orders::shown_status(actor, &order);
     let items: Vec<Value> = items
         .iter()
@@ -299,7 +302,7 @@ pub(super) async fn order_values(state: &AppState, visitor: &Visitor, id: i32) -
 }
 
 /// The delivery address in one line: the order's own, or its destination's.
-async fn destination_of(state: &AppState, actor: &Actor, order: &order::Model) -> Result<Option<String>, DomainError> {
+async fn destination_of(db: &impl ConnectionTrait, actor: &Actor, order: &order::Model) -> Result<Option<String>, DomainError> {
     let join = |parts: [&Option<String>; 6]| {
         let text: Vec<&str> = parts.iter().filter_map(|p| p.as_deref()).map(str::trim).filter(|p| !p.is_empty()).collect();
         (!text.is_empty()).then(|| text.join(", "))
@@ -309,7 +312,7 @@ async fn destination_of(state: &AppState, actor: &Actor, order: &order::Model) -
         return Ok(join([&o.address_street, &o.address_number, &o.address_district, &o.address_city, &o.address_state, &o.address_zip_code]));
     }
     let Some(id) = order.destination_locality_id else { return Ok(None) };
-    let found = localities::by_ids(&state.ctx.db, actor, &[id]).await?;
+    let found = localities::by_ids(db, actor, &[id]).await?;
     Ok(found.get(&id).and_then(|l| join([&l.street, &l.number, &l.district, &l.city, &l.state, &l.zip_code])))
 }
 

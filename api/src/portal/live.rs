@@ -33,7 +33,7 @@ pub async fn events(State(state): State<AppState>, visitor: Visitor, headers: He
         return view::message(visitor.locale, StatusCode::NOT_FOUND, "not_found_title", "not_found");
     };
     // Only an order the visitor may open gets a stream.
-    if let Err(err) = domain::orders::get(&state.ctx, &visitor.actor, order_id).await {
+    if let Err(err) = domain::orders::get(&state.ctx, &state.ctx.db, &visitor.actor, order_id).await {
         return view::error_page(visitor.locale, &err);
     }
     stream(&state, &headers, &visitor, user_id, Some(order_id))

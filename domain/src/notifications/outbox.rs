@@ -202,7 +202,7 @@ fn tracking_skip(order_id: i32) {
 /// without sending.
 pub async fn preview(ctx: &Ctx, actor: &Actor, order_id: i32, status: OrderStatus) -> DomainResult<Draft> {
     ctx.authz.check(actor, Action::ReadNotifications)?;
-    let order = orders::get(ctx, actor, order_id).await?;
+    let order = orders::get(ctx, &ctx.db, actor, order_id).await?;
     // As the mail would say it: from the status the customer sees.
     let (recipient, context) = gather(ctx, &ctx.db, &order, Some(order.customer_status), status, None).await?;
     Ok(Draft { recipient, mail: context.render(&ctx.db, order.company_id).await? })
@@ -211,7 +211,7 @@ pub async fn preview(ctx: &Ctx, actor: &Actor, order_id: i32, status: OrderStatu
 /// The mails of an order, newest first.
 pub async fn for_order(ctx: &Ctx, actor: &Actor, order_id: i32) -> DomainResult<Vec<notification::Model>> {
     ctx.authz.check(actor, Action::ReadNotifications)?;
-    let order = orders::get(ctx, actor, order_id).await?;
+    let order = orders::get(ctx, &ctx.db, actor, order_id).await?;
     Ok(notification::Entity::find()
         .filter(notification::Column::OrderId.eq(order.id))
         .order_by_desc(notification::Column::Id)

@@ -70,7 +70,7 @@ pub async fn link(ctx: &Ctx, db: &impl ConnectionTrait, order_id: i32) -> Domain
 /// company, or an admin); the next status mail carries a new one. Audited.
 pub async fn revoke(ctx: &Ctx, actor: &Actor, order_id: i32) -> DomainResult<String> {
     ctx.authz.check(actor, Action::WriteOrders)?;
-    let order = super::get(ctx, actor, order_id).await?;
+    let order = super::get(ctx, &ctx.db, actor, order_id).await?;
     let txn = crate::db::begin_write(&ctx.db).await?;
     replace_key(&txn, order.id).await?;
     audit::record(&txn, actor, Some(order.company_id), "order.tracking_link_revoked", "order", order.id, None).await?;

@@ -309,15 +309,23 @@ pub async fn count(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, filter: 
 }
 
 /// One order the actor may see; another tenant's looks like a missing one.
-pub async fn get(ctx: &Ctx, actor: &Actor, order_id: i32) -> DomainResult<order::Model> {
+/// `db` as for [`list`].
+pub async fn get(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, order_id: i32) -> DomainResult<order::Model> {
     ctx.authz.check(actor, Action::ReadOrders)?;
     let query = visible_orders(actor).ok_or_else(|| DomainError::not_found("order", order_id))?;
-    query.filter(order::Column::Id.eq(order_id)).one(&ctx.db).await?.ok_or_else(|| DomainError::not_found("order", order_id))
+    query.filter(order::Column::Id.eq(order_id)).one(db).await?.ok_or_else(|| DomainError::not_found("order", order_id))
 }
 
 /// An order by the company's own id (`sourceId`); the newest when an
-/// anonymized order had the id before. Admins name the company.
-pub async fn by_source_id(ctx: &Ctx, actor: &Actor, source_id: &str, company_id: Option<i32>) -> DomainResult<order::Model> {
+/// anonymized order had the id before. Admins name the company. `db` as for
+/// [`list`].
+pub async fn by_source_id(
+    ctx: &Ctx,
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    source_id: &str,
+    company_id: Option<i32>,
+) -> DomainResult<order::Model> {
     ctx.authz.check(actor, Action::ReadOrders)?;
     let company = match (actor.scope(), company_id) {
         (Scope::All, Some(c)) => c,
@@ -332,7 +340,7 @@ pub async fn by_source_id(ctx: &Ctx, actor: &Actor, source_id: &str, company_id:
         // After an anonymization a fresh order may hold the same source id:
         // the live one comes first, the anonymized ones after it.
         .order_by_desc(order::Column::Id)
-        .one(&ctx.db)
+        .one(db)
         .await?
         .ok_or_else(|| DomainError::not_found("order", source_id))
 }

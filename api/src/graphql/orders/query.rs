@@ -67,17 +67,7 @@ impl OrderQuery {
         // field, resolved after this one has given the connection back.)
         let reads = domain::db::begin_read(&domain.db).await.map_err(domain::DomainError::from).gql()?;
         let page = orders::list(domain, &reads, actor, &filter, sort, first, after.as_deref()).await.gql()?;
-        let node = ctx.look_ahead().field("edges").field("node");
-        let wanted = Wanted {
-            items: node.field("items").exists(),
-            history: node.field("history").exists(),
-            shipments: node.field("shipments").exists(),
-            attributes: node.field("classifications").exists() || node.field("attributes").exists(),
-            refunds: node.field("refunds").exists(),
-            invoices: node.field("invoices").exists(),
-            tracking: node.field("shipments").field("events").exists(),
-            destination: node.field("destination").exists(),
-        };
+        let wanted = Wanted::of(&ctx.look_ahead().field("edges").field("node"));
         ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(&reads, actor, &page.items, wanted).await?;
         drop(reads);
         let mut connection =
@@ -90,7 +80,9 @@ impl OrderQuery {
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Order> {
         let (domain, actor) = parts(ctx)?;
         let id = parse_id("order", &id)?;
-        orders::get(domain, actor, id).await.gql().map(Order::from)
+        let reads = domain::db::begin_read(&domain.db).await.map_err(domain::DomainError::from).gql()?;
+        let order = orders::get(domain, &reads, actor, id).await.gql()?;
+        one_order(ctx, &reads, order).await
     }
 
     /// One order by the company's own id. Admins also give the company.
@@ -102,6 +94,17 @@ impl OrderQuery {
     ) -> async_graphql::Result<Order> {
         let (domain, actor) = parts(ctx)?;
         let company = company_id.as_ref().map(|id| parse_id("company", id)).transpose()?;
-        orders::by_source_id(domain, actor, &source_id, company).await.gql().map(Order::from)
+        let reads = domain::db::begin_read(&domain.db).await.map_err(domain::DomainError::from).gql()?;
+        let order = orders::by_source_id(domain, &reads, actor, &source_id, company).await.gql()?;
+        one_order(ctx, &reads, order).await
     }
+}
+
+/// One order, with the nested lists its selection asks for read on `reads`,
+/// the connection the order itself was read on.
+async fn one_order(ctx: &Context<'_>, reads: &sea_orm::DatabaseTransaction, order: entities::order::Model) -> async_graphql::Result<Order> {
+    let (_, actor) = parts(ctx)?;
+    let wanted = Wanted::of(&ctx.look_ahead());
+    ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(reads, actor, std::slice::from_ref(&order), wanted).await?;
+    Ok(Order::from(order))
 }

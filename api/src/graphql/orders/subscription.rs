@@ -129,7 +129,7 @@ impl SubscriptionRoot {
             Some(id) => {
                 let id = parse_id("order", id)?;
                 // Not found for an order the subscriber may not see.
-                orders::get(domain, actor, id).await.gql()?;
+                orders::get(domain, &domain.db, actor, id).await.gql()?;
                 Some(id)
             }
             None => None,
