@@ -49,8 +49,8 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
     } else if backend == Some(DatabaseBackend::Postgres) {
         let options = PgConnectOptions::from_str(url)?;
-        // No ping before each use: a page acquires a connection per
-        // statement, and the round trip cost as much as a small statement.
+        // No ping before each use: most statements take a connection of
+        // their own, and the round trip cost as much as a small statement.
         // A connection the server closed fails its next statement and leaves
         // the pool; idle ones are closed before servers commonly drop them.
         let pool = PgPoolOptions::new()
@@ -158,11 +158,31 @@ async fn owner_only(path: &std::path::Path, create: bool) -> std::io::Result<()>
 /// write as the first statement takes the write lock up front (waiting for it
 /// under the busy timeout instead), the same as `BEGIN IMMEDIATE`.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let txn = db.begin().await?;
-    if txn.get_database_backend() == DatabaseBackend::Sqlite {
-        txn.execute_unprepared("UPDATE companies SET id = id WHERE 1 = 0").await?;
-    }
-    Ok(txn)
+    begin_whole(db, |txn| async move {
+        if txn.get_database_backend() == DatabaseBackend::Sqlite {
+            txn.execute_unprepared("UPDATE companies SET id = id WHERE 1 = 0").await?;
+        }
+        Ok(txn)
+    })
+    .await
+}
+
+/// Begins a transaction (then runs `then` on it) in a task of its own, which
+/// the caller's going away does not stop. sqlx counts a PostgreSQL
+/// transaction as open only once the server has answered its `BEGIN`: a
+/// request cancelled while waiting for that answer (a timeout, a client
+/// gone) would leave the connection inside a transaction nobody rolls back,
+/// and give it back to the pool so. Run to its end, the transaction is
+/// dropped whole and rolled back.
+async fn begin_whole<F, Fut>(db: &DatabaseConnection, then: F) -> Result<DatabaseTransaction, DbErr>
+where
+    F: FnOnce(DatabaseTransaction) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<DatabaseTransaction, DbErr>> + Send,
+{
+    let db = db.clone();
+    tokio::spawn(async move { then(db.begin().await?).await })
+        .await
+        .map_err(|err| DbErr::Custom(format!("beginning a transaction: {err}")))?
 }
 
 /// A transaction for reads that belong together, such as a page of orders
@@ -172,7 +192,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// page read statement by statement paid one per statement. Dropped without a
 /// commit, it rolls back with that one test.
 pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin().await
+    begin_whole(db, |txn| async move { Ok(txn) }).await
 }
 
 /// `LOWER(col) LIKE '%term%'`, with the user's `%` and `_` taken literally.

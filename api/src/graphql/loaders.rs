@@ -150,6 +150,9 @@ impl Loaders {
         orders: &[entities::order::Model],
         wanted: Wanted,
     ) -> async_graphql::Result<()> {
+        if orders.is_empty() {
+            return Ok(());
+        }
         let ids = &orders.iter().map(|o| o.id).collect::<Vec<_>>();
         if wanted.items {
             feed(&self.items, ids, orders::items_for(db, actor, ids).await).await?;

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use entities::{integration_run, RunOutcome};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Set};
 
 use super::apply::Report;
 use crate::{events::RunFinished, orders::Work, Ctx, DomainError, DomainResult};
@@ -111,7 +111,7 @@ pub async fn begin_large(ctx: &Ctx, company_id: Option<i32>, meta: &RunMeta, hea
     // Only the id comes back: the row holds up to 256 KiB of request.
     let insert = integration_run::Entity::insert(row);
     let id = if ctx.db.get_database_backend() == DatabaseBackend::Postgres {
-        let txn = ctx.db.begin().await?;
+        let txn = crate::db::begin_write(&ctx.db).await?;
         txn.execute_unprepared("SET LOCAL synchronous_commit = off").await?;
         let id = insert.exec(&txn).await?.last_insert_id;
         txn.commit().await?;

@@ -46,6 +46,7 @@ mod schema;
 mod sessions;
 mod subscriptions;
 mod totvs_r2;
+mod transactions;
 mod tracking;
 mod under_attack;
 mod vtex;

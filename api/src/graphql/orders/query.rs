@@ -65,7 +65,7 @@ impl OrderQuery {
         // The page and its nested lists on one connection: taken from the pool
         // and given back once, not once per statement. (The count is another
         // field, resolved after this one has given the connection back.)
-        let reads = reads_of(domain).await?;
+        let reads = reads_of(domain, actor).await?;
         let page = orders::list(domain, &reads, actor, &filter, sort, first, after.as_deref()).await.gql()?;
         let wanted = Wanted::of(&ctx.look_ahead().field("edges").field("node"));
         ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(&reads, actor, &page.items, wanted).await?;
@@ -80,7 +80,7 @@ impl OrderQuery {
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Order> {
         let (domain, actor) = parts(ctx)?;
         let id = parse_id("order", &id)?;
-        let reads = reads_of(domain).await?;
+        let reads = reads_of(domain, actor).await?;
         let order = orders::get(domain, &reads, actor, id).await.gql()?;
         one_order(ctx, &reads, order).await
     }
@@ -94,14 +94,17 @@ impl OrderQuery {
     ) -> async_graphql::Result<Order> {
         let (domain, actor) = parts(ctx)?;
         let company = company_id.as_ref().map(|id| parse_id("company", id)).transpose()?;
-        let reads = reads_of(domain).await?;
+        let reads = reads_of(domain, actor).await?;
         let order = orders::by_source_id(domain, &reads, actor, &source_id, company).await.gql()?;
         one_order(ctx, &reads, order).await
     }
 }
 
-/// A read transaction: a page's or an order's reads on one connection.
-async fn reads_of(domain: &domain::Ctx) -> async_graphql::Result<sea_orm::DatabaseTransaction> {
+/// A read transaction for `actor`'s page or order: its reads on one
+/// connection. One who may not read orders is refused before a connection is
+/// taken.
+async fn reads_of(domain: &domain::Ctx, actor: &domain::Actor) -> async_graphql::Result<sea_orm::DatabaseTransaction> {
+    domain.authz.check(actor, domain::Action::ReadOrders).gql()?;
     domain::db::begin_read(&domain.db).await.map_err(domain::DomainError::from).gql()
 }
 
