@@ -158,29 +158,22 @@ async fn owner_only(path: &std::path::Path, create: bool) -> std::io::Result<()>
 /// write as the first statement takes the write lock up front (waiting for it
 /// under the busy timeout instead), the same as `BEGIN IMMEDIATE`.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    begin_whole(db, |txn| async move {
-        if txn.get_database_backend() == DatabaseBackend::Sqlite {
-            txn.execute_unprepared("UPDATE companies SET id = id WHERE 1 = 0").await?;
-        }
-        Ok(txn)
-    })
-    .await
+    let txn = begin_whole(db).await?;
+    if txn.get_database_backend() == DatabaseBackend::Sqlite {
+        txn.execute_unprepared("UPDATE companies SET id = id WHERE 1 = 0").await?;
+    }
+    Ok(txn)
 }
 
-/// Begins a transaction (then runs `then` on it) in a task of its own, which
-/// the caller's going away does not stop. sqlx counts a PostgreSQL
-/// transaction as open only once the server has answered its `BEGIN`: a
-/// request cancelled while waiting for that answer (a timeout, a client
-/// gone) would leave the connection inside a transaction nobody rolls back,
-/// and give it back to the pool so. Run to its end, the transaction is
-/// dropped whole and rolled back.
-async fn begin_whole<F, Fut>(db: &DatabaseConnection, then: F) -> Result<DatabaseTransaction, DbErr>
-where
-    F: FnOnce(DatabaseTransaction) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<DatabaseTransaction, DbErr>> + Send,
-{
+/// Begins a transaction in a task of its own, which the caller's going away
+/// does not stop. sqlx counts a PostgreSQL transaction as open only once the
+/// server has answered its `BEGIN`: a request cancelled while waiting for that
+/// answer (a timeout, a client gone) would leave the connection inside a
+/// transaction nobody rolls back, and give it back to the pool so. Begun
+/// whole, a transaction the caller no longer wants is dropped and rolled back.
+async fn begin_whole(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     let db = db.clone();
-    tokio::spawn(async move { then(db.begin().await?).await })
+    tokio::spawn(async move { db.begin().await })
         .await
         .map_err(|err| DbErr::Custom(format!("beginning a transaction: {err}")))?
 }
@@ -192,7 +185,7 @@ where
 /// page read statement by statement paid one per statement. Dropped without a
 /// commit, it rolls back with that one test.
 pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    begin_whole(db, |txn| async move { Ok(txn) }).await
+    begin_whole(db).await
 }
 
 /// `LOWER(col) LIKE '%term%'`, with the user's `%` and `_` taken literally.

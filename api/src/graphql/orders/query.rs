@@ -64,7 +64,7 @@ impl OrderQuery {
         let first = u64::try_from(first).unwrap_or(0);
         // The page and its nested lists on one connection: taken from the pool
         // and given back once, not once per statement. (The count is another
-        // field, resolved after this one has given the connection back.)
+        // field, resolved after this one has let the connection go.)
         let reads = reads_of(domain, actor).await?;
         let page = orders::list(domain, &reads, actor, &filter, sort, first, after.as_deref()).await.gql()?;
         let wanted = Wanted::of(&ctx.look_ahead().field("edges").field("node"));
@@ -82,7 +82,7 @@ impl OrderQuery {
         let id = parse_id("order", &id)?;
         let reads = reads_of(domain, actor).await?;
         let order = orders::get(domain, &reads, actor, id).await.gql()?;
-        one_order(ctx, &reads, order).await
+        one_order(ctx, &reads, actor, order).await
     }
 
     /// One order by the company's own id. Admins also give the company.
@@ -96,7 +96,7 @@ impl OrderQuery {
         let company = company_id.as_ref().map(|id| parse_id("company", id)).transpose()?;
         let reads = reads_of(domain, actor).await?;
         let order = orders::by_source_id(domain, &reads, actor, &source_id, company).await.gql()?;
-        one_order(ctx, &reads, order).await
+        one_order(ctx, &reads, actor, order).await
     }
 }
 
@@ -110,8 +110,12 @@ async fn reads_of(domain: &domain::Ctx, actor: &domain::Actor) -> async_graphql:
 
 /// One order, with the nested lists its selection asks for read on `reads`,
 /// the connection the order itself was read on.
-async fn one_order(ctx: &Context<'_>, reads: &sea_orm::DatabaseTransaction, order: entities::order::Model) -> async_graphql::Result<Order> {
-    let (_, actor) = parts(ctx)?;
+async fn one_order(
+    ctx: &Context<'_>,
+    reads: &sea_orm::DatabaseTransaction,
+    actor: &domain::Actor,
+    order: entities::order::Model,
+) -> async_graphql::Result<Order> {
     let wanted = Wanted::of(&ctx.look_ahead());
     ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(reads, actor, std::slice::from_ref(&order), wanted).await?;
     Ok(Order::from(order))
