@@ -33,6 +33,7 @@ pub mod tracking_event;
 pub mod user;
 pub mod webhook_secret;
 pub mod status_mapping;
+pub mod stored;
 pub mod tracking_link;
 
 pub use enums::{

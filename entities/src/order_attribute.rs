@@ -4,12 +4,13 @@ use sea_orm::entity::prelude::*;
 
 use crate::enums::AttributeKind;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "order_attributes")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub order_id: i32,
+    #[serde(deserialize_with = "crate::stored::active_enum")]
     pub kind: AttributeKind,
     pub key: String,
     pub value: String,

@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::enums::OrderStatus;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "order_status_history")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -12,7 +12,9 @@ pub struct Model {
     pub order_id: i32,
     /// Copied from the order so tenant scoping needs no join.
     pub company_id: i32,
+    #[serde(deserialize_with = "crate::stored::optional_active_enum")]
     pub from_status: Option<OrderStatus>,
+    #[serde(deserialize_with = "crate::stored::active_enum")]
     pub to_status: OrderStatus,
     pub comment: Option<String>,
     pub notify_customer: bool,

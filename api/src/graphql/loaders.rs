@@ -10,7 +10,7 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use domain::{orders, Actor};
 use entities::{invoice, locality, order_attribute, order_item, order_status_history, refund, shipment, tracking_event};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 
 use super::error::to_gql;
 
@@ -55,7 +55,7 @@ type Cached<T> = DataLoader<Batch<T>, HashMapCache>;
 
 /// The loaders of one request. They cache what they load, for this request
 /// only, so a page can be primed with one statement per kind
-/// ([`Loaders::prime_orders`]) and every order's fields then read the cache.
+/// ([`Loaders::feed`]) and every order's fields then read the cache.
 pub struct Loaders {
     /// Items by order id.
     pub items: Cached<order_item::Model>,
@@ -75,40 +75,18 @@ pub struct Loaders {
     pub localities: Cached<locality::Model>,
 }
 
-/// Which nested order fields a query asks for.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Wanted {
-    /// `items`.
-    pub items: bool,
-    /// `history`.
-    pub history: bool,
-    /// `shipments`.
-    pub shipments: bool,
-    /// `classifications` or `attributes`.
-    pub attributes: bool,
-    /// `refunds`.
-    pub refunds: bool,
-    /// `invoices`.
-    pub invoices: bool,
-    /// `shipments { events }`.
-    pub tracking: bool,
-    /// `destination`.
-    pub destination: bool,
-}
-
-impl Wanted {
-    /// What the selection of an order (`node`) asks for.
-    pub fn of(node: &async_graphql::Lookahead<'_>) -> Wanted {
-        Wanted {
-            items: node.field("items").exists(),
-            history: node.field("history").exists(),
-            shipments: node.field("shipments").exists(),
-            attributes: node.field("classifications").exists() || node.field("attributes").exists(),
-            refunds: node.field("refunds").exists(),
-            invoices: node.field("invoices").exists(),
-            tracking: node.field("shipments").field("events").exists(),
-            destination: node.field("destination").exists(),
-        }
+/// The lists of an order a selection (`node`, or an `order` field) asks for,
+/// to be read with the order itself.
+pub fn lists_of(node: &async_graphql::Lookahead<'_>) -> orders::Lists {
+    orders::Lists {
+        items: node.field("items").exists(),
+        history: node.field("history").exists(),
+        shipments: node.field("shipments").exists(),
+        attributes: node.field("classifications").exists() || node.field("attributes").exists(),
+        refunds: node.field("refunds").exists(),
+        invoices: node.field("invoices").exists(),
+        tracking: node.field("shipments").field("events").exists(),
+        destination: node.field("destination").exists(),
     }
 }
 
@@ -137,60 +115,31 @@ impl Loaders {
 }
 
 impl Loaders {
-    /// Loads what `wanted` names for a whole page of orders at once (one
-    /// statement per kind, on `db`, which the caller may hold for the page's
-    /// reads) and hands it to the loaders' caches, so resolving each order's
-    /// fields afterwards only reads the cache. Without this the batches would
-    /// depend on timing: large lists are resolved in several passes, and a
-    /// batch can leave before the last pass adds its keys.
-    pub async fn prime_orders(
-        &self,
-        db: &impl ConnectionTrait,
-        actor: &Actor,
-        orders: &[entities::order::Model],
-        wanted: Wanted,
-    ) -> async_graphql::Result<()> {
-        if orders.is_empty() {
-            return Ok(());
+    /// Hands the lists read with some orders ([`orders::Nested`]) to the
+    /// loaders' caches, so resolving each order's fields only reads the cache.
+    /// Without this the batches would depend on timing: large lists are
+    /// resolved in several passes, and a batch can leave before the last pass
+    /// adds its keys.
+    pub async fn feed(&self, nested: orders::Nested) {
+        async fn feed<T>(loader: &Cached<T>, found: Option<HashMap<i32, <Batch<T> as Loader<i32>>::Value>>)
+        where
+            T: Send + Sync + 'static,
+            Batch<T>: Loader<i32>,
+            <Batch<T> as Loader<i32>>::Value: Clone,
+        {
+            if let Some(found) = found {
+                loader.feed_many(found).await;
+            }
         }
-        let ids = &orders.iter().map(|o| o.id).collect::<Vec<_>>();
-        if wanted.items {
-            feed(&self.items, ids, orders::items_for(db, actor, ids).await).await?;
-        }
-        if wanted.history {
-            feed(&self.history, ids, orders::history_for(db, actor, ids).await).await?;
-        }
-        if wanted.shipments {
-            feed(&self.shipments, ids, orders::shipments_for(db, actor, ids).await).await?;
-        }
-        if wanted.attributes {
-            feed(&self.attributes, ids, orders::attributes_for(db, actor, ids).await).await?;
-        }
-        if wanted.refunds {
-            feed(&self.refunds, ids, orders::refunds_for(db, actor, ids).await).await?;
-        }
-        if wanted.invoices {
-            feed(&self.invoices, ids, orders::invoices_for(db, actor, ids).await).await?;
-        }
-        if wanted.tracking {
-            feed(&self.tracking, ids, orders::tracking_events_for(db, actor, ids).await).await?;
-        }
-        let destinations: Vec<i32> = orders.iter().filter_map(|o| o.destination_locality_id).collect();
-        if wanted.destination && !destinations.is_empty() {
-            self.localities.feed_many(domain::localities::by_ids(db, actor, &destinations).await.map_err(to_gql)?).await;
-        }
-        Ok(())
+        feed(&self.items, nested.items).await;
+        feed(&self.history, nested.history).await;
+        feed(&self.shipments, nested.shipments).await;
+        feed(&self.attributes, nested.attributes).await;
+        feed(&self.refunds, nested.refunds).await;
+        feed(&self.invoices, nested.invoices).await;
+        feed(&self.tracking, nested.tracking).await;
+        feed(&self.localities, nested.destinations).await;
     }
-}
-
-/// Hands one kind's rows of a page to its loader's cache.
-async fn feed<T>(loader: &Cached<T>, ids: &[i32], found: domain::DomainResult<HashMap<i32, Vec<T>>>) -> async_graphql::Result<()>
-where
-    T: Send + Sync + Clone + 'static,
-    Batch<T>: Loader<i32, Value = Vec<T>>,
-{
-    loader.feed_many(every_order(found.map_err(to_gql)?, ids)).await;
-    Ok(())
 }
 
 /// `found` with an empty list for each of `ids` without rows, so the cache

@@ -7,15 +7,16 @@ use axum::{
     http::{StatusCode, Uri},
     response::Response,
 };
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::{
-    localities,
-    orders::{self, OrderFilter, OrderSort},
-    Actor, DomainError,
+    orders::{self, Lists, OrderFilter, OrderSort},
+    DomainError,
 };
-use entities::{order, OrderStatus};
+use entities::{locality, order, OrderStatus};
 use minijinja::{context, Value};
-use sea_orm::{ConnectionTrait, Iterable};
+use sea_orm::Iterable;
 use serde::Deserialize;
 
 use super::{
@@ -140,7 +141,7 @@ pub async fn orders(State(state): State<AppState>, visitor: Visitor, uri: Uri, Q
     };
     // One past the bound tells "exactly 1,000" from "more than 1,000".
     let counted = futures::future::try_join(
-        orders::list(&state.ctx, &state.ctx.db, &visitor.actor, &filter, OrderSort::default(), PAGE_SIZE, query.after.as_deref()),
+        orders::list(&state.ctx, &state.ctx.db, &visitor.actor, &filter, OrderSort::default(), PAGE_SIZE, query.after.as_deref(), Lists::default()),
         orders::count(&state.ctx, &state.ctx.db, &visitor.actor, &filter, orders::COUNT_UP_TO + 1),
     )
     .await;
@@ -245,16 +246,14 @@ pub(super) async fn order_values(state: &AppState, visitor: &Visitor, id: i32) -
     let ctx = &state.ctx;
     let actor = &visitor.actor;
     let locale = visitor.locale;
-    // One connection for the page's reads (see `domain::db::begin_read`).
-    let reads = domain::db::begin_read(&ctx.db).await?;
-    let order = orders::get(ctx, &reads, actor, id).await?;
-    let ids = [order.id];
-    let items = orders::items_for(&reads, actor, &ids).await?.remove(&order.id).unwrap_or_default();
-    let shipments = orders::shipments_for(&reads, actor, &ids).await?.remove(&order.id).unwrap_or_default();
-    let invoices = orders::invoices_for(&reads, actor, &ids).await?.remove(&order.id).unwrap_or_default();
-    let history = orders::history_for(&reads, actor, &ids).await?.remove(&order.id).unwrap_or_default();
-    let destination = destination_of(&reads, actor, &order).await?;
-    drop(reads);
+    // The order and everything the page shows of it in one statement.
+    let lists = Lists { items: true, shipments: true, invoices: true, history: true, destination: true, ..Lists::default() };
+    let (order, nested) = orders::get_with(ctx, &ctx.db, actor, id, lists).await?;
+    let destination = destination_of(&order, nested.destinations);
+    let items = of_order(nested.items, order.id);
+    let shipments = of_order(nested.shipments, order.id);
+    let invoices = of_order(nested.invoices, order.id);
+    let history = of_order(nested.history, order.id);
     let shown = orders::shown_status(actor, &order);
     let items: Vec<Value> = items
         .iter()
@@ -302,18 +301,23 @@ pub(super) async fn order_values(state: &AppState, visitor: &Visitor, id: i32) -
 }
 
 /// The delivery address in one line: the order's own, or its destination's.
-async fn destination_of(db: &impl ConnectionTrait, actor: &Actor, order: &order::Model) -> Result<Option<String>, DomainError> {
+fn destination_of(order: &order::Model, localities: Option<HashMap<i32, locality::Model>>) -> Option<String> {
     let join = |parts: [&Option<String>; 6]| {
         let text: Vec<&str> = parts.iter().filter_map(|p| p.as_deref()).map(str::trim).filter(|p| !p.is_empty()).collect();
         (!text.is_empty()).then(|| text.join(", "))
     };
     if order.address_city.is_some() || order.address_street.is_some() {
         let o = order;
-        return Ok(join([&o.address_street, &o.address_number, &o.address_district, &o.address_city, &o.address_state, &o.address_zip_code]));
+        return join([&o.address_street, &o.address_number, &o.address_district, &o.address_city, &o.address_state, &o.address_zip_code]);
     }
-    let Some(id) = order.destination_locality_id else { return Ok(None) };
-    let found = localities::by_ids(db, actor, &[id]).await?;
-    Ok(found.get(&id).and_then(|l| join([&l.street, &l.number, &l.district, &l.city, &l.state, &l.zip_code])))
+    let locality = order.destination_locality_id.and_then(|id| localities?.remove(&id))?;
+    let l = &locality;
+    join([&l.street, &l.number, &l.district, &l.city, &l.state, &l.zip_code])
+}
+
+/// One order's list from lists read by order id.
+fn of_order<T>(list: Option<HashMap<i32, Vec<T>>>, order_id: i32) -> Vec<T> {
+    list.and_then(|mut l| l.remove(&order_id)).unwrap_or_default()
 }
 
 /// A quantity without a needless fraction.

@@ -11,6 +11,7 @@ pub mod dashboard;
 mod export;
 mod input;
 mod lifecycle;
+mod nested;
 pub mod public_tracking;
 mod query;
 mod search;
@@ -29,10 +30,11 @@ pub use lifecycle::{
     StatusOutcome,
 };
 pub use query::{
-    attributes_for, by_source_id, count, cursor_of, get, history_for, invoices_for, items_for, list, refunds_for,
+    attributes_for, by_source_id, count, cursor_of, get, get_with, history_for, invoices_for, items_for, list, refunds_for,
     shipments_for, tracking_events_for, OrderFilter, OrderPage, OrderSort, OrderSortField, COUNT_UP_TO, MAX_COUNT_UP_TO,
 };
 
+pub use nested::{Lists, Nested};
 pub use visibility::shown_status;
 pub use work::Work;
 pub(crate) use create::{annotate_in, check_roles, create_in, prepare, source_id_taken, update_in, Prepared};

@@ -15,6 +15,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::{
+    nested::{self, Lists, Nested},
     search::{self, Lookup},
     visible_order_ids, visible_orders,
 };
@@ -219,10 +220,10 @@ pub const COUNT_UP_TO: u64 = 1_000;
 /// so an exact figure over millions is a cost the caller asks for by name.
 pub const MAX_COUNT_UP_TO: u64 = 1_000_000;
 
-/// A page of the orders the actor may see. Counting is `count`'s: a page's cost
-/// does not grow with the table. `db` is `ctx.db`, or a read transaction
-/// ([`crate::db::begin_read`]) that keeps a page's statements on one
-/// connection.
+/// A page of the orders the actor may see, each with the lists `lists` names,
+/// read in one statement ([`super::nested`]). Counting is `count`'s: a page's
+/// cost does not grow with the table.
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     ctx: &Ctx,
     db: &impl ConnectionTrait,
@@ -231,6 +232,7 @@ pub async fn list(
     sort: OrderSort,
     first: u64,
     after: Option<&str>,
+    lists: Lists,
 ) -> DomainResult<OrderPage> {
     ctx.authz.check(actor, Action::ReadOrders)?;
     if first == 0 || first > MAX_PAGE {
@@ -238,7 +240,7 @@ pub async fn list(
     }
     check_filter(filter)?;
     let Some(query) = filtered(actor, filter, Lookup::for_page(db, filter).await?) else {
-        return Ok(OrderPage { items: vec![], has_next_page: false });
+        return Ok(OrderPage { items: vec![], has_next_page: false, nested: Nested::default() });
     };
     let column = sort.field.column();
     let mut page_query = query;
@@ -254,24 +256,24 @@ pub async fn list(
         );
     }
     let direction = if sort.descending { Order::Desc } else { Order::Asc };
-    let mut items = page_query
-        .order_by(column, direction.clone())
-        .order_by(order::Column::Id, direction)
-        .limit(first + 1)
-        .all(db)
-        .await?;
+    let order_by = [(column, direction.clone()), (order::Column::Id, direction)];
+    let page_query = order_by.iter().fold(page_query, |q, (c, d)| q.order_by(*c, d.clone())).limit(first + 1);
+    let (mut items, nested) = nested::read(db, actor, page_query, &order_by, lists).await?;
     let has_next_page = items.len() as u64 > first;
     items.truncate(first as usize);
-    Ok(OrderPage { items, has_next_page })
+    Ok(OrderPage { items, has_next_page, nested })
 }
 
 /// One page of orders and whether more follow.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct OrderPage {
     /// The orders, in the page's order.
     pub items: Vec<order::Model>,
     /// Whether orders follow the last one.
     pub has_next_page: bool,
+    /// The lists read with them. (With `first + 1` read to learn whether more
+    /// follow, they may hold the lists of one order past the page.)
+    pub nested: Nested,
 }
 
 fn check_filter(filter: &OrderFilter) -> DomainResult<()> {
@@ -309,23 +311,35 @@ pub async fn count(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, filter: 
 }
 
 /// One order the actor may see; another tenant's looks like a missing one.
-/// `db` as for [`list`].
 pub async fn get(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, order_id: i32) -> DomainResult<order::Model> {
     ctx.authz.check(actor, Action::ReadOrders)?;
+    get_query(actor, order_id)?.one(db).await?.ok_or_else(|| DomainError::not_found("order", order_id))
+}
+
+/// [`get`], with the lists `lists` names read in the same statement.
+pub async fn get_with(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, order_id: i32, lists: Lists) -> DomainResult<(order::Model, Nested)> {
+    ctx.authz.check(actor, Action::ReadOrders)?;
+    let (found, nested) = nested::read(db, actor, get_query(actor, order_id)?.limit(1), &[], lists).await?;
+    let order = found.into_iter().next().ok_or_else(|| DomainError::not_found("order", order_id))?;
+    Ok((order, nested))
+}
+
+fn get_query(actor: &Actor, order_id: i32) -> DomainResult<Select<order::Entity>> {
     let query = visible_orders(actor).ok_or_else(|| DomainError::not_found("order", order_id))?;
-    query.filter(order::Column::Id.eq(order_id)).one(db).await?.ok_or_else(|| DomainError::not_found("order", order_id))
+    Ok(query.filter(order::Column::Id.eq(order_id)))
 }
 
 /// An order by the company's own id (`sourceId`); the newest when an
-/// anonymized order had the id before. Admins name the company. `db` as for
-/// [`list`].
+/// anonymized order had the id before. Admins name the company. Read with
+/// the lists `lists` names, in one statement.
 pub async fn by_source_id(
     ctx: &Ctx,
     db: &impl ConnectionTrait,
     actor: &Actor,
     source_id: &str,
     company_id: Option<i32>,
-) -> DomainResult<order::Model> {
+    lists: Lists,
+) -> DomainResult<(order::Model, Nested)> {
     ctx.authz.check(actor, Action::ReadOrders)?;
     let company = match (actor.scope(), company_id) {
         (Scope::All, Some(c)) => c,
@@ -334,15 +348,16 @@ pub async fn by_source_id(
         (Scope::Nothing, _) => return Err(DomainError::not_found("order", source_id)),
     };
     let query = visible_orders(actor).ok_or_else(|| DomainError::not_found("order", source_id))?;
-    query
+    let query = query
         .filter(order::Column::CompanyId.eq(company))
         .filter(order::Column::SourceId.eq(source_id))
         // After an anonymization a fresh order may hold the same source id:
         // the live one comes first, the anonymized ones after it.
         .order_by_desc(order::Column::Id)
-        .one(db)
-        .await?
-        .ok_or_else(|| DomainError::not_found("order", source_id))
+        .limit(1);
+    let (found, nested) = nested::read(db, actor, query, &[], lists).await?;
+    let order = found.into_iter().next().ok_or_else(|| DomainError::not_found("order", source_id))?;
+    Ok((order, nested))
 }
 
 fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i32) -> HashMap<i32, Vec<T>> {

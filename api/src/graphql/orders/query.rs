@@ -12,7 +12,7 @@ use super::{
 };
 use crate::graphql::{
     error::GqlResultExt,
-    loaders::{Loaders, Wanted},
+    loaders::{lists_of, Loaders},
     request::{parse_id, parts},
 };
 
@@ -62,14 +62,10 @@ impl OrderQuery {
         let filter = filter.unwrap_or_default().into_domain()?;
         let sort: orders::OrderSort = sort.unwrap_or_default().into();
         let first = u64::try_from(first).unwrap_or(0);
-        // The page and its nested lists on one connection: taken from the pool
-        // and given back once, not once per statement. (The count is another
-        // field, resolved after this one has let the connection go.)
-        let reads = reads_of(domain, actor).await?;
-        let page = orders::list(domain, &reads, actor, &filter, sort, first, after.as_deref()).await.gql()?;
-        let wanted = Wanted::of(&ctx.look_ahead().field("edges").field("node"));
-        ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(&reads, actor, &page.items, wanted).await?;
-        drop(reads);
+        // The page and the lists its selection asks for in one statement.
+        let lists = lists_of(&ctx.look_ahead().field("edges").field("node"));
+        let page = orders::list(domain, &domain.db, actor, &filter, sort, first, after.as_deref(), lists).await.gql()?;
+        ctx.data::<std::sync::Arc<Loaders>>()?.feed(page.nested).await;
         let mut connection =
             Connection::with_additional_fields(after.is_some(), page.has_next_page, OrderCount { filter });
         connection.edges.extend(page.items.into_iter().map(|o| Edge::new(orders::cursor_of(&o, sort.field), Order::from(o))));
@@ -80,9 +76,8 @@ impl OrderQuery {
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Order> {
         let (domain, actor) = parts(ctx)?;
         let id = parse_id("order", &id)?;
-        let reads = reads_of(domain, actor).await?;
-        let order = orders::get(domain, &reads, actor, id).await.gql()?;
-        one_order(ctx, &reads, actor, order).await
+        let found = orders::get_with(domain, &domain.db, actor, id, lists_of(&ctx.look_ahead())).await.gql()?;
+        one_order(ctx, found).await
     }
 
     /// One order by the company's own id. Admins also give the company.
@@ -94,29 +89,14 @@ impl OrderQuery {
     ) -> async_graphql::Result<Order> {
         let (domain, actor) = parts(ctx)?;
         let company = company_id.as_ref().map(|id| parse_id("company", id)).transpose()?;
-        let reads = reads_of(domain, actor).await?;
-        let order = orders::by_source_id(domain, &reads, actor, &source_id, company).await.gql()?;
-        one_order(ctx, &reads, actor, order).await
+        let lists = lists_of(&ctx.look_ahead());
+        let found = orders::by_source_id(domain, &domain.db, actor, &source_id, company, lists).await.gql()?;
+        one_order(ctx, found).await
     }
 }
 
-/// A read transaction for `actor`'s page or order: its reads on one
-/// connection. One who may not read orders is refused before a connection is
-/// taken.
-async fn reads_of(domain: &domain::Ctx, actor: &domain::Actor) -> async_graphql::Result<sea_orm::DatabaseTransaction> {
-    domain.authz.check(actor, domain::Action::ReadOrders).gql()?;
-    domain::db::begin_read(&domain.db).await.map_err(domain::DomainError::from).gql()
-}
-
-/// One order, with the nested lists its selection asks for read on `reads`,
-/// the connection the order itself was read on.
-async fn one_order(
-    ctx: &Context<'_>,
-    reads: &sea_orm::DatabaseTransaction,
-    actor: &domain::Actor,
-    order: entities::order::Model,
-) -> async_graphql::Result<Order> {
-    let wanted = Wanted::of(&ctx.look_ahead());
-    ctx.data::<std::sync::Arc<Loaders>>()?.prime_orders(reads, actor, std::slice::from_ref(&order), wanted).await?;
+/// One order, its lists handed to the request's loaders.
+async fn one_order(ctx: &Context<'_>, (order, nested): (entities::order::Model, orders::Nested)) -> async_graphql::Result<Order> {
+    ctx.data::<std::sync::Arc<Loaders>>()?.feed(nested).await;
     Ok(Order::from(order))
 }

@@ -1,0 +1,234 @@
+//! Orders read together with the lists their reader asks for, in one
+//! statement: each list is a JSON array the database builds beside its
+//! order's row (`json_agg` on PostgreSQL, `json_group_array` on SQLite).
+//!
+//! Why one statement: a page used to take one per list on top of its own, and
+//! each statement costs a round trip, the database's per-statement work and,
+//! outside a transaction, a pool hand-off with sqlx's ping. One statement is
+//! also one snapshot, so a page needs no transaction to read consistently.
+//!
+//! The orders are read first, limited, in a subquery (`page`); the lists are
+//! correlated with its rows only, so their cost follows the page's size, not
+//! the number of orders that match.
+
+use std::collections::HashMap;
+
+use entities::{invoice, locality, order, order_attribute, order_item, order_status_history, refund, shipment, tracking_event};
+use sea_orm::{
+    sea_query::{Alias, Asterisk, Expr, Query},
+    ColumnTrait, ColumnType, ConnectionTrait, DbBackend, EntityName, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    Order, QueryResult, QueryTrait, Select,
+};
+use serde::de::DeserializeOwned;
+
+use crate::{Actor, Audience, DomainError, DomainResult};
+
+/// Which lists of each order to read with it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Lists {
+    /// Items.
+    pub items: bool,
+    /// Status history (for customers: what they may see, as they saw it).
+    pub history: bool,
+    /// Shipments.
+    pub shipments: bool,
+    /// Classifications and attributes.
+    pub attributes: bool,
+    /// Refunds.
+    pub refunds: bool,
+    /// Invoices.
+    pub invoices: bool,
+    /// The shipments' tracking events.
+    pub tracking: bool,
+    /// The destination locality.
+    pub destination: bool,
+}
+
+/// The lists read with some orders. A list asked for holds an entry for every
+/// order read (empty when it has no rows), so a cache fed from it never asks
+/// again; a list not asked for is `None`.
+#[derive(Debug, Default)]
+pub struct Nested {
+    /// Items by order id.
+    pub items: Option<HashMap<i32, Vec<order_item::Model>>>,
+    /// History by order id, oldest first.
+    pub history: Option<HashMap<i32, Vec<order_status_history::Model>>>,
+    /// Shipments by order id.
+    pub shipments: Option<HashMap<i32, Vec<shipment::Model>>>,
+    /// Classifications and attributes by order id.
+    pub attributes: Option<HashMap<i32, Vec<order_attribute::Model>>>,
+    /// Refunds by order id.
+    pub refunds: Option<HashMap<i32, Vec<refund::Model>>>,
+    /// Invoices by order id.
+    pub invoices: Option<HashMap<i32, Vec<invoice::Model>>>,
+    /// Tracking events by order id.
+    pub tracking: Option<HashMap<i32, Vec<tracking_event::Model>>>,
+    /// Destinations by locality id (only those the reader may see).
+    pub destinations: Option<HashMap<i32, locality::Model>>,
+}
+
+/// The alias the orders are read under, which the lists correlate with.
+const PAGE: &str = "page";
+
+/// One list column: its alias in the statement and its SQL.
+struct Column {
+    alias: &'static str,
+    sql: String,
+}
+
+impl Lists {
+    /// The list columns these lists add, for `actor` on `backend`.
+    fn columns(self, backend: DbBackend, actor: &Actor) -> Vec<Column> {
+        // Customers see only applied entries; the rest of what they may not
+        // see is rewritten after reading (`visibility::rewrite_for_customers`).
+        let history_filter = match actor.audience() {
+            Audience::Staff => "",
+            Audience::Customer => " AND c.\"applied\" = TRUE",
+        };
+        let wanted = [
+            (self.items, "nested_items", array::<order_item::Entity>(backend, "")),
+            (self.history, "nested_history", array::<order_status_history::Entity>(backend, history_filter)),
+            (self.shipments, "nested_shipments", array::<shipment::Entity>(backend, "")),
+            (self.attributes, "nested_attributes", array::<order_attribute::Entity>(backend, "")),
+            (self.refunds, "nested_refunds", array::<refund::Entity>(backend, "")),
+            (self.invoices, "nested_invoices", array::<invoice::Entity>(backend, "")),
+            (self.tracking, "nested_tracking", array::<tracking_event::Entity>(backend, "")),
+            (self.destination, "nested_destination", destination(backend)),
+        ];
+        wanted.into_iter().filter(|(on, ..)| *on).map(|(_, alias, sql)| Column { alias, sql }).collect()
+    }
+}
+
+/// The rows of `E` belonging to a page's order, oldest (lowest id) first, as
+/// a JSON array; `filter` adds conditions on them (`c`).
+fn array<E: EntityTrait>(backend: DbBackend, filter: &str) -> String {
+    let entity = E::default();
+    let table = entity.table_name();
+    let rows = match backend {
+        // A row's columns come out under their own names and JSON types.
+        DbBackend::Postgres => "COALESCE(json_agg(c ORDER BY c.\"id\"), '[]')::text".to_owned(),
+        DbBackend::Sqlite | DbBackend::MySql => format!("json_group_array({} ORDER BY c.\"id\")", sqlite_object::<E>()),
+    };
+    format!("(SELECT {rows} FROM \"{table}\" AS c WHERE c.\"order_id\" = \"{PAGE}\".\"id\"{filter})")
+}
+
+/// The page's order's destination locality as a JSON object, or NULL.
+fn destination(backend: DbBackend) -> String {
+    let table = locality::Entity.table_name();
+    let row = match backend {
+        DbBackend::Postgres => "row_to_json(c)::text".to_owned(),
+        DbBackend::Sqlite | DbBackend::MySql => sqlite_object::<locality::Entity>(),
+    };
+    format!("(SELECT {row} FROM \"{table}\" AS c WHERE c.\"id\" = \"{PAGE}\".\"destination_locality_id\")")
+}
+
+/// `json_object(…)` of every column of `E` (alias `c`). SQLite stores
+/// booleans as 0 and 1; they are turned into JSON's own so a row reads the
+/// same from either database.
+fn sqlite_object<E: EntityTrait>() -> String {
+    let pairs: Vec<String> = E::Column::iter()
+        .map(|column| {
+            let name = column.as_str();
+            match column.def().get_column_type() {
+                ColumnType::Boolean => format!("'{name}', json(CASE c.\"{name}\" WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"),
+                _ => format!("'{name}', c.\"{name}\""),
+            }
+        })
+        .collect();
+    format!("json_object({})", pairs.join(", "))
+}
+
+/// Reads the orders `orders` selects (already filtered, sorted and limited),
+/// each with the lists `lists` names, in one statement. `order_by` repeats
+/// the sort, which the outer statement keeps.
+pub(crate) async fn read(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    orders: Select<order::Entity>,
+    order_by: &[(order::Column, Order)],
+    lists: Lists,
+) -> DomainResult<(Vec<order::Model>, Nested)> {
+    let backend = db.get_database_backend();
+    let page = Alias::new(PAGE);
+    let mut statement = Query::select();
+    statement.column((page.clone(), Asterisk)).from_subquery(orders.into_query(), page.clone());
+    let columns = lists.columns(backend, actor);
+    for column in &columns {
+        statement.expr_as(Expr::cust(column.sql.clone()), Alias::new(column.alias));
+    }
+    for (column, direction) in order_by {
+        statement.order_by((page.clone(), *column), direction.clone());
+    }
+    let rows = db.query_all(backend.build(&statement)).await?;
+    let mut nested = Nested::empty(lists);
+    let mut read = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let order = order::Model::from_query_result(row, "")?;
+        nested.add(row, actor, &order)?;
+        read.push(order);
+    }
+    Ok((read, nested))
+}
+
+impl Nested {
+    fn empty(lists: Lists) -> Nested {
+        fn map<K, V>(on: bool) -> Option<HashMap<K, V>> {
+            on.then(HashMap::new)
+        }
+        Nested {
+            items: map(lists.items),
+            history: map(lists.history),
+            shipments: map(lists.shipments),
+            attributes: map(lists.attributes),
+            refunds: map(lists.refunds),
+            invoices: map(lists.invoices),
+            tracking: map(lists.tracking),
+            destinations: map(lists.destination),
+        }
+    }
+
+    /// Adds the lists of `order`'s row.
+    fn add(&mut self, row: &QueryResult, actor: &Actor, order: &order::Model) -> DomainResult<()> {
+        let id = order.id;
+        add_list(&mut self.items, row, "nested_items", id)?;
+        add_list(&mut self.shipments, row, "nested_shipments", id)?;
+        add_list(&mut self.attributes, row, "nested_attributes", id)?;
+        add_list(&mut self.refunds, row, "nested_refunds", id)?;
+        add_list(&mut self.invoices, row, "nested_invoices", id)?;
+        add_list(&mut self.tracking, row, "nested_tracking", id)?;
+        if let Some(history) = &mut self.history {
+            let entries = list_of(row, "nested_history")?;
+            history.insert(id, match actor.audience() {
+                Audience::Staff => entries,
+                Audience::Customer => super::visibility::rewrite_for_customers(entries),
+            });
+        }
+        if let Some(destinations) = &mut self.destinations {
+            if let Some(text) = row.try_get::<Option<String>>("", "nested_destination")? {
+                let locality: locality::Model = parse(&text)?;
+                if actor.sees_company(locality.company_id) {
+                    destinations.insert(locality.id, locality);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Adds one order's list from its column, when the list was asked for.
+fn add_list<T: DeserializeOwned>(list: &mut Option<HashMap<i32, Vec<T>>>, row: &QueryResult, alias: &str, id: i32) -> DomainResult<()> {
+    if let Some(list) = list {
+        list.insert(id, list_of(row, alias)?);
+    }
+    Ok(())
+}
+
+/// The list in column `alias` of `row`.
+fn list_of<T: DeserializeOwned>(row: &QueryResult, alias: &str) -> DomainResult<Vec<T>> {
+    let text: Option<String> = row.try_get("", alias)?;
+    Ok(text.as_deref().map(parse).transpose()?.unwrap_or_default())
+}
+
+fn parse<T: DeserializeOwned>(text: &str) -> DomainResult<T> {
+    serde_json::from_str(text).map_err(|e| DomainError::Unexpected(anyhow::anyhow!("a nested list the database built: {e}")))
+}
