@@ -214,11 +214,15 @@ async fn find_login_account(
 pub async fn authenticate(ctx: &Ctx, bearer: &str) -> DomainResult<Actor> {
     let claims = ctx.tokens.verify(bearer).ok_or(DomainError::Unauthenticated)?;
     let user_id: i32 = claims.sub.parse().map_err(|_| DomainError::Unauthenticated)?;
+    // `all`, not `one`: by primary key there is at most one row, and `one`'s
+    // bound `LIMIT $n` made PostgreSQL plan this statement on every request.
     let (user, company) = user::Entity::find_by_id(user_id)
         .find_also_related(company::Entity)
         .filter(crate::sessions::is_live(claims.sid, user_id))
-        .one(&ctx.db)
+        .all(&ctx.db)
         .await?
+        .into_iter()
+        .next()
         .ok_or(DomainError::Unauthenticated)?;
     let company_active = company.as_ref().is_none_or(|c| c.active);
     if !user.active || !company_active || user.token_version != claims.ver {

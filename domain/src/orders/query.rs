@@ -8,9 +8,9 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use entities::{invoice, order, order_attribute, order_item, order_status_history, refund, shipment, tracking_event, OrderStatus};
 use sea_orm::{
-    sea_query::{Expr, Query},
+    sea_query::Expr,
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select,
+    QueryTrait, Select, Statement,
 };
 use serde::{Deserialize, Serialize};
 
@@ -257,8 +257,8 @@ pub async fn list(
     }
     let direction = if sort.descending { Order::Desc } else { Order::Asc };
     let order_by = [(column, direction.clone()), (order::Column::Id, direction)];
-    let page_query = order_by.iter().fold(page_query, |q, (c, d)| q.order_by(*c, d.clone())).limit(first + 1);
-    let (mut items, nested) = nested::read(db, actor, page_query, &order_by, lists).await?;
+    let page_query = order_by.iter().fold(page_query, |q, (c, d)| q.order_by(*c, d.clone()));
+    let (mut items, nested) = nested::read(db, actor, page_query, first + 1, &order_by, lists).await?;
     let has_next_page = items.len() as u64 > first;
     items.truncate(first as usize);
     Ok(OrderPage { items, has_next_page, nested })
@@ -300,10 +300,13 @@ pub async fn count(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, filter: 
     let Some(query) = filtered(actor, filter, lookup) else {
         return Ok(0);
     };
-    let mut bounded = query.select_only().column(order::Column::Id).limit(up_to).into_query();
+    let mut bounded = query.select_only().column(order::Column::Id).into_query();
     lookup.walk_index(filter, &mut bounded);
-    let statement = Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(bounded, sea_orm::sea_query::Alias::new("bounded")).to_owned();
-    let counted: Option<i64> = match db.query_one(db.get_database_backend().build(&statement)).await? {
+    let backend = db.get_database_backend();
+    let Statement { sql, values, .. } = backend.build(&bounded);
+    // The bound written in, not bound as a parameter (see `nested::read`).
+    let sql = format!("SELECT COUNT(*) FROM ({sql} LIMIT {up_to}) AS \"bounded\"");
+    let counted: Option<i64> = match db.query_one(Statement { sql, values, db_backend: backend }).await? {
         Some(row) => Some(row.try_get_by_index(0)?),
         None => None,
     };
@@ -319,7 +322,7 @@ pub async fn get(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, order_id: 
 /// [`get`], with the lists `lists` names read in the same statement.
 pub async fn get_with(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, order_id: i32, lists: Lists) -> DomainResult<(order::Model, Nested)> {
     ctx.authz.check(actor, Action::ReadOrders)?;
-    let (found, nested) = nested::read(db, actor, get_query(actor, order_id)?.limit(1), &[], lists).await?;
+    let (found, nested) = nested::read(db, actor, get_query(actor, order_id)?, 1, &[], lists).await?;
     let order = found.into_iter().next().ok_or_else(|| DomainError::not_found("order", order_id))?;
     Ok((order, nested))
 }
@@ -353,9 +356,8 @@ pub async fn by_source_id(
         .filter(order::Column::SourceId.eq(source_id))
         // After an anonymization a fresh order may hold the same source id:
         // the live one comes first, the anonymized ones after it.
-        .order_by_desc(order::Column::Id)
-        .limit(1);
-    let (found, nested) = nested::read(db, actor, query, &[], lists).await?;
+        .order_by_desc(order::Column::Id);
+    let (found, nested) = nested::read(db, actor, query, 1, &[], lists).await?;
     let order = found.into_iter().next().ok_or_else(|| DomainError::not_found("order", source_id))?;
     Ok((order, nested))
 }
