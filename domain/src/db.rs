@@ -178,16 +178,6 @@ async fn begin_whole(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbE
         .map_err(|err| DbErr::Custom(format!("beginning a transaction: {err}")))?
 }
 
-/// A transaction for reads that belong together, such as a page of orders
-/// and their lines: its statements run on one connection, taken from the pool
-/// once and given back once. The pool's driver tests every connection it gets
-/// back with a round trip to the database (sqlx has no setting for it), so a
-/// page read statement by statement paid one per statement. Dropped without a
-/// commit, it rolls back with that one test.
-pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    begin_whole(db).await
-}
-
 /// `LOWER(col) LIKE '%term%'`, with the user's `%` and `_` taken literally.
 /// (SQLite's `LOWER` folds ASCII letters only; PostgreSQL's folds all.)
 pub fn contains(col: impl IntoColumnRef, term: &str) -> SimpleExpr {

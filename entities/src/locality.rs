@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::enums::LogisticRole;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "localities")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -14,7 +14,6 @@ pub struct Model {
     /// The company's own id for it; unique per company.
     pub source_id: String,
     pub name: String,
-    #[serde(deserialize_with = "crate::stored::active_enum")]
     pub logistic_role: LogisticRole,
     pub street: Option<String>,
     pub number: Option<String>,

@@ -1,4 +1,4 @@
-//! Reading rows from JSON the database built (`json_agg`, `json_object`):
+//! Reading rows from JSON the database built (`json_agg`, `json_group_array`):
 //! closed sets arrive as their stored strings (`IN_TRANSIT`), not as the
 //! variant names their own serde derives use, so the models that are read
 //! this way name these functions on those fields.

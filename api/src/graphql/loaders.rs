@@ -1,5 +1,8 @@
-//! Per-request DataLoaders: nested order fields of a whole page are fetched with
-//! one statement per kind, not one per order. Built for each operation
+//! Per-request DataLoaders for the nested fields of orders. A page or an
+//! order read with its lists in one statement ([`domain::orders::Lists`])
+//! hands them to these caches ([`Loaders::feed`]); what was not read ahead
+//! is batched, one statement per kind for all the orders that ask, not one
+//! per order. Built for each operation
 //! ([`super::Runner`]), over HTTP or a WebSocket, with its actor, so nothing
 //! is cached across operations and the domain scopes every batch. (The
 //! members of a shared subscription share its one operation, run as their
@@ -53,9 +56,9 @@ impl Loader<i32> for Batch<locality::Model> {
 
 type Cached<T> = DataLoader<Batch<T>, HashMapCache>;
 
-/// The loaders of one request. They cache what they load, for this request
-/// only, so a page can be primed with one statement per kind
-/// ([`Loaders::feed`]) and every order's fields then read the cache.
+/// The loaders of one request. They cache what they load, or are fed, for
+/// this request only, so the lists read with a page ([`Loaders::feed`]) are
+/// what every order's fields then read.
 pub struct Loaders {
     /// Items by order id.
     pub items: Cached<order_item::Model>,
@@ -75,18 +78,19 @@ pub struct Loaders {
     pub localities: Cached<locality::Model>,
 }
 
-/// The lists of an order a selection (`node`, or an `order` field) asks for,
-/// to be read with the order itself.
-pub fn lists_of(node: &async_graphql::Lookahead<'_>) -> orders::Lists {
+/// The lists of an order its selections ask for (a page's `edges.node` and
+/// `nodes`, or an `order` field), to be read with the order itself.
+pub fn lists_of(selections: &[async_graphql::Lookahead<'_>]) -> orders::Lists {
+    let any = |field: &str| selections.iter().any(|s| s.field(field).exists());
     orders::Lists {
-        items: node.field("items").exists(),
-        history: node.field("history").exists(),
-        shipments: node.field("shipments").exists(),
-        attributes: node.field("classifications").exists() || node.field("attributes").exists(),
-        refunds: node.field("refunds").exists(),
-        invoices: node.field("invoices").exists(),
-        tracking: node.field("shipments").field("events").exists(),
-        destination: node.field("destination").exists(),
+        items: any("items"),
+        history: any("history"),
+        shipments: any("shipments"),
+        attributes: any("classifications") || any("attributes"),
+        refunds: any("refunds"),
+        invoices: any("invoices"),
+        tracking: selections.iter().any(|s| s.field("shipments").field("events").exists()),
+        destination: any("destination"),
     }
 }
 

@@ -9,7 +9,8 @@
 //!
 //! The orders are read first, limited, in a subquery (`page`); the lists are
 //! correlated with its rows only, so their cost follows the page's size, not
-//! the number of orders that match.
+//! the number of orders that match. The destination, one row per order, is
+//! joined.
 
 use std::collections::HashMap;
 
@@ -109,20 +110,27 @@ fn array<E: EntityTrait>(backend: DbBackend, filter: &str) -> String {
     let table = entity.table_name();
     let rows = match backend {
         DbBackend::Postgres => format!("COALESCE(json_agg({} ORDER BY c.\"id\"), '[]')::text", row::<E>("json_build_array", false)),
+        // SQLite, the only other database Rastro connects to.
         DbBackend::Sqlite | DbBackend::MySql => format!("json_group_array({} ORDER BY c.\"id\")", row::<E>("json_array", true)),
     };
     format!("(SELECT {rows} FROM \"{table}\" AS c WHERE c.\"order_id\" = \"{PAGE}\".\"id\"{filter})")
 }
 
-/// `function(c."a", c."b", …)` over every column of `E`. SQLite stores
-/// booleans as 0 and 1 (`bool_as_int`); they are turned into JSON's own so a
-/// row reads the same from either database.
-fn row<E: EntityTrait>(function: &str, bool_as_int: bool) -> String {
+/// `function(c."a", c."b", …)` over every column of `E`, for a row that
+/// reads the same from either database. On SQLite (`sqlite`): booleans,
+/// stored as 0 and 1, become JSON's own; and floating-point numbers are
+/// written with 17 significant digits, as `json_array` would round them to
+/// 15 (a quantity of 1/3 would read back as 0.333333333333333).
+fn row<E: EntityTrait>(function: &str, sqlite: bool) -> String {
     let values: Vec<String> = E::Column::iter()
         .map(|column| {
             let name = column.as_str();
             match column.def().get_column_type() {
-                ColumnType::Boolean if bool_as_int => format!("json(CASE c.\"{name}\" WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"),
+                ColumnType::Boolean if sqlite => format!("json(CASE c.\"{name}\" WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"),
+                // `printf` writes NULL as 0.0.
+                ColumnType::Double | ColumnType::Float if sqlite => {
+                    format!("CASE WHEN c.\"{name}\" IS NULL THEN NULL ELSE json(printf('%!.17g', c.\"{name}\")) END")
+                }
                 _ => format!("c.\"{name}\""),
             }
         })
@@ -133,14 +141,17 @@ fn row<E: EntityTrait>(function: &str, bool_as_int: bool) -> String {
 /// The prefix of the destination's columns, joined beside the page's.
 const DESTINATION: &str = "nested_destination_";
 
-/// Reads the first `limit` orders `orders` selects (filtered and sorted),
-/// each with the lists `lists` names, in one statement. `order_by` repeats
-/// the sort, which the outer statement keeps.
+/// Reads the first `limit` orders `orders` selects, each with the lists
+/// `lists` names, in one statement. `orders` is filtered and sorted, with no
+/// limit of its own, and comes from [`super::visible_orders`]: the lists are
+/// those of its rows, scoped by it alone. `order_by` repeats the sort, which
+/// the outer statement keeps.
 ///
 /// The limit is written into the statement, not bound: PostgreSQL cannot
 /// plan a `LIMIT $n` once for all values, so it planned this statement anew
-/// on every execution, which cost more than running it. A page size is one
-/// of 100 numbers, so each connection keeps at most that many prepared.
+/// on every execution, which cost more than running it. (A page size is one
+/// of 100 numbers; a client who cycles through them costs the planning the
+/// bound limit cost on every request.)
 pub(crate) async fn read(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -151,6 +162,7 @@ pub(crate) async fn read(
 ) -> DomainResult<(Vec<order::Model>, Nested)> {
     let backend = db.get_database_backend();
     let Statement { sql: inner, values, .. } = backend.build(&orders.into_query());
+    debug_assert!(!inner.contains(" LIMIT "), "the orders to read come without a limit: {inner}");
     let mut sql = format!("SELECT \"{PAGE}\".*");
     for column in lists.columns(backend, actor) {
         write!(sql, ", {} AS \"{}\"", column.sql, column.alias).ok();
@@ -248,9 +260,6 @@ fn add_list<T: DeserializeOwned>(list: &mut Option<HashMap<i32, Vec<T>>>, row: &
 /// The list in column `alias` of `row`.
 fn list_of<T: DeserializeOwned>(row: &QueryResult, alias: &str) -> DomainResult<Vec<T>> {
     let text: Option<String> = row.try_get("", alias)?;
-    Ok(text.as_deref().map(parse).transpose()?.unwrap_or_default())
-}
-
-fn parse<T: DeserializeOwned>(text: &str) -> DomainResult<T> {
-    serde_json::from_str(text).map_err(|e| DomainError::Unexpected(anyhow::anyhow!("a nested list the database built: {e}")))
+    let Some(text) = text else { return Ok(Vec::new()) };
+    serde_json::from_str(&text).map_err(|e| DomainError::Unexpected(anyhow::anyhow!("reading {alias} as the database built it: {e}")))
 }

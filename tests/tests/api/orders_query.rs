@@ -188,6 +188,13 @@ async fn a_nested_page_runs_a_constant_number_of_statements() {
     let uncounted = app.statements_run().await - before;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(uncounted, counts[1] - 1, "{counts:?}");
+    // Through `nodes` as through `edges`.
+    let through_nodes = NESTED.replace("edges { node {", "nodes {").replace("} } } } }", "} } } }");
+    let before = app.statements_run().await;
+    let body = app.gql(Some(&t.staff), &through_nodes, json!({ "first": 50 })).await;
+    assert_eq!(app.statements_run().await - before, counts[1], "{body}");
+    assert_eq!(body["data"]["orders"]["nodes"][0]["shipments"].as_array().map(Vec::len), Some(1), "{body}");
+    let body = app.gql(Some(&t.staff), &NESTED.replace("totalCount", ""), json!({ "first": 50 })).await;
     // One order with every list: authentication and one statement.
     let id = &body["data"]["orders"]["edges"][0]["node"]["id"];
     let one = NESTED.replace("orders(first: $first) { totalCount edges { node {", "order(id: $id) {").replace("} } } } }", "} } }");
@@ -232,5 +239,40 @@ async fn a_total_count_stops_at_its_bound() {
     for bound in [0, -1, 1_000_001] {
         let refused = app.gql(Some(&t.staff), "query($n: Int!) { orders { totalCount(upTo: $n) } }", json!({ "n": bound })).await;
         assert_eq!(error_code(&refused), Some("VALIDATION"), "upTo {bound}: {refused}");
+    }
+}
+
+/// A line's numbers read with the page read back as they were stored, on
+/// both databases (SQLite's JSON writes 15 significant digits unless told
+/// otherwise, and its `printf` writes NULL as 0.0), and a page read through `nodes` gets its lists as one read
+/// through `edges` does.
+#[tokio::test]
+async fn lists_read_with_the_page_keep_every_digit_through_edges_and_nodes() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let quantity = 0.1 + 0.2; // 0.30000000000000004
+    let created = app
+        .gql(
+            Some(&t.staff),
+            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+            json!({ "i": { "sourceId": "F-1", "code": "#F", "destinationLocalityId": t.destination,
+                "items": [{ "sourceId": "1", "productId": "SKU-F", "name": "Fio", "quantity": quantity, "unitPrice": "1.00", "weight": 1.0 / 3.0 }] } }),
+        )
+        .await;
+    let id = created["data"]["createOrder"]["id"].clone();
+    assert!(id.is_string(), "{created}");
+    let item = "items { quantity weight height }";
+    let edges = app.gql(Some(&t.staff), &format!("{{ orders {{ edges {{ node {{ {item} }} }} }} }}"), json!({})).await;
+    let nodes = app.gql(Some(&t.staff), &format!("{{ orders {{ nodes {{ {item} }} }} }}"), json!({})).await;
+    let one = app.gql(Some(&t.staff), &format!("query($id: ID!) {{ order(id: $id) {{ {item} }} }}"), json!({ "id": id })).await;
+    for line in [
+        &edges["data"]["orders"]["edges"][0]["node"]["items"][0],
+        &nodes["data"]["orders"]["nodes"][0]["items"][0],
+        &one["data"]["order"]["items"][0],
+    ] {
+        assert_eq!(line["quantity"].as_f64(), Some(quantity), "{edges} {nodes} {one}");
+        assert_eq!(line["weight"].as_f64(), Some(1.0 / 3.0), "{edges} {nodes} {one}");
+        assert!(line["height"].is_null(), "{edges} {nodes} {one}");
     }
 }

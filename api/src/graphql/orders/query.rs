@@ -63,7 +63,8 @@ impl OrderQuery {
         let sort: orders::OrderSort = sort.unwrap_or_default().into();
         let first = u64::try_from(first).unwrap_or(0);
         // The page and the lists its selection asks for in one statement.
-        let lists = lists_of(&ctx.look_ahead().field("edges").field("node"));
+        let page = ctx.look_ahead();
+        let lists = lists_of(&[page.field("edges").field("node"), page.field("nodes")]);
         let page = orders::list(domain, &domain.db, actor, &filter, sort, first, after.as_deref(), lists).await.gql()?;
         ctx.data::<std::sync::Arc<Loaders>>()?.feed(page.nested).await;
         let mut connection =
@@ -76,7 +77,7 @@ impl OrderQuery {
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Order> {
         let (domain, actor) = parts(ctx)?;
         let id = parse_id("order", &id)?;
-        let found = orders::get_with(domain, &domain.db, actor, id, lists_of(&ctx.look_ahead())).await.gql()?;
+        let found = orders::get_with(domain, &domain.db, actor, id, lists_of(&[ctx.look_ahead()])).await.gql()?;
         one_order(ctx, found).await
     }
 
@@ -89,7 +90,7 @@ impl OrderQuery {
     ) -> async_graphql::Result<Order> {
         let (domain, actor) = parts(ctx)?;
         let company = company_id.as_ref().map(|id| parse_id("company", id)).transpose()?;
-        let lists = lists_of(&ctx.look_ahead());
+        let lists = lists_of(&[ctx.look_ahead()]);
         let found = orders::by_source_id(domain, &domain.db, actor, &source_id, company, lists).await.gql()?;
         one_order(ctx, found).await
     }
