@@ -263,3 +263,28 @@ fn list_of<T: DeserializeOwned>(row: &QueryResult, alias: &str) -> DomainResult<
     let Some(text) = text else { return Ok(Vec::new()) };
     serde_json::from_str(&text).map_err(|e| DomainError::Unexpected(anyhow::anyhow!("reading {alias} as the database built it: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgresql_reads_columns_as_they_are_and_sqlite_converts_booleans_and_floats() {
+        let history = row::<order_status_history::Entity>("json_build_array", false);
+        assert!(history.starts_with("json_build_array(c.\"id\", c.\"order_id\", "), "{history}");
+        assert!(history.contains(", c.\"applied\", "), "{history}");
+        let items = row::<order_item::Entity>("json_build_array", false);
+        assert!(items.contains(", c.\"quantity\", "), "{items}");
+        // PostgreSQL has neither `json(…)` nor `printf`.
+        for postgresql in [&history, &items] {
+            assert!(!postgresql.contains("json(") && !postgresql.contains("printf"), "{postgresql}");
+        }
+        let history = row::<order_status_history::Entity>("json_array", true);
+        assert!(history.contains("json(CASE c.\"applied\" WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"), "{history}");
+        let items = row::<order_item::Entity>("json_array", true);
+        assert!(
+            items.contains("CASE WHEN c.\"quantity\" IS NULL THEN NULL ELSE json(printf('%!.17g', c.\"quantity\")) END"),
+            "{items}"
+        );
+    }
+}
