@@ -257,10 +257,11 @@ fn add_list<T: DeserializeOwned>(list: &mut Option<HashMap<i32, Vec<T>>>, row: &
     Ok(())
 }
 
-/// The list in column `alias` of `row`.
+/// The list in column `alias` of `row`. The database builds an array for
+/// every order, empty or not, so a missing column is an error, not a list
+/// without rows.
 fn list_of<T: DeserializeOwned>(row: &QueryResult, alias: &str) -> DomainResult<Vec<T>> {
-    let text: Option<String> = row.try_get("", alias)?;
-    let Some(text) = text else { return Ok(Vec::new()) };
+    let text: String = row.try_get("", alias)?;
     serde_json::from_str(&text).map_err(|e| DomainError::Unexpected(anyhow::anyhow!("reading {alias} as the database built it: {e}")))
 }
 
