@@ -87,16 +87,18 @@ impl Lists {
             Audience::Staff => "",
             Audience::Customer => " AND c.\"applied\" = TRUE",
         };
-        let wanted = [
-            (self.items, "nested_items", array::<order_item::Entity>(backend, "")),
-            (self.history, "nested_history", array::<order_status_history::Entity>(backend, history_filter)),
-            (self.shipments, "nested_shipments", array::<shipment::Entity>(backend, "")),
-            (self.attributes, "nested_attributes", array::<order_attribute::Entity>(backend, "")),
-            (self.refunds, "nested_refunds", array::<refund::Entity>(backend, "")),
-            (self.invoices, "nested_invoices", array::<invoice::Entity>(backend, "")),
-            (self.tracking, "nested_tracking", array::<tracking_event::Entity>(backend, "")),
+        // Each list's SQL is built only when it is asked for: this runs on
+        // every page.
+        let wanted: [(bool, &'static str, &dyn Fn() -> String); 7] = [
+            (self.items, "nested_items", &|| array::<order_item::Entity>(backend, "")),
+            (self.history, "nested_history", &|| array::<order_status_history::Entity>(backend, history_filter)),
+            (self.shipments, "nested_shipments", &|| array::<shipment::Entity>(backend, "")),
+            (self.attributes, "nested_attributes", &|| array::<order_attribute::Entity>(backend, "")),
+            (self.refunds, "nested_refunds", &|| array::<refund::Entity>(backend, "")),
+            (self.invoices, "nested_invoices", &|| array::<invoice::Entity>(backend, "")),
+            (self.tracking, "nested_tracking", &|| array::<tracking_event::Entity>(backend, "")),
         ];
-        wanted.into_iter().filter(|(on, ..)| *on).map(|(_, alias, sql)| Column { alias, sql }).collect()
+        wanted.into_iter().filter(|(on, ..)| *on).map(|(_, alias, sql)| Column { alias, sql: sql() }).collect()
     }
 }
 
