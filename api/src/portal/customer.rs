@@ -140,13 +140,14 @@ pub async fn orders(State(state): State<AppState>, visitor: Visitor, uri: Uri, Q
         Err(err) => return refused(err),
     };
     // One past the bound tells "exactly 1,000" from "more than 1,000".
-    let counted = futures::future::try_join(
-        orders::list(&state.ctx, &state.ctx.db, &visitor.actor, &filter, OrderSort::default(), PAGE_SIZE, query.after.as_deref(), Lists::default()),
-        orders::count(&state.ctx, &state.ctx.db, &visitor.actor, &filter, orders::COUNT_UP_TO + 1),
-    )
-    .await;
-    let (page, total) = match counted {
-        Ok(found) => found,
+    let up_to = orders::COUNT_UP_TO + 1;
+    let read = orders::list(&state.ctx, &state.ctx.db, &visitor.actor, &filter, OrderSort::default(), PAGE_SIZE, query.after.as_deref(), Lists::default(), Some(up_to))
+        .await;
+    let (page, total) = match read {
+        Ok(page) => {
+            let total = page.total.unwrap_or(0);
+            (page, total)
+        }
         Err(err @ DomainError::Validation { .. }) => return refused(err),
         Err(err) => return view::error_page(locale, &err),
     };

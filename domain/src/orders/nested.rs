@@ -19,7 +19,7 @@ use std::fmt::Write;
 
 use sea_orm::{
     ColumnTrait, ColumnType, ConnectionTrait, DbBackend, EntityName, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-    Order, QueryResult, QueryTrait, Select, Statement,
+    Order, QueryResult, QueryTrait, Select, Statement, Values,
 };
 use serde::de::DeserializeOwned;
 
@@ -142,9 +142,23 @@ fn row<E: EntityTrait>(function: &str, sqlite: bool) -> String {
 
 /// The prefix of the destination's columns, joined beside the page's.
 const DESTINATION: &str = "nested_destination_";
+/// The alias of the count read with a page, and of its column.
+const TOTAL: &str = "total";
+const COUNTED: &str = "nested_count";
+
+/// What [`read`] read.
+pub(crate) struct Read {
+    /// The orders, in the page's order.
+    pub orders: Vec<order::Model>,
+    /// Their lists.
+    pub nested: Nested,
+    /// What the count read with them found, when one was given.
+    pub counted: Option<i64>,
+}
 
 /// Reads the first `limit` orders `orders` selects, each with the lists
-/// `lists` names, in one statement. `orders` is filtered and sorted, with no
+/// `lists` names, in one statement; with `count` (a statement answering
+/// one row, its figure named `count`), that figure too. `orders` is filtered and sorted, with no
 /// limit of its own, and comes from [`super::visible_orders`]: the lists are
 /// those of its rows, scoped by it alone. `order_by` repeats the sort, which
 /// the outer statement keeps.
@@ -161,11 +175,16 @@ pub(crate) async fn read(
     limit: u64,
     order_by: &[(order::Column, Order)],
     lists: Lists,
-) -> DomainResult<(Vec<order::Model>, Nested)> {
+    count: Option<Statement>,
+) -> DomainResult<Read> {
     let backend = db.get_database_backend();
     let Statement { sql: inner, values, .. } = backend.build(&orders.into_query());
     debug_assert!(!inner.contains(" LIMIT "), "the orders to read come without a limit: {inner}");
+    let counting = count.is_some();
     let mut sql = format!("SELECT \"{PAGE}\".*");
+    if counting {
+        write!(sql, ", \"{TOTAL}\".\"count\" AS \"{COUNTED}\"").ok();
+    }
     for column in lists.columns(backend, actor) {
         write!(sql, ", {} AS \"{}\"", column.sql, column.alias).ok();
     }
@@ -175,7 +194,22 @@ pub(crate) async fn read(
             write!(sql, ", \"destination\".\"{name}\" AS \"{DESTINATION}{name}\"").ok();
         }
     }
-    write!(sql, " FROM ({inner} LIMIT {limit}) AS \"{PAGE}\"").ok();
+    // The count, one row, is what the page is joined to: an empty page (a
+    // cursor past the last match) still answers its row, with no order.
+    let values = match count {
+        Some(Statement { sql: count_sql, values: count_values, .. }) => {
+            let count_values = count_values.unwrap_or(Values(Vec::new()));
+            let inner = following(backend, count_values.0.len(), &inner);
+            write!(sql, " FROM ({count_sql}) AS \"{TOTAL}\" LEFT JOIN ({inner} LIMIT {limit}) AS \"{PAGE}\" ON 1 = 1").ok();
+            let mut all = count_values;
+            all.0.extend(values.map(|v| v.0).unwrap_or_default());
+            Some(all)
+        }
+        None => {
+            write!(sql, " FROM ({inner} LIMIT {limit}) AS \"{PAGE}\"").ok();
+            values
+        }
+    };
     if lists.destination {
         // A join, not a list: one row per order, read once per page.
         let table = locality::Entity.table_name();
@@ -198,12 +232,55 @@ pub(crate) async fn read(
     let rows = db.query_all(statement).await?;
     let mut nested = Nested::empty(lists);
     let mut read = Vec::with_capacity(rows.len());
+    let mut counted = None;
     for row in &rows {
+        if counting {
+            counted = Some(row.try_get::<i64>("", COUNTED)?);
+            if row.try_get::<Option<i32>>("", "id")?.is_none() {
+                // The row of an empty page: its count, and no order.
+                continue;
+            }
+        }
         let order = order::Model::from_query_result(row, "")?;
         nested.add(row, actor, &order)?;
         read.push(order);
     }
-    Ok((read, nested))
+    if counting && counted.is_none() {
+        return Err(DomainError::Unexpected(anyhow::anyhow!("the page's count answered no row")));
+    }
+    Ok(Read { orders: read, nested, counted })
+}
+
+/// The SQL of a statement whose values follow `before` values of another's
+/// in the statement both are written into. SQLite numbers its `?` by their
+/// place, so nothing changes; PostgreSQL's `$n` move up by `before`.
+/// (Outside quotes only: the SQL sea-query writes has no `$` but its
+/// placeholders, and quoted text is skipped to be sure.)
+fn following(backend: DbBackend, before: usize, sql: &str) -> String {
+    if backend != DbBackend::Postgres || before == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '$') if chars.peek().is_some_and(char::is_ascii_digit) => {
+                let mut n = 0usize;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n * 10 + d as usize;
+                    chars.next();
+                }
+                write!(out, "${}", n + before).ok();
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl Nested {
@@ -270,6 +347,18 @@ fn list_of<T: DeserializeOwned>(row: &QueryResult, alias: &str) -> DomainResult<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_statement_after_another_numbers_its_postgresql_placeholders_after_the_others() {
+        let sql = r#"SELECT "a" FROM "t" WHERE "x" = $1 AND "y" IN ($2, $10) AND "z" = '$3' AND "$4" = 1"#;
+        assert_eq!(
+            following(DbBackend::Postgres, 3, sql),
+            r#"SELECT "a" FROM "t" WHERE "x" = $4 AND "y" IN ($5, $13) AND "z" = '$3' AND "$4" = 1"#
+        );
+        assert_eq!(following(DbBackend::Postgres, 0, sql), sql);
+        let sqlite = r#"SELECT "a" FROM "t" WHERE "x" = ? AND "y" = ?"#;
+        assert_eq!(following(DbBackend::Sqlite, 2, sqlite), sqlite, "SQLite's placeholders are numbered by their place");
+    }
 
     #[test]
     fn postgresql_reads_columns_as_they_are_and_sqlite_converts_booleans_and_floats() {

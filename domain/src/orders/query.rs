@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use entities::{invoice, order, order_attribute, order_item, order_status_history, refund, shipment, tracking_event, OrderStatus};
 use sea_orm::{
     sea_query::Expr,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Select, Statement,
 };
 use serde::{Deserialize, Serialize};
@@ -221,8 +221,9 @@ pub const COUNT_UP_TO: u64 = 1_000;
 pub const MAX_COUNT_UP_TO: u64 = 1_000_000;
 
 /// A page of the orders the actor may see, each with the lists `lists` names,
-/// read in one statement ([`super::nested`]). Counting is `count`'s: a page's
-/// cost does not grow with the table.
+/// read in one statement ([`super::nested`]); with `count_up_to`, what
+/// [`count`] would answer for the same filter, read in the same statement.
+/// A page's cost does not grow with the table.
 #[allow(clippy::too_many_arguments)]
 pub async fn list(
     ctx: &Ctx,
@@ -233,15 +234,22 @@ pub async fn list(
     first: u64,
     after: Option<&str>,
     lists: Lists,
+    count_up_to: Option<u64>,
 ) -> DomainResult<OrderPage> {
     ctx.authz.check(actor, Action::ReadOrders)?;
     if first == 0 || first > MAX_PAGE {
         return Err(DomainError::validation("first", format!("must be between 1 and {MAX_PAGE}")));
     }
     check_filter(filter)?;
-    let Some(query) = filtered(actor, filter, Lookup::for_page(db, filter).await?) else {
-        return Ok(OrderPage { items: vec![], has_next_page: false, nested: Nested::default() });
+    if let Some(up_to) = count_up_to {
+        check_up_to(up_to)?;
+    }
+    let lookup = Lookup::for_page(db, filter).await?;
+    let Some(query) = filtered(actor, filter, lookup) else {
+        return Ok(OrderPage { items: vec![], has_next_page: false, nested: Nested::default(), total: count_up_to.map(|_| 0) });
     };
+    let backend = db.get_database_backend();
+    let counting = count_up_to.map(|up_to| count_statement(backend, query.clone(), filter, lookup, up_to));
     let column = sort.field.column();
     let mut page_query = query;
     if let Some(raw) = after {
@@ -258,10 +266,12 @@ pub async fn list(
     let direction = if sort.descending { Order::Desc } else { Order::Asc };
     let order_by = [(column, direction.clone()), (order::Column::Id, direction)];
     let page_query = order_by.iter().fold(page_query, |q, (c, d)| q.order_by(*c, d.clone()));
-    let (mut items, nested) = nested::read(db, actor, page_query, first + 1, &order_by, lists).await?;
+    let read = nested::read(db, actor, page_query, first + 1, &order_by, lists, counting).await?;
+    let mut items = read.orders;
     let has_next_page = items.len() as u64 > first;
     items.truncate(first as usize);
-    Ok(OrderPage { items, has_next_page, nested })
+    let total = count_up_to.map(|up_to| counted(read.counted, up_to));
+    Ok(OrderPage { items, has_next_page, nested: read.nested, total })
 }
 
 /// One page of orders and whether more follow.
@@ -274,6 +284,8 @@ pub struct OrderPage {
     /// The lists read with them. (With `first + 1` read to learn whether more
     /// follow, they may hold the lists of one order past the page.)
     pub nested: Nested,
+    /// The count asked for with the page, as [`count`] answers it.
+    pub total: Option<u64>,
 }
 
 fn check_filter(filter: &OrderFilter) -> DomainResult<()> {
@@ -289,32 +301,48 @@ fn check_filter(filter: &OrderFilter) -> DomainResult<()> {
 /// How many orders the actor may see match `filter`, counted up to `up_to`
 /// (1 to `MAX_COUNT_UP_TO`): exact below it; `up_to` itself means that many
 /// or more. The count stops at the bound, so it costs the same on a
-/// thousand orders as on millions.
+/// thousand orders as on millions. (A page counts in its own statement:
+/// [`list`]'s `count_up_to`.)
 pub async fn count(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, filter: &OrderFilter, up_to: u64) -> DomainResult<u64> {
     ctx.authz.check(actor, Action::ReadOrders)?;
-    if up_to == 0 || up_to > MAX_COUNT_UP_TO {
-        return Err(DomainError::validation("upTo", format!("must be between 1 and {MAX_COUNT_UP_TO}")));
-    }
+    check_up_to(up_to)?;
     check_filter(filter)?;
     let lookup = Lookup::for_page(db, filter).await?;
     let Some(query) = filtered(actor, filter, lookup) else {
         return Ok(0);
     };
-    let mut bounded = query.select_only().column(order::Column::Id).into_query();
-    lookup.walk_index(filter, &mut bounded);
-    let backend = db.get_database_backend();
-    let Statement { sql, values, .. } = backend.build(&bounded);
-    // The bound is written in, not bound as a parameter (see `nested::read`),
-    // rounded up to a power of two so that the million bounds a client may
-    // name make some twenty statements, not a million for each connection
-    // to prepare; the figure is cut to `up_to` below.
-    let counted_to = up_to.next_power_of_two();
-    let sql = format!("SELECT COUNT(*) FROM ({sql} LIMIT {counted_to}) AS \"bounded\"");
-    let counted: Option<i64> = match db.query_one(Statement { sql, values, db_backend: backend }).await? {
-        Some(row) => Some(row.try_get_by_index(0)?),
+    let statement = count_statement(db.get_database_backend(), query, filter, lookup, up_to);
+    let found: Option<i64> = match db.query_one(statement).await? {
+        Some(row) => Some(row.try_get("", "count")?),
         None => None,
     };
-    Ok(counted.and_then(|n| u64::try_from(n).ok()).unwrap_or(0).min(up_to))
+    Ok(counted(found, up_to))
+}
+
+fn check_up_to(up_to: u64) -> DomainResult<()> {
+    if up_to == 0 || up_to > MAX_COUNT_UP_TO {
+        return Err(DomainError::validation("upTo", format!("must be between 1 and {MAX_COUNT_UP_TO}")));
+    }
+    Ok(())
+}
+
+/// `SELECT COUNT(*) AS "count"` of the orders `query` selects, stopped at
+/// `up_to` rounded up to a power of two. The bound is written in, not bound
+/// as a parameter (see `nested::read`), and rounded so that the million
+/// bounds a client may name make some twenty statements, not a million for
+/// each connection to prepare; [`counted`] cuts the figure to `up_to`.
+fn count_statement(backend: DbBackend, query: Select<order::Entity>, filter: &OrderFilter, lookup: Lookup, up_to: u64) -> Statement {
+    let mut bounded = query.select_only().column(order::Column::Id).into_query();
+    lookup.walk_index(filter, &mut bounded);
+    let Statement { sql, values, .. } = backend.build(&bounded);
+    let counted_to = up_to.next_power_of_two();
+    let sql = format!("SELECT COUNT(*) AS \"count\" FROM ({sql} LIMIT {counted_to}) AS \"bounded\"");
+    Statement { sql, values, db_backend: backend }
+}
+
+/// A count's figure, at most `up_to` (none read is none found).
+fn counted(found: Option<i64>, up_to: u64) -> u64 {
+    found.and_then(|n| u64::try_from(n).ok()).unwrap_or(0).min(up_to)
 }
 
 /// One order the actor may see; another tenant's looks like a missing one.
@@ -328,9 +356,9 @@ pub async fn get(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, order_id: 
 /// [`get`], with the lists `lists` names read in the same statement.
 pub async fn get_with(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, order_id: i32, lists: Lists) -> DomainResult<(order::Model, Nested)> {
     ctx.authz.check(actor, Action::ReadOrders)?;
-    let (found, nested) = nested::read(db, actor, get_query(actor, order_id)?, 1, &[], lists).await?;
-    let order = found.into_iter().next().ok_or_else(|| DomainError::not_found("order", order_id))?;
-    Ok((order, nested))
+    let read = nested::read(db, actor, get_query(actor, order_id)?, 1, &[], lists, None).await?;
+    let order = read.orders.into_iter().next().ok_or_else(|| DomainError::not_found("order", order_id))?;
+    Ok((order, read.nested))
 }
 
 fn get_query(actor: &Actor, order_id: i32) -> DomainResult<Select<order::Entity>> {
@@ -363,9 +391,9 @@ pub async fn by_source_id(
         // After an anonymization a fresh order may hold the same source id:
         // the live one comes first, the anonymized ones after it.
         .order_by_desc(order::Column::Id);
-    let (found, nested) = nested::read(db, actor, query, 1, &[], lists).await?;
-    let order = found.into_iter().next().ok_or_else(|| DomainError::not_found("order", source_id))?;
-    Ok((order, nested))
+    let read = nested::read(db, actor, query, 1, &[], lists, None).await?;
+    let order = read.orders.into_iter().next().ok_or_else(|| DomainError::not_found("order", source_id))?;
+    Ok((order, read.nested))
 }
 
 fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i32) -> HashMap<i32, Vec<T>> {

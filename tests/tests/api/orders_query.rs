@@ -178,16 +178,21 @@ async fn a_nested_page_runs_a_constant_number_of_statements() {
         assert!(edges.iter().all(|e| e["node"]["shipments"].as_array().unwrap().len() == 1));
         counts.push(after - before);
     }
-    // Authentication 1, the page with every list it asks for 1, the count 1:
+    // Authentication 1, the page with every list it asks for and its count 1:
     // the same for 5 orders as for 50.
     assert_eq!(counts[0], counts[1], "statement count grows with the page: {counts:?}");
-    assert_eq!(counts[1], 3, "{counts:?}");
-    // The count is made only when it is asked for.
+    assert_eq!(counts[1], 2, "{counts:?}");
+    // Without the count, the same.
     let before = app.statements_run().await;
     let body = app.gql(Some(&t.staff), &NESTED.replace("totalCount", ""), json!({ "first": 50 })).await;
     let uncounted = app.statements_run().await - before;
     assert!(body["errors"].is_null(), "{body}");
-    assert_eq!(uncounted, counts[1] - 1, "{counts:?}");
+    assert_eq!(uncounted, counts[1], "{counts:?}");
+    // A second bound is a count of its own.
+    let before = app.statements_run().await;
+    let body = app.gql(Some(&t.staff), &NESTED.replace("totalCount", "totalCount other: totalCount(upTo: 7)"), json!({ "first": 50 })).await;
+    assert_eq!(app.statements_run().await - before, counts[1] + 1, "{body}");
+    assert_eq!([&body["data"]["orders"]["totalCount"], &body["data"]["orders"]["other"]], [&json!(55), &json!(7)], "{body}");
     // Through `nodes` as through `edges`.
     let through_nodes = NESTED.replace("edges { node {", "nodes {").replace("} } } } }", "} } } }");
     let before = app.statements_run().await;
@@ -228,9 +233,23 @@ async fn a_total_count_stops_at_its_bound() {
         [&json!(5), &json!(3), &json!(5), &json!(5), &json!(5)],
         "{counted}"
     );
-    // A bound given by a variable.
+    // A bound given by a variable, and by a variable's default.
     let variable = app.gql(Some(&t.staff), "query($n: Int!) { orders(first: 1) { totalCount(upTo: $n) edges { node { code } } } }", json!({ "n": 3 })).await;
     assert_eq!(variable["data"]["orders"]["totalCount"], 3, "{variable}");
+    let default = app.gql(Some(&t.staff), "query($n: Int = 4) { orders(first: 1) { totalCount(upTo: $n) edges { node { code } } } }", json!({})).await;
+    assert_eq!(default["data"]["orders"]["totalCount"], 4, "{default}");
+    // A page past the last order is empty and still counts what matches.
+    let last = app.gql(Some(&t.staff), "{ orders(first: 5) { pageInfo { endCursor } } }", json!({})).await;
+    let past = app
+        .gql(
+            Some(&t.staff),
+            "query($after: String) { orders(first: 2, after: $after) { totalCount pageInfo { hasNextPage } edges { node { code } } } }",
+            json!({ "after": last["data"]["orders"]["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(past["data"]["orders"]["totalCount"], 5, "{past}");
+    assert_eq!(past["data"]["orders"]["edges"], json!([]), "{past}");
+    assert_eq!(past["data"]["orders"]["pageInfo"]["hasNextPage"], false, "{past}");
     let filtered = app.gql(Some(&t.staff), "{ orders(filter: { code: \"ACME-1\" }) { totalCount(upTo: 2) } }", json!({})).await;
     assert_eq!(filtered["data"]["orders"]["totalCount"], 1, "{filtered}");
     // A range of one value (each order totals 2 × 459.90 + 1,299.00) is a range.

@@ -2,7 +2,7 @@
 
 use async_graphql::{
     connection::{Connection, Edge},
-    Context, Object, ID,
+    Context, Lookahead, Object, Value, ID,
 };
 use domain::orders;
 
@@ -26,6 +26,8 @@ pub type OrderConnection = Connection<String, Order, OrderCount>;
 /// The count of an `orders` page's matches, made only when it is asked for.
 pub struct OrderCount {
     filter: orders::OrderFilter,
+    /// The bound and figure of the count read with the page, if any.
+    counted: Option<(u64, u64)>,
 }
 
 #[Object]
@@ -42,7 +44,10 @@ impl OrderCount {
     ) -> async_graphql::Result<u64> {
         let (domain, actor) = parts(ctx)?;
         let up_to = u64::try_from(up_to).unwrap_or(0);
-        orders::count(domain, &domain.db, actor, &self.filter, up_to).await.gql()
+        match self.counted {
+            Some((bound, total)) if bound == up_to => Ok(total),
+            _ => orders::count(domain, &domain.db, actor, &self.filter, up_to).await.gql(),
+        }
     }
 }
 
@@ -62,13 +67,15 @@ impl OrderQuery {
         let filter = filter.unwrap_or_default().into_domain()?;
         let sort: orders::OrderSort = sort.unwrap_or_default().into();
         let first = u64::try_from(first).unwrap_or(0);
-        // The page and the lists its selection asks for in one statement.
+        // The page, the lists its selection asks for and its count in one statement.
         let page = ctx.look_ahead();
         let lists = lists_of(&[page.field("edges").field("node"), page.field("nodes")]);
-        let page = orders::list(domain, &domain.db, actor, &filter, sort, first, after.as_deref(), lists).await.gql()?;
+        let count_up_to = count_asked(&page);
+        let page = orders::list(domain, &domain.db, actor, &filter, sort, first, after.as_deref(), lists, count_up_to).await.gql()?;
         ctx.data::<std::sync::Arc<Loaders>>()?.feed(page.nested).await;
+        let counted = count_up_to.zip(page.total);
         let mut connection =
-            Connection::with_additional_fields(after.is_some(), page.has_next_page, OrderCount { filter });
+            Connection::with_additional_fields(after.is_some(), page.has_next_page, OrderCount { filter, counted });
         connection.edges.extend(page.items.into_iter().map(|o| Edge::new(orders::cursor_of(&o, sort.field), Order::from(o))));
         Ok(connection)
     }
@@ -94,6 +101,20 @@ impl OrderQuery {
         let found = orders::by_source_id(domain, &domain.db, actor, &source_id, company, lists).await.gql()?;
         one_order(ctx, found).await
     }
+}
+
+/// The bound of the first `totalCount` a page's selection asks for, if it is
+/// one a count accepts: that count is read with the page. Another bound in
+/// the same selection counts on its own; an out-of-range one is refused by
+/// its field.
+fn count_asked(page: &Lookahead<'_>) -> Option<u64> {
+    let field = page.field("totalCount").selection_fields().into_iter().next()?;
+    let up_to = match field.arguments().ok()?.into_iter().find(|(name, _)| name.as_str() == "upTo") {
+        Some((_, Value::Number(n))) => n.as_u64()?,
+        Some(_) => return None,
+        None => orders::COUNT_UP_TO,
+    };
+    (1..=orders::MAX_COUNT_UP_TO).contains(&up_to).then_some(up_to)
 }
 
 /// One order, its lists handed to the request's loaders.
