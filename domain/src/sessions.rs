@@ -82,20 +82,6 @@ impl Revocation {
     }
 }
 
-/// The condition "session `session_id` of `user_id` is not revoked", for the
-/// query that loads the user in [`crate::auth::authenticate`].
-pub(crate) fn is_live(session_id: i32, user_id: i32) -> SimpleExpr {
-    Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(session::Entity)
-            .and_where(Expr::col((session::Entity, session::Column::Id)).eq(session_id))
-            .and_where(Expr::col((session::Entity, session::Column::UserId)).eq(user_id))
-            .and_where(Expr::col((session::Entity, session::Column::RevokedAt)).is_null())
-            .to_owned(),
-    )
-}
-
 fn new_refresh_token() -> (String, String) {
     let token = format!("{REFRESH_TOKEN_PREFIX}{}", tokens::random_token(REFRESH_TOKEN_BYTES));
     let hash = tokens::token_hash(&token);
