@@ -261,7 +261,7 @@ async fn a_total_count_stops_at_its_bound() {
     }
 }
 
-/// A line's numbers read with the page read back as they were stored, on
+/// An order's and its line's numbers and times read with the page read back as they were stored, on
 /// both databases (SQLite's JSON writes 15 significant digits unless told
 /// otherwise, and its `printf` writes NULL as 0.0), and a page read through `nodes` gets its lists as one read
 /// through `edges` does.
@@ -274,17 +274,24 @@ async fn lists_read_with_the_page_keep_every_digit_through_edges_and_nodes() {
     let created = app
         .gql(
             Some(&t.staff),
-            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id createdAt } }",
             json!({ "i": { "sourceId": "F-1", "code": "#F", "destinationLocalityId": t.destination,
+                "address": { "city": "Campinas", "latitude": 10.0 / 3.0, "longitude": -100.0 / 3.0 },
                 "items": [{ "sourceId": "1", "productId": "SKU-F", "name": "Fio", "quantity": quantity, "unitPrice": "1.00", "weight": 1.0 / 3.0 }] } }),
         )
         .await;
     let id = created["data"]["createOrder"]["id"].clone();
     assert!(id.is_string(), "{created}");
-    let item = "items { quantity weight height }";
+    let item = "createdAt address { latitude longitude } items { quantity weight height }";
     let edges = app.gql(Some(&t.staff), &format!("{{ orders {{ edges {{ node {{ {item} }} }} }} }}"), json!({})).await;
     let nodes = app.gql(Some(&t.staff), &format!("{{ orders {{ nodes {{ {item} }} }} }}"), json!({})).await;
     let one = app.gql(Some(&t.staff), &format!("query($id: ID!) {{ order(id: $id) {{ {item} }} }}"), json!({ "id": id })).await;
+    // The order's own row is read the same way: its floats and times too.
+    for order in [&edges["data"]["orders"]["edges"][0]["node"], &nodes["data"]["orders"]["nodes"][0], &one["data"]["order"]] {
+        assert_eq!(order["createdAt"], created["data"]["createOrder"]["createdAt"], "{order}");
+        assert_eq!(order["address"]["latitude"].as_f64(), Some(10.0 / 3.0), "{order}");
+        assert_eq!(order["address"]["longitude"].as_f64(), Some(-100.0 / 3.0), "{order}");
+    }
     for line in [
         &edges["data"]["orders"]["edges"][0]["node"]["items"][0],
         &nodes["data"]["orders"]["nodes"][0]["items"][0],
