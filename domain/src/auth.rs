@@ -225,10 +225,18 @@ pub async fn authenticate(ctx: &Ctx, bearer: &str) -> DomainResult<Actor> {
     let active: bool = row.try_get_by_index(5)?;
     let token_version: i32 = row.try_get_by_index(6)?;
     let company_active: Option<bool> = row.try_get_by_index(7)?;
-    if !active || company_active == Some(false) || token_version != claims.ver {
+    if !in_good_standing(active, company_active, token_version, claims.ver) {
         return Err(DomainError::Unauthenticated);
     }
     Actor::user(role, user_id, company_id, &email, must_change_password, claims.sid).ok_or(DomainError::Unauthenticated)
+}
+
+/// Whether a user whose session is live may act on a token of `claimed`
+/// version: it is active, its company (if any) is active, and no password
+/// change has moved its token version since. (Deactivation and a password
+/// change also end the sessions; this holds even where one is missed.)
+fn in_good_standing(active: bool, company_active: Option<bool>, token_version: i32, claimed: i32) -> bool {
+    active && company_active != Some(false) && token_version == claimed
 }
 
 /// What [`authenticate`] reads, by primary key: the user's role, company and
@@ -313,4 +321,20 @@ async fn verify_password(password: String, hash: String) -> DomainResult<bool> {
 /// within the process's cap on concurrent hashes.
 pub(crate) async fn hash_password(password: String) -> DomainResult<String> {
     Ok(password::off_runtime(move || password::hash(&password)).await??)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_active_user_of_an_active_company_at_its_token_version_is_in_good_standing() {
+        assert!(in_good_standing(true, Some(true), 3, 3));
+        assert!(in_good_standing(true, None, 3, 3), "support has no company");
+        assert!(!in_good_standing(false, Some(true), 3, 3), "an inactive user");
+        assert!(!in_good_standing(false, None, 3, 3), "an inactive support user");
+        assert!(!in_good_standing(true, Some(false), 3, 3), "an inactive company");
+        assert!(!in_good_standing(true, Some(true), 4, 3), "a token from before a password change");
+        assert!(!in_good_standing(true, None, 3, 4), "a token of a version never issued");
+    }
 }

@@ -257,7 +257,7 @@ pub(crate) async fn read(
 /// (Outside quotes only: the SQL sea-query writes has no `$` but its
 /// placeholders, and quoted text is skipped to be sure.)
 fn following(backend: DbBackend, before: usize, sql: &str) -> String {
-    if backend != DbBackend::Postgres || before == 0 {
+    if backend != DbBackend::Postgres {
         return sql.to_owned();
     }
     let mut out = String::with_capacity(sql.len() + 8);
