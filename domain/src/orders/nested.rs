@@ -356,6 +356,9 @@ mod tests {
             r#"SELECT "a" FROM "t" WHERE "x" = $4 AND "y" IN ($5, $13) AND "z" = '$3' AND "$4" = 1"#
         );
         assert_eq!(following(DbBackend::Postgres, 0, sql), sql);
+        // Quoted text is kept to its end, wherever a `$` stands in it.
+        let quoted = r#"SELECT 'a $1' AS "b $2" WHERE "x" = $1"#;
+        assert_eq!(following(DbBackend::Postgres, 2, quoted), r#"SELECT 'a $1' AS "b $2" WHERE "x" = $3"#);
         let sqlite = r#"SELECT "a" FROM "t" WHERE "x" = ? AND "y" = ?"#;
         assert_eq!(following(DbBackend::Sqlite, 2, sqlite), sqlite, "SQLite's placeholders are numbered by their place");
     }
