@@ -10,7 +10,8 @@
 //! The orders are read first, limited, in a subquery (`page`); the lists are
 //! correlated with its rows only, so their cost follows the page's size, not
 //! the number of orders that match. The destination, one row per order, is
-//! joined.
+//! joined. A page's count, when asked for, is the row the page is joined to,
+//! so it is read in the same statement (and snapshot) as the page.
 
 use std::collections::HashMap;
 
