@@ -360,6 +360,8 @@ mod tests {
         // Quoted text is kept to its end, wherever a `$` stands in it.
         let quoted = r#"SELECT 'a $1' AS "b $2" WHERE "x" = $1"#;
         assert_eq!(following(DbBackend::Postgres, 2, quoted), r#"SELECT 'a $1' AS "b $2" WHERE "x" = $3"#);
+        // A `$` that no digit follows is not a placeholder (PostgreSQL allows it in names).
+        assert_eq!(following(DbBackend::Postgres, 2, "SELECT a$b, $ FROM t WHERE x = $1"), "SELECT a$b, $ FROM t WHERE x = $3");
         let sqlite = r#"SELECT "a" FROM "t" WHERE "x" = ? AND "y" = ?"#;
         assert_eq!(following(DbBackend::Sqlite, 2, sqlite), sqlite, "SQLite's placeholders are numbered by their place");
     }
