@@ -30,7 +30,7 @@ pub use lifecycle::{
     StatusOutcome,
 };
 pub use query::{
-    attributes_for, by_source_id, count, cursor_of, get, get_with, history_for, invoices_for, items_for, list, refunds_for,
+    attributes_for, by_source_id, check_up_to, count, cursor_of, get, get_with, history_for, invoices_for, items_for, list, refunds_for,
     shipments_for, tracking_events_for, OrderFilter, OrderPage, OrderSort, OrderSortField, COUNT_UP_TO, MAX_COUNT_UP_TO,
 };
 

@@ -319,7 +319,8 @@ pub async fn count(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, filter: 
     Ok(counted(found, up_to))
 }
 
-fn check_up_to(up_to: u64) -> DomainResult<()> {
+/// Refuses a count bound outside 1 to [`MAX_COUNT_UP_TO`].
+pub fn check_up_to(up_to: u64) -> DomainResult<()> {
     if up_to == 0 || up_to > MAX_COUNT_UP_TO {
         return Err(DomainError::validation("upTo", format!("must be between 1 and {MAX_COUNT_UP_TO}")));
     }

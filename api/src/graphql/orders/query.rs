@@ -114,7 +114,7 @@ fn count_asked(page: &Lookahead<'_>) -> Option<u64> {
         Some(_) => return None,
         None => orders::COUNT_UP_TO,
     };
-    (1..=orders::MAX_COUNT_UP_TO).contains(&up_to).then_some(up_to)
+    orders::check_up_to(up_to).is_ok().then_some(up_to)
 }
 
 /// One order, its lists handed to the request's loaders.
