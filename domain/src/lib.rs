@@ -22,6 +22,7 @@ pub mod address;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+mod cells;
 pub mod cnpj;
 pub mod companies;
 pub mod db;

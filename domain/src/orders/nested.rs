@@ -19,11 +19,12 @@ use entities::{invoice, locality, order, order_attribute, order_item, order_stat
 use std::fmt::Write;
 
 use sea_orm::{
-    ColumnTrait, ColumnType, ConnectionTrait, DbBackend, EntityName, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-    Order, QueryResult, QueryTrait, Select, Statement, Values,
+    ColumnTrait, ColumnType, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic, Iterable, Order, QueryTrait,
+    Select, Statement, Values,
 };
 use serde::de::DeserializeOwned;
 
+use crate::cells::{self, Cells};
 use crate::{Actor, Audience, DomainError, DomainResult};
 
 /// Which lists of each order to read with it.
@@ -73,6 +74,15 @@ pub struct Nested {
 /// The alias the orders are read under, which the lists correlate with.
 const PAGE: &str = "page";
 
+/// The lists' columns' aliases.
+const ITEMS: &str = "nested_items";
+const HISTORY: &str = "nested_history";
+const SHIPMENTS: &str = "nested_shipments";
+const ATTRIBUTES: &str = "nested_attributes";
+const REFUNDS: &str = "nested_refunds";
+const INVOICES: &str = "nested_invoices";
+const TRACKING: &str = "nested_tracking";
+
 /// One list column: its alias in the statement and its SQL.
 struct Column {
     alias: &'static str,
@@ -91,13 +101,13 @@ impl Lists {
         // Each list's SQL is built only when it is asked for: this runs on
         // every page.
         let wanted: [(bool, &'static str, &dyn Fn() -> String); 7] = [
-            (self.items, "nested_items", &|| array::<order_item::Entity>(backend, "")),
-            (self.history, "nested_history", &|| array::<order_status_history::Entity>(backend, history_filter)),
-            (self.shipments, "nested_shipments", &|| array::<shipment::Entity>(backend, "")),
-            (self.attributes, "nested_attributes", &|| array::<order_attribute::Entity>(backend, "")),
-            (self.refunds, "nested_refunds", &|| array::<refund::Entity>(backend, "")),
-            (self.invoices, "nested_invoices", &|| array::<invoice::Entity>(backend, "")),
-            (self.tracking, "nested_tracking", &|| array::<tracking_event::Entity>(backend, "")),
+            (self.items, ITEMS, &|| array::<order_item::Entity>(backend, "")),
+            (self.history, HISTORY, &|| array::<order_status_history::Entity>(backend, history_filter)),
+            (self.shipments, SHIPMENTS, &|| array::<shipment::Entity>(backend, "")),
+            (self.attributes, ATTRIBUTES, &|| array::<order_attribute::Entity>(backend, "")),
+            (self.refunds, REFUNDS, &|| array::<refund::Entity>(backend, "")),
+            (self.invoices, INVOICES, &|| array::<invoice::Entity>(backend, "")),
+            (self.tracking, TRACKING, &|| array::<tracking_event::Entity>(backend, "")),
         ];
         wanted.into_iter().filter(|(on, ..)| *on).map(|(_, alias, sql)| Column { alias, sql: sql() }).collect()
     }
@@ -182,11 +192,15 @@ pub(crate) async fn read(
     let Statement { sql: inner, values, .. } = backend.build(&orders.into_query());
     debug_assert!(!inner.contains(" LIMIT "), "the orders to read come without a limit: {inner}");
     let counting = count.is_some();
-    let mut sql = format!("SELECT \"{PAGE}\".*");
+    // The columns are read by position (`cells`), in this order: the count,
+    // the order's, its lists', its destination's.
+    let mut sql = String::from("SELECT ");
     if counting {
-        write!(sql, ", \"{TOTAL}\".\"count\" AS \"{COUNTED}\"").ok();
+        write!(sql, "\"{TOTAL}\".\"count\" AS \"{COUNTED}\", ").ok();
     }
-    for column in lists.columns(backend, actor) {
+    write!(sql, "\"{PAGE}\".*").ok();
+    let columns = lists.columns(backend, actor);
+    for column in &columns {
         write!(sql, ", {} AS \"{}\"", column.sql, column.alias).ok();
     }
     if lists.destination {
@@ -234,16 +248,17 @@ pub(crate) async fn read(
     let mut nested = Nested::empty(lists);
     let mut read = Vec::with_capacity(rows.len());
     let mut counted = None;
-    for row in &rows {
+    for (n, row) in rows.iter().enumerate() {
+        let mut cells = Cells::new(row, n == 0)?;
         if counting {
-            counted = Some(row.try_get::<i64>("", COUNTED)?);
-            if row.try_get::<Option<i32>>("", "id")?.is_none() {
+            counted = Some(cells.take::<i64>(COUNTED)?);
+            if cells.peek::<Option<i32>>("id")?.is_none() {
                 // The row of an empty page: its count, and no order.
                 continue;
             }
         }
-        let order = order::Model::from_query_result(row, "")?;
-        nested.add(row, actor, &order)?;
+        let order = cells::order(&mut cells)?;
+        nested.add(&mut cells, &columns, actor, &order)?;
         read.push(order);
     }
     if counting && counted.is_none() {
@@ -301,48 +316,59 @@ impl Nested {
         }
     }
 
-    /// Adds the lists of `order`'s row.
-    fn add(&mut self, row: &QueryResult, actor: &Actor, order: &order::Model) -> DomainResult<()> {
+    /// Adds the lists of `order`'s row, whose columns `cells` reads next:
+    /// `columns`, then the destination's when it was asked for.
+    fn add(&mut self, cells: &mut Cells<'_>, columns: &[Column], actor: &Actor, order: &order::Model) -> DomainResult<()> {
         let id = order.id;
-        add_list(&mut self.items, row, "nested_items", id)?;
-        add_list(&mut self.shipments, row, "nested_shipments", id)?;
-        add_list(&mut self.attributes, row, "nested_attributes", id)?;
-        add_list(&mut self.refunds, row, "nested_refunds", id)?;
-        add_list(&mut self.invoices, row, "nested_invoices", id)?;
-        add_list(&mut self.tracking, row, "nested_tracking", id)?;
-        if let Some(history) = &mut self.history {
-            let entries = list_of(row, "nested_history")?;
-            history.insert(id, match actor.audience() {
-                Audience::Staff => entries,
-                Audience::Customer => super::visibility::rewrite_for_customers(entries),
-            });
+        for column in columns {
+            let text: String = cells.take(column.alias)?;
+            match column.alias {
+                ITEMS => add_list(&mut self.items, &text, column.alias, id)?,
+                SHIPMENTS => add_list(&mut self.shipments, &text, column.alias, id)?,
+                ATTRIBUTES => add_list(&mut self.attributes, &text, column.alias, id)?,
+                REFUNDS => add_list(&mut self.refunds, &text, column.alias, id)?,
+                INVOICES => add_list(&mut self.invoices, &text, column.alias, id)?,
+                TRACKING => add_list(&mut self.tracking, &text, column.alias, id)?,
+                HISTORY => {
+                    if let Some(history) = &mut self.history {
+                        let entries = list_of(&text, column.alias)?;
+                        history.insert(id, match actor.audience() {
+                            Audience::Staff => entries,
+                            Audience::Customer => super::visibility::rewrite_for_customers(entries),
+                        });
+                    }
+                }
+                other => return Err(DomainError::Unexpected(anyhow::anyhow!("no list is read as {other}"))),
+            }
         }
         if let Some(destinations) = &mut self.destinations {
-            if row.try_get::<Option<i32>>(DESTINATION, "id")?.is_some() {
-                let locality = locality::Model::from_query_result(row, DESTINATION)?;
+            cells.under(DESTINATION);
+            if cells.peek::<Option<i32>>("id")?.is_some() {
+                let locality = cells::locality(cells)?;
                 if actor.sees_company(locality.company_id) {
                     destinations.insert(locality.id, locality);
                 }
+            } else {
+                cells.skip(cells::LOCALITY_COLUMNS);
             }
         }
         Ok(())
     }
 }
 
-/// Adds one order's list from its column, when the list was asked for.
-fn add_list<T: DeserializeOwned>(list: &mut Option<HashMap<i32, Vec<T>>>, row: &QueryResult, alias: &str, id: i32) -> DomainResult<()> {
+/// Adds one order's list, when it was asked for.
+fn add_list<T: DeserializeOwned>(list: &mut Option<HashMap<i32, Vec<T>>>, text: &str, alias: &str, id: i32) -> DomainResult<()> {
     if let Some(list) = list {
-        list.insert(id, list_of(row, alias)?);
+        list.insert(id, list_of(text, alias)?);
     }
     Ok(())
 }
 
-/// The list in column `alias` of `row`. The database builds an array for
-/// every order, empty or not, so a missing column is an error, not a list
-/// without rows.
-fn list_of<T: DeserializeOwned>(row: &QueryResult, alias: &str) -> DomainResult<Vec<T>> {
-    let text: String = row.try_get("", alias)?;
-    serde_json::from_str(&text).map_err(|e| DomainError::Unexpected(anyhow::anyhow!("reading {alias} as the database built it: {e}")))
+/// The list the database built as `text` in column `alias`. It builds an
+/// array for every order, empty or not, so a missing column is an error, not
+/// a list without rows.
+fn list_of<T: DeserializeOwned>(text: &str, alias: &str) -> DomainResult<Vec<T>> {
+    serde_json::from_str(text).map_err(|e| DomainError::Unexpected(anyhow::anyhow!("reading {alias} as the database built it: {e}")))
 }
 
 #[cfg(test)]
