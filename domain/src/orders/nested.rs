@@ -317,7 +317,8 @@ impl Nested {
     }
 
     /// Adds the lists of `order`'s row, whose columns `cells` reads next:
-    /// `columns`, then the destination's when it was asked for.
+    /// `columns`, then the destination's when it was asked for (last in the
+    /// row, so a row without a destination leaves them unread).
     fn add(&mut self, cells: &mut Cells<'_>, columns: &[Column], actor: &Actor, order: &order::Model) -> DomainResult<()> {
         let id = order.id;
         for column in columns {
@@ -348,8 +349,6 @@ impl Nested {
                 if actor.sees_company(locality.company_id) {
                     destinations.insert(locality.id, locality);
                 }
-            } else {
-                cells.skip(cells::LOCALITY_COLUMNS);
             }
         }
         Ok(())
