@@ -43,6 +43,11 @@ pub(crate) struct Cells<'r> {
     check: bool,
     /// What the names asked for are prefixed with in the statement.
     prefix: &'static str,
+    /// The fields of the model being read that the statement left out (bit
+    /// `i`: its `i`th field).
+    left_out: u64,
+    /// The field of that model read next.
+    field: u32,
 }
 
 impl<'r> Cells<'r> {
@@ -55,14 +60,27 @@ impl<'r> Cells<'r> {
             (None, Some(row)) => Raw::Sqlite(row),
             (None, None) => return Err(DbErr::Type("a row of a database Rastro does not read".into())),
         };
-        Ok(Cells { row, at: 0, check, prefix: "" })
+        Ok(Cells { row, at: 0, check, prefix: "", left_out: 0, field: 0 })
     }
 
-    /// Reads the next column, named `name` (after the current prefix).
+    /// Reads the next column, named `name` (after the current prefix); a
+    /// field the statement left out reads as unset.
     pub(crate) fn take<T: Cell>(&mut self, name: &str) -> Result<T, DbErr> {
+        let field = self.field;
+        self.field = field.saturating_add(1);
+        if self.left_out.checked_shr(field).is_some_and(|bits| bits & 1 == 1) {
+            return T::unread(name);
+        }
         let value = self.peek(name)?;
         self.at += 1;
         Ok(value)
+    }
+
+    /// Starts a model, whose fields in `left_out` (bit `i`: its `i`th field)
+    /// the statement left out.
+    pub(crate) fn leaving_out(&mut self, left_out: u64) {
+        self.left_out = left_out;
+        self.field = 0;
     }
 
     /// Reads the next column, named `name`, and stays on it.
@@ -89,6 +107,12 @@ impl<'r> Cells<'r> {
 pub(crate) trait Cell: Sized {
     /// The value of column `at` of `row`.
     fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr>;
+
+    /// The value of a field `name` the statement left out: unset, for an
+    /// optional one.
+    fn unread(name: &str) -> Result<Self, DbErr> {
+        Err(DbErr::Type(format!("{name} is required and the statement left it out")))
+    }
 }
 
 fn null(row: &Raw<'_>, at: usize) -> DbErr {
@@ -99,7 +123,10 @@ fn null(row: &Raw<'_>, at: usize) -> DbErr {
 macro_rules! decoded {
     ($($t:ty),*) => {$(
         impl Cell for Option<$t> {
-                    fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
+            fn unread(_: &str) -> Result<Self, DbErr> {
+                Ok(None)
+            }
+            fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
                 match row {
                     Raw::Postgres(row) => row.try_get::<Option<$t>, usize>(at),
                     Raw::Sqlite(row) => row.try_get::<Option<$t>, usize>(at),
@@ -108,7 +135,7 @@ macro_rules! decoded {
             }
         }
         impl Cell for $t {
-                    fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
+            fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
                 Option::<$t>::read(row, at)?.ok_or_else(|| null(row, at))
             }
         }
@@ -120,12 +147,15 @@ decoded!(bool, i32, i64, f64, String, DateTimeUtc);
 macro_rules! enumerated {
     ($($t:ty),*) => {$(
         impl Cell for Option<$t> {
-                    fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
+            fn unread(_: &str) -> Result<Self, DbErr> {
+                Ok(None)
+            }
+            fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
                 Option::<String>::read(row, at)?.map(|text| <$t>::try_from_value(&text)).transpose()
             }
         }
         impl Cell for $t {
-                    fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
+            fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
                 Option::<$t>::read(row, at)?.ok_or_else(|| null(row, at))
             }
         }
@@ -209,7 +239,7 @@ pub(crate) fn locality(c: &mut Cells<'_>) -> Result<locality::Model, DbErr> {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryOrder, QueryTrait};
+    use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IdenStatic, IntoActiveModel, Iterable, QueryOrder, QuerySelect, QueryTrait};
 
     use super::*;
 
@@ -366,6 +396,29 @@ mod tests {
         let mut cells = Cells::new(&rows[0], true).expect("a SQLite row");
         cells.under("x_");
         assert_eq!(locality(&mut cells).expect("reads"), full_locality());
+
+        // A statement that left some optional fields out: they read as unset,
+        // and the fields after them from the columns that are there.
+        let select = backend.build(
+            &order::Entity::find()
+                .select_only()
+                .columns(order::Column::iter().filter(|c| !matches!(c, order::Column::CustomerName | order::Column::Observations)))
+                .order_by_asc(order::Column::Id)
+                .into_query(),
+        );
+        let narrowed = db.query_all(select).await.expect("rows");
+        let fields: Vec<String> = order::Column::iter().map(|c| c.as_str().to_owned()).collect();
+        let left_out = ["customer_name", "observations"]
+            .iter()
+            .map(|name| fields.iter().position(|f| f == name).expect("a field"))
+            .fold(0u64, |mask, at| mask | 1 << at);
+        let mut cells = Cells::new(&narrowed[0], true).expect("a SQLite row");
+        cells.leaving_out(left_out);
+        let narrow = order(&mut cells).expect("reads");
+        assert_eq!(narrow, order::Model { customer_name: None, observations: None, ..full_order() });
+        let mut required = Cells::new(&narrowed[0], true).expect("a SQLite row");
+        required.leaving_out(1 << fields.iter().position(|f| *f == "code").expect("a field"));
+        assert!(order(&mut required).expect_err("a required field").to_string().contains("left it out"));
 
         // Unprefixed, the same columns are not the locality's.
         let mut unprefixed = Cells::new(&rows[0], true).expect("a SQLite row");

@@ -16,6 +16,7 @@ use entities::{invoice, locality, order_attribute, order_item, order_status_hist
 use sea_orm::DatabaseConnection;
 
 use super::error::to_gql;
+use super::orders::types::Order;
 
 /// One batch function over order ids.
 pub struct Batch<T> {
@@ -91,7 +92,22 @@ pub fn lists_of(selections: &[async_graphql::Lookahead<'_>]) -> orders::Lists {
         invoices: any("invoices"),
         tracking: selections.iter().any(|s| s.field("shipments").field("events").exists()),
         destination: any("destination"),
+        unread: unread_by(selections),
     }
+}
+
+/// The order columns no field of `selections` reads.
+fn unread_by(selections: &[async_graphql::Lookahead<'_>]) -> orders::Unread {
+    let mut wanted = Vec::new();
+    for order in selections.iter().flat_map(|s| s.selection_fields()) {
+        for field in order.selection_set() {
+            match Order::columns_of(field.name()) {
+                Some(columns) => wanted.extend_from_slice(columns),
+                None => return orders::Unread::default(),
+            }
+        }
+    }
+    orders::Unread::all_but(&wanted)
 }
 
 impl Loaders {

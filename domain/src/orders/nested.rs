@@ -19,8 +19,8 @@ use entities::{invoice, locality, order, order_attribute, order_item, order_stat
 use std::fmt::Write;
 
 use sea_orm::{
-    ColumnTrait, ColumnType, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic, Iterable, Order, QueryTrait,
-    Select, Statement, Values,
+    ColumnTrait, ColumnType, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic, Iterable, Order, QuerySelect,
+    QueryTrait, Select, Statement, Values,
 };
 use serde::de::DeserializeOwned;
 
@@ -46,7 +46,56 @@ pub struct Lists {
     pub tracking: bool,
     /// The destination locality.
     pub destination: bool,
+    /// The order's own columns left unread (all are read by default).
+    pub unread: Unread,
 }
+
+/// Optional columns of the orders of a page that its reader does not need:
+/// they are left out of the statement and read as `None`. What a page's
+/// statement costs the database grows with the columns it carries (not with
+/// the values: a `NULL` in their place saves nothing), and each column read
+/// costs the server a decode.
+///
+/// Only nullable columns can be left out, and never those the domain's own
+/// rules read (the status before a hold, the destination, the erasure time):
+/// whatever a reader asks, the orders it gets obey the same rules.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Unread {
+    /// Bit `i`: the `i`th of `order::Column`'s columns.
+    mask: u64,
+}
+
+impl Unread {
+    /// Every column the domain may leave out except `wanted`.
+    pub fn all_but(wanted: &[order::Column]) -> Unread {
+        let mask = order::Column::iter()
+            .enumerate()
+            .filter(|(_, column)| column.def().is_null() && !named(&RULES, column) && !named(wanted, column))
+            .fold(0, |mask, (i, _)| mask | 1 << i);
+        Unread { mask }
+    }
+
+    /// The same, reading `columns` too.
+    fn reading(self, columns: impl IntoIterator<Item = order::Column>) -> Unread {
+        let kept = columns
+            .into_iter()
+            .filter_map(|c| order::Column::iter().position(|o| o.as_str() == c.as_str()))
+            .fold(0u64, |kept, i| kept | 1 << i);
+        Unread { mask: self.mask & !kept }
+    }
+
+    fn reads(self, at: usize) -> bool {
+        self.mask >> at & 1 == 0
+    }
+}
+
+/// Whether `columns` holds `column` (columns compare by name).
+fn named(columns: &[order::Column], column: &order::Column) -> bool {
+    columns.iter().any(|c| c.as_str() == column.as_str())
+}
+
+/// The optional columns the domain's rules read, never left out.
+const RULES: [order::Column; 3] = [order::Column::StatusBeforeHold, order::Column::DestinationLocalityId, order::Column::AnonymizedAt];
 
 /// The lists read with some orders. A list asked for holds an entry for every
 /// order read (empty when it has no rows), so a cache fed from it never asks
@@ -189,6 +238,13 @@ pub(crate) async fn read(
     count: Option<Statement>,
 ) -> DomainResult<Read> {
     let backend = db.get_database_backend();
+    // The sort's columns make the cursors, so they are read whatever the
+    // reader asked.
+    let unread = lists.unread.reading(order_by.iter().map(|(column, _)| *column));
+    let orders = match unread.mask {
+        0 => orders,
+        _ => orders.select_only().columns(order::Column::iter().enumerate().filter(|(i, _)| unread.reads(*i)).map(|(_, c)| c)),
+    };
     let Statement { sql: inner, values, .. } = backend.build(&orders.into_query());
     debug_assert!(!inner.contains(" LIMIT "), "the orders to read come without a limit: {inner}");
     let counting = count.is_some();
@@ -257,7 +313,9 @@ pub(crate) async fn read(
                 continue;
             }
         }
+        cells.leaving_out(unread.mask);
         let order = cells::order(&mut cells)?;
+        cells.leaving_out(0);
         nested.add(&mut cells, &columns, actor, &order)?;
         read.push(order);
     }
@@ -389,6 +447,29 @@ mod tests {
         assert_eq!(following(DbBackend::Postgres, 2, "SELECT a$b, $ FROM t WHERE x = $1"), "SELECT a$b, $ FROM t WHERE x = $3");
         let sqlite = r#"SELECT "a" FROM "t" WHERE "x" = ? AND "y" = ?"#;
         assert_eq!(following(DbBackend::Sqlite, 2, sqlite), sqlite, "SQLite's placeholders are numbered by their place");
+    }
+
+    #[test]
+    fn a_page_leaves_out_only_the_optional_columns_no_rule_reads() {
+        let reads = |unread: Unread, column: order::Column| {
+            let at = order::Column::iter().position(|c| c.as_str() == column.as_str()).expect("a column");
+            unread.reads(at)
+        };
+        let none_wanted = Unread::all_but(&[]);
+        for kept in [order::Column::Id, order::Column::Code, order::Column::CreatedAt, order::Column::TotalCents] {
+            assert!(reads(none_wanted, kept), "{} is required", kept.as_str());
+        }
+        for kept in RULES {
+            assert!(reads(none_wanted, kept), "{} is a rule's", kept.as_str());
+        }
+        for left in [order::Column::CustomerName, order::Column::Observations, order::Column::AddressCity, order::Column::InvoiceUrl] {
+            assert!(!reads(none_wanted, left), "{} is asked by no field", left.as_str());
+        }
+        let wanted = Unread::all_but(&[order::Column::CustomerName]);
+        assert!(reads(wanted, order::Column::CustomerName) && !reads(wanted, order::Column::Observations));
+        let sorted = none_wanted.reading([order::Column::Observations]);
+        assert!(reads(sorted, order::Column::Observations) && !reads(sorted, order::Column::CustomerName));
+        assert!(order::Column::iter().enumerate().all(|(at, _)| Unread::default().reads(at)), "by default, everything");
     }
 
     #[test]

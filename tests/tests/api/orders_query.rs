@@ -310,3 +310,89 @@ async fn lists_read_with_the_page_keep_every_digit_through_edges_and_nodes() {
         assert!(line["height"].is_null(), "{edges} {nodes} {one}");
     }
 }
+
+/// The selection of every field of type `name` that takes no argument:
+/// scalars by name, objects with their own fields (to `depth` levels).
+async fn every_field(app: &TestApp, name: &str, depth: usize) -> Vec<(String, String)> {
+    let query = "query($n: String!) { __type(name: $n) { fields { name args { name }
+        type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }";
+    let answer = app.gql(None, query, json!({ "n": name })).await;
+    let mut fields = Vec::new();
+    for field in answer["data"]["__type"]["fields"].as_array().unwrap_or_else(|| panic!("{answer}")) {
+        if field["args"].as_array().is_some_and(|args| !args.is_empty()) {
+            continue;
+        }
+        let mut kind = &field["type"];
+        while kind["name"].is_null() {
+            kind = &kind["ofType"];
+        }
+        let field_name = field["name"].as_str().unwrap().to_owned();
+        match kind["kind"].as_str() {
+            Some("OBJECT") if depth > 0 => {
+                let inner = Box::pin(every_field(app, kind["name"].as_str().unwrap(), depth - 1)).await;
+                let inner: Vec<String> = inner.into_iter().map(|(_, selection)| selection).collect();
+                fields.push((field_name.clone(), format!("{field_name} {{ __typename {} }}", inner.join(" "))));
+            }
+            Some("OBJECT") => {}
+            _ => fields.push((field_name.clone(), field_name)),
+        }
+    }
+    fields
+}
+
+/// A page reads only the order columns its fields need (`Order::columns_of`
+/// in the server): every field of `Order`, asked alone, must answer what it
+/// answers beside every other, for an order with every field set.
+#[tokio::test]
+async fn each_field_of_an_order_reads_the_same_alone_as_with_every_other() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let address = json!({ "street": "Rua A", "number": "10", "complement": "ap 2", "district": "Centro", "city": "Campinas",
+        "state": "SP", "country": "BR", "zipCode": "13000-000", "latitude": 10.0 / 3.0, "longitude": -100.0 / 3.0 });
+    let created = app
+        .gql(
+            Some(&t.staff),
+            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+            json!({ "i": { "sourceId": "E-1", "code": "#E", "customerName": "Ana", "destinationLocalityId": t.destination,
+                "address": address, "pickupStart": "2026-01-01T08:00:00Z", "pickupEnd": "2026-01-01T09:00:00Z",
+                "deliveryStart": "2026-01-02T08:00:00Z", "deliveryEnd": "2026-01-02T09:00:00Z", "priority": 7, "incoterm": "CIF",
+                "reference": "ref", "observations": "obs",
+                "items": [{ "sourceId": "1", "productId": "SKU-E", "name": "Eixo", "quantity": 2.0, "unitPrice": "1.50" }],
+                "classifications": [{ "key": "k", "value": "v" }], "attributes": [{ "key": "a", "value": "b" }] } }),
+        )
+        .await;
+    let id = created["data"]["createOrder"]["id"].clone();
+    assert!(id.is_string(), "{created}");
+    let invoiced = app
+        .gql(
+            Some(&t.staff),
+            "mutation($id: ID!) { invoiceOrder(id: $id, invoice: { number: \"NF-1\", key: \"35260112345678000190550010000000011000000015\", series: \"1\", value: \"3.00\",
+                issuedAt: \"2026-01-01T10:00:00Z\", url: \"https://nf.example/1\" }) { applied } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(invoiced["data"]["invoiceOrder"]["applied"], true, "{invoiced}");
+
+    let fields = every_field(&app, "Order", 2).await;
+    assert!(fields.len() >= 25, "{fields:?}");
+    let page = |selection: String| {
+        let app = &app;
+        let staff = t.staff.clone();
+        async move {
+            let answer = app.gql(Some(&staff), &format!("{{ orders {{ nodes {{ {selection} }} }} }}"), json!({})).await;
+            answer["data"]["orders"]["nodes"][0].clone()
+        }
+    };
+    let every = page(fields.iter().map(|(_, selection)| selection.as_str()).collect::<Vec<_>>().join(" ")).await;
+    // The order has every optional column set that a field shows.
+    for set in ["customerName", "incoterm", "reference", "observations", "pickupStart", "pickupEnd", "deliveryStart", "deliveryEnd"] {
+        assert!(!every[set].is_null(), "{set}: {every}");
+    }
+    assert_eq!(every["address"]["zipCode"], "13000-000", "{every}");
+    assert_eq!(every["invoice"]["url"], "https://nf.example/1", "{every}");
+    for (name, selection) in &fields {
+        let alone = page(selection.clone()).await;
+        assert_eq!(alone[name.as_str()], every[name.as_str()], "{name} alone: {alone}");
+    }
+}

@@ -574,6 +574,44 @@ impl Order {
 }
 
 impl Order {
+    /// The optional columns of an order field `name` of `Order` reads beyond
+    /// those every order read carries; `None` for a name this list does not
+    /// know, for which a page reads every column. (A field added to `Order`
+    /// without its line here costs its pages their narrower statement, never
+    /// a value: `orders_query::each_field_of_an_order_reads_the_same_alone_as_with_every_other`.)
+    pub fn columns_of(name: &str) -> Option<&'static [order::Column]> {
+        use order::Column as C;
+        Some(match name {
+            // Required columns, the domain's rules' (`domain::orders::Unread`),
+            // or the order's id for its lists.
+            "__typename" | "id" | "sourceId" | "code" | "companyId" | "status" | "statusBeforeHold" | "priority" | "total"
+            | "refunded" | "createdAt" | "updatedAt" | "anonymizedAt" | "destination" | "invoices" | "items" | "classifications"
+            | "attributes" | "history" | "shipments" | "refunds" => &[],
+            "customerName" => &[C::CustomerName],
+            "incoterm" => &[C::Incoterm],
+            "reference" => &[C::Reference],
+            "observations" => &[C::Observations],
+            "pickupStart" => &[C::PickupStart],
+            "pickupEnd" => &[C::PickupEnd],
+            "deliveryStart" => &[C::DeliveryStart],
+            "deliveryEnd" => &[C::DeliveryEnd],
+            "address" => &[
+                C::AddressStreet,
+                C::AddressNumber,
+                C::AddressComplement,
+                C::AddressDistrict,
+                C::AddressCity,
+                C::AddressState,
+                C::AddressCountry,
+                C::AddressZipCode,
+                C::AddressLatitude,
+                C::AddressLongitude,
+            ],
+            "invoice" => &[C::InvoiceNumber, C::InvoiceKey, C::InvoiceSeries, C::InvoiceValueCents, C::InvoiceIssuedAt, C::InvoiceUrl],
+            _ => return None,
+        })
+    }
+
     async fn pairs(&self, ctx: &Context<'_>, kind: AttributeKind) -> async_graphql::Result<Vec<KeyValue>> {
         let rows = loaders(ctx)?.attributes.load_one(self.model.id).await?.unwrap_or_default();
         Ok(rows.into_iter().filter(|r| r.kind == kind).map(|r| KeyValue { key: r.key, value: r.value }).collect())
