@@ -340,9 +340,10 @@ async fn every_field(app: &TestApp, name: &str, depth: usize) -> Vec<(String, St
     fields
 }
 
-/// A page reads only the order columns its fields need (`Order::columns_of`
-/// in the server): every field of `Order`, asked alone, must answer what it
-/// answers beside every other, for an order with every field set.
+/// A page, and one order, read only the order columns their fields need
+/// (`Order::columns_of` in the server): every field of `Order`, asked alone,
+/// must answer what it answers beside every other, for an order with every
+/// field set.
 #[tokio::test]
 async fn each_field_of_an_order_reads_the_same_alone_as_with_every_other() {
     let app = TestApp::spawn().await;
@@ -391,8 +392,21 @@ async fn each_field_of_an_order_reads_the_same_alone_as_with_every_other() {
     }
     assert_eq!(every["address"]["zipCode"], "13000-000", "{every}");
     assert_eq!(every["invoice"]["url"], "https://nf.example/1", "{every}");
+    // One order reads its columns the same way.
+    let one = |selection: String| {
+        let app = &app;
+        let staff = t.staff.clone();
+        let id = id.clone();
+        async move {
+            let answer = app.gql(Some(&staff), &format!("query($id: ID!) {{ order(id: $id) {{ {selection} }} }}"), json!({ "id": id })).await;
+            answer["data"]["order"].clone()
+        }
+    };
+    assert_eq!(one(fields.iter().map(|(_, selection)| selection.as_str()).collect::<Vec<_>>().join(" ")).await, every);
     for (name, selection) in &fields {
         let alone = page(selection.clone()).await;
         assert_eq!(alone[name.as_str()], every[name.as_str()], "{name} alone: {alone}");
+        let alone = one(selection.clone()).await;
+        assert_eq!(alone[name.as_str()], every[name.as_str()], "{name} alone in one order: {alone}");
     }
 }
