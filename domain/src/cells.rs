@@ -119,19 +119,17 @@ fn null(row: &Raw<'_>, at: usize) -> DbErr {
     DbErr::Type(format!("column {at} ({:?}) is NULL where a value is required", row.name(at)))
 }
 
-/// `Cell` for types both databases' drivers decode, and for their options.
-macro_rules! decoded {
-    ($($t:ty),*) => {$(
+/// `Cell` for `$t` and its option, given how its option is read from `$row`
+/// at `$at`: a required one refuses NULL, and an optional one the statement
+/// left out reads as unset.
+macro_rules! cell {
+    ($t:ty, |$row:ident, $at:ident| $read:expr) => {
         impl Cell for Option<$t> {
             fn unread(_: &str) -> Result<Self, DbErr> {
                 Ok(None)
             }
-            fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
-                match row {
-                    Raw::Postgres(row) => row.try_get::<Option<$t>, usize>(at),
-                    Raw::Sqlite(row) => row.try_get::<Option<$t>, usize>(at),
-                }
-                .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(e)))
+            fn read($row: &Raw<'_>, $at: usize) -> Result<Self, DbErr> {
+                $read
             }
         }
         impl Cell for $t {
@@ -139,6 +137,17 @@ macro_rules! decoded {
                 Option::<$t>::read(row, at)?.ok_or_else(|| null(row, at))
             }
         }
+    };
+}
+
+/// `Cell` for types both databases' drivers decode.
+macro_rules! decoded {
+    ($($t:ty),*) => {$(
+        cell!($t, |row, at| match row {
+            Raw::Postgres(row) => row.try_get::<Option<$t>, usize>(at),
+            Raw::Sqlite(row) => row.try_get::<Option<$t>, usize>(at),
+        }
+        .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(e))));
     )*};
 }
 decoded!(bool, i32, i64, f64, String, DateTimeUtc);
@@ -146,19 +155,7 @@ decoded!(bool, i32, i64, f64, String, DateTimeUtc);
 /// `Cell` for enums stored as their text.
 macro_rules! enumerated {
     ($($t:ty),*) => {$(
-        impl Cell for Option<$t> {
-            fn unread(_: &str) -> Result<Self, DbErr> {
-                Ok(None)
-            }
-            fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
-                Option::<String>::read(row, at)?.map(|text| <$t>::try_from_value(&text)).transpose()
-            }
-        }
-        impl Cell for $t {
-            fn read(row: &Raw<'_>, at: usize) -> Result<Self, DbErr> {
-                Option::<$t>::read(row, at)?.ok_or_else(|| null(row, at))
-            }
-        }
+        cell!($t, |row, at| Option::<String>::read(row, at)?.map(|text| <$t>::try_from_value(&text)).transpose());
     )*};
 }
 enumerated!(OrderStatus, Incoterm, LogisticRole);

@@ -68,25 +68,22 @@ pub struct Unread {
 impl Unread {
     /// Every column the domain may leave out except `wanted`.
     pub fn all_but(wanted: &[order::Column]) -> Unread {
-        let mask = order::Column::iter()
-            .enumerate()
-            .filter(|(_, column)| column.def().is_null() && !named(&RULES, column) && !named(wanted, column))
-            .fold(0, |mask, (i, _)| mask | 1 << i);
-        Unread { mask }
+        Unread { mask: mask(|column| column.def().is_null() && !named(&RULES, column) && !named(wanted, column)) }
     }
 
     /// The same, reading `columns` too.
-    fn reading(self, columns: impl IntoIterator<Item = order::Column>) -> Unread {
-        let kept = columns
-            .into_iter()
-            .filter_map(|c| order::Column::iter().position(|o| o.as_str() == c.as_str()))
-            .fold(0u64, |kept, i| kept | 1 << i);
-        Unread { mask: self.mask & !kept }
+    fn reading(self, columns: &[order::Column]) -> Unread {
+        Unread { mask: self.mask & !mask(|column| named(columns, column)) }
     }
 
     fn reads(self, at: usize) -> bool {
         self.mask >> at & 1 == 0
     }
+}
+
+/// The bits of the order's columns `chosen` chooses (bit `i`: the `i`th).
+fn mask(chosen: impl Fn(&order::Column) -> bool) -> u64 {
+    order::Column::iter().enumerate().filter(|(_, column)| chosen(column)).fold(0, |mask, (i, _)| mask | 1 << i)
 }
 
 /// Whether `columns` holds `column` (columns compare by name).
@@ -240,7 +237,8 @@ pub(crate) async fn read(
     let backend = db.get_database_backend();
     // The sort's columns make the cursors, so they are read whatever the
     // reader asked.
-    let unread = lists.unread.reading(order_by.iter().map(|(column, _)| *column));
+    let sorted: Vec<order::Column> = order_by.iter().map(|(column, _)| *column).collect();
+    let unread = lists.unread.reading(&sorted);
     let orders = match unread.mask {
         0 => orders,
         _ => orders.select_only().columns(order::Column::iter().enumerate().filter(|(i, _)| unread.reads(*i)).map(|(_, c)| c)),
@@ -467,7 +465,7 @@ mod tests {
         }
         let wanted = Unread::all_but(&[order::Column::CustomerName]);
         assert!(reads(wanted, order::Column::CustomerName) && !reads(wanted, order::Column::Observations));
-        let sorted = none_wanted.reading([order::Column::Observations]);
+        let sorted = none_wanted.reading(&[order::Column::Observations]);
         assert!(reads(sorted, order::Column::Observations) && !reads(sorted, order::Column::CustomerName));
         assert!(order::Column::iter().enumerate().all(|(at, _)| Unread::default().reads(at)), "by default, everything");
     }
