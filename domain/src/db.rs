@@ -37,7 +37,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         // A SQLite connection is a file handle in this process, not a socket
         // a server may have closed: pinging it before each use only costs a
         // round trip to its worker thread.
-        let pool = SqlitePoolOptions::new().max_connections(max_connections).test_before_acquire(false).connect_with(options).await?;
+        let pool = open_sqlite(SqlitePoolOptions::new().max_connections(max_connections).test_before_acquire(false), options).await?;
         // SQLite creates the WAL and shared-memory files with the database
         // file's mode; files left by an older version may be wider, so they
         // are narrowed too.
@@ -66,13 +66,40 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     }
 }
 
+/// How long a SQLite connection waits for a lock another one holds.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens a SQLite pool, trying again for as long as the busy timeout while
+/// the file is locked.
+///
+/// Switching a file to WAL needs it to itself, and SQLite then answers
+/// "database is locked" at once instead of waiting under the busy timeout.
+/// Processes starting together on a new file meet exactly that: one of them
+/// is switching it, or writing its first transaction before the switch.
+async fn open_sqlite(pool: SqlitePoolOptions, options: SqliteConnectOptions) -> Result<sqlx::SqlitePool, sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + SQLITE_BUSY_TIMEOUT;
+    loop {
+        match pool.clone().connect_with(options.clone()).await {
+            Err(err) if is_busy(&err) && tokio::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+            opened => return opened,
+        }
+    }
+}
+
+/// Whether SQLite refused for a lock someone else holds (`SQLITE_BUSY`, whose
+/// extended codes keep 5 in their low byte).
+fn is_busy(err: &sqlx::Error) -> bool {
+    let code = err.as_database_error().and_then(|e| e.code()).and_then(|c| c.parse::<i32>().ok());
+    code.is_some_and(|c| c & 0xff == 5)
+}
+
 /// SQLite's settings for `url`, and whether it names a file (not memory).
 fn sqlite_options(url: &str) -> anyhow::Result<(SqliteConnectOptions, bool)> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5))
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .synchronous(SqliteSynchronous::Full)
         // Deleted and overwritten content is zeroed in the file, so an
         // anonymization (LGPD) leaves no old values in free space.
@@ -103,7 +130,7 @@ pub async fn connect_relaxed(url: &str) -> anyhow::Result<Option<DatabaseConnect
         return Ok(None);
     }
     let options = options.create_if_missing(false).synchronous(SqliteSynchronous::Normal);
-    let pool = SqlitePoolOptions::new().max_connections(1).test_before_acquire(false).connect_with(options).await?;
+    let pool = open_sqlite(SqlitePoolOptions::new().max_connections(1).test_before_acquire(false), options).await?;
     Ok(Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)))
 }
 
@@ -235,6 +262,30 @@ mod tests {
             let mode = std::fs::metadata(&file).expect("the file exists").permissions().mode();
             assert_eq!(mode & 0o077, 0, "mode {mode:o}");
         }
+        std::fs::remove_dir_all(&dir).expect("cleans up");
+    }
+
+    /// A file still in rollback mode whose first transaction another process
+    /// is writing: switching it to WAL is refused at once, so opening it waits
+    /// and tries again until that transaction ends.
+    #[tokio::test]
+    async fn opening_a_file_another_connection_is_writing_waits_for_it() {
+        use sqlx::{ConnectOptions, Connection};
+        let dir = scratch("busy");
+        std::fs::create_dir_all(&dir).expect("a directory");
+        let file = dir.join("rastro.db");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let mut other = SqliteConnectOptions::from_str(&url).expect("options").journal_mode(SqliteJournalMode::Delete).connect().await.expect("connects");
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.expect("locks");
+        sqlx::query("CREATE TABLE t (x INTEGER)").execute(&mut other).await.expect("writes");
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            sqlx::query("COMMIT").execute(&mut other).await.expect("commits");
+        };
+        let (db, ()) = tokio::join!(connect(&url, 1), release);
+        let db = db.expect("opens once the other transaction ends");
+        db.execute_unprepared("INSERT INTO t VALUES (1)").await.expect("writes");
+        other.close().await.expect("closes");
         std::fs::remove_dir_all(&dir).expect("cleans up");
     }
 

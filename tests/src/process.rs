@@ -73,10 +73,14 @@ impl RastroProcess {
             .kill_on_drop(true)
             .spawn()
             .expect("spawn rastro");
-        let process = RastroProcess { child, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap() };
+        let mut process = RastroProcess { child, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap() };
         for _ in 0..100 {
             if process.http.get(format!("{}/healthz", process.base)).send().await.is_ok_and(|r| r.status().is_success()) {
                 return process;
+            }
+            // Its reason is on standard error, which the test's output shows.
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!("rastro exited before answering on port {port}: {status}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
