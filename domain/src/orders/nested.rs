@@ -203,6 +203,17 @@ const DESTINATION: &str = "nested_destination_";
 const TOTAL: &str = "total";
 const COUNTED: &str = "nested_count";
 
+/// How the database plans a page's statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Once, for every value of its parameters: a page whose best plan is
+    /// the same whatever they are (one order, a company's newest).
+    Shared,
+    /// For its own values ([`crate::db::planned_for_its_values`]): a page a
+    /// filter narrows, whose best plan depends on how much the filter keeps.
+    PerValues,
+}
+
 /// What [`read`] read.
 pub(crate) struct Read {
     /// The orders, in the page's order.
@@ -233,6 +244,7 @@ pub(crate) async fn read(
     order_by: &[(order::Column, Order)],
     lists: Lists,
     count: Option<Statement>,
+    plan: Plan,
 ) -> DomainResult<Read> {
     let backend = db.get_database_backend();
     // The sort's columns make the cursors, so they are read whatever the
@@ -298,6 +310,10 @@ pub(crate) async fn read(
         write!(sql, " ORDER BY {}", sort.join(", ")).ok();
     }
     let statement = Statement { sql, values, db_backend: backend };
+    let statement = match plan {
+        Plan::Shared => statement,
+        Plan::PerValues => crate::db::planned_for_its_values(statement),
+    };
     let rows = db.query_all(statement).await?;
     let mut nested = Nested::empty(lists);
     let mut read = Vec::with_capacity(rows.len());

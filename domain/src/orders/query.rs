@@ -15,7 +15,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    nested::{self, Lists, Nested},
+    nested::{self, Lists, Nested, Plan},
     search::{self, Lookup},
     visible_order_ids, visible_orders,
 };
@@ -55,6 +55,24 @@ pub struct OrderFilter {
 const MAX_TERM: usize = 200;
 
 impl OrderFilter {
+    /// Whether a condition whose best plan depends on its value narrows the
+    /// list (a term, a window, a range, statuses, a destination): such a
+    /// page is planned for its values ([`crate::db::planned_for_its_values`]).
+    /// A company, the scope's own column, narrows the same way whichever it is.
+    pub(crate) fn narrows_by_value(&self) -> bool {
+        let OrderFilter { code, product, created_from, created_to, customer_name, statuses, min_total_cents, max_total_cents, locality_id, company_id: _ } =
+            self;
+        code.is_some()
+            || product.is_some()
+            || created_from.is_some()
+            || created_to.is_some()
+            || customer_name.is_some()
+            || !statuses.is_empty()
+            || min_total_cents.is_some()
+            || max_total_cents.is_some()
+            || locality_id.is_some()
+    }
+
     /// Refuses search terms no order can match and no database should see: NUL
     /// characters (PostgreSQL cannot take them in text) and terms over
     /// [`MAX_TERM`] characters. Every entry point (GraphQL, exports) filters
@@ -266,7 +284,8 @@ pub async fn list(
     let direction = if sort.descending { Order::Desc } else { Order::Asc };
     let order_by = [(column, direction.clone()), (order::Column::Id, direction)];
     let page_query = order_by.iter().fold(page_query, |q, (c, d)| q.order_by(*c, d.clone()));
-    let read = nested::read(db, actor, page_query, first + 1, &order_by, lists, counting).await?;
+    let plan = if filter.narrows_by_value() { Plan::PerValues } else { Plan::Shared };
+    let read = nested::read(db, actor, page_query, first + 1, &order_by, lists, counting, plan).await?;
     let mut items = read.orders;
     let has_next_page = items.len() as u64 > first;
     items.truncate(first as usize);
@@ -311,7 +330,10 @@ pub async fn count(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, filter: 
     let Some(query) = filtered(actor, filter, lookup) else {
         return Ok(0);
     };
-    let statement = count_statement(db.get_database_backend(), query, filter, lookup, up_to);
+    let mut statement = count_statement(db.get_database_backend(), query, filter, lookup, up_to);
+    if filter.narrows_by_value() {
+        statement = crate::db::planned_for_its_values(statement);
+    }
     let found: Option<i64> = match db.query_one(statement).await? {
         Some(row) => Some(row.try_get("", "count")?),
         None => None,
@@ -357,7 +379,7 @@ pub async fn get(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, order_id: 
 /// [`get`], with the lists `lists` names read in the same statement.
 pub async fn get_with(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, order_id: i32, lists: Lists) -> DomainResult<(order::Model, Nested)> {
     ctx.authz.check(actor, Action::ReadOrders)?;
-    let read = nested::read(db, actor, get_query(actor, order_id)?, 1, &[], lists, None).await?;
+    let read = nested::read(db, actor, get_query(actor, order_id)?, 1, &[], lists, None, Plan::Shared).await?;
     let order = read.orders.into_iter().next().ok_or_else(|| DomainError::not_found("order", order_id))?;
     Ok((order, read.nested))
 }
@@ -392,7 +414,7 @@ pub async fn by_source_id(
         // After an anonymization a fresh order may hold the same source id:
         // the live one comes first, the anonymized ones after it.
         .order_by_desc(order::Column::Id);
-    let read = nested::read(db, actor, query, 1, &[], lists, None).await?;
+    let read = nested::read(db, actor, query, 1, &[], lists, None, Plan::Shared).await?;
     let order = read.orders.into_iter().next().ok_or_else(|| DomainError::not_found("order", source_id))?;
     Ok((order, read.nested))
 }

@@ -152,3 +152,34 @@ async fn the_text_index_follows_changes_and_reads_no_search_syntax() {
         assert_eq!(counts(&body), (json!(0), json!(0)), "{term}: {body}");
     }
 }
+
+/// A filtered page is planned for its values on PostgreSQL, which writes them
+/// into the statement's text (`domain::db::planned_for_its_values`): quotes,
+/// backslashes, placeholders and SQL in a term, a time and a total must reach
+/// the database as the same values, on both databases, and find exactly the
+/// order that holds them.
+#[tokio::test]
+async fn values_with_quotes_backslashes_and_placeholders_filter_as_themselves() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "quote").await;
+    let order = app.create_order(&t.staff, "QUOTE-1", &t.destination, None).await;
+    app.create_order(&t.staff, "QUOTE-2", &t.destination, None).await;
+    let name = r"O'Neil \ 50%_ $1 ?2 E'x' ''); DROP TABLE orders; --";
+    let update = "mutation($id: ID!, $i: UpdateOrderInput!) { updateOrder(id: $id, input: $i) { id } }";
+    let edited = app.gql(Some(&t.staff), update, json!({ "id": order, "i": { "customerName": name } })).await;
+    assert!(edited["errors"].is_null(), "{edited}");
+    let by = |f: Value| app.gql(Some(&t.staff), LIST, json!({ "f": f }));
+    let (now, before) = (Utc::now(), Utc::now() - chrono::Duration::hours(1));
+    for term in [name, "o'neil", r"\ 50%_", "$1 ?2", "e'x' ''", "''); drop table orders; --"] {
+        for f in [json!({ "customerName": term }), json!({ "customerName": term, "createdFrom": before, "createdTo": now + chrono::Duration::hours(1), "minTotal": "0.00" })] {
+            let body = by(f.clone()).await;
+            assert_eq!(source_ids(&body), ["QUOTE-1"], "{f}: {body}");
+            assert_eq!(counts(&body), (json!(1), json!(1)), "{f}: {body}");
+        }
+    }
+    for f in [json!({ "customerName": r"o'neil \\" }), json!({ "customerName": "o'neil", "createdTo": before }), json!({ "customerName": "o''neil" })] {
+        assert_eq!(counts(&by(f.clone()).await), (json!(0), json!(0)), "{f}");
+    }
+    assert_eq!(counts(&by(json!({ "createdFrom": before })).await), (json!(2), json!(2)), "the table is whole");
+}
