@@ -236,6 +236,7 @@ pub(crate) struct Read {
 /// on every execution, which cost more than running it. (A page size is one
 /// of 100 numbers; a client who cycles through them costs the planning the
 /// bound limit cost on every request.)
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn read(
     db: &impl ConnectionTrait,
     actor: &Actor,

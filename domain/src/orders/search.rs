@@ -55,7 +55,7 @@ const TRIGRAM: usize = 3;
 /// order finds a page sooner than sorting every match (the page reads at
 /// most `21 / share` rows, and the share is at least this many over the
 /// table); reading the index is then stopped at this many, not at the end.
-const SELECTIVE: u64 = 2_000;
+pub(crate) const SELECTIVE: u64 = 2_000;
 
 impl Lookup {
     /// Every text filter reads rows: for exports, which read every match
