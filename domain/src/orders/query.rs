@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use entities::{invoice, order, order_attribute, order_item, order_status_history, refund, shipment, tracking_event, OrderStatus};
 use sea_orm::{
     sea_query::Expr,
-    ColumnTrait, Condition, IdenStatic, ConnectionTrait, DbBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    IdenStatic, QueryTrait, Select, Statement,
 };
 use serde::{Deserialize, Serialize};
 
@@ -204,12 +204,14 @@ fn sorted_by_its_index(column: order::Column, sort: OrderSortField) -> bool {
 
 /// `walking`: the page walks the index of this sort (SQLite only, see
 /// [`walks_its_sort`]), so a condition whose own index would hand rows over
-/// in another order is written `+"orders"."column"`, which SQLite does not
-/// look up through an index (unary `+` leaves every value as it is).
+/// in another order is written on `+"orders"."column"`, which SQLite does
+/// not look up through an index (unary `+` leaves every value as it is).
 fn apply_filter(actor: &Actor, mut query: Select<order::Entity>, filter: &OrderFilter, lookup: Lookup, walking: Option<OrderSortField>) -> Select<order::Entity> {
     let unindexed = |column: order::Column| {
         walking.filter(|sort| !sorted_by_its_index(column, *sort)).map(|_| Expr::expr(Expr::cust(format!("+\"orders\".\"{}\"", column.as_str()))))
     };
+    // The column a condition is on, written as `unindexed` says.
+    let subject = |column: order::Column| unindexed(column).unwrap_or_else(|| Expr::col((order::Entity, column)));
     let text = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
     if let Some(code) = text(&filter.code) {
         query = query.filter(search::code(lookup, &code));
@@ -221,27 +223,30 @@ fn apply_filter(actor: &Actor, mut query: Select<order::Entity>, filter: &OrderF
         query = query.filter(search::customer_name(lookup, &name));
     }
     if let Some(from) = filter.created_from {
-        query = query.filter(unindexed(order::Column::CreatedAt).map_or_else(|| order::Column::CreatedAt.gte(from), |c| c.gte(from)));
+        query = query.filter(subject(order::Column::CreatedAt).gte(from));
     }
     if let Some(to) = filter.created_to {
-        query = query.filter(unindexed(order::Column::CreatedAt).map_or_else(|| order::Column::CreatedAt.lt(to), |c| c.lt(to)));
+        query = query.filter(subject(order::Column::CreatedAt).lt(to));
     }
     if !filter.statuses.is_empty() {
         // A customer filters by the status it sees, or a hidden hold would
-        // show up as a missing (or surprising) row.
+        // show up as a missing (or surprising) row. (The column's own `is_in`
+        // casts to PostgreSQL's enum type; walking is SQLite's alone.)
         let column = super::visibility::status_column(actor);
         let statuses = filter.statuses.iter().copied();
-        query = query.filter(unindexed(column).map_or_else(|| column.is_in(statuses.clone()), |c| c.is_in(statuses.clone())));
+        query = query.filter(match unindexed(column) {
+            Some(plus) => plus.is_in(statuses),
+            None => column.is_in(statuses),
+        });
     }
     if let Some(min) = filter.min_total_cents {
-        query = query.filter(unindexed(order::Column::TotalCents).map_or_else(|| order::Column::TotalCents.gte(min), |c| c.gte(min)));
+        query = query.filter(subject(order::Column::TotalCents).gte(min));
     }
     if let Some(max) = filter.max_total_cents {
-        query = query.filter(unindexed(order::Column::TotalCents).map_or_else(|| order::Column::TotalCents.lte(max), |c| c.lte(max)));
+        query = query.filter(subject(order::Column::TotalCents).lte(max));
     }
     if let Some(locality) = filter.locality_id {
-        let column = order::Column::DestinationLocalityId;
-        query = query.filter(unindexed(column).map_or_else(|| column.eq(locality), |c| c.eq(locality)));
+        query = query.filter(subject(order::Column::DestinationLocalityId).eq(locality));
     }
     if let Some(company) = filter.company_id {
         query = query.filter(order::Column::CompanyId.eq(company));
