@@ -37,7 +37,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         // A SQLite connection is a file handle in this process, not a socket
         // a server may have closed: pinging it before each use only costs a
         // round trip to its worker thread.
-        let pool = open_sqlite(SqlitePoolOptions::new().max_connections(max_connections).test_before_acquire(false), options).await?;
+        let pool = open_sqlite(SqlitePoolOptions::new().max_connections(max_connections).test_before_acquire(false), options, SQLITE_BUSY_TIMEOUT).await?;
         // SQLite creates the WAL and shared-memory files with the database
         // file's mode; files left by an older version may be wider, so they
         // are narrowed too.
@@ -69,15 +69,15 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
 /// How long a SQLite connection waits for a lock another one holds.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Opens a SQLite pool, trying again for as long as the busy timeout while
-/// the file is locked.
+/// Opens a SQLite pool, trying again for as long as `patience` while the
+/// file is locked; any other error is answered at once.
 ///
 /// Switching a file to WAL needs it to itself, and SQLite then answers
 /// "database is locked" at once instead of waiting under the busy timeout.
 /// Processes starting together on a new file meet exactly that: one of them
 /// is switching it, or writing its first transaction before the switch.
-async fn open_sqlite(pool: SqlitePoolOptions, options: SqliteConnectOptions) -> Result<sqlx::SqlitePool, sqlx::Error> {
-    let deadline = tokio::time::Instant::now() + SQLITE_BUSY_TIMEOUT;
+async fn open_sqlite(pool: SqlitePoolOptions, options: SqliteConnectOptions, patience: Duration) -> Result<sqlx::SqlitePool, sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + patience;
     loop {
         match pool.clone().connect_with(options.clone()).await {
             Err(err) if is_busy(&err) && tokio::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -130,7 +130,7 @@ pub async fn connect_relaxed(url: &str) -> anyhow::Result<Option<DatabaseConnect
         return Ok(None);
     }
     let options = options.create_if_missing(false).synchronous(SqliteSynchronous::Normal);
-    let pool = open_sqlite(SqlitePoolOptions::new().max_connections(1).test_before_acquire(false), options).await?;
+    let pool = open_sqlite(SqlitePoolOptions::new().max_connections(1).test_before_acquire(false), options, SQLITE_BUSY_TIMEOUT).await?;
     Ok(Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)))
 }
 
@@ -310,6 +310,23 @@ mod tests {
         let db = db.expect("opens once the other transaction ends");
         db.execute_unprepared("INSERT INTO t VALUES (1)").await.expect("writes");
         other.close().await.expect("closes");
+        std::fs::remove_dir_all(&dir).expect("cleans up");
+    }
+
+    /// Only a lock is waited out: a file that is not a database is refused
+    /// at once, however long the patience.
+    #[tokio::test]
+    async fn a_file_that_is_not_a_database_is_refused_without_waiting() {
+        let dir = scratch("not-a-database");
+        std::fs::create_dir_all(&dir).expect("a directory");
+        let file = dir.join("rastro.db");
+        std::fs::write(&file, vec![b'x'; 4096]).expect("writes");
+        let (options, _) = sqlite_options(&format!("sqlite://{}", file.display())).expect("options");
+        let pool = SqlitePoolOptions::new().max_connections(1);
+        // A deadline for the test, far below the patience: waiting fails it.
+        let opened = tokio::time::timeout(Duration::from_secs(60), open_sqlite(pool, options, Duration::from_secs(3600))).await;
+        let error = opened.expect("refused before the test's deadline").expect_err("not a database");
+        assert!(!is_busy(&error) && error.to_string().contains("not a database"), "{error}");
         std::fs::remove_dir_all(&dir).expect("cleans up");
     }
 

@@ -557,3 +557,29 @@ pub async fn history_for(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_narrows_by_value_when_any_condition_but_the_company_is_set() {
+        assert!(!OrderFilter::default().narrows_by_value());
+        assert!(!OrderFilter { company_id: Some(1), ..OrderFilter::default() }.narrows_by_value());
+        let now = Utc::now();
+        let each: [OrderFilter; 9] = [
+            OrderFilter { code: Some("a".into()), ..OrderFilter::default() },
+            OrderFilter { product: Some("a".into()), ..OrderFilter::default() },
+            OrderFilter { created_from: Some(now), ..OrderFilter::default() },
+            OrderFilter { created_to: Some(now), ..OrderFilter::default() },
+            OrderFilter { customer_name: Some("a".into()), ..OrderFilter::default() },
+            OrderFilter { statuses: vec![OrderStatus::Received], ..OrderFilter::default() },
+            OrderFilter { min_total_cents: Some(1), ..OrderFilter::default() },
+            OrderFilter { max_total_cents: Some(1), ..OrderFilter::default() },
+            OrderFilter { locality_id: Some(1), ..OrderFilter::default() },
+        ];
+        for filter in each {
+            assert!(filter.narrows_by_value(), "{filter:?}");
+        }
+    }
+}
