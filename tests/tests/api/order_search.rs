@@ -9,7 +9,7 @@ use chrono::Utc;
 use entities::{order, order_item, OrderStatus};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{json, Value};
-use tests::{error_code, TestApp};
+use tests::{error_code, Tenant, TestApp};
 
 const LIST: &str = "query($f: OrderFilterInput, $s: OrderSortInput) {
   orders(first: 5, filter: $f, sort: $s) { totalCount all: totalCount(upTo: 1000000) edges { node { sourceId } } } }";
@@ -66,6 +66,17 @@ async fn bulk_orders(app: &TestApp, company: i32) {
     }
 }
 
+/// A tenant with [`BULK`] orders, beside another tenant with as many: they
+/// match every filter too, and must never count.
+async fn bulk_tenant(app: &TestApp) -> Tenant {
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let other = app.tenant(&admin, "other").await;
+    bulk_orders(app, t.id.parse().unwrap()).await;
+    bulk_orders(app, other.id.parse().unwrap()).await;
+    t
+}
+
 fn counts(body: &Value) -> (Value, Value) {
     let orders = &body["data"]["orders"];
     assert!(orders.is_object(), "{body}");
@@ -79,12 +90,7 @@ fn source_ids(body: &Value) -> Vec<String> {
 #[tokio::test]
 async fn text_filters_answer_the_same_whether_a_term_finds_few_rows_or_thousands() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    let other = app.tenant(&admin, "other").await;
-    bulk_orders(&app, t.id.parse().unwrap()).await;
-    // The other tenant's orders match every term too, and must never count.
-    bulk_orders(&app, other.id.parse().unwrap()).await;
+    let t = bulk_tenant(&app).await;
     let by = |f: Value| app.gql(Some(&t.staff), LIST, json!({ "f": f }));
 
     // Thousands of rows in the index: counted to the bound, and exactly.
@@ -191,11 +197,7 @@ async fn values_with_quotes_backslashes_and_placeholders_filter_as_themselves() 
 #[tokio::test]
 async fn filters_under_another_sort_answer_the_same_whether_they_keep_few_or_thousands() {
     let app = TestApp::spawn().await;
-    let admin = app.admin().await;
-    let t = app.tenant(&admin, "acme").await;
-    let other = app.tenant(&admin, "other").await;
-    bulk_orders(&app, t.id.parse().unwrap()).await;
-    bulk_orders(&app, other.id.parse().unwrap()).await;
+    let t = bulk_tenant(&app).await;
     let by = |f: Value, s: Value| app.gql(Some(&t.staff), LIST, json!({ "f": f, "s": s }));
     let newest = json!({ "field": "CREATED_AT", "direction": "DESC" });
     let by_total = json!({ "field": "TOTAL", "direction": "DESC" });
