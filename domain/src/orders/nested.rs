@@ -214,6 +214,25 @@ pub(crate) enum Plan {
     PerValues,
 }
 
+impl Plan {
+    /// How a page or count under `filter` is planned.
+    pub(crate) fn of(filter: &super::query::OrderFilter) -> Plan {
+        if filter.narrows_by_value() {
+            Plan::PerValues
+        } else {
+            Plan::Shared
+        }
+    }
+
+    /// `statement`, ready to be planned this way.
+    pub(crate) fn apply(self, statement: Statement) -> Statement {
+        match self {
+            Plan::Shared => statement,
+            Plan::PerValues => crate::db::planned_for_its_values(statement),
+        }
+    }
+}
+
 /// What [`read`] read.
 pub(crate) struct Read {
     /// The orders, in the page's order.
@@ -310,11 +329,7 @@ pub(crate) async fn read(
     if !sort.is_empty() {
         write!(sql, " ORDER BY {}", sort.join(", ")).ok();
     }
-    let statement = Statement { sql, values, db_backend: backend };
-    let statement = match plan {
-        Plan::Shared => statement,
-        Plan::PerValues => crate::db::planned_for_its_values(statement),
-    };
+    let statement = plan.apply(Statement { sql, values, db_backend: backend });
     let rows = db.query_all(statement).await?;
     let mut nested = Nested::empty(lists);
     let mut read = Vec::with_capacity(rows.len());

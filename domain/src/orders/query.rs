@@ -60,17 +60,22 @@ impl OrderFilter {
     /// page is planned for its values ([`crate::db::planned_for_its_values`]).
     /// A company, the scope's own column, narrows the same way whichever it is.
     pub(crate) fn narrows_by_value(&self) -> bool {
-        let OrderFilter { code, product, created_from, created_to, customer_name, statuses, min_total_cents, max_total_cents, locality_id, company_id: _ } =
+        self.code.is_some() || self.product.is_some() || self.customer_name.is_some() || self.indexed_columns().next().is_some()
+    }
+
+    /// The columns of the conditions an order index of their own serves: not
+    /// the text terms (the search index's), nor the company (the scope's).
+    fn indexed_columns(&self) -> impl Iterator<Item = order::Column> {
+        let OrderFilter { code: _, product: _, customer_name: _, company_id: _, created_from, created_to, statuses, min_total_cents, max_total_cents, locality_id } =
             self;
-        code.is_some()
-            || product.is_some()
-            || created_from.is_some()
-            || created_to.is_some()
-            || customer_name.is_some()
-            || !statuses.is_empty()
-            || min_total_cents.is_some()
-            || max_total_cents.is_some()
-            || locality_id.is_some()
+        [
+            (created_from.is_some() || created_to.is_some(), order::Column::CreatedAt),
+            (!statuses.is_empty(), order::Column::Status),
+            (min_total_cents.is_some() || max_total_cents.is_some(), order::Column::TotalCents),
+            (locality_id.is_some(), order::Column::DestinationLocalityId),
+        ]
+        .into_iter()
+        .filter_map(|(set, column)| set.then_some(column))
     }
 
     /// Refuses search terms no order can match and no database should see: NUL
@@ -276,13 +281,7 @@ async fn walks_its_sort(db: &impl ConnectionTrait, filter: &OrderFilter, sort: O
     if db.get_database_backend() != DbBackend::Sqlite {
         return Ok(false);
     }
-    let conditions = [
-        (filter.min_total_cents.is_some() || filter.max_total_cents.is_some(), order::Column::TotalCents),
-        (!filter.statuses.is_empty(), order::Column::Status),
-        (filter.locality_id.is_some(), order::Column::DestinationLocalityId),
-        (filter.created_from.is_some() || filter.created_to.is_some(), order::Column::CreatedAt),
-    ];
-    if !conditions.iter().any(|(set, column)| *set && !sorted_by_its_index(*column, sort)) {
+    if filter.indexed_columns().all(|column| sorted_by_its_index(column, sort)) {
         return Ok(false);
     }
     let probe = count_statement(DbBackend::Sqlite, query.clone(), filter, lookup, search::SELECTIVE + 1);
@@ -348,8 +347,7 @@ pub async fn list(
     let direction = if sort.descending { Order::Desc } else { Order::Asc };
     let order_by = [(column, direction.clone()), (order::Column::Id, direction)];
     let page_query = order_by.iter().fold(page_query, |q, (c, d)| q.order_by(*c, d.clone()));
-    let plan = if filter.narrows_by_value() { Plan::PerValues } else { Plan::Shared };
-    let read = nested::read(db, actor, page_query, first + 1, &order_by, lists, counting, plan).await?;
+    let read = nested::read(db, actor, page_query, first + 1, &order_by, lists, counting, Plan::of(filter)).await?;
     let mut items = read.orders;
     let has_next_page = items.len() as u64 > first;
     items.truncate(first as usize);
@@ -394,10 +392,7 @@ pub async fn count(ctx: &Ctx, db: &impl ConnectionTrait, actor: &Actor, filter: 
     let Some(query) = filtered(actor, filter, lookup) else {
         return Ok(0);
     };
-    let mut statement = count_statement(db.get_database_backend(), query, filter, lookup, up_to);
-    if filter.narrows_by_value() {
-        statement = crate::db::planned_for_its_values(statement);
-    }
+    let statement = Plan::of(filter).apply(count_statement(db.get_database_backend(), query, filter, lookup, up_to));
     let found: Option<i64> = match db.query_one(statement).await? {
         Some(row) => Some(row.try_get("", "count")?),
         None => None,
