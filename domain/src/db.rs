@@ -217,9 +217,11 @@ async fn begin_whole(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbE
 ///   (800 ms where its own plan took 20).
 /// - Unchanged on SQLite, which is built to keep a statement's plan whatever
 ///   values are bound (`.cargo/config.toml`). Writing them in would let its
-///   statistics (STAT4) see them, but sea-query reads a backslash in quotes
-///   as an escape, as PostgreSQL's `E'…'` does and SQLite does not, so it
-///   misreads the text after `contains`' `ESCAPE '\'`.
+///   statistics (STAT4) see them, but not with sea-query's writing: it puts
+///   a time as `'2026-12-07 13:22:32.608222 +00:00'` where sqlx stores
+///   `2026-12-07T13:22:32.608222312+00:00`, and SQLite compares times as
+///   text; and it reads a backslash in quotes as an escape, which SQLite's
+///   quotes know nothing of (`contains` writes `ESCAPE '\'`).
 ///
 /// The values are written by sea-query's own quoting, the one its
 /// `to_string` uses (strings as `E'…'` with every quote and backslash

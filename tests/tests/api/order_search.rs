@@ -171,20 +171,23 @@ async fn values_with_quotes_backslashes_and_placeholders_filter_as_themselves() 
     let t = app.tenant(&admin, "quote").await;
     let order = app.create_order(&t.staff, "QUOTE-1", &t.destination, None).await;
     app.create_order(&t.staff, "QUOTE-2", &t.destination, None).await;
-    let name = r"O'Neil \ 50%_ $1 ?2 E'x' ''); DROP TABLE orders; --";
+    let name = r"O'Neil \ 50%_! $1 ?2 E'x' ''); DROP TABLE orders; --";
     let update = "mutation($id: ID!, $i: UpdateOrderInput!) { updateOrder(id: $id, input: $i) { id } }";
     let edited = app.gql(Some(&t.staff), update, json!({ "id": order, "i": { "customerName": name } })).await;
     assert!(edited["errors"].is_null(), "{edited}");
     let by = |f: Value| app.gql(Some(&t.staff), LIST, json!({ "f": f }));
     let (now, before) = (Utc::now(), Utc::now() - chrono::Duration::hours(1));
-    for term in [name, "o'neil", r"\ 50%_", "$1 ?2", "e'x' ''", "''); drop table orders; --"] {
+    for term in [name, "o'neil", r"\ 50%_", "_! $1", "$1 ?2", "e'x' ''", "''); drop table orders; --"] {
         for f in [json!({ "customerName": term }), json!({ "customerName": term, "createdFrom": before, "createdTo": now + chrono::Duration::hours(1), "minTotal": "0.00" })] {
             let body = by(f.clone()).await;
             assert_eq!(source_ids(&body), ["QUOTE-1"], "{f}: {body}");
             assert_eq!(counts(&body), (json!(1), json!(1)), "{f}: {body}");
         }
     }
-    for f in [json!({ "customerName": r"o'neil \\" }), json!({ "customerName": "o'neil", "createdTo": before }), json!({ "customerName": "o''neil" })] {
+    // `%`, `_` and the escape character itself are taken literally: as
+    // wildcards, `50_%` would match `50%_`, and an unescaped `!!` one `!`.
+    let literal = [json!({ "customerName": "50_%" }), json!({ "customerName": "!!" }), json!({ "customerName": "neil_\\" })];
+    for f in [json!({ "customerName": r"o'neil \\" }), json!({ "customerName": "o'neil", "createdTo": before }), json!({ "customerName": "o''neil" })].into_iter().chain(literal) {
         assert_eq!(counts(&by(f.clone()).await), (json!(0), json!(0)), "{f}");
     }
     assert_eq!(counts(&by(json!({ "createdFrom": before })).await), (json!(2), json!(2)), "the table is whole");
