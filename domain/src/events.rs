@@ -372,6 +372,18 @@ mod tests {
         }
     }
 
+    /// A comment travels cut to its first `MAX_COMMENT_CHARS` characters
+    /// (not bytes), so an event stays under PostgreSQL's NOTIFY limit.
+    #[test]
+    fn a_long_comment_travels_cut_to_its_first_characters() {
+        let mut long = change(true, None);
+        long.comment = Some("é".repeat(MAX_COMMENT_CHARS + 1));
+        assert_eq!(long.shortened().comment, Some("é".repeat(MAX_COMMENT_CHARS)));
+        let mut fits = change(true, None);
+        fits.comment = Some("é".repeat(MAX_COMMENT_CHARS));
+        assert_eq!(fits.clone().shortened(), fits);
+    }
+
     #[test]
     fn an_order_event_goes_to_its_company_and_to_its_customer_only_when_visible() {
         let customer = Route::Customer { company_id: 7, email: "maria@x.test".into() };

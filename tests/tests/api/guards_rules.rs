@@ -2,7 +2,8 @@
 //! notice breaking: what a customer mail says after a hidden hold, link
 //! schemes, money signs, invoices on held orders, expiry of reset links and
 //! refresh tokens, what an internal error tells the client, partial addresses
-//! beside a destination, and unbinding a webhook secret from its store.
+//! beside a destination and refused without one, and unbinding a webhook
+//! secret from its store.
 
 use std::time::Duration;
 
@@ -247,6 +248,29 @@ async fn an_order_with_a_destination_takes_a_partial_address_and_a_complete_one_
     // A complete address stands on its own, whatever the destination.
     let complete = ok(&app, &t.staff, update, json!({ "id": order, "i": { "address": { "street": "Rua B", "city": "Campinas", "state": "SP", "zipCode": "13000-000" } } })).await;
     assert_eq!(complete["updateOrder"]["address"]["city"], "Campinas");
+}
+
+/// An order delivered to an address of its own, with no destination, keeps an
+/// address that says where: an edit to a street alone is refused and changes
+/// nothing; a complete one is taken.
+#[tokio::test]
+async fn an_order_without_a_destination_refuses_a_partial_address() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    let create = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }";
+    let address = json!({ "street": "Rua A", "city": "Campinas", "state": "SP", "zipCode": "13000-000" });
+    let items = json!([{ "sourceId": "1", "productId": "SKU-CHAIR", "name": "Office chair", "quantity": 1, "unitPrice": "459.90" }]);
+    let created = ok(&app, &t.staff, create, json!({ "i": { "sourceId": "ADDR-1", "code": "#ADDR-1", "address": address, "items": items } })).await;
+    let order = created["createOrder"]["id"].as_str().expect("an id").to_owned();
+    let update = "mutation($id: ID!, $i: UpdateOrderInput!) { updateOrder(id: $id, input: $i) { address { street city } } }";
+    let partial = app.gql(Some(&t.staff), update, json!({ "id": order, "i": { "address": { "street": "Rua Nova", "number": "10" } } })).await;
+    refused_on(&partial, "address.zipCode");
+    let read = ok(&app, &t.staff, "query($id: ID!) { order(id: $id) { address { street city } } }", json!({ "id": order })).await;
+    assert_eq!(read["order"]["address"], json!({ "street": "Rua A", "city": "Campinas" }), "the refused edit changed the order");
+    let complete = json!({ "street": "Rua B", "city": "Sorocaba", "state": "SP", "zipCode": "18000-000" });
+    let taken = ok(&app, &t.staff, update, json!({ "id": order, "i": { "address": complete } })).await;
+    assert_eq!(taken["updateOrder"]["address"], json!({ "street": "Rua B", "city": "Sorocaba" }));
 }
 
 #[tokio::test]
