@@ -184,8 +184,9 @@ async fn values_with_quotes_backslashes_and_placeholders_filter_as_themselves() 
             assert_eq!(counts(&body), (json!(1), json!(1)), "{f}: {body}");
         }
     }
-    // `%`, `_` and the escape character itself are taken literally: as
-    // wildcards, `50_%` would match `50%_`, and an unescaped `!!` one `!`.
+    // `%` and `_` are taken literally: as wildcards, `50_%` would match
+    // `50%_` and `neil_\` would match `neil \`; `!!` is two characters, as
+    // any other character another escape might have used.
     let literal = [json!({ "customerName": "50_%" }), json!({ "customerName": "!!" }), json!({ "customerName": "neil_\\" })];
     for f in [json!({ "customerName": r"o'neil \\" }), json!({ "customerName": "o'neil", "createdTo": before }), json!({ "customerName": "o''neil" })].into_iter().chain(literal) {
         assert_eq!(counts(&by(f.clone()).await), (json!(0), json!(0)), "{f}");
