@@ -13,10 +13,10 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use domain::{orders, Actor};
 use entities::{invoice, locality, order_attribute, order_item, order_status_history, refund, shipment, tracking_event};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, ModelTrait};
 
 use super::error::to_gql;
-use super::orders::types::Order;
+use super::orders::types::{HistoryEntry, Invoice, Order, OrderItem, Refund, Shipment, TrackingEvent};
 
 /// One batch function over order ids.
 pub struct Batch<T> {
@@ -25,14 +25,25 @@ pub struct Batch<T> {
     kind: std::marker::PhantomData<fn() -> T>,
 }
 
+/// An order's list as read with some of its rows' columns left unread
+/// ([`orders::Unread`]). Each reading is cached apart, so a list read narrow
+/// for one selection never answers another that wants more of its rows.
+pub type ListKey<E> = (i32, orders::Unread<E>);
+
 macro_rules! order_children {
     ($model:ty, $function:path) => {
-        impl Loader<i32> for Batch<$model> {
+        impl Loader<ListKey<<$model as ModelTrait>::Entity>> for Batch<$model> {
             type Value = Vec<$model>;
             type Error = async_graphql::Error;
 
-            async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-                $function(&self.db, &self.actor, keys).await.map(|found| every_order(found, keys)).map_err(to_gql)
+            async fn load(
+                &self,
+                keys: &[ListKey<<$model as ModelTrait>::Entity>],
+            ) -> Result<HashMap<ListKey<<$model as ModelTrait>::Entity>, Self::Value>, Self::Error> {
+                // A batch reads every column: more than a narrow key needs.
+                let ids: Vec<i32> = keys.iter().map(|(id, _)| *id).collect();
+                let found = $function(&self.db, &self.actor, &ids).await.map_err(to_gql)?;
+                Ok(keys.iter().map(|key| (*key, found.get(&key.0).cloned().unwrap_or_default())).collect())
             }
         }
     };
@@ -80,9 +91,13 @@ pub struct Loaders {
 }
 
 /// The lists of an order its selections ask for (a page's `edges.node` and
-/// `nodes`, or an `order` field), to be read with the order itself.
+/// `nodes`, or an `order` field), to be read with the order itself, and the
+/// columns of the order and of its lists' rows that no field reads.
 pub fn lists_of(selections: &[async_graphql::Lookahead<'_>]) -> orders::Lists {
     let any = |field: &str| selections.iter().any(|s| s.field(field).exists());
+    let under = |field: &str| selections.iter().map(|s| s.field(field)).collect::<Vec<_>>();
+    let shipments = under("shipments");
+    let events: Vec<_> = shipments.iter().map(|s| s.field("events")).collect();
     orders::Lists {
         items: any("items"),
         history: any("history"),
@@ -90,18 +105,31 @@ pub fn lists_of(selections: &[async_graphql::Lookahead<'_>]) -> orders::Lists {
         attributes: any("classifications") || any("attributes"),
         refunds: any("refunds"),
         invoices: any("invoices"),
-        tracking: selections.iter().any(|s| s.field("shipments").field("events").exists()),
+        tracking: events.iter().any(|e| e.exists()),
         destination: any("destination"),
-        unread: unread_by(selections),
+        unread: unread_by(selections, Order::columns_of),
+        unread_in_lists: orders::UnreadInLists {
+            items: unread_by(&under("items"), OrderItem::columns_of),
+            history: unread_by(&under("history"), HistoryEntry::columns_of),
+            shipments: unread_by(&shipments, Shipment::columns_of),
+            refunds: unread_by(&under("refunds"), Refund::columns_of),
+            invoices: unread_by(&under("invoices"), Invoice::columns_of),
+            tracking: unread_by(&events, TrackingEvent::columns_of),
+        },
     }
 }
 
-/// The order columns no field of `selections` reads.
-fn unread_by(selections: &[async_graphql::Lookahead<'_>]) -> orders::Unread {
+/// The optional columns of `E` no field of `selections` reads, given the
+/// columns each field of their type reads (`columns_of`; `None` for a field
+/// it does not know, which reads them all).
+fn unread_by<E: orders::Pruned>(
+    selections: &[async_graphql::Lookahead<'_>],
+    columns_of: fn(&str) -> Option<&'static [E::Column]>,
+) -> orders::Unread<E> {
     let mut wanted = Vec::new();
-    for order in selections.iter().flat_map(|s| s.selection_fields()) {
-        for field in order.selection_set() {
-            match Order::columns_of(field.name()) {
+    for selected in selections.iter().flat_map(|s| s.selection_fields()) {
+        for field in selected.selection_set() {
+            match columns_of(field.name()) {
                 Some(columns) => wanted.extend_from_slice(columns),
                 None => return orders::Unread::default(),
             }
@@ -113,10 +141,7 @@ fn unread_by(selections: &[async_graphql::Lookahead<'_>]) -> orders::Unread {
 impl Loaders {
     /// Fresh loaders for one caller, reading `db`.
     pub fn new(db: &DatabaseConnection, actor: Actor) -> Self {
-        fn loader<T>(db: &DatabaseConnection, actor: &Arc<Actor>) -> Cached<T>
-        where
-            Batch<T>: Loader<i32>,
-        {
+        fn loader<T: Send + Sync + 'static>(db: &DatabaseConnection, actor: &Arc<Actor>) -> Cached<T> {
             let batch = Batch { db: db.clone(), actor: actor.clone(), kind: std::marker::PhantomData };
             DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default())
         }
@@ -141,32 +166,25 @@ impl Loaders {
     /// resolved in several passes, and a batch can leave before the last pass
     /// adds its keys.
     pub async fn feed(&self, nested: orders::Nested) {
-        async fn feed<T>(loader: &Cached<T>, found: Option<HashMap<i32, <Batch<T> as Loader<i32>>::Value>>)
+        async fn feed<T>(loader: &Cached<T>, found: Option<HashMap<i32, Vec<T>>>, unread: orders::Unread<T::Entity>)
         where
-            T: Send + Sync + 'static,
-            Batch<T>: Loader<i32>,
-            <Batch<T> as Loader<i32>>::Value: Clone,
+            T: ModelTrait + Clone + Send + Sync + 'static,
+            Batch<T>: Loader<ListKey<T::Entity>, Value = Vec<T>>,
         {
             if let Some(found) = found {
-                loader.feed_many(found).await;
+                loader.feed_many(found.into_iter().map(|(id, rows)| ((id, unread), rows))).await;
             }
         }
-        feed(&self.items, nested.items).await;
-        feed(&self.history, nested.history).await;
-        feed(&self.shipments, nested.shipments).await;
-        feed(&self.attributes, nested.attributes).await;
-        feed(&self.refunds, nested.refunds).await;
-        feed(&self.invoices, nested.invoices).await;
-        feed(&self.tracking, nested.tracking).await;
-        feed(&self.localities, nested.destinations).await;
+        let unread = nested.unread;
+        feed(&self.items, nested.items, unread.items).await;
+        feed(&self.history, nested.history, unread.history).await;
+        feed(&self.shipments, nested.shipments, unread.shipments).await;
+        feed(&self.attributes, nested.attributes, orders::Unread::default()).await;
+        feed(&self.refunds, nested.refunds, unread.refunds).await;
+        feed(&self.invoices, nested.invoices, unread.invoices).await;
+        feed(&self.tracking, nested.tracking, unread.tracking).await;
+        if let Some(destinations) = nested.destinations {
+            self.localities.feed_many(destinations).await;
+        }
     }
-}
-
-/// `found` with an empty list for each of `ids` without rows, so the cache
-/// knows those orders too and never asks again.
-fn every_order<T>(mut found: HashMap<i32, Vec<T>>, ids: &[i32]) -> HashMap<i32, Vec<T>> {
-    for id in ids {
-        found.entry(*id).or_default();
-    }
-    found
 }

@@ -13,7 +13,7 @@
 //! joined. A page's count, when asked for, is the row the page is joined to,
 //! so it is read in the same statement (and snapshot) as the page.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, marker::PhantomData};
 
 use entities::{invoice, locality, order, order_attribute, order_item, order_status_history, refund, shipment, tracking_event};
 use std::fmt::Write;
@@ -48,51 +48,130 @@ pub struct Lists {
     pub destination: bool,
     /// The order's own columns left unread (all are read by default).
     pub unread: Unread,
+    /// The columns of the lists' rows left unread (all, by default).
+    pub unread_in_lists: UnreadInLists,
 }
 
-/// Optional columns of the orders of a page that its reader does not need:
-/// they are left out of the statement and read as `None`. What a page's
-/// statement costs the database grows with the columns it carries (not with
-/// the values: a `NULL` in their place saves nothing), and each column read
-/// costs the server a decode.
+/// Optional columns of the rows of `E` (a page's orders, or the rows of one
+/// of their lists) that its reader does not need: they are left out of the
+/// statement (a list writes `NULL` in their place) and read as `None`. What a
+/// page's statement costs the database grows with the columns it carries,
+/// and each column read costs the server a decode (and, in a list, a JSON
+/// value to write and parse).
 ///
 /// Only nullable columns can be left out, and never those the domain's own
-/// rules read (the status before a hold, the destination, the erasure time):
-/// whatever a reader asks, the orders it gets obey the same rules.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Unread {
-    /// Bit `i`: the `i`th of `order::Column`'s columns.
+/// rules read ([`Pruned::RULES`]): whatever a reader asks, the rows it gets
+/// obey the same rules.
+pub struct Unread<E = order::Entity> {
+    /// Bit `i`: the `i`th of `E`'s columns.
     mask: u64,
+    of: PhantomData<fn() -> E>,
 }
 
-impl Unread {
+/// An entity whose optional columns a reader may leave unread.
+pub trait Pruned: EntityTrait {
+    /// The optional columns the domain's rules read, never left out.
+    const RULES: &'static [Self::Column];
+}
+
+impl Pruned for order::Entity {
+    const RULES: &'static [order::Column] =
+        &[order::Column::StatusBeforeHold, order::Column::DestinationLocalityId, order::Column::AnonymizedAt];
+}
+
+// A customer's history is rewritten from each entry's `from_status`
+// (`visibility::rewrite_for_customers`).
+impl Pruned for order_status_history::Entity {
+    const RULES: &'static [order_status_history::Column] = &[order_status_history::Column::FromStatus];
+}
+
+macro_rules! pruned_freely {
+    ($($entity:path),*) => {$(
+        impl Pruned for $entity {
+            const RULES: &'static [<$entity as EntityTrait>::Column] = &[];
+        }
+    )*};
+}
+pruned_freely!(order_item::Entity, shipment::Entity, order_attribute::Entity, refund::Entity, invoice::Entity, tracking_event::Entity);
+
+impl<E: Pruned> Unread<E> {
     /// Every column the domain may leave out except `wanted`.
-    pub fn all_but(wanted: &[order::Column]) -> Unread {
-        Unread { mask: mask(|column| column.def().is_null() && !named(&RULES, column) && !named(wanted, column)) }
+    pub fn all_but(wanted: &[E::Column]) -> Self {
+        Self::of_mask(mask::<E>(|column| column.def().is_null() && !named::<E>(E::RULES, column) && !named::<E>(wanted, column)))
     }
 
     /// The same, reading `columns` too.
-    fn reading(self, columns: &[order::Column]) -> Unread {
-        Unread { mask: self.mask & !mask(|column| named(columns, column)) }
+    fn reading(self, columns: &[E::Column]) -> Self {
+        Self::of_mask(self.mask & !mask::<E>(|column| named::<E>(columns, column)))
     }
 
+    /// Whether the `at`th column is read.
     fn reads(self, at: usize) -> bool {
         self.mask >> at & 1 == 0
     }
+
+    fn of_mask(mask: u64) -> Self {
+        Unread { mask, of: PhantomData }
+    }
 }
 
-/// The bits of the order's columns `chosen` chooses (bit `i`: the `i`th).
-fn mask(chosen: impl Fn(&order::Column) -> bool) -> u64 {
-    order::Column::iter().enumerate().filter(|(_, column)| chosen(column)).fold(0, |mask, (i, _)| mask | 1 << i)
+// By hand: derived, each would require `E` to have the trait itself.
+impl<E> Clone for Unread<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E> Copy for Unread<E> {}
+impl<E> Default for Unread<E> {
+    /// Everything read.
+    fn default() -> Self {
+        Unread { mask: 0, of: PhantomData }
+    }
+}
+impl<E> PartialEq for Unread<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.mask == other.mask
+    }
+}
+impl<E> Eq for Unread<E> {}
+impl<E> std::hash::Hash for Unread<E> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.mask.hash(state);
+    }
+}
+impl<E> std::fmt::Debug for Unread<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Unread({:#x})", self.mask)
+    }
+}
+
+/// The bits of `E`'s columns `chosen` chooses (bit `i`: the `i`th).
+fn mask<E: EntityTrait>(chosen: impl Fn(&E::Column) -> bool) -> u64 {
+    E::Column::iter().enumerate().filter(|(_, column)| chosen(column)).fold(0, |mask, (i, _)| mask | 1 << i)
 }
 
 /// Whether `columns` holds `column` (columns compare by name).
-fn named(columns: &[order::Column], column: &order::Column) -> bool {
+fn named<E: EntityTrait>(columns: &[E::Column], column: &E::Column) -> bool {
     columns.iter().any(|c| c.as_str() == column.as_str())
 }
 
-/// The optional columns the domain's rules read, never left out.
-const RULES: [order::Column; 3] = [order::Column::StatusBeforeHold, order::Column::DestinationLocalityId, order::Column::AnonymizedAt];
+/// The columns of each list's rows left unread. (Classifications and
+/// attributes have no optional column.)
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UnreadInLists {
+    /// Of the items.
+    pub items: Unread<order_item::Entity>,
+    /// Of the history.
+    pub history: Unread<order_status_history::Entity>,
+    /// Of the shipments.
+    pub shipments: Unread<shipment::Entity>,
+    /// Of the refunds.
+    pub refunds: Unread<refund::Entity>,
+    /// Of the invoices.
+    pub invoices: Unread<invoice::Entity>,
+    /// Of the shipments' tracking events.
+    pub tracking: Unread<tracking_event::Entity>,
+}
 
 /// The lists read with some orders. A list asked for holds an entry for every
 /// order read (empty when it has no rows), so a cache fed from it never asks
@@ -115,6 +194,8 @@ pub struct Nested {
     pub tracking: Option<HashMap<i32, Vec<tracking_event::Model>>>,
     /// Destinations by locality id (only those the reader may see).
     pub destinations: Option<HashMap<i32, locality::Model>>,
+    /// The columns of the lists' rows left unread (read as `None`).
+    pub unread: UnreadInLists,
 }
 
 /// The alias the orders are read under, which the lists correlate with.
@@ -146,14 +227,15 @@ impl Lists {
         };
         // Each list's SQL is built only when it is asked for: this runs on
         // every page.
+        let unread = self.unread_in_lists;
         let wanted: [(bool, &'static str, &dyn Fn() -> String); 7] = [
-            (self.items, ITEMS, &|| array::<order_item::Entity>(backend, "")),
-            (self.history, HISTORY, &|| array::<order_status_history::Entity>(backend, history_filter)),
-            (self.shipments, SHIPMENTS, &|| array::<shipment::Entity>(backend, "")),
-            (self.attributes, ATTRIBUTES, &|| array::<order_attribute::Entity>(backend, "")),
-            (self.refunds, REFUNDS, &|| array::<refund::Entity>(backend, "")),
-            (self.invoices, INVOICES, &|| array::<invoice::Entity>(backend, "")),
-            (self.tracking, TRACKING, &|| array::<tracking_event::Entity>(backend, "")),
+            (self.items, ITEMS, &|| array(backend, "", unread.items)),
+            (self.history, HISTORY, &|| array(backend, history_filter, unread.history)),
+            (self.shipments, SHIPMENTS, &|| array(backend, "", unread.shipments)),
+            (self.attributes, ATTRIBUTES, &|| array::<order_attribute::Entity>(backend, "", Unread::default())),
+            (self.refunds, REFUNDS, &|| array(backend, "", unread.refunds)),
+            (self.invoices, INVOICES, &|| array(backend, "", unread.invoices)),
+            (self.tracking, TRACKING, &|| array(backend, "", unread.tracking)),
         ];
         wanted.into_iter().filter(|(on, ..)| *on).map(|(_, alias, sql)| Column { alias, sql: sql() }).collect()
     }
@@ -163,19 +245,19 @@ impl Lists {
 /// each row's columns in the order of the model's fields, which is how serde
 /// reads a struct from a sequence. (Positional: a row as an object, with its
 /// column names, cost PostgreSQL a third more on a page.) `filter` adds
-/// conditions on the rows (`c`).
+/// conditions on the rows (`c`); the columns `unread` names are `NULL`.
 ///
 /// In no particular order: [`list_of`] sorts each list by id. An aggregate's
 /// own `ORDER BY` sorts every order's rows apart (PostgreSQL 15 starts a sort
 /// per group), a seventh of what a page's statement cost the database, for
 /// lists of a few rows that mostly arrive sorted already.
-fn array<E: EntityTrait>(backend: DbBackend, filter: &str) -> String {
+fn array<E: EntityTrait>(backend: DbBackend, filter: &str, unread: Unread<E>) -> String {
     let entity = E::default();
     let table = entity.table_name();
     let rows = match backend {
-        DbBackend::Postgres => format!("COALESCE(json_agg({}), '[]')::text", row::<E>("json_build_array", false)),
+        DbBackend::Postgres => format!("COALESCE(json_agg({}), '[]')::text", row::<E>("json_build_array", false, unread)),
         // SQLite, the only other database Rastro connects to.
-        DbBackend::Sqlite | DbBackend::MySql => format!("json_group_array({})", row::<E>("json_array", true)),
+        DbBackend::Sqlite | DbBackend::MySql => format!("json_group_array({})", row::<E>("json_array", true, unread)),
     };
     format!("(SELECT {rows} FROM \"{table}\" AS c WHERE c.\"order_id\" = \"{PAGE}\".\"id\"{filter})")
 }
@@ -184,11 +266,16 @@ fn array<E: EntityTrait>(backend: DbBackend, filter: &str) -> String {
 /// reads the same from either database. On SQLite (`sqlite`): booleans,
 /// stored as 0 and 1, become JSON's own; and floating-point numbers are
 /// written with 17 significant digits, as `json_array` would round them to
-/// 15 (a quantity of 1/3 would read back as 0.333333333333333).
-fn row<E: EntityTrait>(function: &str, sqlite: bool) -> String {
+/// 15 (a quantity of 1/3 would read back as 0.333333333333333). The
+/// columns `unread` names are written as `NULL`, which the row's place keeps.
+fn row<E: EntityTrait>(function: &str, sqlite: bool, unread: Unread<E>) -> String {
     let values: Vec<String> = E::Column::iter()
-        .map(|column| {
+        .enumerate()
+        .map(|(at, column)| {
             let name = column.as_str();
+            if unread.mask >> at & 1 == 1 {
+                return "NULL".to_owned();
+            }
             match column.def().get_column_type() {
                 ColumnType::Boolean if sqlite => format!("json(CASE c.\"{name}\" WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"),
                 // `printf` writes NULL as 0.0.
@@ -406,6 +493,7 @@ impl Nested {
             invoices: map(lists.invoices),
             tracking: map(lists.tracking),
             destinations: map(lists.destination),
+            unread: lists.unread_in_lists,
         }
     }
 
@@ -505,7 +593,7 @@ mod tests {
         for kept in [order::Column::Id, order::Column::Code, order::Column::CreatedAt, order::Column::TotalCents] {
             assert!(reads(none_wanted, kept), "{} is required", kept.as_str());
         }
-        for kept in RULES {
+        for kept in <order::Entity as Pruned>::RULES.iter().copied() {
             assert!(reads(none_wanted, kept), "{} is a rule's", kept.as_str());
         }
         for left in [order::Column::CustomerName, order::Column::Observations, order::Column::AddressCity, order::Column::InvoiceUrl] {
@@ -515,7 +603,23 @@ mod tests {
         assert!(reads(wanted, order::Column::CustomerName) && !reads(wanted, order::Column::Observations));
         let sorted = none_wanted.reading(&[order::Column::Observations]);
         assert!(reads(sorted, order::Column::Observations) && !reads(sorted, order::Column::CustomerName));
-        assert!(order::Column::iter().enumerate().all(|(at, _)| Unread::default().reads(at)), "by default, everything");
+        assert!(order::Column::iter().enumerate().all(|(at, _)| Unread::<order::Entity>::default().reads(at)), "by default, everything");
+    }
+
+    /// A list's row keeps every column's place; those left unread are
+    /// `NULL`, and only optional columns no rule reads are ever left out.
+    #[test]
+    fn a_list_writes_null_in_the_place_of_each_column_left_unread() {
+        let items = row::<order_item::Entity>("json_build_array", false, Unread::all_but(&[order_item::Column::Weight]));
+        assert_eq!(
+            items,
+            "json_build_array(c.\"id\", c.\"order_id\", c.\"source_id\", c.\"product_id\", c.\"name\", c.\"quantity\", \
+             c.\"unit_price_cents\", NULL, NULL, NULL, c.\"weight\", NULL, NULL, NULL)"
+        );
+        let history = row::<order_status_history::Entity>("json_array", true, Unread::all_but(&[]));
+        assert!(history.contains("c.\"from_status\"") && history.contains("c.\"to_status\""), "a rule's column stays: {history}");
+        assert!(!history.contains("c.\"comment\"") && history.matches("NULL").count() == 4, "{history}");
+        assert_eq!(row::<order_attribute::Entity>("json_array", true, Unread::all_but(&[])).matches("NULL").count(), 0);
     }
 
     /// The database hands each list over in whatever order it read it (an
@@ -530,18 +634,18 @@ mod tests {
 
     #[test]
     fn postgresql_reads_columns_as_they_are_and_sqlite_converts_booleans_and_floats() {
-        let history = row::<order_status_history::Entity>("json_build_array", false);
+        let history = row::<order_status_history::Entity>("json_build_array", false, Unread::default());
         assert!(history.starts_with("json_build_array(c.\"id\", c.\"order_id\", "), "{history}");
         assert!(history.contains(", c.\"applied\", "), "{history}");
-        let items = row::<order_item::Entity>("json_build_array", false);
+        let items = row::<order_item::Entity>("json_build_array", false, Unread::default());
         assert!(items.contains(", c.\"quantity\", "), "{items}");
         // PostgreSQL has neither `json(…)` nor `printf`.
         for postgresql in [&history, &items] {
             assert!(!postgresql.contains("json(") && !postgresql.contains("printf"), "{postgresql}");
         }
-        let history = row::<order_status_history::Entity>("json_array", true);
+        let history = row::<order_status_history::Entity>("json_array", true, Unread::default());
         assert!(history.contains("json(CASE c.\"applied\" WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"), "{history}");
-        let items = row::<order_item::Entity>("json_array", true);
+        let items = row::<order_item::Entity>("json_array", true, Unread::default());
         assert!(
             items.contains("CASE WHEN c.\"quantity\" IS NULL THEN NULL ELSE json(printf('%!.17g', c.\"quantity\")) END"),
             "{items}"

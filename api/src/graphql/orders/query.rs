@@ -72,11 +72,14 @@ impl OrderQuery {
         let lists = lists_of(&[page.field("edges").field("node"), page.field("nodes")]);
         let count_up_to = count_asked(&page);
         let page = orders::list(domain, &domain.db, actor, &filter, sort, first, after.as_deref(), lists, count_up_to).await.gql()?;
+        let lists_unread = page.nested.unread;
         ctx.data::<std::sync::Arc<Loaders>>()?.feed(page.nested).await;
         let counted = count_up_to.zip(page.total);
         let mut connection =
             Connection::with_additional_fields(after.is_some(), page.has_next_page, OrderCount { filter, counted });
-        connection.edges.extend(page.items.into_iter().map(|o| Edge::new(orders::cursor_of(&o, sort.field), Order::from(o))));
+        connection.edges.extend(
+            page.items.into_iter().map(|o| Edge::new(orders::cursor_of(&o, sort.field), Order { lists_unread, ..Order::from(o) })),
+        );
         Ok(connection)
     }
 
@@ -119,6 +122,7 @@ fn count_asked(page: &Lookahead<'_>) -> Option<u64> {
 
 /// One order, its lists handed to the request's loaders.
 async fn one_order(ctx: &Context<'_>, (order, nested): (entities::order::Model, orders::Nested)) -> async_graphql::Result<Order> {
+    let lists_unread = nested.unread;
     ctx.data::<std::sync::Arc<Loaders>>()?.feed(nested).await;
-    Ok(Order::from(order))
+    Ok(Order { lists_unread, ..Order::from(order) })
 }

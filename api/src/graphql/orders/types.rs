@@ -4,6 +4,8 @@ use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entities::{invoice, locality, order, order_item, order_status_history, refund, shipment, tracking_event, AttributeKind};
 
+use domain::orders::{Unread, UnreadInLists};
+
 use crate::graphql::{guard::StaffOnly, loaders::Loaders, request::parts, scalars::Money};
 
 /// The canonical order status.
@@ -214,6 +216,26 @@ impl From<order_item::Model> for OrderItem {
     }
 }
 
+impl OrderItem {
+    /// The optional columns of an item a field `name` of `OrderItem` reads;
+    /// `None` for a name this list does not know, for which every column is
+    /// read (as [`Order::columns_of`]).
+    pub fn columns_of(name: &str) -> Option<&'static [order_item::Column]> {
+        use order_item::Column as C;
+        Some(match name {
+            "__typename" | "id" | "sourceId" | "productId" | "name" | "quantity" | "unitPrice" => &[],
+            "total" => &[C::TotalCents],
+            "height" => &[C::Height],
+            "length" => &[C::Length],
+            "width" => &[C::Width],
+            "weight" => &[C::Weight],
+            "originLocalityId" => &[C::OriginLocalityId],
+            "attributes" => &[C::Attributes],
+            _ => return None,
+        })
+    }
+}
+
 /// A key–value classification or attribute.
 #[derive(SimpleObject)]
 pub struct KeyValue {
@@ -278,6 +300,23 @@ impl From<order_status_history::Model> for HistoryEntry {
     }
 }
 
+impl HistoryEntry {
+    /// The optional columns of an entry a field `name` of `HistoryEntry`
+    /// reads (as [`Order::columns_of`]). `fromStatus` is a rule's column,
+    /// always read.
+    pub fn columns_of(name: &str) -> Option<&'static [order_status_history::Column]> {
+        use order_status_history::Column as C;
+        Some(match name {
+            "__typename" | "id" | "fromStatus" | "toStatus" | "notifyCustomer" | "visibleToCustomer" | "source" | "applied"
+            | "occurredAt" | "recordedAt" => &[],
+            "comment" => &[C::Comment],
+            "eventId" => &[C::EventId],
+            "skipReason" => &[C::SkipReason],
+            _ => return None,
+        })
+    }
+}
+
 /// A shipment with its tracking code and its carrier's timeline.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -300,6 +339,9 @@ pub struct Shipment {
     pub delivered_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     key: (i32, i32),
+    /// The columns of its order's tracking events its `events` leave unread.
+    #[graphql(skip)]
+    events_unread: Unread<tracking_event::Entity>,
 }
 
 #[ComplexObject]
@@ -308,8 +350,24 @@ impl Shipment {
     /// carrier's order; loaded for a whole page at once.
     async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrackingEvent>> {
         let (order_id, shipment_id) = self.key;
-        let rows = loaders(ctx)?.tracking.load_one(order_id).await?.unwrap_or_default();
+        let rows = loaders(ctx)?.tracking.load_one((order_id, self.events_unread)).await?.unwrap_or_default();
         Ok(rows.into_iter().filter(|e| e.shipment_id == shipment_id).map(TrackingEvent::from).collect())
+    }
+}
+
+impl Shipment {
+    /// The optional columns of a shipment a field `name` of `Shipment` reads
+    /// (as [`Order::columns_of`]).
+    pub fn columns_of(name: &str) -> Option<&'static [shipment::Column]> {
+        use shipment::Column as C;
+        Some(match name {
+            "__typename" | "id" | "carrier" | "trackingNumber" | "shippedAt" | "events" => &[],
+            "title" => &[C::Title],
+            "trackingUrl" => &[C::TrackingUrl],
+            "invoiceNumber" => &[C::InvoiceNumber],
+            "deliveredAt" => &[C::DeliveredAt],
+            _ => return None,
+        })
     }
 }
 
@@ -324,6 +382,21 @@ pub struct TrackingEvent {
     pub state: Option<String>,
     /// What happened.
     pub description: String,
+}
+
+impl TrackingEvent {
+    /// The optional columns of an event a field `name` of `TrackingEvent`
+    /// reads (as [`Order::columns_of`]).
+    pub fn columns_of(name: &str) -> Option<&'static [tracking_event::Column]> {
+        use tracking_event::Column as C;
+        Some(match name {
+            "__typename" | "description" => &[],
+            "occurredAt" => &[C::OccurredAt],
+            "city" => &[C::City],
+            "state" => &[C::State],
+            _ => return None,
+        })
+    }
 }
 
 impl From<tracking_event::Model> for TrackingEvent {
@@ -344,6 +417,7 @@ impl From<shipment::Model> for Shipment {
             tracking_number: s.tracking_number,
             tracking_url: s.tracking_url,
             shipped_at: s.shipped_at,
+            events_unread: Unread::default(),
         }
     }
 }
@@ -365,6 +439,18 @@ pub struct Refund {
 impl From<refund::Model> for Refund {
     fn from(r: refund::Model) -> Self {
         Refund { id: ID(r.id.to_string()), amount: Money(r.amount_cents), comment: r.comment, created_at: r.created_at }
+    }
+}
+
+impl Refund {
+    /// The optional columns of a refund a field `name` of `Refund` reads
+    /// (as [`Order::columns_of`]).
+    pub fn columns_of(name: &str) -> Option<&'static [refund::Column]> {
+        Some(match name {
+            "__typename" | "id" | "amount" | "createdAt" => &[],
+            "comment" => &[refund::Column::Comment],
+            _ => return None,
+        })
     }
 }
 
@@ -395,6 +481,21 @@ impl From<invoice::Model> for Invoice {
             issued_at: Some(i.issued_at),
             url: i.url,
         }
+    }
+}
+
+impl Invoice {
+    /// The optional columns of an invoice a field `name` of `Invoice` reads
+    /// in `Order.invoices` (as [`Order::columns_of`]).
+    pub fn columns_of(name: &str) -> Option<&'static [invoice::Column]> {
+        use invoice::Column as C;
+        Some(match name {
+            "__typename" | "number" | "value" | "issuedAt" => &[],
+            "key" => &[C::Key],
+            "series" => &[C::Series],
+            "url" => &[C::Url],
+            _ => return None,
+        })
     }
 }
 
@@ -450,6 +551,10 @@ pub struct Order {
     pub anonymized_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     pub model: order::Model,
+    /// The columns of its lists' rows its fields leave unread, which its
+    /// lists were read (and are cached) without.
+    #[graphql(skip)]
+    pub lists_unread: UnreadInLists,
 }
 
 impl From<order::Model> for Order {
@@ -475,6 +580,7 @@ impl From<order::Model> for Order {
             updated_at: o.updated_at,
             anonymized_at: o.anonymized_at,
             model: o,
+            lists_unread: UnreadInLists::default(),
         }
     }
 }
@@ -519,7 +625,7 @@ impl Order {
     /// Every fiscal invoice, in the order they came (an order can be
     /// invoiced in parts).
     async fn invoices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Invoice>> {
-        let rows = loaders(ctx)?.invoices.load_one(self.model.id).await?.unwrap_or_default();
+        let rows = loaders(ctx)?.invoices.load_one((self.model.id, self.lists_unread.invoices)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Invoice::from).collect())
     }
 
@@ -538,7 +644,7 @@ impl Order {
 
     /// The lines.
     async fn items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderItem>> {
-        let rows = loaders(ctx)?.items.load_one(self.model.id).await?.unwrap_or_default();
+        let rows = loaders(ctx)?.items.load_one((self.model.id, self.lists_unread.items)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(OrderItem::from).collect())
     }
 
@@ -556,19 +662,20 @@ impl Order {
 
     /// The history, oldest first. Customers see only entries visible to them.
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<HistoryEntry>> {
-        let rows = loaders(ctx)?.history.load_one(self.model.id).await?.unwrap_or_default();
+        let rows = loaders(ctx)?.history.load_one((self.model.id, self.lists_unread.history)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(HistoryEntry::from).collect())
     }
 
     /// Shipments with tracking codes.
     async fn shipments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Shipment>> {
-        let rows = loaders(ctx)?.shipments.load_one(self.model.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Shipment::from).collect())
+        let rows = loaders(ctx)?.shipments.load_one((self.model.id, self.lists_unread.shipments)).await?.unwrap_or_default();
+        let events_unread = self.lists_unread.tracking;
+        Ok(rows.into_iter().map(|row| Shipment { events_unread, ..Shipment::from(row) }).collect())
     }
 
     /// Refunds.
     async fn refunds(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Refund>> {
-        let rows = loaders(ctx)?.refunds.load_one(self.model.id).await?.unwrap_or_default();
+        let rows = loaders(ctx)?.refunds.load_one((self.model.id, self.lists_unread.refunds)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Refund::from).collect())
     }
 }
@@ -613,7 +720,7 @@ impl Order {
     }
 
     async fn pairs(&self, ctx: &Context<'_>, kind: AttributeKind) -> async_graphql::Result<Vec<KeyValue>> {
-        let rows = loaders(ctx)?.attributes.load_one(self.model.id).await?.unwrap_or_default();
+        let rows = loaders(ctx)?.attributes.load_one((self.model.id, Unread::default())).await?.unwrap_or_default();
         Ok(rows.into_iter().filter(|r| r.kind == kind).map(|r| KeyValue { key: r.key, value: r.value }).collect())
     }
 }
