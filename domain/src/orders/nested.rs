@@ -622,6 +622,18 @@ mod tests {
         assert_eq!(row::<order_attribute::Entity>("json_array", true, Unread::all_but(&[])).matches("NULL").count(), 0);
     }
 
+    /// A list read narrow and one read in full are different cache keys
+    /// (the loaders': `api::graphql::loaders::ListKey`), so neither answers
+    /// for the other.
+    #[test]
+    fn two_readings_of_a_list_are_told_apart() {
+        let narrow = Unread::<order_item::Entity>::all_but(&[]);
+        let weighed = Unread::<order_item::Entity>::all_but(&[order_item::Column::Weight]);
+        assert_ne!(narrow, Unread::default());
+        assert_ne!(narrow, weighed);
+        assert_eq!(weighed, Unread::all_but(&[order_item::Column::Weight, order_item::Column::Name]), "a required column changes nothing");
+    }
+
     /// The database hands each list over in whatever order it read it (an
     /// updated row may move); the list is sorted by id as it is read.
     #[test]
