@@ -43,10 +43,23 @@ macro_rules! order_children {
                 // A batch reads every column: more than a narrow key needs.
                 let ids: Vec<i32> = keys.iter().map(|(id, _)| *id).collect();
                 let found = $function(&self.db, &self.actor, &ids).await.map_err(to_gql)?;
-                Ok(keys.iter().map(|key| (*key, found.get(&key.0).cloned().unwrap_or_default())).collect())
+                Ok(each_key(found, keys))
             }
         }
     };
+}
+
+/// The rows `found` by order id, answered for each of `keys` (an empty list
+/// for an order without rows, so the cache never asks again). Moved, not
+/// copied, unless one order is asked for under two readings.
+fn each_key<K: Copy + Eq + std::hash::Hash, T: Clone>(mut found: HashMap<i32, Vec<T>>, keys: &[(i32, K)]) -> HashMap<(i32, K), Vec<T>> {
+    let mut answer = HashMap::with_capacity(keys.len());
+    for (at, key) in keys.iter().enumerate() {
+        let again = keys[at + 1..].iter().any(|later| later.0 == key.0);
+        let rows = if again { found.get(&key.0).cloned() } else { found.remove(&key.0) };
+        answer.insert(*key, rows.unwrap_or_default());
+    }
+    answer
 }
 
 order_children!(order_item::Model, orders::items_for);
@@ -186,5 +199,21 @@ impl Loaders {
         if let Some(destinations) = nested.destinations {
             self.localities.feed_many(destinations).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_key_gets_its_orders_rows_even_when_one_order_is_read_twice() {
+        let found = HashMap::from([(1, vec!["a", "b"]), (2, vec!["c"])]);
+        let answer = each_key(found, &[(1, 'n'), (2, 'n'), (1, 'w'), (3, 'n')]);
+        assert_eq!(answer[&(1, 'n')], ["a", "b"]);
+        assert_eq!(answer[&(1, 'w')], ["a", "b"]);
+        assert_eq!(answer[&(2, 'n')], ["c"]);
+        assert!(answer[&(3, 'n')].is_empty(), "an order without rows is answered too");
+        assert_eq!(answer.len(), 4);
     }
 }

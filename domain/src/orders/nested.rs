@@ -104,7 +104,9 @@ impl<E: Pruned> Unread<E> {
     fn reading(self, columns: &[E::Column]) -> Self {
         Self::of_mask(self.mask & !mask::<E>(|column| named::<E>(columns, column)))
     }
+}
 
+impl<E> Unread<E> {
     /// Whether the `at`th column is read.
     fn reads(self, at: usize) -> bool {
         self.mask >> at & 1 == 0
@@ -125,7 +127,7 @@ impl<E> Copy for Unread<E> {}
 impl<E> Default for Unread<E> {
     /// Everything read.
     fn default() -> Self {
-        Unread { mask: 0, of: PhantomData }
+        Self::of_mask(0)
     }
 }
 impl<E> PartialEq for Unread<E> {
@@ -273,7 +275,7 @@ fn row<E: EntityTrait>(function: &str, sqlite: bool, unread: Unread<E>) -> Strin
         .enumerate()
         .map(|(at, column)| {
             let name = column.as_str();
-            if unread.mask >> at & 1 == 1 {
+            if !unread.reads(at) {
                 return "NULL".to_owned();
             }
             match column.def().get_column_type() {
