@@ -33,6 +33,11 @@ pub struct ServerArgs {
     /// clients keep going with refresh tokens.
     #[arg(long, global = true, env = "RASTRO_TOKEN_TTL_MINUTES", default_value_t = MAX_TOKEN_TTL_MINUTES)]
     pub token_ttl_minutes: u64,
+    /// Milliseconds a token whose check against the database (user, company,
+    /// session) passed is taken as checked for its next requests; any
+    /// revocation clears them all at once. 0 checks every request.
+    #[arg(long, global = true, env = "RASTRO_TOKEN_RECHECK_MS", default_value_t = 1_000)]
+    pub token_recheck_ms: u64,
     /// Directory with casbin `model.conf` and `policy.csv`; the copies compiled
     /// from `policies/` are used when unset.
     #[arg(long, global = true, env = "RASTRO_POLICY_DIR")]
@@ -143,6 +148,12 @@ pub struct GraphqlLimits {
     /// crosses between processes on SQLite. A socket also closes when its
     /// token expires.
     pub revocation_sweep: Duration,
+    /// How long a token whose check against the database passed is taken as
+    /// checked for its next requests (`domain::sessions::verified`): any
+    /// revocation clears every such check at once in this process, and in the
+    /// others as its signal arrives; this bounds what a lost signal costs.
+    /// Zero checks every request.
+    pub token_recheck: Duration,
     /// Concurrent operations (subscriptions) one WebSocket may run.
     pub ws_subscriptions_per_socket: usize,
     /// Open WebSockets one user may hold in one server process.
@@ -163,6 +174,7 @@ impl Default for GraphqlLimits {
             body_bytes: 256 * 1024,
             ws_init_timeout: Duration::from_secs(10),
             revocation_sweep: Duration::from_secs(30),
+            token_recheck: domain::sessions::verified::VERIFIED_FOR,
             ws_subscriptions_per_socket: 10,
             ws_sockets_per_user: 5,
         }
@@ -270,7 +282,11 @@ impl Config {
             token_ttl: Duration::from_secs(args.token_ttl_minutes.max(1) * 60),
             policy_dir: args.policy_dir.clone(),
             db_max_connections: args.db_max_connections.max(1),
-            limits: GraphqlLimits { introspection: args.graphql_introspection, ..GraphqlLimits::default() },
+            limits: GraphqlLimits {
+                introspection: args.graphql_introspection,
+                token_recheck: Duration::from_millis(args.token_recheck_ms),
+                ..GraphqlLimits::default()
+            },
             integrations: IntegrationLimits::default(),
             mail,
             run_mail_worker: !args.no_mail_worker,

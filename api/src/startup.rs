@@ -21,7 +21,7 @@ pub async fn domain_ctx(config: &Config, db: DatabaseConnection) -> anyhow::Resu
         None => domain::Authorizer::embedded().await.context("loading embedded policies")?,
     };
     let tokens = domain::tokens::TokenKeys::new(&config.jwt_secret, config.token_ttl);
-    let events = domain::events::EventBus::for_database(&db).await.context("listening for order events")?;
+    let events = domain::events::EventBus::for_database(&db, config.limits.token_recheck).await.context("listening for order events")?;
     // Computed once here, off the async runtime, instead of on the first login.
     tokio::task::spawn_blocking(domain::password::dummy_hash).await?;
     let relaxed_db = domain::db::connect_relaxed(&config.database_url).await.context("opening the database")?;

@@ -421,6 +421,13 @@ pub(crate) struct Started {
     pub token: String,
 }
 
+/// How long the server takes a token's check as fresh: the server's default,
+/// unless `RASTRO_TOKEN_RECHECK_MS` says otherwise (0 measures a check on
+/// every request, as before the checks were kept).
+fn token_recheck_ms() -> u64 {
+    std::env::var("RASTRO_TOKEN_RECHECK_MS").ok().and_then(|ms| ms.parse().ok()).unwrap_or(1_000)
+}
+
 /// Seeds `orders` orders into the fresh database at `url`, runs `ANALYZE`,
 /// starts the server on a free port and logs the bench's staff user in.
 pub(crate) async fn start(url: &str, name: &str, orders: usize) -> anyhow::Result<Started> {
@@ -430,6 +437,7 @@ pub(crate) async fn start(url: &str, name: &str, orders: usize) -> anyhow::Resul
         jwt_secret: Some("bench-secret-".repeat(4)),
         public_base_url: "http://127.0.0.1".into(),
         token_ttl_minutes: 15,
+        token_recheck_ms: token_recheck_ms(),
         policy_dir: None,
         db_max_connections: 10,
         secret_key: Some(domain::notifications::SecretKey::generate_base64()),

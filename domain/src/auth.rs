@@ -8,7 +8,7 @@ use sea_orm::{
     Statement,
 };
 
-use crate::{audit, password, Action, Actor, Ctx, DomainError, DomainResult};
+use crate::{audit, password, sessions::verified::Key, Action, Actor, Ctx, DomainError, DomainResult};
 
 /// Failed attempts allowed before an account key is slowed down.
 pub const FREE_ATTEMPTS: i32 = 5;
@@ -211,10 +211,18 @@ async fn find_login_account(
 /// deactivated user, a deactivated company, a token issued before the last
 /// password change ([`user::Model::token_version`]) or one of a revoked session
 /// (logout, refresh-token reuse) is refused at once. The session is checked in
-/// the same query that loads the user.
+/// the same query that loads the user. A check that passed answers for the
+/// same token's requests of the next second, until any revocation
+/// ([`crate::sessions::verified`]).
 pub async fn authenticate(ctx: &Ctx, bearer: &str) -> DomainResult<Actor> {
     let claims = ctx.tokens.verify(bearer).ok_or(DomainError::Unauthenticated)?;
     let user_id: i32 = claims.sub.parse().map_err(|_| DomainError::Unauthenticated)?;
+    let key = Key { user_id, session_id: claims.sid, version: claims.ver };
+    let verified = ctx.events.verified();
+    if let Some(actor) = verified.recall(key) {
+        return Ok(actor);
+    }
+    let began = verified.epoch();
     let backend = ctx.db.get_database_backend();
     let read = Statement::from_sql_and_values(backend, AUTHENTICATION, [user_id.into(), claims.sid.into()]);
     let row = ctx.db.query_one(read).await?.ok_or(DomainError::Unauthenticated)?;
@@ -228,7 +236,9 @@ pub async fn authenticate(ctx: &Ctx, bearer: &str) -> DomainResult<Actor> {
     if !in_good_standing(active, company_active, token_version, claims.ver) {
         return Err(DomainError::Unauthenticated);
     }
-    Actor::user(role, user_id, company_id, &email, must_change_password, claims.sid).ok_or(DomainError::Unauthenticated)
+    let actor = Actor::user(role, user_id, company_id, &email, must_change_password, claims.sid).ok_or(DomainError::Unauthenticated)?;
+    verified.keep(key, actor.clone(), began);
+    Ok(actor)
 }
 
 /// Whether a user whose session is live may act on a token of `claimed`

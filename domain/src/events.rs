@@ -197,6 +197,8 @@ pub struct EventBus {
     runs: Topic<RunFinished>,
     /// This process's open sockets, which revocations end.
     watchers: Arc<crate::sessions::watchers::Watchers>,
+    /// This process's recent token checks, which revocations forget.
+    verified: Arc<crate::sessions::verified::Verified>,
     cross_process: bool,
 }
 
@@ -206,11 +208,18 @@ pub struct Staged<T = OrderStatusEvent> {
     topic: Topic<T>,
     cross_process: bool,
     events: Vec<T>,
+    /// For revocations: the token checks to forget once they commit.
+    forgets: Option<Arc<crate::sessions::verified::Verified>>,
 }
 
 impl<T: Routed> Staged<T> {
     /// Publishes in-process events; on PostgreSQL the commit already did.
     pub fn after_commit(self) {
+        // Before this returns, and so before the revoking request answers: on
+        // PostgreSQL the process hears its own signal only a moment later.
+        if let Some(verified) = &self.forgets {
+            verified.forget_all();
+        }
         if !self.cross_process {
             for event in self.events {
                 self.topic.fanout.publish(Arc::new(event));
@@ -222,20 +231,27 @@ impl<T: Routed> Staged<T> {
 impl EventBus {
     /// An in-process bus (SQLite, or tests).
     pub fn local() -> Self {
+        Self::local_keeping(crate::sessions::verified::VERIFIED_FOR)
+    }
+
+    /// An in-process bus whose token checks answer for `checks_last`.
+    fn local_keeping(checks_last: std::time::Duration) -> Self {
         EventBus {
             orders: Topic::new(CHANNEL),
             revocations: Topic::new(REVOCATION_CHANNEL),
             runs: Topic::new(RUN_CHANNEL),
             watchers: Arc::default(),
+            verified: Arc::new(crate::sessions::verified::Verified::lasting(checks_last)),
             cross_process: false,
         }
     }
 
     /// The bus for `db`: cross-process through LISTEN/NOTIFY on PostgreSQL,
-    /// in-process otherwise.
-    pub async fn for_database(db: &DatabaseConnection) -> anyhow::Result<Self> {
+    /// in-process otherwise. A token check that passed answers for that
+    /// token's requests of the next `checks_last` ([`crate::sessions::verified`]).
+    pub async fn for_database(db: &DatabaseConnection, checks_last: std::time::Duration) -> anyhow::Result<Self> {
         if db.get_database_backend() != DatabaseBackend::Postgres {
-            return Ok(Self::local());
+            return Ok(Self::local_keeping(checks_last));
         }
         // The listener holds its connection for good: give it a pool of its own
         // rather than one of the server's query connections.
@@ -243,14 +259,17 @@ impl EventBus {
         let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with(options).await?;
         let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
         listener.listen_all([CHANNEL, REVOCATION_CHANNEL, RUN_CHANNEL]).await?;
-        let bus = EventBus { cross_process: true, ..Self::local() };
-        let (orders, revocations, runs) = (bus.orders.clone(), bus.revocations.clone(), bus.runs.clone());
+        let bus = EventBus { cross_process: true, ..Self::local_keeping(checks_last) };
+        let (orders, revocations, runs, verified) = (bus.orders.clone(), bus.revocations.clone(), bus.runs.clone(), bus.verified.clone());
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
                     Ok(notification) => match notification.channel() {
                         CHANNEL => orders.deliver(notification.payload()),
-                        REVOCATION_CHANNEL => revocations.deliver(notification.payload()),
+                        REVOCATION_CHANNEL => {
+                            verified.forget_all();
+                            revocations.deliver(notification.payload());
+                        }
                         RUN_CHANNEL => runs.deliver(notification.payload()),
                         other => tracing::warn!(channel = other, "notification on an unexpected channel"),
                     },
@@ -299,6 +318,11 @@ impl EventBus {
         self.watchers.watch(actor, mark)
     }
 
+    /// This process's recent token checks ([`crate::sessions::verified`]).
+    pub fn verified(&self) -> &crate::sessions::verified::Verified {
+        &self.verified
+    }
+
     /// The registry of this process's open sockets.
     pub(crate) fn watchers(&self) -> &crate::sessions::watchers::Watchers {
         &self.watchers
@@ -310,7 +334,8 @@ impl EventBus {
         txn: &impl ConnectionTrait,
         revocations: Vec<Revocation>,
     ) -> DomainResult<Staged<Revocation>> {
-        self.stage_on(&self.revocations, txn, revocations).await
+        let staged = self.stage_on(&self.revocations, txn, revocations).await?;
+        Ok(Staged { forgets: Some(self.verified.clone()), ..staged })
     }
 
     /// A receiver of the finished integration runs published from now on that
@@ -337,7 +362,7 @@ impl EventBus {
             ))
             .await?;
         }
-        Ok(Staged { topic: topic.clone(), cross_process: self.cross_process, events })
+        Ok(Staged { topic: topic.clone(), cross_process: self.cross_process, events, forgets: None })
     }
 }
 

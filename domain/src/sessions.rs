@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::{auth::Session, events::Staged, tokens, Action, Actor, Ctx, DomainError, DomainResult};
 
 pub mod sweep;
+pub mod verified;
 pub mod watchers;
 
 /// How long a refresh token stays valid; each refresh issues a new one.

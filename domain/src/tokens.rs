@@ -21,8 +21,9 @@ pub struct TokenKeys {
     pub ttl: Duration,
 }
 
-/// What an access token says. The database is still asked on every request
-/// (active flags, token version), so a deactivated account stops at once.
+/// What an access token says. The database is still asked (active flags, token
+/// version, session), so a deactivated account stops at once: on each request,
+/// or on the token's first within a second ([`crate::sessions::verified`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// User id (a string, as RFC 7519 requires).

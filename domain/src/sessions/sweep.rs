@@ -57,6 +57,7 @@ pub async fn run(ctx: Ctx, every: Duration, stop: impl Future<Output = ()>) {
                         let missed = sweep.missed(&found);
                         if !missed.is_empty() {
                             tracing::info!(sessions = missed.len(), "revocations found by the sweep");
+                            ctx.events.verified().forget_all();
                         }
                         for revocation in missed {
                             ctx.events.watchers().end(revocation);

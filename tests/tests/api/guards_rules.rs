@@ -289,12 +289,15 @@ async fn an_empty_store_account_clears_the_one_a_webhook_secret_was_bound_to() {
     assert!(listed["webhookSecrets"][0]["account"].is_null(), "{listed}");
 }
 
-/// The account is read on every call, not only the session: a company or a
-/// user made inactive without its sessions being ended (a row changed by
-/// hand, say) is refused at once, and served again when active again.
+/// The account is read with every check of a token, not only the session: a
+/// company or a user made inactive without its sessions being ended (a row
+/// changed by hand, say) is refused at the next check, and served again when
+/// active again. (Here every request checks; in production a check answers
+/// for the token's requests of the next second, and a change through the API
+/// ends the sessions, which clears every check at once.)
 #[tokio::test]
 async fn an_inactive_company_or_user_is_refused_even_while_its_session_lives() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.limits.token_recheck = std::time::Duration::ZERO).await;
     let admin = app.admin().await;
     let t = app.tenant(&admin, "acme").await;
     let me = "{ me { id } }";

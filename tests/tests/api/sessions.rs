@@ -154,3 +154,63 @@ async fn access_tokens_live_fifteen_minutes_and_longer_lifetimes_are_refused() {
     assert!(lifetime > chrono::Duration::minutes(14), "default lifetime {lifetime}");
     server.stop().await;
 }
+
+/// A token's check against the database answers for its next requests
+/// within `token_recheck`, and any revocation makes every token be checked
+/// again: the ended session's is refused at once, another is read again.
+#[tokio::test]
+async fn a_token_checked_a_moment_ago_is_read_again_only_after_a_revocation() {
+    let app = TestApp::spawn_with(|c| {
+        // No mail worker: its polling would add statements to the count.
+        c.run_mail_worker = false;
+        c.limits.token_recheck = std::time::Duration::from_secs(3600);
+    })
+    .await;
+    let admin = app.admin().await;
+    let (company, _) = app.create_company(&admin, "acme").await;
+    let email = "staff@acme.test";
+    app.company_user(&admin, &company, "acme", email).await;
+    let (ending, _) = app.login_session(email, PASSWORD, Some("acme")).await;
+    let (staying, _) = app.login_session(email, PASSWORD, Some("acme")).await;
+    let cost = |token: String| {
+        let app = &app;
+        async move {
+            let before = app.statements_run().await;
+            assert!(app.token_works(&token).await);
+            app.statements_run().await - before
+        }
+    };
+    let (checked, recalled) = (cost(ending.clone()).await, cost(ending.clone()).await);
+    assert_eq!(checked, recalled + 1, "a check a moment ago answers for the token's next request");
+    assert_eq!((cost(staying.clone()).await, cost(staying.clone()).await), (checked, recalled), "per token");
+
+    let body = app.gql(Some(&ending), "mutation { logout }", json!({})).await;
+    assert_eq!(body["data"]["logout"], true, "{body}");
+    assert!(!app.token_works(&ending).await, "the logged-out token is refused at once");
+    assert_eq!(cost(staying.clone()).await, checked, "after a revocation every token is read again");
+    assert_eq!(cost(staying).await, recalled);
+}
+
+/// Another process remembers its own checks: a revocation made through this
+/// one reaches its requests as the signal arrives (PostgreSQL), or once its
+/// check of the token is a second old (SQLite, whose signals stay in their
+/// process). Either way within the deadline, never later.
+#[tokio::test]
+async fn a_revocation_through_one_process_refuses_the_token_on_another() {
+    let (app, _, _, email, _) = staff_app().await;
+    let other = RastroProcess::start(&app.database_url).await;
+    let (access, _) = app.login_session(&email, PASSWORD, Some("acme")).await;
+    let works_there = |token: String| {
+        let other = &other;
+        async move { other.gql(&token, "{ me { id } }", json!({})).await["data"]["me"]["id"].is_string() }
+    };
+    assert!(works_there(access.clone()).await, "checked, and remembered, on the other process");
+    let body = app.gql(Some(&access), "mutation { logout }", json!({})).await;
+    assert_eq!(body["data"]["logout"], true, "{body}");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while works_there(access.clone()).await {
+        assert!(tokio::time::Instant::now() < deadline, "the other process still takes the logged-out token");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    other.stop().await;
+}
