@@ -10,6 +10,10 @@ use secrecy::SecretString;
 /// this long at most, even where a revocation could not reach (a server whose
 /// database listener was down).
 pub const MAX_TOKEN_TTL_MINUTES: u64 = 15;
+/// Longest `RASTRO_TOKEN_RECHECK_MS`: how long a token's passed check may answer
+/// for its next requests, and so how late a revocation whose signal was lost,
+/// or a row changed by hand, may be seen.
+pub const MAX_TOKEN_RECHECK_MS: u64 = 10_000;
 
 /// Flags (and their environment variables) shared by the commands that open the
 /// database or serve.
@@ -35,7 +39,8 @@ pub struct ServerArgs {
     pub token_ttl_minutes: u64,
     /// Milliseconds a token whose check against the database (user, company,
     /// session) passed is taken as checked for its next requests; any
-    /// revocation clears them all at once. 0 checks every request.
+    /// revocation clears them all at once. 0 checks every request; at most
+    /// [`MAX_TOKEN_RECHECK_MS`].
     #[arg(long, global = true, env = "RASTRO_TOKEN_RECHECK_MS", default_value_t = 1_000)]
     pub token_recheck_ms: u64,
     /// Directory with casbin `model.conf` and `policy.csv`; the copies compiled
@@ -267,6 +272,9 @@ impl Config {
             domain::notifications::check_root_certificate(&pem)
                 .map_err(|e| anyhow::anyhow!("RASTRO_SMTP_CA_FILE {}: {e}", path.display()))?;
             mail.extra_root_certificates.push(pem);
+        }
+        if args.token_recheck_ms > MAX_TOKEN_RECHECK_MS {
+            anyhow::bail!("RASTRO_TOKEN_RECHECK_MS must be at most {MAX_TOKEN_RECHECK_MS}: it is how late a missed revocation or a row changed by hand may be seen");
         }
         if args.token_ttl_minutes > MAX_TOKEN_TTL_MINUTES {
             anyhow::bail!("RASTRO_TOKEN_TTL_MINUTES must be at most {MAX_TOKEN_TTL_MINUTES}; sessions go on with refresh tokens");

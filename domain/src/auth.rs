@@ -207,19 +207,32 @@ async fn find_login_account(
 
 /// Turns a bearer token into the actor behind it.
 ///
-/// Besides the signature and expiry, the account is read on every call: a
-/// deactivated user, a deactivated company, a token issued before the last
-/// password change ([`user::Model::token_version`]) or one of a revoked session
-/// (logout, refresh-token reuse) is refused at once. The session is checked in
-/// the same query that loads the user. A check that passed answers for the
-/// same token's requests of the next second, until any revocation
+/// Besides the signature and expiry, the account is read: a deactivated user,
+/// a deactivated company, a token issued before the last password change
+/// ([`user::Model::token_version`]) or one of a revoked session (logout,
+/// refresh-token reuse) is refused. The session is checked in the same query
+/// that loads the user. A check that passed answers for the same token's
+/// requests of the next moment (a second by default), until any revocation
+/// clears it: in this process at once, in another as its signal arrives
 /// ([`crate::sessions::verified`]).
 pub async fn authenticate(ctx: &Ctx, bearer: &str) -> DomainResult<Actor> {
+    check(ctx, bearer, true).await
+}
+
+/// Like [`authenticate`], but always reads the account: for what stays open
+/// once it starts (a WebSocket, a page's live events), which a revocation
+/// this process has not heard of yet would otherwise leave open until the
+/// process's next sweep.
+pub async fn authenticate_fresh(ctx: &Ctx, bearer: &str) -> DomainResult<Actor> {
+    check(ctx, bearer, false).await
+}
+
+async fn check(ctx: &Ctx, bearer: &str, recall: bool) -> DomainResult<Actor> {
     let claims = ctx.tokens.verify(bearer).ok_or(DomainError::Unauthenticated)?;
     let user_id: i32 = claims.sub.parse().map_err(|_| DomainError::Unauthenticated)?;
     let key = Key { user_id, session_id: claims.sid, version: claims.ver };
     let verified = ctx.events.verified();
-    if let Some(actor) = verified.recall(key) {
+    if let Some(actor) = recall.then(|| verified.recall(key)).flatten() {
         return Ok(actor);
     }
     let began = verified.epoch();

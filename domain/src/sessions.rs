@@ -231,12 +231,15 @@ pub async fn refresh(ctx: &Ctx, actor: &Actor, presented: &str) -> DomainResult<
 async fn revoke_reused(ctx: &Ctx, session_id: i32, now: DateTime<Utc>) -> DomainResult<()> {
     let txn = crate::db::begin_write(&ctx.db).await?;
     let revoked = revoke(&txn, session::Column::Id.eq(session_id), now).await?;
+    // Signalled only when it ends something: every signal clears every
+    // process's token checks, and a spent token can be replayed at will.
+    if revoked == 0 {
+        return Ok(());
+    }
     let staged = ctx.events.stage_revocations(&txn, vec![Revocation { whose: Whose::Session(session_id), at: now }]).await?;
     txn.commit().await?;
     staged.after_commit();
-    if revoked > 0 {
-        tracing::warn!(session_id, "refresh token reused; session revoked");
-    }
+    tracing::warn!(session_id, "refresh token reused; session revoked");
     Ok(())
 }
 

@@ -62,6 +62,7 @@ impl AccountMutation {
     /// session (its tokens stop working, its WebSockets close).
     async fn refresh_session(&self, ctx: &Context<'_>, #[graphql(secret)] refresh_token: String) -> async_graphql::Result<Session> {
         let (domain, _) = parts(ctx)?;
+        charge(ctx, Sensitive::RefreshSession, None)?;
         sessions::refresh(domain, &Actor::anonymous(), &refresh_token).await.gql().map(Session::from)
     }
 

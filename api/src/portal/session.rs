@@ -58,7 +58,8 @@ impl FromRequestParts<AppState> for Visitor {
         let client = parts.extensions.get::<ClientIp>().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0);
         let checked_at = state.ctx.events.mark();
         let actor = match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(token) => match domain::auth::authenticate(&state.ctx, &token).await {
+            // Read afresh: a page may open live events, which stay open.
+            Some(token) => match domain::auth::authenticate_fresh(&state.ctx, &token).await {
                 Ok(actor) => actor,
                 Err(DomainError::Unexpected(err)) => {
                     tracing::error!(error = ?err, "authenticating a portal session");

@@ -350,7 +350,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol, cl
             let checked_at = ctx.events.mark();
             let token = bearer_from_payload(&payload);
             let authenticated = match &token {
-                Some(token) => domain::auth::authenticate(&ctx, token).await.map_err(to_gql),
+                Some(token) => domain::auth::authenticate_fresh(&ctx, token).await.map_err(to_gql),
                 None => Err(async_graphql::Error::new("missing access token")),
             };
             let actor = authenticated.inspect_err(|_| refusal_code.store(CLOSE_FORBIDDEN, Ordering::SeqCst))?;

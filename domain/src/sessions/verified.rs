@@ -26,7 +26,7 @@
 //! - The token itself (signature, expiry) is still verified on every request,
 //!   and the key holds its token version, so nothing here extends a token.
 //! - Bounded: at most [`MAX_ENTRIES`] accounts' sessions; a full table drops
-//!   the expired ones, or all of them.
+//!   the expired ones, or all of them unless that frees a quarter.
 
 use std::{
     collections::HashMap,
@@ -103,27 +103,46 @@ impl Verified {
     /// Keeps a check of `key` that passed, begun at `began`, unless a
     /// revocation came in between.
     pub fn keep(&self, key: Key, actor: Actor, began: Epoch) {
+        if self.lasts.is_zero() {
+            return;
+        }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         // Read under the lock that `forget_all` clears under: a revocation is
         // either seen here or clears this entry after it is written.
         if self.epoch.load(Ordering::SeqCst) != began.0 {
             return;
         }
+        let mut dropped = HashMap::new();
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
             let lasts = self.lasts;
             entries.retain(|_, entry| entry.epoch == began.0 && entry.at.elapsed() < lasts);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+            // Unless a quarter went, start afresh: a full table of live checks
+            // must not cost a scan on every insert.
+            if entries.len() > MAX_ENTRIES - MAX_ENTRIES / 4 {
+                dropped = std::mem::take(&mut *entries);
             }
         }
         entries.insert(key, Entry { actor, at: Instant::now(), epoch: began.0 });
+        drop(entries);
+        // Freed after the lock.
+        drop(dropped);
     }
 
     /// Forgets every check: a session somewhere has just ended.
     pub fn forget_all(&self) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        entries.clear();
+        let dropped = std::mem::take(&mut *entries);
+        drop(entries);
+        // Freed after the lock.
+        drop(dropped);
+    }
+
+    /// How many times every check was forgotten: once per revocation in the
+    /// process that made it, once more per revocation signal heard on
+    /// PostgreSQL (its own included), and once per sweep that found some.
+    pub fn forgotten(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
     }
 
     /// How many checks are kept (for tests and metrics).
@@ -190,6 +209,12 @@ mod tests {
         let verified = Verified::lasting(Duration::ZERO);
         verified.keep(key(1), actor(1), verified.epoch());
         assert_eq!(verified.recall(key(1)), None);
+        assert!(verified.is_empty(), "a table of checks that last no time keeps none");
+        let verified = Verified::lasting(Duration::from_millis(20));
+        verified.keep(key(1), actor(1), verified.epoch());
+        assert_eq!(verified.recall(key(1)), Some(actor(1)));
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(verified.recall(key(1)), None, "expired");
         let verified = Verified::lasting(Duration::from_secs(3600));
         verified.keep(key(1), actor(1), verified.epoch());
         assert_eq!(verified.recall(key(1)), Some(actor(1)));
@@ -206,10 +231,11 @@ mod tests {
         }
         assert_eq!(verified.recall(key(most + 5)), Some(actor(most + 5)), "the newest is kept");
         // Expired ones go first, before anything live is dropped.
-        let verified = Verified::lasting(Duration::ZERO);
+        let verified = Verified::lasting(Duration::from_millis(50));
         for user_id in 1..=most {
             verified.keep(key(user_id), actor(user_id), began);
         }
+        std::thread::sleep(Duration::from_millis(60));
         verified.keep(key(most + 1), actor(most + 1), began);
         assert_eq!(verified.len(), 1);
     }

@@ -62,6 +62,48 @@ async fn logins_have_a_budget_per_address() {
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
 }
 
+/// A spent refresh token replayed over and over: each try is charged to the
+/// address like a login, and only the first ends a session. A revocation
+/// clears every process's remembered token checks, so a replay that ended
+/// nothing must not signal one.
+#[tokio::test]
+async fn a_replayed_refresh_token_is_charged_and_signals_one_revocation() {
+    let app = TestApp::spawn_with(|c| c.rates.sensitive_per_ip = Rate::new(1, 4)).await;
+    let admin = app.admin().await;
+    let (company, _) = app.create_company(&admin, "replay").await;
+    app.company_user(&admin, &company, "replay", "staff@replay.test").await;
+    let (other, _) = app.login_session("staff@replay.test", PASSWORD, Some("replay")).await;
+    let (_, spent) = app.login_session("staff@replay.test", PASSWORD, Some("replay")).await;
+    let body = app.refresh_body(&spent).await;
+    assert!(body["data"]["refreshSession"]["accessToken"].is_string(), "{body}");
+    // Each revocation clears the checks once here, and on PostgreSQL once
+    // more when this process hears its own signal.
+    let per_revocation = if tests::on_postgres() { 2 } else { 1 };
+    let forgotten = || app.ctx.events.verified().forgotten();
+    let settled = |expected: u64| async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while forgotten() < expected {
+            assert!(tokio::time::Instant::now() < deadline, "a revocation's signal never came back");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        forgotten()
+    };
+    let before = forgotten();
+    let body = app.refresh_body(&spent).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "reuse ends the session: {body}");
+    assert_eq!(settled(before + per_revocation).await, before + per_revocation, "the reuse that ended a session");
+    let mut codes = Vec::new();
+    for _ in 0..4 {
+        codes.push(error_code(&app.refresh_body(&spent).await).unwrap_or_default().to_owned());
+    }
+    assert!(codes.iter().any(|c| c == "RATE_LIMITED"), "replays are charged to the address: {codes:?}");
+    // A revocation after them: once its signals are in, any of theirs is too.
+    let body = app.gql(Some(&other), "mutation { logout }", json!({})).await;
+    assert_eq!(body["data"]["logout"], true, "{body}");
+    let expected = before + 2 * per_revocation;
+    assert_eq!(settled(expected).await, expected, "replays that end nothing signal nothing: {codes:?}");
+}
+
 #[tokio::test]
 async fn an_attacker_cannot_lock_the_owner_out() {
     let app = TestApp::spawn_with(|c| c.trusted_proxies = api::ratelimit::TrustedProxies(vec!["127.0.0.1/32".parse().unwrap()])).await;

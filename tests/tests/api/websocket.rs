@@ -309,6 +309,35 @@ async fn a_revocation_the_signal_missed_is_found_by_the_sweep() {
     assert!(bystander.answers_ping().await);
 }
 
+/// A socket's `connection_init` reads the account afresh, though the same
+/// token's HTTP requests may be answered by a check of a moment ago: a socket
+/// stays open, so one opened on a revocation this process has not heard of
+/// yet would outlive it until the next sweep.
+#[tokio::test]
+async fn a_socket_is_opened_only_on_a_fresh_check_of_its_token() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.token_recheck = Duration::from_secs(3600);
+        c.limits.revocation_sweep = Duration::from_secs(3600);
+    })
+    .await;
+    let admin = app.admin().await;
+    let t = app.tenant(&admin, "acme").await;
+    assert!(app.token_works(&t.staff).await, "checked over HTTP, and remembered");
+    // Revoked in the database alone: nothing is published, nothing swept.
+    let sid = app.ctx.tokens.verify(&t.staff).expect("a valid token").sid;
+    let revoked = entities::session::Entity::update_many()
+        .col_expr(entities::session::Column::RevokedAt, sea_orm::sea_query::Expr::value(Some(chrono::Utc::now())))
+        .filter(entities::session::Column::Id.eq(sid))
+        .exec(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(revoked.rows_affected, 1);
+    assert!(app.token_works(&t.staff).await, "HTTP is answered by the remembered check");
+    let mut socket = WsClient::connect(&app.base).await;
+    socket.init(&t.staff).await;
+    assert_eq!(socket.next(Duration::from_secs(5)).await, WsEvent::Closed(4403), "the socket read the revocation");
+}
+
 /// A socket closes when its token expires, with no one asking the database.
 #[tokio::test]
 async fn a_socket_closes_when_its_token_expires() {
