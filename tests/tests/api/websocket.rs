@@ -287,6 +287,18 @@ async fn a_revocation_through_one_process_closes_a_socket_on_another() {
     other.stop().await;
 }
 
+/// Revokes `token`'s session with a bare `UPDATE`: no signal is published.
+async fn revoke_in_the_database_alone(app: &TestApp, token: &str) {
+    let sid = app.ctx.tokens.verify(token).expect("a valid token").sid;
+    let revoked = entities::session::Entity::update_many()
+        .col_expr(entities::session::Column::RevokedAt, sea_orm::sea_query::Expr::value(Some(chrono::Utc::now())))
+        .filter(entities::session::Column::Id.eq(sid))
+        .exec(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(revoked.rows_affected, 1);
+}
+
 /// A revocation the signal never carried (as when a PostgreSQL listener was
 /// reconnecting) is found by the process's sweep, which closes the socket.
 #[tokio::test]
@@ -297,14 +309,7 @@ async fn a_revocation_the_signal_missed_is_found_by_the_sweep() {
     let mut socket = watching(&app, &t.staff).await;
     let mut bystander = watching(&app, &admin).await;
     // Revoked in the database alone: nothing is published.
-    let sid = app.ctx.tokens.verify(&t.staff).expect("a valid token").sid;
-    let revoked = entities::session::Entity::update_many()
-        .col_expr(entities::session::Column::RevokedAt, sea_orm::sea_query::Expr::value(Some(chrono::Utc::now())))
-        .filter(entities::session::Column::Id.eq(sid))
-        .exec(&app.ctx.db)
-        .await
-        .unwrap();
-    assert_eq!(revoked.rows_affected, 1);
+    revoke_in_the_database_alone(&app, &t.staff).await;
     assert_eq!(socket.closed_within(Duration::from_secs(5)).await, Some(4403));
     assert!(bystander.answers_ping().await);
 }
@@ -324,14 +329,7 @@ async fn a_socket_is_opened_only_on_a_fresh_check_of_its_token() {
     let t = app.tenant(&admin, "acme").await;
     assert!(app.token_works(&t.staff).await, "checked over HTTP, and remembered");
     // Revoked in the database alone: nothing is published, nothing swept.
-    let sid = app.ctx.tokens.verify(&t.staff).expect("a valid token").sid;
-    let revoked = entities::session::Entity::update_many()
-        .col_expr(entities::session::Column::RevokedAt, sea_orm::sea_query::Expr::value(Some(chrono::Utc::now())))
-        .filter(entities::session::Column::Id.eq(sid))
-        .exec(&app.ctx.db)
-        .await
-        .unwrap();
-    assert_eq!(revoked.rows_affected, 1);
+    revoke_in_the_database_alone(&app, &t.staff).await;
     assert!(app.token_works(&t.staff).await, "HTTP is answered by the remembered check");
     let mut socket = WsClient::connect(&app.base).await;
     socket.init(&t.staff).await;
