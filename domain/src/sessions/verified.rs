@@ -71,6 +71,13 @@ struct Entry {
     epoch: u64,
 }
 
+impl Entry {
+    /// Whether this check still answers in `epoch`, for checks that last `lasts`.
+    fn live(&self, epoch: u64, lasts: Duration) -> bool {
+        self.epoch == epoch && self.at.elapsed() < lasts
+    }
+}
+
 /// Where a check began: read it before asking the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Epoch(u64);
@@ -97,7 +104,7 @@ impl Verified {
     pub fn recall(&self, key: Key) -> Option<Actor> {
         let now = self.epoch.load(Ordering::SeqCst);
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.get(&key).filter(|entry| entry.epoch == now && entry.at.elapsed() < self.lasts).map(|entry| entry.actor.clone())
+        entries.get(&key).filter(|entry| entry.live(now, self.lasts)).map(|entry| entry.actor.clone())
     }
 
     /// Keeps a check of `key` that passed, begun at `began`, unless a
@@ -115,7 +122,7 @@ impl Verified {
         let mut dropped = HashMap::new();
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
             let lasts = self.lasts;
-            entries.retain(|_, entry| entry.epoch == began.0 && entry.at.elapsed() < lasts);
+            entries.retain(|_, entry| entry.live(began.0, lasts));
             // Unless a quarter went, start afresh: a full table of live checks
             // must not cost a scan on every insert.
             if entries.len() > MAX_ENTRIES - MAX_ENTRIES / 4 {
@@ -185,7 +192,10 @@ mod tests {
         let verified = Verified::default();
         verified.keep(key(1), actor(1), verified.epoch());
         verified.keep(key(2), actor(2), verified.epoch());
+        assert!(!verified.is_empty());
+        assert_eq!(verified.forgotten(), 0);
         verified.forget_all();
+        assert_eq!(verified.forgotten(), 1, "counted");
         assert_eq!(verified.recall(key(1)), None);
         assert_eq!(verified.recall(key(2)), None);
         assert!(verified.is_empty());
@@ -210,10 +220,10 @@ mod tests {
         verified.keep(key(1), actor(1), verified.epoch());
         assert_eq!(verified.recall(key(1)), None);
         assert!(verified.is_empty(), "a table of checks that last no time keeps none");
-        let verified = Verified::lasting(Duration::from_millis(20));
+        let verified = Verified::lasting(Duration::from_millis(500));
         verified.keep(key(1), actor(1), verified.epoch());
         assert_eq!(verified.recall(key(1)), Some(actor(1)));
-        std::thread::sleep(Duration::from_millis(30));
+        std::thread::sleep(Duration::from_millis(550));
         assert_eq!(verified.recall(key(1)), None, "expired");
         let verified = Verified::lasting(Duration::from_secs(3600));
         verified.keep(key(1), actor(1), verified.epoch());
@@ -230,6 +240,13 @@ mod tests {
             assert!(verified.len() <= MAX_ENTRIES);
         }
         assert_eq!(verified.recall(key(most + 5)), Some(actor(most + 5)), "the newest is kept");
+        // Up to the bound, every live check is kept.
+        let verified = Verified::lasting(Duration::from_secs(3600));
+        for user_id in 1..=most {
+            verified.keep(key(user_id), actor(user_id), began);
+        }
+        assert_eq!(verified.len(), MAX_ENTRIES);
+        assert_eq!(verified.recall(key(1)), Some(actor(1)), "the oldest of a full table is still there");
         // Expired ones go first, before anything live is dropped.
         let verified = Verified::lasting(Duration::from_millis(50));
         for user_id in 1..=most {
@@ -238,5 +255,26 @@ mod tests {
         std::thread::sleep(Duration::from_millis(60));
         verified.keep(key(most + 1), actor(most + 1), began);
         assert_eq!(verified.len(), 1);
+    }
+
+    #[test]
+    fn a_full_table_drops_its_expired_checks_and_keeps_its_live_ones() {
+        let most = i32::try_from(MAX_ENTRIES).unwrap();
+        let verified = Verified::lasting(Duration::from_secs(1));
+        let began = verified.epoch();
+        let expiring = most / 2;
+        for user_id in 1..=expiring {
+            verified.keep(key(user_id), actor(user_id), began);
+        }
+        std::thread::sleep(Duration::from_millis(1_050));
+        for user_id in expiring + 1..=most {
+            verified.keep(key(user_id), actor(user_id), began);
+        }
+        assert_eq!(verified.len(), MAX_ENTRIES);
+        verified.keep(key(most + 1), actor(most + 1), began);
+        // Half went: enough to go on without starting afresh.
+        assert_eq!(verified.len(), MAX_ENTRIES - usize::try_from(expiring).unwrap() + 1);
+        assert_eq!(verified.recall(key(most)), Some(actor(most)), "a live check stays");
+        assert_eq!(verified.recall(key(1)), None, "an expired one went");
     }
 }
