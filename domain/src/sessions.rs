@@ -6,7 +6,8 @@
 //!   `sid` claim of every access token issued in it, and
 //!   [`crate::auth::authenticate`] refuses a token whose session is revoked, in
 //!   the same query that loads the user (an `EXISTS` on the session's primary
-//!   key).
+//!   key). A check that passed answers for the token's next requests for a
+//!   moment, until any revocation clears it ([`verified`]).
 //! - The client also gets an opaque **refresh token** (32 random bytes, stored
 //!   only as its SHA-256, valid [`REFRESH_TTL_DAYS`]). [`refresh`] spends it with
 //!   a compare-and-set (`UPDATE … WHERE used_at IS NULL`) and issues the next
@@ -24,7 +25,9 @@
 //! transaction: in-process on SQLite, `pg_notify` on PostgreSQL so every server
 //! process hears it. One task per process ([`sweep`]) applies it to the
 //! process's open sockets ([`watchers`]), which close at once; the same task
-//! finds the revocations the signal missed in the database. No socket asks
+//! finds the revocations the signal missed in the database. Every revocation
+//! also clears the process's remembered token checks ([`verified`]): the
+//! revoking process before it answers, the others as the signal arrives. No socket asks
 //! the database about its token again, and a socket closes by itself when
 //! its token expires.
 
