@@ -79,10 +79,9 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewCompany) -> DomainResult
     let (token, hash, prefix) = new_token();
     let now = Utc::now();
     let txn = crate::db::begin_write(&ctx.db).await?;
-    let taken = company::Entity::find().filter(company::Column::Identifier.eq(&valid.identifier)).count(&txn).await?;
-    if taken > 0 {
-        return Err(DomainError::Conflict(format!("a company with identifier {} already exists", valid.identifier)));
-    }
+    // The unique index decides, not a look first: two concurrent creations
+    // cannot both pass it.
+    let taken = DomainError::Conflict(format!("a company with identifier {} already exists", valid.identifier));
     let inserted = company::ActiveModel {
         identifier: Set(valid.identifier),
         email: Set(valid.email),
@@ -99,9 +98,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: NewCompany) -> DomainResult
     .await;
     let company = match inserted {
         Ok(company) => company,
-        Err(err) if is_unique_violation(&err) => {
-            return Err(DomainError::Conflict("a company with this identifier already exists".into()))
-        }
+        Err(err) if is_unique_violation(&err) => return Err(taken),
         Err(err) => return Err(err.into()),
     };
     audit::record(&txn, actor, Some(company.id), "company.create", "company", company.id, Some(json!({"identifier": company.identifier}))).await?;

@@ -417,6 +417,22 @@ mod tests {
         assert_eq!(change(true, None).routes(), vec![Route::Company(7)]);
     }
 
+    /// Routing is never the only guard: a receiver checks each event again.
+    #[test]
+    fn an_order_event_is_visible_to_its_company_and_its_customer_only() {
+        let customer = |company_id, email: &str| Actor::user(UserRole::Customer, 2, Some(company_id), email, false, 12).expect("customer");
+        let staff = |company_id| Actor::user(UserRole::Company, 1, Some(company_id), "s@x.test", false, 11).expect("staff");
+        let event = change(true, Some("maria@x.test"));
+        assert!(event.visible_to(&staff(7)));
+        assert!(!event.visible_to(&staff(8)), "another company's staff");
+        assert!(event.visible_to(&customer(7, "maria@x.test")));
+        assert!(!event.visible_to(&customer(8, "maria@x.test")), "the same e-mail as a customer of another company");
+        assert!(!event.visible_to(&customer(7, "joao@x.test")), "another customer of the company");
+        assert!(!change(false, Some("maria@x.test")).visible_to(&customer(7, "maria@x.test")), "an entry hidden from customers");
+        assert!(event.visible_to(&Actor::user(UserRole::Admin, 3, None, "a@x.test", false, 13).expect("admin")));
+        assert!(!event.visible_to(&Actor::anonymous()));
+    }
+
     #[test]
     fn a_run_goes_to_its_company_when_it_has_one() {
         let run = |company_id| RunFinished { run_id: 1, company_id, adapter: "x".into(), operation: "y".into(), outcome: RunOutcome::Success };

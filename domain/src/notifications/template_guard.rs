@@ -119,6 +119,13 @@ mod tests {
     }
 
     #[test]
+    fn a_block_that_opens_with_no_statement_name_is_refused_as_a_statement() {
+        for source in ["{% 'x' %}", "{% 1 %}", "{% (a) %}"] {
+            assert!(matches!(check(source), Err(Refusal::Statement { .. })), "{source}: {:?}", check(source));
+        }
+    }
+
+    #[test]
     fn is_tests_and_filter_arguments_are_not_calls() {
         assert_eq!(check("{% if order_code is defined %}{{ order_code }}{% endif %}"), Ok(()));
         assert_eq!(check("{{ comment | default(status) }}"), Ok(()));

@@ -63,6 +63,12 @@ async fn identifier_email_and_phone_are_validated_and_identifiers_are_unique() {
     assert_eq!(first["data"]["createCompany"]["company"]["identifier"], "acme");
     let again = app.gql(Some(&admin), CREATE, input("ACME", "11222333000181")).await;
     assert_eq!(error_code(&again), Some("CONFLICT"), "{again}");
+    assert!(again["errors"][0]["message"].as_str().is_some_and(|m| m.contains("identifier acme")), "names the identifier: {again}");
+    // Concurrent creations of one identifier: the unique index lets one through.
+    let tries = futures::future::join_all((0..4).map(|_| app.gql(Some(&admin), CREATE, input("beta", "11222333000181")))).await;
+    let created = tries.iter().filter(|b| b["data"]["createCompany"].is_object()).count();
+    assert_eq!(created, 1, "{tries:?}");
+    assert!(tries.iter().filter(|b| !b["data"]["createCompany"].is_object()).all(|b| error_code(b) == Some("CONFLICT")), "{tries:?}");
 }
 
 #[tokio::test]
