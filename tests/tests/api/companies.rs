@@ -133,3 +133,27 @@ async fn companies_are_listed_in_pages_with_a_total_count() {
     let body = app.gql(Some(&admin), query, json!({ "after": "bogus" })).await;
     assert_eq!(error_code(&body), Some("VALIDATION"));
 }
+
+/// Only a taken identifier is a conflict: an insert the database refuses for
+/// any other reason (here a trigger) is an internal error, not `CONFLICT`.
+#[tokio::test]
+async fn a_company_the_database_refuses_otherwise_is_an_internal_error() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let refusal: &[&str] = if tests::on_postgres() {
+        &[
+            "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$",
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON companies FOR EACH ROW WHEN (NEW.identifier = 'boom') EXECUTE FUNCTION refuse_boom()",
+        ]
+    } else {
+        &["CREATE TRIGGER refuse_boom BEFORE INSERT ON companies WHEN NEW.identifier = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"]
+    };
+    for sql in refusal {
+        app.db.execute_unprepared(sql).await.unwrap();
+    }
+    let body = app.gql(Some(&admin), CREATE, input("boom", "11222333000181")).await;
+    assert_eq!(error_code(&body), Some("INTERNAL"), "{body}");
+    let body = app.gql(Some(&admin), CREATE, input("fine", "11222333000181")).await;
+    assert!(body["data"]["createCompany"].is_object(), "{body}");
+}
