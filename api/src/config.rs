@@ -41,7 +41,7 @@ pub struct ServerArgs {
     /// session) passed is taken as checked for its next requests; any
     /// revocation clears them all at once. 0 checks every request; at most
     /// [`MAX_TOKEN_RECHECK_MS`].
-    #[arg(long, global = true, env = "RASTRO_TOKEN_RECHECK_MS", default_value_t = 1_000)]
+    #[arg(long, global = true, env = "RASTRO_TOKEN_RECHECK_MS", default_value_t = domain::sessions::verified::VERIFIED_FOR_MS)]
     pub token_recheck_ms: u64,
     /// Directory with casbin `model.conf` and `policy.csv`; the copies compiled
     /// from `policies/` are used when unset.

@@ -425,7 +425,7 @@ pub(crate) struct Started {
 /// unless `RASTRO_TOKEN_RECHECK_MS` says otherwise (0 measures a check on
 /// every request, as before the checks were kept).
 fn token_recheck_ms() -> u64 {
-    std::env::var("RASTRO_TOKEN_RECHECK_MS").ok().and_then(|ms| ms.parse().ok()).unwrap_or(1_000)
+    std::env::var("RASTRO_TOKEN_RECHECK_MS").ok().and_then(|ms| ms.parse().ok()).unwrap_or(domain::sessions::verified::VERIFIED_FOR_MS)
 }
 
 /// Seeds `orders` orders into the fresh database at `url`, runs `ANALYZE`,

@@ -39,8 +39,10 @@ use std::{
 
 use crate::Actor;
 
+/// [`VERIFIED_FOR`] in milliseconds, as the server's flag takes it.
+pub const VERIFIED_FOR_MS: u64 = 1_000;
 /// How long a check that passed answers for the same token, by default.
-pub const VERIFIED_FOR: Duration = Duration::from_secs(1);
+pub const VERIFIED_FOR: Duration = Duration::from_millis(VERIFIED_FOR_MS);
 /// Most sessions kept at once.
 pub const MAX_ENTRIES: usize = 10_000;
 
