@@ -1,4 +1,15 @@
 //! GraphQL types of orders, localities and their parts.
+//!
+//! An order's parts (lines, history, shipments, refunds, invoices,
+//! classifications) and localities resolve their fields one after another
+//! (`serial`). A page holds hundreds of them, and async-graphql resolves the
+//! fields of a parallel object through a `FuturesUnordered`: a task
+//! allocated and a waker registered per field, although every field of these
+//! is at hand (7 % of a 50-order page's instructions). At most one field of
+//! each waits on a loader (a shipment's events), so no wait stands behind
+//! another, and the lists around them still resolve their items together, so
+//! loads still batch. `Order` stays parallel: each of its lists waits on a
+//! loader when the page did not read it, and those waits must overlap.
 
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -64,6 +75,7 @@ pub enum Incoterm {
 
 /// A postal address.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Address {
     /// Street.
     pub street: Option<String>,
@@ -89,6 +101,7 @@ pub struct Address {
 
 /// The person responsible for a locality: the customer who follows its orders.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Responsible {
     /// Name.
     pub name: Option<String>,
@@ -101,7 +114,7 @@ pub struct Responsible {
 /// A place goods leave from or are delivered to.
 pub struct Locality(pub locality::Model);
 
-#[Object]
+#[Object(serial)]
 impl Locality {
     /// Locality id.
     async fn id(&self) -> ID {
@@ -158,6 +171,7 @@ impl Locality {
 
 /// One line of an order.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct OrderItem {
     /// Item id.
     pub id: ID,
@@ -238,6 +252,7 @@ impl OrderItem {
 
 /// A key–value classification or attribute.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct KeyValue {
     /// Key.
     pub key: String,
@@ -248,6 +263,7 @@ pub struct KeyValue {
 /// One entry of an order's history: a status change, a comment, or an event
 /// from another system recorded but not applied (stale or repeated).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct HistoryEntry {
     /// Entry id.
     pub id: ID,
@@ -319,7 +335,7 @@ impl HistoryEntry {
 
 /// A shipment with its tracking code and its carrier's timeline.
 #[derive(SimpleObject)]
-#[graphql(complex)]
+#[graphql(complex, serial)]
 pub struct Shipment {
     /// Shipment id.
     pub id: ID,
@@ -373,6 +389,7 @@ impl Shipment {
 
 /// One event of a shipment's timeline, as its carrier reported it.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct TrackingEvent {
     /// When it happened, when the carrier said.
     pub occurred_at: Option<DateTime<Utc>>,
@@ -424,6 +441,7 @@ impl From<shipment::Model> for Shipment {
 
 /// A refund.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Refund {
     /// Refund id.
     pub id: ID,
@@ -456,6 +474,7 @@ impl Refund {
 
 /// The fiscal invoice of an order.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Invoice {
     /// Number.
     pub number: String,
