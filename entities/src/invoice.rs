@@ -18,8 +18,10 @@ pub struct Model {
     pub key: Option<String>,
     pub series: Option<String>,
     pub value_cents: i64,
+    #[serde(deserialize_with = "crate::stored::timestamp")]
     pub issued_at: DateTimeUtc,
     pub url: Option<String>,
+    #[serde(deserialize_with = "crate::stored::timestamp")]
     pub created_at: DateTimeUtc,
 }
 

@@ -27,7 +27,9 @@ pub struct Model {
     /// False for a stale or repeated event that was recorded but not applied.
     pub applied: bool,
     pub skip_reason: Option<String>,
+    #[serde(deserialize_with = "crate::stored::timestamp")]
     pub occurred_at: DateTimeUtc,
+    #[serde(deserialize_with = "crate::stored::timestamp")]
     pub recorded_at: DateTimeUtc,
 }
 

@@ -12,6 +12,7 @@ pub struct Model {
     pub amount_cents: i64,
     pub comment: Option<String>,
     pub actor_user_id: Option<i32>,
+    #[serde(deserialize_with = "crate::stored::timestamp")]
     pub created_at: DateTimeUtc,
 }
 

@@ -16,11 +16,14 @@ pub struct Model {
     pub title: Option<String>,
     pub tracking_number: String,
     pub tracking_url: Option<String>,
+    #[serde(deserialize_with = "crate::stored::timestamp")]
     pub shipped_at: DateTimeUtc,
+    #[serde(deserialize_with = "crate::stored::timestamp")]
     pub created_at: DateTimeUtc,
     /// The invoice it carries, when the source said.
     pub invoice_number: Option<String>,
     /// When the carrier delivered it.
+    #[serde(deserialize_with = "crate::stored::optional_timestamp")]
     pub delivered_at: Option<DateTimeUtc>,
 }
 

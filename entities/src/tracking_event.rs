@@ -17,10 +17,12 @@ pub struct Model {
     /// Its place in the carrier's report, from 0.
     pub position: i32,
     /// When it happened, when the carrier said.
+    #[serde(deserialize_with = "crate::stored::optional_timestamp")]
     pub occurred_at: Option<DateTimeUtc>,
     pub city: Option<String>,
     pub state: Option<String>,
     pub description: String,
+    #[serde(deserialize_with = "crate::stored::timestamp")]
     pub created_at: DateTimeUtc,
 }
 
