@@ -79,7 +79,10 @@ impl Loader<i32> for Batch<locality::Model> {
     }
 }
 
-type Cached<T> = DataLoader<Batch<T>, HashMapCache>;
+/// A loader whose cache hashes its keys (order and locality ids, the
+/// database's own) with foldhash rather than SipHash: a page makes thousands
+/// of lookups.
+type Cached<T> = DataLoader<Batch<T>, HashMapCache<foldhash::fast::RandomState>>;
 
 /// The loaders of one request. They cache what they load, or are fed, for
 /// this request only, so the lists read with a page ([`Loaders::feed`]) are
@@ -156,7 +159,7 @@ impl Loaders {
     pub fn new(db: &DatabaseConnection, actor: Actor) -> Self {
         fn loader<T: Send + Sync + 'static>(db: &DatabaseConnection, actor: &Arc<Actor>) -> Cached<T> {
             let batch = Batch { db: db.clone(), actor: actor.clone(), kind: std::marker::PhantomData };
-            DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default())
+            DataLoader::with_cache(batch, tokio::spawn, HashMapCache::new())
         }
         let actor = &Arc::new(actor);
         Loaders {
@@ -179,7 +182,7 @@ impl Loaders {
     /// resolved in several passes, and a batch can leave before the last pass
     /// adds its keys.
     pub async fn feed(&self, nested: orders::Nested) {
-        async fn feed<T>(loader: &Cached<T>, found: Option<HashMap<i32, Vec<T>>>, unread: orders::Unread<T::Entity>)
+        async fn feed<T>(loader: &Cached<T>, found: Option<orders::ById<Vec<T>>>, unread: orders::Unread<T::Entity>)
         where
             T: ModelTrait + Clone + Send + Sync + 'static,
             Batch<T>: Loader<ListKey<T::Entity>, Value = Vec<T>>,

@@ -7,7 +7,6 @@ use axum::{
     http::{StatusCode, Uri},
     response::Response,
 };
-use std::collections::HashMap;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::{
@@ -302,7 +301,7 @@ pub(super) async fn order_values(state: &AppState, visitor: &Visitor, id: i32) -
 }
 
 /// The delivery address in one line: the order's own, or its destination's.
-fn destination_of(order: &order::Model, localities: Option<HashMap<i32, locality::Model>>) -> Option<String> {
+fn destination_of(order: &order::Model, localities: Option<domain::orders::ById<locality::Model>>) -> Option<String> {
     let join = |parts: [&Option<String>; 6]| {
         let text: Vec<&str> = parts.iter().filter_map(|p| p.as_deref()).map(str::trim).filter(|p| !p.is_empty()).collect();
         (!text.is_empty()).then(|| text.join(", "))
@@ -317,7 +316,7 @@ fn destination_of(order: &order::Model, localities: Option<HashMap<i32, locality
 }
 
 /// One order's list from lists read by order id.
-fn of_order<T>(list: Option<HashMap<i32, Vec<T>>>, order_id: i32) -> Vec<T> {
+fn of_order<T>(list: Option<domain::orders::ById<Vec<T>>>, order_id: i32) -> Vec<T> {
     list.and_then(|mut l| l.remove(&order_id)).unwrap_or_default()
 }
 

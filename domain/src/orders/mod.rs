@@ -34,7 +34,7 @@ pub use query::{
     shipments_for, tracking_events_for, OrderFilter, OrderPage, OrderSort, OrderSortField, COUNT_UP_TO, MAX_COUNT_UP_TO,
 };
 
-pub use nested::{Lists, Nested, Pruned, Unread, UnreadInLists};
+pub use nested::{ById, Lists, Nested, Pruned, Unread, UnreadInLists};
 pub use visibility::shown_status;
 pub use work::Work;
 pub(crate) use create::{annotate_in, check_roles, create_in, prepare, source_id_taken, update_in, Prepared};
