@@ -38,14 +38,17 @@ import sys
 import tempfile
 import time
 
-PAGE = """query { orders(first: 50) { totalCount edges { node {
-  id code status total customerName createdAt invoice { number }
-  destination { name responsible { email } }
-  items { productId name quantity unitPrice }
-  classifications { key value }
-  history { fromStatus toStatus comment occurredAt }
-  shipments { carrier trackingNumber }
-  refunds { amount } } } } }"""
+def page_of_the_bench():
+    """`rastro-bench`'s own 50-order page (`PAGE` in bench/src/main.rs), so the
+    two never drift apart."""
+    source = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "src", "main.rs")).read()
+    found = re.search(r'const PAGE: &str = "(.*?)";', source, re.S)
+    if not found:
+        sys.exit("PAGE is not in bench/src/main.rs any more")
+    return found.group(1)
+
+
+PAGE = page_of_the_bench()
 
 # As seeded by `bench/src/seed.rs`.
 STAFF = {"e": "staff@bench.example", "p": "Bench-password-2026", "c": "bench-co"}

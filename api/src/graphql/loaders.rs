@@ -79,9 +79,9 @@ impl Loader<i32> for Batch<locality::Model> {
     }
 }
 
-/// A loader whose cache hashes its keys (order and locality ids, the
-/// database's own) with foldhash rather than SipHash: a page makes thousands
-/// of lookups.
+/// A loader whose cache hashes its keys (database ids, with the columns a
+/// list was read with) with foldhash rather than SipHash: a page makes
+/// thousands of lookups.
 type Cached<T> = DataLoader<Batch<T>, HashMapCache<foldhash::fast::RandomState>>;
 
 /// The loaders of one request. They cache what they load, or are fed, for
